@@ -1,0 +1,24 @@
+# GeoLedger's release build in a container (used by docker-compose.yml).
+FROM rust:1.95-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm cmake \
+ && rm -rf /var/lib/apt/lists/*
+RUN rustup target add wasm32-unknown-unknown \
+ && cargo install cargo-leptos --version 0.3.10 --locked \
+ && cargo install wasm-bindgen-cli --version 0.2.130
+WORKDIR /src
+COPY end2end/package.json end2end/package-lock.json end2end/
+RUN cd end2end && npm ci --no-audit --no-fund
+ENV PATH="/src/end2end/node_modules/.bin:${PATH}" CARGO_TARGET_DIR=/src/target
+COPY . .
+RUN cargo leptos build --release
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build /src/target/release/geoledger /app/geoledger
+COPY --from=build /src/target/site /app/site
+ENV GEOLEDGER_SITE_ROOT=/app/site GEOLEDGER_LISTEN=0.0.0.0:3000
+EXPOSE 3000
+ENTRYPOINT ["/app/geoledger"]
+CMD ["serve"]

@@ -1,0 +1,58 @@
+//! The frame around every page: the brand, the side navigation and the content.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+/// The sections of GeoLedger. Those without a page yet are shown, greyed, so an
+/// admin sees what is coming; they become links as their pages land.
+const SECTIONS: &[(&str, &str, bool)] = &[
+    ("Overview", "/", true),
+    ("Map", "/map", false),
+    ("Cities", "/cities", false),
+    ("Pincodes", "/pincodes", false),
+    ("Bulk import", "/import", false),
+    ("Kafka", "/kafka", false),
+];
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    view! {
+        <div class="layout">
+            <header class="topbar">
+                <a class="brand" href="/">
+                    <span class="brand-mark" aria-hidden="true">"◆"</span>
+                    <span class="brand-name">"GeoLedger"</span>
+                </a>
+                <span class="brand-tagline">"Location reference data for India"</span>
+            </header>
+            <nav class="sidenav" aria-label="Sections">
+                <ul>
+                    {SECTIONS
+                        .iter()
+                        .map(|(label, href, ready)| {
+                            if *ready {
+                                view! {
+                                    <li>
+                                        <A href=*href exact=true>{*label}</A>
+                                    </li>
+                                }
+                                    .into_any()
+                            } else {
+                                view! {
+                                    <li>
+                                        <span class="nav-soon" aria-disabled="true" title="Coming soon">
+                                            {*label}
+                                            <small>"soon"</small>
+                                        </span>
+                                    </li>
+                                }
+                                    .into_any()
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </nav>
+            <main class="content">{children()}</main>
+        </div>
+    }
+}

@@ -1,0 +1,90 @@
+//! Readiness of the backends GeoLedger depends on, as `/readyz` reports it and the
+//! overview page shows it.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Down,
+}
+
+/// The result of one check of one backend.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackendCheck {
+    /// `kafka` or `mongodb`.
+    pub name: String,
+    pub status: Status,
+    /// Where the backend was looked for (brokers, or the host of the MongoDB URI).
+    pub target: String,
+    /// How long the check took, in milliseconds.
+    pub latency_ms: f64,
+    /// What the check saw: a summary when ok, the error when down.
+    pub detail: String,
+}
+
+impl BackendCheck {
+    pub fn is_ok(&self) -> bool {
+        self.status == Status::Ok
+    }
+}
+
+/// All backends at one moment. Ready only when every backend is ok.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Readiness {
+    pub status: Status,
+    /// The backends that are down, by name (empty when ready).
+    pub failing: Vec<String>,
+    pub backends: Vec<BackendCheck>,
+    /// When the checks ran, RFC 3339 in UTC.
+    pub checked_at: String,
+}
+
+impl Readiness {
+    pub fn new(backends: Vec<BackendCheck>, checked_at: String) -> Self {
+        let failing: Vec<String> = backends
+            .iter()
+            .filter(|b| !b.is_ok())
+            .map(|b| b.name.clone())
+            .collect();
+        let status = if failing.is_empty() { Status::Ok } else { Status::Down };
+        Readiness { status, failing, backends, checked_at }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.status == Status::Ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(name: &str, status: Status) -> BackendCheck {
+        BackendCheck {
+            name: name.into(),
+            status,
+            target: "127.0.0.1".into(),
+            latency_ms: 1.0,
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn ready_only_when_every_backend_is_ok() {
+        let all_ok = Readiness::new(vec![check("kafka", Status::Ok), check("mongodb", Status::Ok)], "t".into());
+        assert!(all_ok.is_ready());
+        assert!(all_ok.failing.is_empty());
+
+        let one_down = Readiness::new(vec![check("kafka", Status::Down), check("mongodb", Status::Ok)], "t".into());
+        assert!(!one_down.is_ready());
+        assert_eq!(one_down.failing, vec!["kafka".to_string()]);
+    }
+
+    #[test]
+    fn serializes_status_in_lowercase() {
+        let json = serde_json::to_value(check("kafka", Status::Down)).unwrap();
+        assert_eq!(json["status"], "down");
+    }
+}

@@ -1,0 +1,56 @@
+// Opens the system Chromium with playwright-core (never a downloaded browser) and
+// records what a person would notice: console errors and failed page scripts.
+import { chromium } from 'playwright-core';
+import { mkdtemp, rm, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export const BASE_URL = process.env.GEOLEDGER_E2E_URL ?? 'http://127.0.0.1:3000';
+export const SCREENSHOTS = new URL('../screenshots/', import.meta.url).pathname;
+
+const FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+/** A fresh browser profile; call `close()` when done. */
+export async function openBrowser({ viewport = { width: 1280, height: 800 } } = {}) {
+  const profile = await mkdtemp(path.join(tmpdir(), 'geoledger-e2e-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: FLAGS,
+    viewport,
+  });
+  const problems = [];
+  const watch = (page) => {
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(`console error on ${page.url()}: ${msg.text()}`);
+    });
+    page.on('pageerror', (err) => problems.push(`uncaught error on ${page.url()}: ${err.message}`));
+  };
+  context.pages().forEach(watch);
+  context.on('page', watch);
+  return {
+    context,
+    problems,
+    async newPage() {
+      const page = context.pages()[0] ?? (await context.newPage());
+      return page;
+    },
+    async close() {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until the Leptos app has taken over the server-rendered page. */
+export async function waitForHydration(page) {
+  await page.waitForSelector('html[data-hydrated="true"]', { timeout: 15000 });
+}
+
+export async function screenshot(page, name) {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}

@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE_URL, openBrowser, waitForHydration, screenshot } from '../lib/browser.mjs';
+
+test('the overview loads, hydrates and shows both backends ready, without console errors', async () => {
+  const browser = await openBrowser();
+  try {
+    const page = await browser.newPage();
+    const response = await page.goto(BASE_URL + '/');
+    assert.equal(response.status(), 200);
+    assert.equal(await page.title(), 'Overview · GeoLedger');
+
+    // Server-rendered with both backends ready, before any script ran.
+    const html = await response.text();
+    assert.match(html, /data-backend="kafka" data-status="ok"/);
+
+    await waitForHydration(page);
+    for (const name of ['kafka', 'mongodb']) {
+      const card = page.locator(`[data-backend="${name}"]`);
+      assert.equal(await card.getAttribute('data-status'), 'ok', `${name} is ready`);
+      assert.equal((await card.locator('.pill').textContent()).trim(), 'Ready');
+    }
+    assert.equal(
+      (await page.getByTestId('readiness-summary').textContent()).trim(),
+      'All backends are ready.',
+    );
+
+    // Hydrated for real: the button runs a server function and the time moves on.
+    const before = await page.getByTestId('checked-at').textContent();
+    await page.getByRole('button', { name: 'Check again' }).click();
+    await page.waitForFunction(
+      (prev) => document.querySelector('[data-testid="checked-at"]')?.textContent !== prev,
+      before,
+      { timeout: 10000 },
+    );
+
+    // The navigation is there, with the sections to come marked as such.
+    assert.equal(await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Overview' }).getAttribute('aria-current'), 'page');
+
+    await screenshot(page, 'overview');
+    const narrow = await browser.context.newPage();
+    await narrow.setViewportSize({ width: 390, height: 844 });
+    await narrow.goto(BASE_URL + '/');
+    await waitForHydration(narrow);
+    await screenshot(narrow, 'overview-390');
+
+    assert.deepEqual(browser.problems, [], 'no console errors');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('an unknown address shows a not-found page', async () => {
+  const browser = await openBrowser();
+  try {
+    const page = await browser.newPage();
+    const response = await page.goto(BASE_URL + '/no-such-page');
+    assert.equal(response.status(), 404);
+    await waitForHydration(page);
+    assert.equal((await page.locator('h1').textContent()).trim(), 'Page not found');
+    // A 404 document itself is logged by Chromium as a failed resource; nothing else may be.
+    assert.deepEqual(browser.problems.filter((p) => !p.includes('404')), []);
+  } finally {
+    await browser.close();
+  }
+});

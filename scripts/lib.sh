@@ -1,0 +1,55 @@
+# Shared by scripts/*: paths, versions and small helpers. Source it, don't run it.
+# Everything here can be overridden from the environment.
+
+GEOLEDGER_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export GEOLEDGER_ROOT
+
+# Runtime data (broker logs, documents, pid files): git-ignored, inside the clone.
+: "${GEOLEDGER_DATA_DIR:=$GEOLEDGER_ROOT/.data}"
+# Downloads and builds shared by every clone on this machine, cached by version.
+: "${GEOLEDGER_CACHE_DIR:=$HOME/.cache/geoledger}"
+# One cargo target folder outside the clone, so CI on this machine reuses the build.
+: "${CARGO_TARGET_DIR:=$GEOLEDGER_CACHE_DIR/target}"
+export GEOLEDGER_DATA_DIR GEOLEDGER_CACHE_DIR CARGO_TARGET_DIR
+
+: "${GEOLEDGER_KAFKA_PORT:=9092}"
+: "${GEOLEDGER_KAFKA_CONTROLLER_PORT:=9093}"
+: "${GEOLEDGER_MONGO_PORT:=27017}"
+export GEOLEDGER_KAFKA_PORT GEOLEDGER_KAFKA_CONTROLLER_PORT GEOLEDGER_MONGO_PORT
+
+# Pinned tool versions (see ../shared/TOOLCHAIN.md for why each one).
+KAFKA_VERSION=4.4.0
+CARGO_LEPTOS_VERSION=0.3.10
+WASM_BINDGEN_VERSION=0.2.130
+SECANTUS_VERSION=0.5.3-beta.196
+# The broker's jars live in a folder named by the Kafka version and the pom that lists them.
+KAFKA_HOME="$GEOLEDGER_CACHE_DIR/kafka-$KAFKA_VERSION-$(cksum <"$GEOLEDGER_ROOT/scripts/kafka/pom.xml" | cut -d' ' -f1)"
+
+export PATH="$HOME/.cargo/bin:$GEOLEDGER_ROOT/end2end/node_modules/.bin:$PATH"
+
+say() { printf '\033[1m[%s]\033[0m %s\n' "$(basename "$0")" "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+apt_updated=
+apt_install() { # apt_install PACKAGE... : installs the Debian packages that are missing
+  local missing=() p
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get to install them"
+  local sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  if [ -z "$apt_updated" ]; then $sudo apt-get update -qq >&2; apt_updated=1; fi
+  say "apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
+}
+
+# cargo_tool CRATE VERSION [cargo install flags...]: installs CRATE@VERSION into
+# ~/.cargo/bin unless cargo already lists that exact version as installed.
+cargo_tool() {
+  local crate=$1 version=$2; shift 2
+  cargo install --list 2>/dev/null | grep -qxF "$crate v$version:" && return 0
+  say "cargo install $crate $version (a one-time build, several minutes)"
+  cargo install "$crate" --version "$version" "$@" >&2
+}

@@ -1,0 +1,43 @@
+//! The HTTP surface: server-rendered pages and server functions (leptos_axum),
+//! static files, and the health endpoints.
+
+use crate::{backend::Backend, config::Config, health};
+use app::{api::SharedBackend, shell, App};
+use axum::{extract::FromRef, routing::get, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::sync::Arc;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub backend: Arc<Backend>,
+}
+
+pub fn router(config: &Config, backend: Arc<Backend>) -> anyhow::Result<Router> {
+    // cargo-leptos passes the bundle's name and layout through LEPTOS_* variables;
+    // our own configuration decides where the site is and where we listen.
+    let mut leptos_options = get_configuration(None)?.leptos_options;
+    if leptos_options.output_name.is_empty() {
+        leptos_options.output_name = "geoledger".into();
+    }
+    leptos_options.site_root = config.site_root().to_string_lossy().as_ref().into();
+    leptos_options.site_addr = config.listen;
+
+    let state = AppState { leptos_options: leptos_options.clone(), backend: backend.clone() };
+    let for_server_fns: SharedBackend = backend;
+    let routes = generate_route_list(App);
+
+    Ok(Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(for_server_fns.clone()),
+            move || shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state))
+}
