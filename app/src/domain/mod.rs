@@ -1,3 +1,9 @@
 //! The pure domain: types and rules shared by the browser and the server. No I/O.
 
+pub mod city;
+pub mod event;
 pub mod health;
+pub mod pincode;
+pub mod slug;
+pub mod state;
+pub mod validation;

@@ -1,0 +1,125 @@
+//! Pincodes: six digits, the first 1–9, each belonging to one city.
+
+use super::city::city_id;
+use super::state::State;
+use super::validation::{Reader, ValidationErrors, LATITUDE_RANGE, LONGITUDE_RANGE};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+pub mod field {
+    pub const PINCODE: &str = "pincode";
+    pub const CITY_NAME: &str = "city_name";
+    pub const STATE: &str = "state";
+    pub const AREA_NAME: &str = "area_name";
+    pub const LATITUDE: &str = "latitude";
+    pub const LONGITUDE: &str = "longitude";
+}
+
+/// Checks a pincode's form: exactly six digits, not starting with 0.
+pub fn check_pincode(raw: &str) -> Result<String, String> {
+    let code = raw.trim();
+    if code.is_empty() {
+        return Err("is required".into());
+    }
+    if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!("must be exactly 6 digits, not '{code}'"));
+    }
+    if code.starts_with('0') {
+        return Err(format!("must not start with 0 ('{code}')"));
+    }
+    Ok(code.to_string())
+}
+
+/// A pincode's fields after validation; the `data` of `pincode.upserted.v1`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PincodeFields {
+    pub pincode: String,
+    /// The id of the city it belongs to (`uttar-pradesh/noida`).
+    pub city_id: String,
+    pub city_name: String,
+    pub state: String,
+    pub area_name: Option<String>,
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+pub fn validate_pincode(record: &Map<String, Value>) -> Result<PincodeFields, ValidationErrors> {
+    let mut r = Reader::new(record);
+    let pincode = match record.get(field::PINCODE) {
+        None | Some(Value::Null) => {
+            r.errors.add(field::PINCODE, "is required");
+            None
+        }
+        // A number loses leading zeros, so it can only be wrong in the same ways text can.
+        Some(Value::Number(n)) => check_pincode(&n.to_string()).map_err(|m| r.errors.add(field::PINCODE, m)).ok(),
+        Some(Value::String(s)) => check_pincode(s).map_err(|m| r.errors.add(field::PINCODE, m)).ok(),
+        Some(_) => {
+            r.errors.add(field::PINCODE, "must be 6 digits as text");
+            None
+        }
+    };
+    let city_name = r.name(field::CITY_NAME, true);
+    let state = r.name(field::STATE, true).and_then(|s| State::parse(&s).map_err(|m| r.errors.add(field::STATE, m)).ok());
+    let area_name = r.name(field::AREA_NAME, false);
+    let latitude = r.number_in(field::LATITUDE, true, LATITUDE_RANGE);
+    let longitude = r.number_in(field::LONGITUDE, true, LONGITUDE_RANGE);
+    r.finish(|| {
+        let state = state.unwrap().name.to_string();
+        let city_name = city_name.unwrap();
+        PincodeFields {
+            pincode: pincode.unwrap(),
+            city_id: city_id(&state, &city_name),
+            city_name,
+            state,
+            area_name,
+            latitude: latitude.unwrap(),
+            longitude: longitude.unwrap(),
+        }
+    })
+}
+
+/// A pincode as GeoLedger keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pincode {
+    #[serde(flatten)]
+    pub fields: PincodeFields,
+    pub created_at: String,
+    pub updated_at: String,
+    pub deleted_at: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn record(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn the_seed_body_is_valid() {
+        let p = validate_pincode(&record(json!({"pincode": "201301", "city_name": "Noida", "state": "Uttar Pradesh",
+            "area_name": "Sector 1", "latitude": 28.5747, "longitude": 77.3553}))).unwrap();
+        assert_eq!(p.city_id, "uttar-pradesh/noida");
+        assert_eq!(p.area_name.as_deref(), Some("Sector 1"));
+    }
+
+    #[test]
+    fn pincode_form() {
+        assert_eq!(check_pincode(" 110001 ").unwrap(), "110001");
+        for bad in ["", "11000", "1100011", "01100A", "011000", "11 001", "१२३४५६"] {
+            assert!(check_pincode(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_pincode("011000").unwrap_err().contains("must not start with 0"));
+    }
+
+    #[test]
+    fn every_field_error_at_once() {
+        let errors = validate_pincode(&record(json!({"pincode": "12345", "city_name": "", "state": "Orisa",
+            "latitude": 0, "longitude": 200}))).unwrap_err();
+        let fields: Vec<&str> = errors.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["pincode", "city_name", "state", "latitude", "longitude"]);
+        assert!(errors.for_field("state").unwrap().contains("did you mean 'Odisha'?"));
+    }
+}
