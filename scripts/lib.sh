@@ -53,3 +53,6 @@ cargo_tool() {
   say "cargo install $crate $version (a one-time build, several minutes)"
   cargo install "$crate" --version "$version" "$@" >&2
 }
+
+# Where cargo-leptos puts the built site (Cargo.toml: site-root, relative to the clone).
+site_root() { echo "$GEOLEDGER_ROOT/target/site"; }

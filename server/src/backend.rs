@@ -14,7 +14,7 @@ pub struct Backend {
 
 impl Backend {
     pub async fn connect(config: &Config) -> anyhow::Result<Arc<Self>> {
-        let kafka = Kafka::connect(&config.kafka_brokers)?;
+        let kafka = Kafka::connect(&config.kafka_brokers, &config.kafka)?;
         let mongo = Mongo::connect(&config.mongodb_uri).await?;
         Ok(Arc::new(Backend { config: config.clone(), kafka, mongo }))
     }

@@ -28,6 +28,52 @@ pub struct Config {
     /// How long one readiness check of one backend may take, in milliseconds.
     #[arg(long, env = "GEOLEDGER_HEALTH_TIMEOUT_MS", default_value_t = 2000)]
     pub health_timeout_ms: u64,
+
+    #[command(flatten)]
+    pub kafka: KafkaConfig,
+}
+
+/// Topics, partitions and the consumer group.
+#[derive(Clone, Debug, clap::Args)]
+pub struct KafkaConfig {
+    /// Put before every topic name and the consumer group (lets tests and
+    /// environments share a cluster).
+    #[arg(long, env = "GEOLEDGER_TOPIC_PREFIX", default_value = "")]
+    pub topic_prefix: String,
+
+    /// Partitions of each topic GeoLedger creates.
+    #[arg(long, env = "GEOLEDGER_TOPIC_PARTITIONS", default_value_t = 6)]
+    pub partitions: i32,
+
+    /// Replication factor of each topic GeoLedger creates.
+    #[arg(long, env = "GEOLEDGER_TOPIC_REPLICATION", default_value_t = 1)]
+    pub replication: i32,
+
+    /// The consumer group of the embedded materializer (after the prefix).
+    #[arg(long, env = "GEOLEDGER_CONSUMER_GROUP", default_value = "geoledger-materializer")]
+    pub consumer_group: String,
+
+    /// How long a write waits for the broker to confirm it, in milliseconds.
+    #[arg(long, env = "GEOLEDGER_PUBLISH_TIMEOUT_MS", default_value_t = 10_000)]
+    pub publish_timeout_ms: u64,
+}
+
+impl KafkaConfig {
+    pub fn city_topic(&self) -> String {
+        format!("{}city-updates", self.topic_prefix)
+    }
+    pub fn pincode_topic(&self) -> String {
+        format!("{}pincode-updates", self.topic_prefix)
+    }
+    pub fn dead_letter_topic(&self) -> String {
+        format!("{}location-updates.DLT", self.topic_prefix)
+    }
+    pub fn group(&self) -> String {
+        format!("{}{}", self.topic_prefix, self.consumer_group)
+    }
+    pub fn publish_timeout(&self) -> Duration {
+        Duration::from_millis(self.publish_timeout_ms)
+    }
 }
 
 impl Config {

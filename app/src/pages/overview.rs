@@ -70,7 +70,18 @@ fn ReadinessView(readiness: Readiness) -> impl IntoView {
         <div class="cards">
             {readiness.backends.into_iter().map(|b| view! { <BackendCard check=b/> }).collect_view()}
         </div>
-        <p class="muted small">"Checked at " <time data-testid="checked-at">{readiness.checked_at}</time></p>
+        <p class="muted small">
+            "Checked at "
+            <time data-testid="checked-at" datetime=readiness.checked_at.clone()>{readable_time(&readiness.checked_at)}</time>
+        </p>
+    }
+}
+
+/// `2026-11-28T08:24:42.314Z` as `2026-11-28 08:24:42.314 UTC`.
+fn readable_time(rfc3339: &str) -> String {
+    match rfc3339.strip_suffix('Z') {
+        Some(t) => format!("{} UTC", t.replacen('T', " ", 1)),
+        None => rfc3339.to_string(),
     }
 }
 
