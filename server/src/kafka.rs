@@ -32,12 +32,15 @@ pub struct KafkaContext {
 
 impl ClientContext for KafkaContext {
     fn error(&self, error: KafkaError, reason: &str) {
-        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown) {
-            if !self.all_down.swap(true, Ordering::Relaxed) {
-                tracing::warn!("Kafka is unreachable: {reason}");
+        match error.rdkafka_error_code() {
+            Some(RDKafkaErrorCode::AllBrokersDown) => {
+                if !self.all_down.swap(true, Ordering::Relaxed) {
+                    tracing::warn!("Kafka is unreachable: {reason}");
+                }
             }
-        } else {
-            tracing::warn!("Kafka client error: {error}: {reason}");
+            // One broker connection failing; AllBrokersDown follows if it was the last.
+            Some(RDKafkaErrorCode::BrokerTransportFailure) => tracing::debug!("Kafka connection failed: {reason}"),
+            _ => tracing::warn!("Kafka client error: {error}: {reason}"),
         }
     }
 }
@@ -51,7 +54,10 @@ impl Kafka {
             // Notice a broker that went away quickly, and come back quickly.
             .set("socket.connection.setup.timeout.ms", "3000")
             .set("reconnect.backoff.ms", "100")
-            .set("reconnect.backoff.max.ms", "2000");
+            .set("reconnect.backoff.max.ms", "2000")
+            // librdkafka's own log repeats every failed connection; errors still
+            // reach KafkaContext::error, which reports them once.
+            .set("log_level", "2");
         c
     }
 

@@ -15,14 +15,15 @@ pub struct AppState {
 }
 
 pub fn router(config: &Config, backend: Arc<Backend>) -> anyhow::Result<Router> {
-    // cargo-leptos passes the bundle's name and layout through LEPTOS_* variables;
+    // The bundle's name and layout are fixed by Cargo.toml's [workspace.metadata.leptos];
     // our own configuration decides where the site is and where we listen.
-    let mut leptos_options = get_configuration(None)?.leptos_options;
-    if leptos_options.output_name.is_empty() {
-        leptos_options.output_name = "geoledger".into();
-    }
-    leptos_options.site_root = config.site_root().to_string_lossy().as_ref().into();
-    leptos_options.site_addr = config.listen;
+    let leptos_options = LeptosOptions::builder()
+        .output_name("geoledger")
+        .site_root(config.site_root().to_string_lossy().as_ref())
+        .site_pkg_dir("pkg")
+        .site_addr(config.listen)
+        .reload_port(std::env::var("LEPTOS_RELOAD_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3001))
+        .build();
 
     let state = AppState { leptos_options: leptos_options.clone(), backend: backend.clone() };
     let for_server_fns: SharedBackend = backend;
