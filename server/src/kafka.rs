@@ -4,7 +4,7 @@ use crate::config::KafkaConfig;
 use app::domain::event::Envelope;
 use app::domain::health::BackendCheck;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::FutureRecord;
 use rdkafka::client::ClientContext;
@@ -31,6 +31,17 @@ pub struct KafkaContext {
 }
 
 impl ClientContext for KafkaContext {
+    /// librdkafka's own log repeats every failed connection; what matters also
+    /// reaches `error`, so its log goes to debug unless it is critical.
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        match level {
+            RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical => {
+                tracing::error!(target: "librdkafka", "{fac}: {message}")
+            }
+            _ => tracing::debug!(target: "librdkafka", "{fac}: {message}"),
+        }
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
         match error.rdkafka_error_code() {
             Some(RDKafkaErrorCode::AllBrokersDown) => {
@@ -46,6 +57,11 @@ impl ClientContext for KafkaContext {
 }
 
 impl Kafka {
+    /// A context for another client of this cluster, sharing the reachability flag.
+    pub fn context(&self) -> KafkaContext {
+        KafkaContext { all_down: self.all_down.clone() }
+    }
+
     /// The settings every GeoLedger client shares.
     pub fn client_config(brokers: &str) -> ClientConfig {
         let mut c = ClientConfig::new();
@@ -54,10 +70,7 @@ impl Kafka {
             // Notice a broker that went away quickly, and come back quickly.
             .set("socket.connection.setup.timeout.ms", "3000")
             .set("reconnect.backoff.ms", "100")
-            .set("reconnect.backoff.max.ms", "2000")
-            // librdkafka's own log repeats every failed connection; errors still
-            // reach KafkaContext::error, which reports them once.
-            .set("log_level", "2");
+            .set("reconnect.backoff.max.ms", "2000");
         c
     }
 
@@ -80,8 +93,9 @@ impl Kafka {
     /// Creates GeoLedger's topics where missing (partitions and replication from
     /// the configuration). Topics that exist are left as they are.
     pub async fn ensure_topics(&self) -> Result<(), String> {
-        let admin: AdminClient<DefaultClientContext> =
-            Self::client_config(&self.brokers).create().map_err(|e| e.to_string())?;
+        let admin: AdminClient<KafkaContext> = Self::client_config(&self.brokers)
+            .create_with_context(self.context())
+            .map_err(|e| e.to_string())?;
         let names = [self.config.city_topic(), self.config.pincode_topic(), self.config.dead_letter_topic()];
         let topics: Vec<NewTopic> = names
             .iter()
