@@ -1,22 +1,76 @@
-//! Everything the server holds for its life: configuration and backend clients.
+//! Everything the server holds for its life: configuration, backend clients,
+//! the read model, and the channel of change notices.
 
+use crate::materializer::{Materializer, RetryPolicy};
+use crate::store::Store;
+use crate::tokens::Tokens;
 use crate::{config::Config, kafka::Kafka, mongo::Mongo};
 use app::domain::health::Readiness;
+use app::domain::notice::ChangeNotice;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, watch};
 
 pub struct Backend {
     pub config: Config,
-    pub kafka: Kafka,
+    pub kafka: Arc<Kafka>,
     pub mongo: Mongo,
+    pub store: Store,
+    pub tokens: Tokens,
+    /// Every change the materializer handled, for the live stream.
+    pub notices: broadcast::Sender<ChangeNotice>,
 }
 
 impl Backend {
     pub async fn connect(config: &Config) -> anyhow::Result<Arc<Self>> {
-        let kafka = Kafka::connect(&config.kafka_brokers, &config.kafka)?;
+        let kafka = Arc::new(Kafka::connect(&config.kafka_brokers, &config.kafka)?);
         let mongo = Mongo::connect(&config.mongodb_uri).await?;
-        Ok(Arc::new(Backend { config: config.clone(), kafka, mongo }))
+        let store = Store::new(&mongo.db);
+        let tokens = Tokens::new(&mongo.db);
+        let (notices, _) = broadcast::channel(4096);
+        Ok(Arc::new(Backend { config: config.clone(), kafka, mongo, store, tokens, notices }))
+    }
+
+    /// Creates the topics and indexes (retrying while a backend is away), then
+    /// runs the materializer until `shutdown`.
+    pub fn start(self: &Arc<Self>, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let mut shutdown = shutdown;
+            let mut wait = Duration::from_millis(250);
+            loop {
+                let topics = me.kafka.ensure_topics().await;
+                let indexes = me.store.ensure_indexes().await.map_err(|e| e.to_string());
+                let tokens = me.tokens.ensure_indexes().await.map_err(|e| e.to_string());
+                match (topics, indexes, tokens) {
+                    (Ok(()), Ok(()), Ok(())) => break,
+                    (t, i, k) => {
+                        let why: Vec<String> = [t.err(), i.err(), k.err()].into_iter().flatten().collect();
+                        tracing::warn!("setting up topics and indexes: {}; retrying in {wait:?}", why.join("; "));
+                    }
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = shutdown.changed() => return,
+                }
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+            let materializer = Arc::new(Materializer {
+                kafka: me.kafka.clone(),
+                store: me.store.clone(),
+                notices: me.notices.clone(),
+                retry: RetryPolicy {
+                    attempts: me.config.city_wait_retries,
+                    first_backoff: Duration::from_millis(me.config.city_wait_backoff_ms),
+                    max_backoff: Duration::from_secs(5),
+                },
+            });
+            for task in materializer.spawn(shutdown) {
+                let _ = task.await;
+            }
+        })
     }
 }
 

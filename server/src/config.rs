@@ -29,6 +29,15 @@ pub struct Config {
     #[arg(long, env = "GEOLEDGER_HEALTH_TIMEOUT_MS", default_value_t = 2000)]
     pub health_timeout_ms: u64,
 
+    /// How many times the materializer retries a pincode whose city is not there
+    /// yet, before dead-lettering it.
+    #[arg(long, env = "GEOLEDGER_CITY_WAIT_RETRIES", default_value_t = 8)]
+    pub city_wait_retries: u32,
+
+    /// The first wait between those retries, in milliseconds; it doubles, up to 5 s.
+    #[arg(long, env = "GEOLEDGER_CITY_WAIT_BACKOFF_MS", default_value_t = 100)]
+    pub city_wait_backoff_ms: u64,
+
     #[command(flatten)]
     pub kafka: KafkaConfig,
 }

@@ -174,3 +174,5 @@ pub fn describe_kafka_error(e: &KafkaError) -> String {
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
+
+impl rdkafka::consumer::ConsumerContext for KafkaContext {}

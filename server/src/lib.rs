@@ -1,13 +1,19 @@
 //! The GeoLedger server: configuration, the axum router (SSR pages, server
 //! functions, health), and the backends (Kafka, MongoDB).
 
+pub mod api;
 pub mod backend;
 pub mod config;
 pub mod health;
 pub mod kafka;
+pub mod materializer;
 pub mod mongo;
+pub mod replay;
 pub mod router;
+pub mod service;
+pub mod store;
 pub mod telemetry;
+pub mod tokens;
 
 use anyhow::Context;
 use config::Config;
@@ -16,14 +22,21 @@ use config::Config;
 /// and serves until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let backend = backend::Backend::connect(&config).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let background = backend.start(stopped);
     let app = router::router(&config, backend)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!("GeoLedger listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        })
         .await?;
+    // Let the materializer finish the event in hand and commit its offsets.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), background).await;
     Ok(())
 }
 

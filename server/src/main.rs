@@ -13,6 +13,36 @@ struct Cli {
 enum Command {
     /// Serve the web app, the REST API and the health endpoints (the default).
     Serve(Config),
+    /// Manage the API tokens scripts use (Authorization: Bearer <token>).
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Rebuild the read model from offset 0 of the event topics, into fresh
+    /// collections that then replace the live ones.
+    Replay(Config),
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Create a token and print it (the only time it is shown).
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+    /// List the tokens by name.
+    List,
+    /// Revoke a token by name.
+    Revoke { name: String },
+}
+
+#[derive(clap::Args)]
+struct DbArgs {
+    /// MongoDB connection string; its path names the database.
+    #[arg(long, env = "GEOLEDGER_MONGODB_URI", default_value = "mongodb://127.0.0.1:27017/geoledger", global = true)]
+    mongodb_uri: String,
 }
 
 #[tokio::main]
@@ -23,8 +53,43 @@ async fn main() -> anyhow::Result<()> {
         // `cargo leptos serve` starts the binary without arguments: serve.
         cli = Cli::parse_from(["geoledger", "serve"]);
     }
-    match cli.command {
-        Some(Command::Serve(config)) => geoledger::serve(config).await,
-        None => unreachable!("serve is the default command"),
+    match cli.command.expect("serve is the default command") {
+        Command::Serve(config) => geoledger::serve(config).await,
+        Command::Token { action, db } => token(action, &db.mongodb_uri).await,
+        Command::Replay(config) => {
+            let report = geoledger::replay::replay(&config).await?;
+            println!(
+                "replayed {} events: {} applied, {} skipped (dead-lettered when live); the read model was swapped in",
+                report.events, report.applied, report.skipped
+            );
+            Ok(())
+        }
     }
+}
+
+async fn token(action: TokenAction, uri: &str) -> anyhow::Result<()> {
+    let mongo = geoledger::mongo::Mongo::connect(uri).await?;
+    let tokens = geoledger::tokens::Tokens::new(&mongo.db);
+    tokens.ensure_indexes().await?;
+    match action {
+        TokenAction::Create { name } => {
+            let token = tokens.create(&name).await?;
+            eprintln!("API token '{}' created. It is shown once; keep it secret:", name.trim());
+            println!("{token}");
+        }
+        TokenAction::List => {
+            let list = tokens.list().await?;
+            if list.is_empty() {
+                eprintln!("no API tokens");
+            }
+            for t in list {
+                println!("{}\tcreated {}\tlast used {}", t.name, t.created_at, t.last_used_at.as_deref().unwrap_or("never"));
+            }
+        }
+        TokenAction::Revoke { name } => {
+            anyhow::ensure!(tokens.revoke(&name).await?, "no API token named '{name}'");
+            eprintln!("API token '{name}' revoked");
+        }
+    }
+    Ok(())
 }

@@ -26,7 +26,7 @@ pub fn router(config: &Config, backend: Arc<Backend>) -> anyhow::Result<Router> 
         .build();
 
     let state = AppState { leptos_options: leptos_options.clone(), backend: backend.clone() };
-    let for_server_fns: SharedBackend = backend;
+    let for_server_fns: SharedBackend = backend.clone();
     let routes = generate_route_list(App);
 
     Ok(Router::new()
@@ -39,6 +39,7 @@ pub fn router(config: &Config, backend: Arc<Backend>) -> anyhow::Result<Router> 
             move || shell(leptos_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state))
+        .with_state(state)
+        .nest("/api/v1", crate::api::routes(backend))
+        .layer(tower_http::trace::TraceLayer::new_for_http()))
 }

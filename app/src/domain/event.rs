@@ -126,6 +126,15 @@ impl Change {
         }
     }
 
+    /// Where the entity is after the change, when the change says.
+    pub fn coordinates(&self) -> Option<(f64, f64)> {
+        match self {
+            Change::CityCreated(d) | Change::CityUpdated(d) => Some((d.fields.latitude, d.fields.longitude)),
+            Change::PincodeUpserted(p) => Some((p.latitude, p.longitude)),
+            _ => None,
+        }
+    }
+
     fn data(&self) -> Value {
         let v = match self {
             Change::CityCreated(d) | Change::CityUpdated(d) => serde_json::to_value(d),

@@ -3,6 +3,7 @@
 pub mod city;
 pub mod event;
 pub mod health;
+pub mod notice;
 pub mod pincode;
 pub mod slug;
 pub mod state;

@@ -88,6 +88,10 @@ pub struct Server {
 
 impl Server {
     pub fn start(kafka_brokers: &str, mongodb_uri: &str) -> Self {
+        Self::start_with(kafka_brokers, mongodb_uri, &[])
+    }
+
+    pub fn start_with(kafka_brokers: &str, mongodb_uri: &str, env: &[(String, String)]) -> Self {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_geoledger"))
             .arg("serve")
@@ -95,6 +99,7 @@ impl Server {
             .env("GEOLEDGER_KAFKA_BROKERS", kafka_brokers)
             .env("GEOLEDGER_MONGODB_URI", mongodb_uri)
             .env("GEOLEDGER_LOG", "warn")
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .spawn()
             .expect("start geoledger");
@@ -109,6 +114,144 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
+    }
+
+    /// Ends the process at once, as a crash would (nothing is committed on the way out).
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Asks the process to stop (SIGTERM) and waits for it.
+    pub fn stop(mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `geoledger ARGS` to completion with these variables; returns stdout.
+pub fn cli(args: &[&str], env: &[(String, String)]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_geoledger"))
+        .args(args)
+        .env("GEOLEDGER_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .expect("run geoledger");
+    assert!(out.status.success(), "geoledger {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// One test's world: its own topics (by prefix) and database, on the shared
+/// services unless given a broker of its own.
+#[derive(Clone)]
+pub struct World {
+    pub name: String,
+    pub brokers: String,
+    pub mongodb_uri: String,
+    pub prefix: String,
+    pub extra: Vec<(String, String)>,
+}
+
+impl World {
+    pub fn new(name: &str) -> Self {
+        Self::on(name, &shared_kafka())
+    }
+
+    pub fn on(name: &str, brokers: &str) -> Self {
+        let mongodb_uri = private_mongo_uri(name);
+        let db = mongodb_uri.rsplit('/').next().unwrap().to_string();
+        World {
+            name: name.into(),
+            brokers: brokers.into(),
+            mongodb_uri,
+            prefix: format!("{db}."),
+            extra: vec![("GEOLEDGER_TOPIC_PARTITIONS".into(), "3".into())],
+        }
+    }
+
+    pub fn with(mut self, key: &str, value: &str) -> Self {
+        self.extra.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("GEOLEDGER_KAFKA_BROKERS".to_string(), self.brokers.clone()),
+            ("GEOLEDGER_MONGODB_URI".to_string(), self.mongodb_uri.clone()),
+            ("GEOLEDGER_TOPIC_PREFIX".to_string(), self.prefix.clone()),
+        ];
+        env.extend(self.extra.iter().cloned());
+        env
+    }
+
+    pub fn server(&self) -> Server {
+        Server::start_with(&self.brokers, &self.mongodb_uri, &self.env())
+    }
+
+    pub fn topic(&self, name: &str) -> String {
+        format!("{}{}", self.prefix, name)
+    }
+
+    /// A fresh API token (made with `geoledger token create`).
+    pub fn token(&self) -> String {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!("test-{}", N.fetch_add(1, Ordering::Relaxed));
+        cli(&["token", "create", "--name", &name], &self.env()).trim().to_string()
+    }
+
+    pub async fn db(&self) -> mongodb::Database {
+        let client = mongodb::Client::with_uri_str(&self.mongodb_uri).await.unwrap();
+        client.default_database().unwrap()
+    }
+}
+
+/// A small REST client that speaks the API with a token.
+pub struct Api {
+    pub base: String,
+    pub token: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(server: &Server, token: &str) -> Self {
+        Api { base: server.base_url.clone(), token: token.into(), http: reqwest::Client::new() }
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<&serde_json::Value>) -> (u16, serde_json::Value) {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path)).bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let res = req.send().await.expect("request");
+        let code = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (code, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+    pub async fn post(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+    pub async fn put(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+    pub async fn delete(&self, path: &str) -> (u16, serde_json::Value) {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+
+    /// Polls GET `path` until `ok` holds for (status, body), or panics after `limit`.
+    pub async fn eventually(&self, path: &str, limit: Duration, ok: impl Fn(u16, &serde_json::Value) -> bool) -> serde_json::Value {
+        let started = Instant::now();
+        loop {
+            let (code, body) = self.get(path).await;
+            if ok(code, &body) {
+                return body;
+            }
+            assert!(started.elapsed() < limit, "GET {path} after {limit:?}: {code} {body}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }
 

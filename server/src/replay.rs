@@ -1,0 +1,98 @@
+//! `geoledger replay`: rebuilds the read model from offset 0 of both event
+//! topics into fresh collections, then swaps them in for the live ones.
+
+use crate::config::Config;
+use crate::kafka::Kafka;
+use crate::mongo::Mongo;
+use crate::store::{ApplyError, Position, Store};
+use anyhow::Context;
+use app::domain::event::Envelope;
+use mongodb::bson::doc;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use std::time::Duration;
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ReplayReport {
+    pub events: u64,
+    pub applied: u64,
+    /// Events the live materializer dead-lettered too (undecodable, or not applicable).
+    pub skipped: u64,
+}
+
+/// Replays into `<name>_replay`, then renames over the live collections.
+pub async fn replay(config: &Config) -> anyhow::Result<ReplayReport> {
+    let kafka = Kafka::connect(&config.kafka_brokers, &config.kafka)?;
+    let mongo = Mongo::connect(&config.mongodb_uri).await?;
+    let db = &mongo.db;
+    let fresh = Store::named(db, "cities_replay", "pincodes_replay");
+    fresh.cities.drop().await?;
+    fresh.pincodes.drop().await?;
+    fresh.ensure_indexes().await?;
+
+    let mut report = ReplayReport::default();
+    // Cities first, then pincodes: every pincode then finds its city, as it did live.
+    for topic in [config.kafka.city_topic(), config.kafka.pincode_topic()] {
+        replay_topic(&kafka, &topic, &fresh, &mut report).await.with_context(|| format!("replaying {topic}"))?;
+    }
+
+    let admin = mongo.client.database("admin");
+    for (from, to) in [("cities_replay", "cities"), ("pincodes_replay", "pincodes")] {
+        admin
+            .run_command(doc! {
+                "renameCollection": format!("{}.{from}", db.name()),
+                "to": format!("{}.{to}", db.name()),
+                "dropTarget": true,
+            })
+            .await
+            .with_context(|| format!("swapping {from} in for {to}"))?;
+    }
+    Ok(report)
+}
+
+async fn replay_topic(kafka: &Kafka, topic: &str, store: &Store, report: &mut ReplayReport) -> anyhow::Result<()> {
+    let consumer: BaseConsumer<_> = Kafka::client_config(&kafka.brokers)
+        .set("group.id", format!("geoledger-replay-{}", uuid::Uuid::now_v7()))
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .create_with_context(kafka.context())?;
+    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    let partitions: Vec<i32> = metadata.topics().iter().flat_map(|t| t.partitions().iter().map(|p| p.id())).collect();
+    // The end of each partition now: events published during the replay are the
+    // live materializer's to apply.
+    let mut ends = std::collections::HashMap::new();
+    let mut assignment = TopicPartitionList::new();
+    for p in partitions {
+        let (low, high) = consumer.fetch_watermarks(topic, p, Duration::from_secs(10))?;
+        if high > low {
+            ends.insert(p, high);
+            assignment.add_partition_offset(topic, p, Offset::Beginning)?;
+        }
+    }
+    if ends.is_empty() {
+        return Ok(());
+    }
+    consumer.assign(&assignment)?;
+    while !ends.is_empty() {
+        let Some(message) = consumer.poll(Duration::from_secs(10)) else {
+            anyhow::bail!("no message from {topic} for 10 s while {} partition(s) were unfinished", ends.len());
+        };
+        let m = message?;
+        let pos = Position { partition: m.partition(), offset: m.offset() };
+        report.events += 1;
+        let decoded = Envelope::decode(m.payload().unwrap_or_default()).and_then(|e| e.change().map(|c| (e, c)));
+        match decoded {
+            Ok((event, change)) => match store.apply(&event, &change, pos).await {
+                Ok(_) => report.applied += 1,
+                Err(ApplyError::Store(e)) => return Err(e.into()),
+                Err(_) => report.skipped += 1,
+            },
+            Err(_) => report.skipped += 1,
+        }
+        if ends.get(&pos.partition).is_some_and(|end| pos.offset + 1 >= *end) {
+            ends.remove(&pos.partition);
+        }
+    }
+    Ok(())
+}

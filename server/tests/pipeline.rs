@@ -1,0 +1,447 @@
+//! The event pipeline against the real broker and store: the REST API publishes,
+//! the embedded materializer applies, exactly once in effect.
+
+mod common;
+
+use common::*;
+use futures::TryStreamExt;
+use mongodb::bson::{doc, Document};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::ClientConfig;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+const SOON: Duration = Duration::from_secs(5);
+/// The first event of a test also waits for the consumer group to form.
+const FIRST: Duration = Duration::from_secs(30);
+
+fn noida() -> Value {
+    json!({"city_name": "Noida", "state": "Uttar Pradesh", "latitude": 28.5355, "longitude": 77.3910,
+           "district": "Gautam Buddha Nagar", "is_metro": false, "population": 642000, "area_sq_km": 203})
+}
+
+fn city(name: &str, state: &str, lat: f64, lon: f64) -> Value {
+    json!({"city_name": name, "state": state, "latitude": lat, "longitude": lon})
+}
+
+async fn snapshot(db: &mongodb::Database, coll: &str) -> Vec<Document> {
+    db.collection::<Document>(coll).find(doc! {}).sort(doc! { "_id": 1 }).await.unwrap().try_collect().await.unwrap()
+}
+
+#[tokio::test]
+async fn create_read_update_soft_delete_and_restore_through_the_api() {
+    let world = World::new("crud");
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+
+    let (code, body) = api.post("/api/v1/location-updates/cities", &noida()).await;
+    assert_eq!(code, 202, "{body}");
+    assert_eq!(body["topic"], world.topic("city-updates"));
+    assert!(body["partition"].as_i64().unwrap() >= 0 && body["offset"].as_i64().unwrap() >= 0, "{body}");
+    assert!(body["event_id"].as_str().unwrap().len() == 36);
+
+    // Readable through GET, by the names in any case and URL-encoded.
+    let c = api.eventually("/api/v1/cities/noida/Uttar%20Pradesh", FIRST, |c, _| c == 200).await;
+    assert_eq!(c["id"], "uttar-pradesh/noida");
+    assert_eq!(c["district"], "Gautam Buddha Nagar");
+    assert_eq!(c["population"], 642000);
+    assert_eq!(c["deleted_at"], Value::Null);
+
+    // Creating it again is a conflict; an unknown city cannot be changed.
+    let (code, body) = api.post("/api/v1/location-updates/cities", &noida()).await;
+    assert_eq!(code, 409, "{body}");
+    let (code, _) = api.put("/api/v1/location-updates/cities/Atlantis/Uttar%20Pradesh", &json!({"is_metro": true})).await;
+    assert_eq!(code, 404);
+    let (code, _) = api.delete("/api/v1/location-updates/cities/Atlantis/UP").await;
+    assert_eq!(code, 404);
+
+    // Update: only the fields sent change.
+    let (code, body) = api.put("/api/v1/location-updates/cities/Noida/Uttar%20Pradesh", &json!({"city_name": "Noida", "state": "Uttar Pradesh", "latitude": 28.5355, "longitude": 77.3910, "is_metro": true})).await;
+    assert_eq!(code, 202, "{body}");
+    let c = api.eventually("/api/v1/cities/Noida/UP", SOON, |_, b| b["is_metro"] == true).await;
+    assert_eq!(c["population"], 642000, "fields not sent are kept");
+
+    // Soft delete: hidden by default, listed with include_deleted.
+    let (code, _) = api.delete("/api/v1/location-updates/cities/NOIDA/up").await;
+    assert_eq!(code, 202);
+    let c = api.eventually("/api/v1/cities/Noida/UP", SOON, |_, b| !b["deleted_at"].is_null()).await;
+    assert_eq!(c["name"], "Noida");
+    let (_, list) = api.get("/api/v1/cities").await;
+    assert_eq!(list["cities"].as_array().unwrap().len(), 0, "{list}");
+    let (_, list) = api.get("/api/v1/cities?include_deleted=true").await;
+    assert_eq!(list["cities"][0]["id"], "uttar-pradesh/noida");
+
+    // Restore clears deleted_at.
+    let (code, _) = api.post("/api/v1/location-updates/cities/Noida/Uttar%20Pradesh/restore", &json!({})).await;
+    assert_eq!(code, 202);
+    api.eventually("/api/v1/cities/Noida/UP", SOON, |_, b| b["deleted_at"].is_null()).await;
+    let (_, list) = api.get("/api/v1/cities").await;
+    assert_eq!(list["cities"].as_array().unwrap().len(), 1);
+
+    // Without a token, or with a bad one: 401.
+    let anonymous = reqwest::get(server.url("/api/v1/cities")).await.unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401);
+    let (code, _) = Api::new(&server, "glt_not-a-real-token").get("/api/v1/cities").await;
+    assert_eq!(code, 401);
+}
+
+#[tokio::test]
+async fn listing_filters_by_state_prefix_and_box_with_a_cursor() {
+    let world = World::new("list");
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    let rows = json!([
+        city("Pune", "Maharashtra", 18.52, 73.85),
+        city("Mumbai", "MH", 19.07, 72.87),
+        city("Nagpur", "Maharashtra", 21.14, 79.08),
+        city("Patna", "Bihar", 25.59, 85.13),
+        city("Puducherry", "Pondicherry", 11.94, 79.80),
+    ]);
+    let (code, body) = api.post("/api/v1/location-updates/cities/bulk", &rows).await;
+    assert_eq!(code, 202, "{body}");
+    assert_eq!(body["count"], 5);
+    api.eventually("/api/v1/cities", FIRST, |_, b| b["cities"].as_array().is_some_and(|c| c.len() == 5)).await;
+
+    let names = |b: &Value| b["cities"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let (_, b) = api.get("/api/v1/cities?state=MH").await;
+    assert_eq!(names(&b), ["Mumbai", "Nagpur", "Pune"]);
+    let (_, b) = api.get("/api/v1/cities?q=pu").await;
+    assert_eq!(names(&b), ["Pune", "Puducherry"]);
+    // West India only: a box around Maharashtra's west coast.
+    let (_, b) = api.get("/api/v1/cities?bbox=72,18,75,20").await;
+    assert_eq!(names(&b), ["Mumbai", "Pune"]);
+    let (code, b) = api.get("/api/v1/cities?bbox=75,18,72,20").await;
+    assert_eq!(code, 422, "{b}");
+
+    // Paging: two at a time, following next_cursor, sees every city once.
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/cities?limit=2".to_string();
+    loop {
+        let (_, b) = api.get(&path).await;
+        seen.extend(names(&b));
+        match b["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/cities?limit=2&cursor={}", urlencode(c)),
+            None => break,
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, ["Mumbai", "Nagpur", "Patna", "Puducherry", "Pune"]);
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b == b'-' { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+#[tokio::test]
+async fn invalid_input_names_every_field_and_writes_nothing() {
+    let world = World::new("invalid");
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+
+    let bad = json!({"city_name": "  ", "state": "Maharastra", "latitude": 45.0, "longitude": "east",
+                     "population": -1, "area_sq_km": -3, "is_metro": "maybe"});
+    let (code, body) = api.post("/api/v1/location-updates/cities", &bad).await;
+    assert_eq!(code, 422, "{body}");
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["city_name", "state", "latitude", "longitude", "is_metro", "population", "area_sq_km"]);
+    assert!(body["errors"][1]["message"].as_str().unwrap().contains("did you mean 'Maharashtra'?"));
+
+    let (code, body) = api.post("/api/v1/location-updates/pincodes", &json!({"pincode": "012345", "city_name": "Noida", "state": "UP", "latitude": 28.5, "longitude": 77.3})).await;
+    assert_eq!(code, 422);
+    assert_eq!(body["errors"][0]["field"], "pincode");
+
+    // One bad row refuses the whole batch, naming the row.
+    let rows = json!([city("Agra", "UP", 27.17, 78.0), city("Kanpur", "UP", 99.0, 80.3), city("Agra", "Uttar Pradesh", 27.17, 78.0)]);
+    let (code, body) = api.post("/api/v1/location-updates/cities/bulk", &rows).await;
+    assert_eq!(code, 422, "{body}");
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["[1].latitude", "[2].city_name"]);
+
+    let (code, _) = api.send(reqwest::Method::POST, "/api/v1/location-updates/cities", None).await;
+    assert_eq!(code, 400, "an empty body is not JSON");
+
+    // Nothing reached Kafka: the topics are empty.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let consumer = plain_consumer(&world);
+    for topic in ["city-updates", "pincode-updates"] {
+        let total = message_count(&consumer, &world.topic(topic));
+        assert_eq!(total, 0, "{topic} has {total} messages");
+    }
+}
+
+fn plain_consumer(world: &World) -> BaseConsumer {
+    ClientConfig::new()
+        .set("bootstrap.servers", &world.brokers)
+        .set("group.id", format!("{}inspector", world.prefix))
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap()
+}
+
+/// Every message of a topic, from the beginning of each partition.
+fn read_all(consumer: &BaseConsumer, topic: &str) -> Vec<rdkafka::message::OwnedMessage> {
+    let total = message_count(consumer, topic);
+    let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap();
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    for p in md.topics()[0].partitions() {
+        tpl.add_partition_offset(topic, p.id(), rdkafka::Offset::Beginning).unwrap();
+    }
+    consumer.assign(&tpl).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut out = Vec::new();
+    while (out.len() as i64) < total {
+        assert!(Instant::now() < deadline, "{topic}: read {} of {total}", out.len());
+        if let Some(m) = consumer.poll(Duration::from_millis(500)) {
+            out.push(m.unwrap().detach());
+        }
+    }
+    out
+}
+
+fn message_count(consumer: &BaseConsumer, topic: &str) -> i64 {
+    let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap();
+    md.topics()[0]
+        .partitions()
+        .iter()
+        .map(|p| {
+            let (lo, hi) = consumer.fetch_watermarks(topic, p.id(), Duration::from_secs(10)).unwrap();
+            hi - lo
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn a_redelivered_event_changes_nothing() {
+    let world = World::new("redeliver");
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    api.post("/api/v1/location-updates/cities", &noida()).await;
+    api.eventually("/api/v1/cities/Noida/UP", FIRST, |c, _| c == 200).await;
+    for p in [1, 2, 3] {
+        api.put("/api/v1/location-updates/cities/Noida/UP", &json!({"population": p})).await;
+    }
+    let (code, _) = api.post("/api/v1/location-updates/pincodes", &json!({"pincode": "201301", "city_name": "Noida", "state": "UP", "latitude": 28.57, "longitude": 77.35})).await;
+    assert_eq!(code, 202);
+    api.eventually("/api/v1/cities/Noida/UP", SOON, |_, b| b["population"] == 3 && b["pincodes"] == json!(["201301"])).await;
+    api.eventually("/api/v1/pincodes/201301", SOON, |c, _| c == 200).await;
+    let db = world.db().await;
+    let (cities, pincodes) = (snapshot(&db, "cities").await, snapshot(&db, "pincodes").await);
+    server.stop();
+
+    // A second materializer, in a new group, is handed every event again.
+    let server = world.clone().with("GEOLEDGER_CONSUMER_GROUP", "second-delivery").server();
+    let mut stream = reqwest::Client::new()
+        .get(server.url("/api/v1/stream"))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    // 1 create + 3 updates + 1 pincode: wait until all five were handled again.
+    let mut seen = 0;
+    let deadline = Instant::now() + FIRST;
+    let mut buffer = String::new();
+    while seen < 5 {
+        assert!(Instant::now() < deadline, "only {seen} of 5 events redelivered: {buffer}");
+        if let Ok(Ok(Some(chunk))) = tokio::time::timeout(Duration::from_secs(1), stream.chunk()).await {
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            seen = buffer.matches("event: change").count();
+        }
+    }
+    assert_eq!(snapshot(&db, "cities").await, cities, "redelivery changed a city");
+    assert_eq!(snapshot(&db, "pincodes").await, pincodes, "redelivery changed a pincode");
+}
+
+#[tokio::test]
+async fn a_consumer_killed_mid_stream_neither_loses_nor_repeats() {
+    let world = World::new("restart");
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    api.post("/api/v1/location-updates/cities", &noida()).await;
+    api.eventually("/api/v1/cities/Noida/UP", FIRST, |c, _| c == 200).await;
+    let mut last = Value::Null;
+    for i in 1..=30u64 {
+        let (code, body) = api.put("/api/v1/location-updates/cities/Noida/UP", &json!({"population": i})).await;
+        assert_eq!(code, 202);
+        last = body;
+        let pin = format!("2013{i:02}");
+        let (code, _) = api.post("/api/v1/location-updates/pincodes", &json!({"pincode": pin, "city_name": "Noida", "state": "UP", "latitude": 28.57, "longitude": 77.35})).await;
+        assert_eq!(code, 202);
+    }
+    // Crash: offsets stored but not yet committed are lost; those events come again.
+    server.kill();
+
+    let server = world.server();
+    let api = Api::new(&server, &api.token);
+    let c = api
+        .eventually("/api/v1/cities/Noida/UP", Duration::from_secs(60), |_, b| b["pincodes"].as_array().is_some_and(|p| p.len() == 30) && b["population"] == 30)
+        .await;
+    let db = world.db().await;
+    let doc = db.collection::<Document>("cities").find_one(doc! { "_id": "uttar-pradesh/noida" }).await.unwrap().unwrap();
+    assert_eq!(doc.get_str("last_event_id").unwrap(), last["event_id"].as_str().unwrap(), "the last event applied is the last one sent");
+    assert_eq!(c["population"], 30, "no older update was applied after a newer one");
+    let pins = db.collection::<Document>("pincodes").count_documents(doc! {}).await.unwrap();
+    assert_eq!(pins, 30);
+}
+
+#[tokio::test]
+async fn a_poison_message_is_dead_lettered_and_the_next_event_applies() {
+    let world = World::new("poison");
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    // Make sure the topics exist and the group is consuming.
+    api.post("/api/v1/location-updates/cities", &city("Agra", "UP", 27.17, 78.0)).await;
+    api.eventually("/api/v1/cities/Agra/UP", FIRST, |c, _| c == 200).await;
+
+    let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", &world.brokers).create().unwrap();
+    let poison = b"{\"this is\": not an event".to_vec();
+    let delivered = producer
+        .send(FutureRecord::to(&world.topic("city-updates")).key("uttar-pradesh/agra").payload(&poison), Duration::from_secs(10))
+        .await
+        .unwrap();
+    let (partition, offset) = (delivered.partition, delivered.offset);
+    let (code, _) = api.post("/api/v1/location-updates/cities", &noida()).await;
+    assert_eq!(code, 202);
+    api.eventually("/api/v1/cities/Noida/UP", SOON, |c, _| c == 200).await;
+
+    // The DLT holds the original bytes, with where they came from and why.
+    let consumer = plain_consumer(&world);
+    let dlt = world.topic("location-updates.DLT");
+    consumer.subscribe(&[&dlt]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let message = loop {
+        assert!(Instant::now() < deadline, "nothing in {dlt}");
+        if let Some(m) = consumer.poll(Duration::from_millis(500)) {
+            break m.unwrap().detach();
+        }
+    };
+    assert_eq!(message.payload().unwrap(), &poison[..]);
+    assert_eq!(message.key().unwrap(), b"uttar-pradesh/agra");
+    let headers = message.headers().unwrap();
+    let header = |k: &str| {
+        headers.iter().find(|h| h.key == k).and_then(|h| h.value).map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default()
+    };
+    assert_eq!(header("dlt.original.topic"), world.topic("city-updates"));
+    assert_eq!(header("dlt.original.partition"), partition.to_string());
+    assert_eq!(header("dlt.original.offset"), offset.to_string());
+    assert!(header("dlt.error").contains("not a GeoLedger event envelope"), "{}", header("dlt.error"));
+}
+
+#[tokio::test]
+async fn a_pincode_published_before_its_city_waits_for_it() {
+    let world = World::new("pin_first");
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    let (code, body) = api.post("/api/v1/location-updates/pincodes", &json!({"pincode": "201301", "city_name": "Noida", "state": "Uttar Pradesh", "area_name": "Sector 1", "latitude": 28.5747, "longitude": 77.3553})).await;
+    assert_eq!(code, 202, "{body}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (code, _) = api.get("/api/v1/pincodes/201301").await;
+    assert_eq!(code, 404, "not applied while its city is missing");
+
+    api.post("/api/v1/location-updates/cities", &noida()).await;
+    let p = api.eventually("/api/v1/pincodes/201301", FIRST, |c, _| c == 200).await;
+    assert_eq!(p["city_id"], "uttar-pradesh/noida");
+    assert_eq!(p["area_name"], "Sector 1");
+    let c = api.eventually("/api/v1/cities/Noida/UP", SOON, |_, b| b["pincodes"] == json!(["201301"])).await;
+    assert_eq!(c["name"], "Noida");
+
+    // Moving the pincode to another city takes it off the first one's list.
+    api.post("/api/v1/location-updates/cities", &city("Ghaziabad", "UP", 28.67, 77.45)).await;
+    api.post("/api/v1/location-updates/pincodes", &json!({"pincode": "201301", "city_name": "Ghaziabad", "state": "UP", "latitude": 28.6, "longitude": 77.4})).await;
+    api.eventually("/api/v1/cities/Ghaziabad/UP", SOON, |_, b| b["pincodes"] == json!(["201301"])).await;
+    api.eventually("/api/v1/cities/Noida/UP", SOON, |_, b| b["pincodes"] == json!([])).await;
+}
+
+#[tokio::test]
+async fn a_pincode_whose_city_never_comes_is_dead_lettered_not_dropped() {
+    let world = World::new("pin_orphan").with("GEOLEDGER_CITY_WAIT_RETRIES", "2");
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    let mut stream = reqwest::Client::new().get(server.url("/api/v1/stream")).bearer_auth(&api.token).send().await.unwrap();
+    let (_, published) = api.post("/api/v1/location-updates/pincodes", &json!({"pincode": "560001", "city_name": "Nowhere", "state": "Karnataka", "latitude": 12.97, "longitude": 77.59})).await;
+    let mut text = String::new();
+    let deadline = Instant::now() + FIRST;
+    while !text.contains("\"outcome\":\"failed\"") {
+        assert!(Instant::now() < deadline, "no failure notice: {text}");
+        if let Ok(Ok(Some(chunk))) = tokio::time::timeout(Duration::from_secs(1), stream.chunk()).await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+    assert!(text.contains(published["event_id"].as_str().unwrap()), "{text}");
+    assert!(text.contains("karnataka/nowhere"), "the reason names the missing city: {text}");
+    let consumer = plain_consumer(&world);
+    assert_eq!(message_count(&consumer, &world.topic("location-updates.DLT")), 1);
+}
+
+#[tokio::test]
+async fn every_applied_change_is_streamed_to_subscribers() {
+    let world = World::new("stream");
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    let mut stream = reqwest::Client::new().get(server.url("/api/v1/stream")).bearer_auth(&api.token).send().await.unwrap();
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    let (_, published) = api.post("/api/v1/location-updates/cities", &noida()).await;
+    let id = published["event_id"].as_str().unwrap().to_string();
+    let mut text = String::new();
+    let deadline = Instant::now() + FIRST;
+    while !text.contains(&id) {
+        assert!(Instant::now() < deadline, "no notice for {id}: {text}");
+        if let Ok(Ok(Some(chunk))) = tokio::time::timeout(Duration::from_secs(1), stream.chunk()).await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+    let line = text.lines().find(|l| l.contains(&id)).unwrap();
+    let notice: Value = serde_json::from_str(line.trim_start_matches("data:").trim()).unwrap();
+    assert_eq!(notice["event_type"], "city.created.v1");
+    assert_eq!(notice["entity_id"], "uttar-pradesh/noida");
+    assert_eq!(notice["outcome"], "applied");
+    assert_eq!(notice["latitude"], 28.5355);
+}
+
+#[tokio::test]
+async fn replay_rebuilds_the_same_read_model_and_every_event_matches_its_schema() {
+    let world = World::new("replay");
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    api.post("/api/v1/location-updates/cities/bulk", &json!([noida(), city("Agra", "UP", 27.17, 78.0), city("Leh", "Ladakh", 34.16, 77.58)])).await;
+    api.eventually("/api/v1/cities", FIRST, |_, b| b["cities"].as_array().is_some_and(|c| c.len() == 3)).await;
+    api.put("/api/v1/location-updates/cities/Agra/UP", &json!({"is_metro": true, "alternate_names": ["आगरा"], "metadata": {"tier": 2}})).await;
+    api.delete("/api/v1/location-updates/cities/Leh/Ladakh").await;
+    for (pin, name) in [("201301", "Noida"), ("282001", "Agra"), ("201304", "Noida")] {
+        api.post("/api/v1/location-updates/pincodes", &json!({"pincode": pin, "city_name": name, "state": "UP", "latitude": 27.5, "longitude": 77.7})).await;
+    }
+    api.eventually("/api/v1/pincodes/201304", SOON, |c, _| c == 200).await;
+    api.delete("/api/v1/location-updates/pincodes/201304").await;
+    api.eventually("/api/v1/pincodes/201304", SOON, |_, b| !b["deleted_at"].is_null()).await;
+    api.eventually("/api/v1/cities/Leh/Ladakh", SOON, |_, b| !b["deleted_at"].is_null()).await;
+    api.eventually("/api/v1/cities/Agra/UP", SOON, |_, b| b["is_metro"] == true && b["pincodes"] == json!(["282001"])).await;
+    server.stop();
+
+    let db = world.db().await;
+    let (cities, pincodes) = (snapshot(&db, "cities").await, snapshot(&db, "pincodes").await);
+    // Wreck the live read model: the replay must not need it.
+    db.collection::<Document>("cities").update_many(doc! {}, doc! { "$set": { "population": -1_i64, "pincodes": [] } }).await.unwrap();
+    let out = cli(&["replay"], &world.env());
+    assert!(out.contains("replayed 9 events: 9 applied, 0 skipped"), "{out}");
+    assert_eq!(snapshot(&db, "cities").await, cities);
+    assert_eq!(snapshot(&db, "pincodes").await, pincodes);
+
+    // Every event GeoLedger wrote matches the Avro schema its dataschema names.
+    let consumer = plain_consumer(&world);
+    let mut types = std::collections::BTreeSet::new();
+    for topic in ["city-updates", "pincode-updates"] {
+        for m in read_all(&consumer, &world.topic(topic)) {
+            let event: Value = serde_json::from_slice(m.payload().unwrap()).unwrap();
+            let path = format!("{}/..{}", env!("CARGO_MANIFEST_DIR"), event["dataschema"].as_str().unwrap());
+            let schema = apache_avro::Schema::parse_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let avro = apache_avro::types::Value::from(event["data"].clone()).resolve(&schema);
+            assert!(avro.is_ok_and(|v| v.validate(&schema)), "{} does not match {path}: {}", event["type"], event["data"]);
+            let ce_type = m.headers().unwrap().iter().find(|h| h.key == "ce_type").and_then(|h| h.value).unwrap();
+            assert_eq!(ce_type, event["type"].as_str().unwrap().as_bytes());
+            types.insert(event["type"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(types.into_iter().collect::<Vec<_>>(), ["city.created.v1", "city.deleted.v1", "city.updated.v1", "pincode.deleted.v1", "pincode.upserted.v1"]);
+}
