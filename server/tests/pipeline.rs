@@ -80,10 +80,23 @@ async fn create_read_update_soft_delete_and_restore_through_the_api() {
     let (_, list) = api.get("/api/v1/cities").await;
     assert_eq!(list["cities"].as_array().unwrap().len(), 1);
 
-    // Without a token, or with a bad one: 401.
+    // Without a token, or with a bad one: 401. The Kafka health route is open.
     let anonymous = reqwest::get(server.url("/api/v1/cities")).await.unwrap();
     assert_eq!(anonymous.status().as_u16(), 401);
     let (code, _) = Api::new(&server, "glt_not-a-real-token").get("/api/v1/cities").await;
+    assert_eq!(code, 401);
+    let health = reqwest::get(server.url("/api/v1/location-updates/kafka/health")).await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    let health: Value = health.json().await.unwrap();
+    assert_eq!(health["kafka"]["status"], "ok");
+    assert_eq!(health["topics"]["city"], world.topic("city-updates"));
+
+    // A revoked token stops working at once.
+    let listed = cli(&["token", "list"], &world.env());
+    assert!(listed.starts_with("test-"), "{listed}");
+    let name = listed.split('\t').next().unwrap().to_string();
+    cli(&["token", "revoke", &name], &world.env());
+    let (code, _) = api.get("/api/v1/cities").await;
     assert_eq!(code, 401);
 }
 

@@ -217,6 +217,35 @@ mod tests {
     }
 
     #[test]
+    fn each_field_refuses_its_own_bad_values() {
+        for (field, bad, expect) in [
+            ("city_name", json!("x".repeat(101)), "at most 100 characters"),
+            ("city_name", json!("Noi\u{0007}da"), "control characters"),
+            ("city_name", json!(42), "must be text"),
+            ("state", json!("Narnia"), "not a state or union territory"),
+            ("district", json!(["list"]), "must be text"),
+            ("latitude", json!("north"), "must be a number"),
+            ("longitude", json!(120.0), "between 68 and 97.5"),
+            ("is_metro", json!("sometimes"), "true or false"),
+            ("is_capital", json!(2), "true or false"),
+            ("population", json!(12.5), "whole number"),
+            ("population", json!(-1), "must not be negative"),
+            ("area_sq_km", json!(-0.5), "must not be negative"),
+            ("area_sq_km", json!(true), "must be a number"),
+            ("alternate_names", json!(7), "list of names"),
+            ("metadata", json!("not json"), "JSON object"),
+            ("metadata", json!({"nested": {"a": 1}}), "text, a number, true/false or null"),
+        ] {
+            let mut v = noida();
+            v[field] = bad.clone();
+            let errors = validate_new_city(&record(v)).unwrap_err();
+            assert_eq!(errors.errors.len(), 1, "{field}={bad}: {errors}");
+            assert!(errors.errors[0].field.starts_with(field), "{field}={bad}: {errors}");
+            assert!(errors.errors[0].message.contains(expect), "{field}={bad}: {errors}");
+        }
+    }
+
+    #[test]
     fn required_fields_are_named_when_missing() {
         let errors = validate_new_city(&Map::new()).unwrap_err();
         let fields: Vec<&str> = errors.errors.iter().map(|e| e.field.as_str()).collect();

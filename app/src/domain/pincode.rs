@@ -115,6 +115,27 @@ mod tests {
     }
 
     #[test]
+    fn each_field_refuses_its_own_bad_values() {
+        let good = json!({"pincode": "201301", "city_name": "Noida", "state": "UP", "area_name": "Sector 1", "latitude": 28.57, "longitude": 77.35});
+        for (field, bad, expect) in [
+            ("pincode", json!("20130"), "exactly 6 digits"),
+            ("pincode", json!(true), "6 digits as text"),
+            ("city_name", json!(""), "is required"),
+            ("state", json!("Bombay"), "not a state"),
+            ("area_name", json!("x".repeat(101)), "at most 100"),
+            ("latitude", json!(40), "between 6 and 37.6"),
+            ("longitude", json!("west"), "must be a number"),
+        ] {
+            let mut v = good.clone();
+            v[field] = bad.clone();
+            let errors = validate_pincode(&record(v)).unwrap_err();
+            assert_eq!(errors.errors.len(), 1, "{field}={bad}: {errors}");
+            assert_eq!(errors.errors[0].field, field);
+            assert!(errors.errors[0].message.contains(expect), "{field}={bad}: {errors}");
+        }
+    }
+
+    #[test]
     fn every_field_error_at_once() {
         let errors = validate_pincode(&record(json!({"pincode": "12345", "city_name": "", "state": "Orisa",
             "latitude": 0, "longitude": 200}))).unwrap_err();
