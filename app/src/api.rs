@@ -9,6 +9,29 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 pub trait Backend: Send + Sync + 'static {
     fn readiness(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = Readiness> + Send + '_>>;
+
+    /// The admin's email when the password is right.
+    fn verify_login<'a>(
+        &'a self,
+        email: &'a str,
+        password: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<String>, String>> + Send + 'a>>;
+}
+
+/// The session key holding the signed-in admin's email.
+#[cfg(feature = "ssr")]
+pub const SESSION_USER: &str = "user";
+
+/// The signed-in admin's email, or an error that says to sign in.
+#[cfg(feature = "ssr")]
+pub async fn require_user() -> Result<String, ServerFnError> {
+    current_user_email().await?.ok_or_else(|| ServerFnError::new("not signed in"))
+}
+
+#[cfg(feature = "ssr")]
+async fn current_user_email() -> Result<Option<String>, ServerFnError> {
+    let session: tower_sessions::Session = leptos_axum::extract().await?;
+    session.get::<String>(SESSION_USER).await.map_err(|e| ServerFnError::new(format!("session: {e}")))
 }
 
 /// How server functions find the backend: `provide_context(SharedBackend)`.
@@ -23,5 +46,35 @@ fn backend() -> Result<SharedBackend, ServerFnError> {
 /// Checks every backend now.
 #[server]
 pub async fn get_readiness() -> Result<Readiness, ServerFnError> {
+    require_user().await?;
     Ok(backend()?.readiness().await)
+}
+
+/// The signed-in admin, if any.
+#[server]
+pub async fn current_user() -> Result<Option<String>, ServerFnError> {
+    current_user_email().await
+}
+
+/// Signs an admin in and sends the browser on to `next` (a path of this site).
+#[server]
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
+    let Some(user) = backend()?.verify_login(&email, &password).await.map_err(ServerFnError::new)? else {
+        return Err(ServerFnError::new("Wrong email or password."));
+    };
+    let session: tower_sessions::Session = leptos_axum::extract().await?;
+    // A new session id on sign-in: an id planted before cannot be taken over.
+    session.cycle_id().await.map_err(|e| ServerFnError::new(format!("session: {e}")))?;
+    session.insert(SESSION_USER, user).await.map_err(|e| ServerFnError::new(format!("session: {e}")))?;
+    let next = next.filter(|n| n.starts_with('/') && !n.starts_with("//")).unwrap_or_else(|| "/".into());
+    leptos_axum::redirect(&next);
+    Ok(())
+}
+
+#[server]
+pub async fn logout() -> Result<(), ServerFnError> {
+    let session: tower_sessions::Session = leptos_axum::extract().await?;
+    session.flush().await.map_err(|e| ServerFnError::new(format!("session: {e}")))?;
+    leptos_axum::redirect("/login");
+    Ok(())
 }

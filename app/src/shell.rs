@@ -1,9 +1,9 @@
 use crate::components::layout::Layout;
-use crate::pages::{not_found::NotFound, overview::Overview};
+use crate::pages::{login::LoginPage, not_found::NotFound, overview::Overview};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
-    components::{Route, Router, Routes},
+    components::{ParentRoute, Route, Router, Routes},
     path,
 };
 
@@ -44,11 +44,12 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/geoledger.css"/>
         <Title formatter=|page: String| if page.is_empty() { "GeoLedger".to_string() } else { format!("{page} · GeoLedger") }/>
         <Router>
-            <Layout>
-                <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=path!("/") view=Overview/>
-                </Routes>
-            </Layout>
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/login") view=LoginPage/>
+                <ParentRoute path=path!("") view=Layout>
+                    <Route path=path!("") view=Overview/>
+                </ParentRoute>
+            </Routes>
         </Router>
     }
 }

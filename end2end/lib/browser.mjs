@@ -6,6 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 export const BASE_URL = process.env.GEOLEDGER_E2E_URL ?? 'http://127.0.0.1:3000';
+export const ADMIN = {
+  email: process.env.GEOLEDGER_E2E_EMAIL ?? 'admin@geoledger.test',
+  password: process.env.GEOLEDGER_E2E_PASSWORD ?? 'change-me-please',
+};
 export const SCREENSHOTS = new URL('../screenshots/', import.meta.url).pathname;
 
 const FLAGS = [
@@ -53,4 +57,13 @@ export async function waitForHydration(page) {
 export async function screenshot(page, name) {
   await mkdir(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Signs in through the login form, as an admin would, and waits for the overview. */
+export async function signIn(page, { email = ADMIN.email, password = ADMIN.password, next = '/' } = {}) {
+  await page.goto(BASE_URL + '/login?next=' + encodeURIComponent(next));
+  await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
 }

@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE_URL, openBrowser, waitForHydration, screenshot } from '../lib/browser.mjs';
+import { BASE_URL, ADMIN, openBrowser, waitForHydration, screenshot, signIn } from '../lib/browser.mjs';
 
 test('the overview loads, hydrates and shows both backends ready, without console errors', async () => {
   const browser = await openBrowser();
   try {
     const page = await browser.newPage();
+    await signIn(page);
+    await page.waitForURL(BASE_URL + '/');
     const response = await page.goto(BASE_URL + '/');
     assert.equal(response.status(), 200);
     assert.equal(await page.title(), 'Overview · GeoLedger');
@@ -34,6 +36,8 @@ test('the overview loads, hydrates and shows both backends ready, without consol
       { timeout: 10000 },
     );
 
+    assert.equal((await page.getByTestId('user').textContent()).trim(), ADMIN.email);
+
     // The navigation is there, with the sections to come marked as such.
     assert.equal(await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Overview' }).getAttribute('aria-current'), 'page');
 
@@ -54,6 +58,8 @@ test('an unknown address shows a not-found page', async () => {
   const browser = await openBrowser();
   try {
     const page = await browser.newPage();
+    await signIn(page);
+    await page.waitForURL(BASE_URL + '/');
     const response = await page.goto(BASE_URL + '/no-such-page');
     assert.equal(response.status(), 404);
     await waitForHydration(page);

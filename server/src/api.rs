@@ -98,7 +98,8 @@ fn object_body(body: &Bytes) -> ApiResult<Map<String, Value>> {
 }
 
 /// `Authorization: Bearer <token>`; the token's name becomes the events' actor.
-async fn require_token(AxumState(backend): Shared, mut request: Request, next: Next) -> Response {
+/// A signed-in admin's browser may also read (GET) with its session cookie.
+async fn require_token(AxumState(backend): Shared, session: tower_sessions::Session, mut request: Request, next: Next) -> Response {
     let token = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -111,6 +112,12 @@ async fn require_token(AxumState(backend): Shared, mut request: Request, next: N
         r
     };
     let Some(token) = token else {
+        if request.method() == axum::http::Method::GET {
+            if let Ok(Some(email)) = session.get::<String>(app::api::SESSION_USER).await {
+                request.extensions_mut().insert(Actor { name: email, source: "/geoledger/ui" });
+                return next.run(request).await;
+            }
+        }
         return unauthorized("an API token is required: Authorization: Bearer <token> (geoledger token create --name NAME)");
     };
     match backend.tokens.verify(token).await {

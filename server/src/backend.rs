@@ -1,6 +1,7 @@
 //! Everything the server holds for its life: configuration, backend clients,
 //! the read model, and the channel of change notices.
 
+use crate::auth::{MongoSessionStore, Users};
 use crate::materializer::{Materializer, RetryPolicy};
 use crate::store::Store;
 use crate::tokens::Tokens;
@@ -19,6 +20,8 @@ pub struct Backend {
     pub mongo: Mongo,
     pub store: Store,
     pub tokens: Tokens,
+    pub users: Users,
+    pub sessions: MongoSessionStore,
     /// Every change the materializer handled, for the live stream.
     pub notices: broadcast::Sender<ChangeNotice>,
 }
@@ -29,8 +32,10 @@ impl Backend {
         let mongo = Mongo::connect(&config.mongodb_uri).await?;
         let store = Store::new(&mongo.db);
         let tokens = Tokens::new(&mongo.db);
+        let users = Users::new(&mongo.db);
+        let sessions = MongoSessionStore::new(&mongo.db);
         let (notices, _) = broadcast::channel(4096);
-        Ok(Arc::new(Backend { config: config.clone(), kafka, mongo, store, tokens, notices }))
+        Ok(Arc::new(Backend { config: config.clone(), kafka, mongo, store, tokens, users, sessions, notices }))
     }
 
     /// Creates the topics and indexes (retrying while a backend is away), then
@@ -43,7 +48,13 @@ impl Backend {
             loop {
                 let topics = me.kafka.ensure_topics().await;
                 let indexes = me.store.ensure_indexes().await.map_err(|e| e.to_string());
-                let tokens = me.tokens.ensure_indexes().await.map_err(|e| e.to_string());
+                let tokens = async {
+                    me.tokens.ensure_indexes().await.map_err(|e| e.to_string())?;
+                    me.sessions.ensure_indexes().await.map_err(|e| e.to_string())?;
+                    let (email, password) = (me.config.admin_email.as_deref(), me.config.admin_password.as_deref());
+                    me.users.bootstrap(email, password).await.map_err(|e| e.to_string())
+                }
+                .await;
                 match (topics, indexes, tokens) {
                     (Ok(()), Ok(()), Ok(())) => break,
                     (t, i, k) => {
@@ -78,5 +89,9 @@ impl Backend {
 impl app::api::Backend for Backend {
     fn readiness(&self) -> Pin<Box<dyn Future<Output = Readiness> + Send + '_>> {
         Box::pin(crate::health::readiness(self))
+    }
+
+    fn verify_login<'a>(&'a self, email: &'a str, password: &'a str) -> Pin<Box<dyn Future<Output = Result<Option<String>, String>> + Send + 'a>> {
+        Box::pin(async move { self.users.verify(email, password).await.map_err(|e| e.to_string()) })
     }
 }

@@ -38,6 +38,17 @@ pub struct Config {
     #[arg(long, env = "GEOLEDGER_CITY_WAIT_BACKOFF_MS", default_value_t = 100)]
     pub city_wait_backoff_ms: u64,
 
+    /// The first admin, created on first start when there is no user yet.
+    #[arg(long, env = "GEOLEDGER_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+
+    #[arg(long, env = "GEOLEDGER_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+
+    /// Mark the session cookie Secure (set it when GeoLedger is served over https).
+    #[arg(long, env = "GEOLEDGER_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+
     #[command(flatten)]
     pub kafka: KafkaConfig,
 }

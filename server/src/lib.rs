@@ -2,6 +2,7 @@
 //! functions, health), and the backends (Kafka, MongoDB).
 
 pub mod api;
+pub mod auth;
 pub mod backend;
 pub mod config;
 pub mod health;

@@ -20,6 +20,13 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Manage admins (who sign in to the web app).
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Rebuild the read model from offset 0 of the event topics, into fresh
     /// collections that then replace the live ones.
     Replay(Config),
@@ -36,6 +43,16 @@ enum TokenAction {
     List,
     /// Revoke a token by name.
     Revoke { name: String },
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Create an admin, or set a new password for one. The password comes from
+    /// GEOLEDGER_ADMIN_PASSWORD, or else the first line of standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -56,6 +73,21 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.expect("serve is the default command") {
         Command::Serve(config) => geoledger::serve(config).await,
         Command::Token { action, db } => token(action, &db.mongodb_uri).await,
+        Command::Admin { action: AdminAction::Create { email }, db } => {
+            let password = match std::env::var("GEOLEDGER_ADMIN_PASSWORD") {
+                Ok(p) if !p.is_empty() => p,
+                _ => {
+                    eprint!("password for {email}: ");
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            let mongo = geoledger::mongo::Mongo::connect(&db.mongodb_uri).await?;
+            geoledger::auth::Users::new(&mongo.db).upsert(&email, &password).await?;
+            eprintln!("admin {} can sign in", geoledger::auth::normalize_email(&email));
+            Ok(())
+        }
         Command::Replay(config) => {
             let report = geoledger::replay::replay(&config).await?;
             println!(

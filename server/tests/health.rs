@@ -84,16 +84,22 @@ async fn healthz_answers_while_backends_are_down() {
 }
 
 #[tokio::test]
-async fn the_overview_page_is_rendered_on_the_server_with_both_backends() {
-    let server = Server::start(&shared_kafka(), &private_mongo_uri("overview_ssr"));
-    let response = reqwest::get(server.url("/")).await.unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    let html = response.text().await.unwrap();
-    assert!(html.contains("<title>Overview · GeoLedger</title>"), "{html}");
-    assert!(html.contains(r#"data-backend="kafka" data-status="ok""#), "{html}");
-    assert!(html.contains(r#"data-backend="mongodb" data-status="ok""#), "{html}");
-    assert!(html.contains("All backends are ready."), "{html}");
+async fn pages_need_a_session_and_the_login_page_is_served() {
+    let server = Server::start(&shared_kafka(), &private_mongo_uri("pages_ssr"));
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = client.get(server.url("/?tab=1")).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(response.headers()["location"], "/login?next=%2F%3Ftab%3D1");
+    let cookie = response.headers().get("set-cookie").map(|c| c.to_str().unwrap().to_string());
+    assert!(cookie.is_none(), "no session is made for an anonymous visit: {cookie:?}");
 
-    let missing = reqwest::get(server.url("/no-such-page")).await.unwrap();
-    assert_eq!(missing.status().as_u16(), 404);
+    let login = client.get(server.url("/login")).send().await.unwrap();
+    assert_eq!(login.status().as_u16(), 200);
+    let html = login.text().await.unwrap();
+    assert!(html.contains("<title>Sign in · GeoLedger</title>"), "{html}");
+    assert!(html.contains(r#"<label for="email">"#) && html.contains(r#"<label for="password">"#), "{html}");
+
+    // Static files need no session.
+    let icon = client.get(server.url("/favicon.svg")).send().await.unwrap();
+    assert_ne!(icon.status().as_u16(), 303);
 }

@@ -1,7 +1,9 @@
 //! The frame around every page: the brand, the side navigation and the content.
 
+use crate::api::{current_user, Logout};
+use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos_router::components::{Outlet, A};
 
 /// The sections of GeoLedger. Those without a page yet are shown, greyed, so an
 /// admin sees what is coming; they become links as their pages land.
@@ -15,7 +17,9 @@ const SECTIONS: &[(&str, &str, bool)] = &[
 ];
 
 #[component]
-pub fn Layout(children: Children) -> impl IntoView {
+pub fn Layout() -> impl IntoView {
+    let user = Resource::new(|| (), |_| current_user());
+    let logout = ServerAction::<Logout>::new();
     view! {
         <div class="layout">
             <header class="topbar">
@@ -24,6 +28,14 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <span class="brand-name">"GeoLedger"</span>
                 </a>
                 <span class="brand-tagline">"Location reference data for India"</span>
+                <div class="session">
+                    <Suspense>
+                        {move || user.get().and_then(|u| u.ok().flatten()).map(|email| view! { <span class="who" data-testid="user">{email}</span> })}
+                    </Suspense>
+                    <ActionForm action=logout>
+                        <button class="button button-quiet" type="submit">"Sign out"</button>
+                    </ActionForm>
+                </div>
             </header>
             <nav class="sidenav" aria-label="Sections">
                 <ul>
@@ -52,7 +64,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                         .collect_view()}
                 </ul>
             </nav>
-            <main class="content">{children()}</main>
+            <main class="content">
+                <Outlet/>
+            </main>
         </div>
     }
 }
