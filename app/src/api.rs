@@ -1,8 +1,23 @@
 //! Server functions: the browser's calls into the server. Each one is thin: it
 //! finds the server's [`Backend`] in the request context and calls one method.
 
+use crate::domain::city::{CityListQuery, CityPage};
 use crate::domain::health::Readiness;
+use crate::domain::write::{Refusal, WriteResult};
 use leptos::prelude::*;
+use std::collections::HashMap;
+
+#[cfg(feature = "ssr")]
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// What a city form asks for.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum CityCommand {
+    Create,
+    Update { name: String, state: String },
+    Delete { name: String, state: String },
+    Restore { name: String, state: String },
+}
 
 /// What the server provides to server functions (implemented in the `geoledger`
 /// server crate, which owns Kafka and MongoDB).
@@ -16,6 +31,11 @@ pub trait Backend: Send + Sync + 'static {
         email: &'a str,
         password: &'a str,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<String>, String>> + Send + 'a>>;
+
+    fn list_cities(&self, query: CityListQuery) -> BoxFuture<'_, Result<CityPage, Refusal>>;
+
+    /// Runs a city command for the signed-in admin `actor`; `fields` are the form's text.
+    fn city_command(&self, actor: String, command: CityCommand, fields: HashMap<String, String>) -> BoxFuture<'_, WriteResult>;
 }
 
 /// The session key holding the signed-in admin's email.
@@ -77,4 +97,19 @@ pub async fn logout() -> Result<(), ServerFnError> {
     session.flush().await.map_err(|e| ServerFnError::new(format!("session: {e}")))?;
     leptos_axum::redirect("/login");
     Ok(())
+}
+
+/// One page of cities.
+#[server(input = server_fn::codec::Json)]
+pub async fn list_cities(query: CityListQuery) -> Result<Result<CityPage, Refusal>, ServerFnError> {
+    require_user().await?;
+    Ok(backend()?.list_cities(query).await)
+}
+
+/// Creates, changes, deletes or restores a city. Refusals (invalid fields, a
+/// conflict, Kafka away) come back as values, to show beside the form.
+#[server(input = server_fn::codec::Json)]
+pub async fn run_city_command(command: CityCommand, fields: HashMap<String, String>) -> Result<WriteResult, ServerFnError> {
+    let actor = require_user().await?;
+    Ok(backend()?.city_command(actor, command, fields).await)
 }

@@ -1,5 +1,5 @@
 use crate::components::layout::Layout;
-use crate::pages::{login::LoginPage, not_found::NotFound, overview::Overview};
+use crate::pages::{cities::CitiesPage, login::LoginPage, not_found::NotFound, overview::Overview};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
@@ -48,6 +48,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage/>
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("") view=Overview/>
+                    <Route path=path!("/cities") view=CitiesPage/>
                 </ParentRoute>
             </Routes>
         </Router>

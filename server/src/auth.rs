@@ -111,6 +111,20 @@ fn backend(e: impl std::fmt::Display) -> session_store::Error {
 
 #[async_trait]
 impl SessionStore for MongoSessionStore {
+    /// Inserts a new session, drawing another id in the unlikely case the one
+    /// drawn is taken.
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        loop {
+            let json = serde_json::to_string(&*record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+            let expires = DateTime::from_millis((record.expiry_date.unix_timestamp_nanos() / 1_000_000) as i64);
+            match self.coll.insert_one(doc! { "_id": record.id.to_string(), "record": json, "expires_at": expires }).await {
+                Ok(_) => return Ok(()),
+                Err(e) if e.to_string().contains("E11000") => record.id = Id::default(),
+                Err(e) => return Err(backend(e)),
+            }
+        }
+    }
+
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let json = serde_json::to_string(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         let expires = DateTime::from_millis((record.expiry_date.unix_timestamp_nanos() / 1_000_000) as i64);

@@ -6,7 +6,15 @@ use crate::materializer::{Materializer, RetryPolicy};
 use crate::store::Store;
 use crate::tokens::Tokens;
 use crate::{config::Config, kafka::Kafka, mongo::Mongo};
+use crate::service::{Actor, ServiceError};
+use crate::store::CityQuery;
+use app::api::CityCommand;
+use app::domain::city::{CityListQuery, CityPage};
 use app::domain::health::Readiness;
+use app::domain::state::State;
+use app::domain::validation::ValidationErrors;
+use app::domain::write::{Refusal, WriteResult};
+use std::collections::HashMap;
 use app::domain::notice::ChangeNotice;
 use std::future::Future;
 use std::pin::Pin;
@@ -89,6 +97,35 @@ impl Backend {
 impl app::api::Backend for Backend {
     fn readiness(&self) -> Pin<Box<dyn Future<Output = Readiness> + Send + '_>> {
         Box::pin(crate::health::readiness(self))
+    }
+
+    fn list_cities(&self, q: CityListQuery) -> Pin<Box<dyn Future<Output = Result<CityPage, Refusal>> + Send + '_>> {
+        Box::pin(async move {
+            let state = match q.state.trim() {
+                "" => None,
+                s => Some(State::parse(s).map_err(|m| Refusal::Invalid(ValidationErrors::single("state", m)))?.name.to_string()),
+            };
+            let limit = q.limit.clamp(1, 500);
+            let query = CityQuery { state, name_prefix: Some(q.q), bbox: None, include_deleted: q.include_deleted, cursor: q.cursor, limit };
+            let cities = self.store.list_cities(&query).await.map_err(|e| Refusal::from(ServiceError::from(e)))?;
+            let next_cursor = if cities.len() == limit { cities.last().map(|c| c.id.clone()) } else { None };
+            Ok(CityPage { cities, next_cursor })
+        })
+    }
+
+    fn city_command(&self, actor: String, command: CityCommand, fields: HashMap<String, String>) -> Pin<Box<dyn Future<Output = WriteResult> + Send + '_>> {
+        Box::pin(async move {
+            let actor = Actor { name: actor, source: "/geoledger/ui" };
+            let record: serde_json::Map<String, serde_json::Value> =
+                fields.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+            let result = match command {
+                CityCommand::Create => self.create_city(&actor, &record).await,
+                CityCommand::Update { name, state } => self.update_city(&actor, &name, &state, &record).await,
+                CityCommand::Delete { name, state } => self.delete_city(&actor, &name, &state).await,
+                CityCommand::Restore { name, state } => self.restore_city(&actor, &name, &state).await,
+            };
+            result.map_err(Refusal::from)
+        })
     }
 
     fn verify_login<'a>(&'a self, email: &'a str, password: &'a str) -> Pin<Box<dyn Future<Output = Result<Option<String>, String>> + Send + 'a>> {

@@ -9,7 +9,6 @@ use app::domain::event::{Change, CityData, CityRef, PincodeRef, Stream};
 use app::domain::pincode::{check_pincode, validate_pincode};
 use app::domain::state::State;
 use app::domain::validation::ValidationErrors;
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// Who makes a change, and through what.
@@ -21,16 +20,8 @@ pub struct Actor {
     pub source: &'static str,
 }
 
-/// Where an event landed: the 202 answer.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Published {
-    pub event_id: String,
-    pub event_type: String,
-    pub subject: String,
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
-}
+pub use app::domain::write::Published;
+use app::domain::write::Refusal;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -45,6 +36,21 @@ pub enum ServiceError {
     Unavailable(String),
     #[error("the read model could not be read: {0}")]
     Store(#[from] mongodb::error::Error),
+}
+
+impl From<ServiceError> for Refusal {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(v) => Refusal::Invalid(v),
+            ServiceError::NotFound(m) => Refusal::NotFound(m),
+            ServiceError::Conflict(m) => Refusal::Conflict(m),
+            ServiceError::Unavailable(m) => Refusal::Unavailable(m),
+            ServiceError::Store(e) => {
+                tracing::error!("read model: {e}");
+                Refusal::Unavailable("the database is unavailable; nothing was saved".into())
+            }
+        }
+    }
 }
 
 impl Backend {

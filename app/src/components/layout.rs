@@ -1,6 +1,7 @@
 //! The frame around every page: the brand, the side navigation and the content.
 
 use crate::api::{current_user, Logout};
+use crate::components::live::LiveProvider;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
@@ -10,7 +11,7 @@ use leptos_router::components::{Outlet, A};
 const SECTIONS: &[(&str, &str, bool)] = &[
     ("Overview", "/", true),
     ("Map", "/map", false),
-    ("Cities", "/cities", false),
+    ("Cities", "/cities", true),
     ("Pincodes", "/pincodes", false),
     ("Bulk import", "/import", false),
     ("Kafka", "/kafka", false),
@@ -65,7 +66,9 @@ pub fn Layout() -> impl IntoView {
                 </ul>
             </nav>
             <main class="content">
-                <Outlet/>
+                <LiveProvider>
+                    <Outlet/>
+                </LiveProvider>
             </main>
         </div>
     }

@@ -153,6 +153,25 @@ pub struct City {
     pub deleted_at: Option<String>,
 }
 
+/// A page of the city list, as the UI asks for it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CityListQuery {
+    /// Any name, code or alias of a state; blank for all.
+    pub state: String,
+    /// A name prefix; blank for all.
+    pub q: String,
+    pub include_deleted: bool,
+    /// The id after which this page starts.
+    pub cursor: Option<String>,
+    pub limit: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CityPage {
+    pub cities: Vec<City>,
+    pub next_cursor: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

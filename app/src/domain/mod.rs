@@ -8,3 +8,4 @@ pub mod pincode;
 pub mod slug;
 pub mod state;
 pub mod validation;
+pub mod write;

@@ -1,0 +1,155 @@
+//! Live updates: one EventSource on `/api/v1/stream` per page, shared through
+//! context. Pages refetch when `version` moves; the author of a change sees it
+//! pending (from the 202) until its notice arrives, then applied or failed.
+
+use crate::domain::notice::{ChangeNotice, Outcome};
+use crate::domain::write::Published;
+use leptos::prelude::*;
+use std::collections::HashMap;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ToastState {
+    Pending,
+    Applied,
+    Failed(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Toast {
+    pub event_id: String,
+    pub label: String,
+    pub state: ToastState,
+}
+
+#[derive(Clone, Copy)]
+pub struct Live {
+    /// Moves on every notice, and after a reconnect: what a page shows may be stale.
+    pub version: RwSignal<u64>,
+    pub last: RwSignal<Option<ChangeNotice>>,
+    pub toasts: RwSignal<Vec<Toast>>,
+    /// Outcomes seen recently, for a notice that beats its own 202 to the browser.
+    seen: StoredValue<HashMap<String, Outcome>>,
+}
+
+fn state_of(outcome: &Outcome) -> ToastState {
+    match outcome {
+        Outcome::Applied => ToastState::Applied,
+        Outcome::Failed { reason } => ToastState::Failed(reason.clone()),
+    }
+}
+
+impl Live {
+    fn new() -> Self {
+        Live { version: RwSignal::new(0), last: RwSignal::new(None), toasts: RwSignal::new(Vec::new()), seen: StoredValue::new(HashMap::new()) }
+    }
+
+    /// Shows the author's change as pending until its notice arrives.
+    pub fn track(&self, published: &Published, label: String) {
+        let state = self.seen.with_value(|s| s.get(&published.event_id).map(state_of)).unwrap_or(ToastState::Pending);
+        let toast = Toast { event_id: published.event_id.clone(), label, state };
+        self.toasts.update(|t| t.push(toast));
+        self.dismiss_later(&published.event_id);
+    }
+
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn on_notice(&self, notice: ChangeNotice) {
+        self.seen.update_value(|s| {
+            if s.len() > 500 {
+                s.clear();
+            }
+            s.insert(notice.event_id.clone(), notice.outcome.clone());
+        });
+        self.toasts.update(|toasts| {
+            for t in toasts.iter_mut().filter(|t| t.event_id == notice.event_id) {
+                t.state = state_of(&notice.outcome);
+            }
+        });
+        self.dismiss_later(&notice.event_id);
+        self.last.set(Some(notice));
+        self.version.update(|v| *v += 1);
+    }
+
+    /// Applied toasts go after a few seconds; failed ones stay until closed.
+    fn dismiss_later(&self, event_id: &str) {
+        let (toasts, id) = (self.toasts, event_id.to_string());
+        set_timeout(
+            move || toasts.update(|t| t.retain(|t| !(t.event_id == id && t.state == ToastState::Applied))),
+            std::time::Duration::from_secs(6),
+        );
+    }
+
+    pub fn close(&self, event_id: &str) {
+        self.toasts.update(|t| t.retain(|t| t.event_id != event_id));
+    }
+}
+
+/// Provides `Live` to everything inside, and (in the browser) keeps the stream open.
+#[component]
+pub fn LiveProvider(children: Children) -> impl IntoView {
+    let live = Live::new();
+    provide_context(live);
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        connect(live);
+    });
+    view! {
+        {children()}
+        <Toasts/>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn connect(live: Live) {
+    use wasm_bindgen::prelude::*;
+    let Ok(source) = web_sys::EventSource::new("/api/v1/stream") else { return };
+    let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+        if let Some(text) = e.data().as_string() {
+            if let Ok(notice) = serde_json::from_str::<ChangeNotice>(&text) {
+                live.on_notice(notice);
+            }
+        }
+    });
+    let _ = source.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
+    // After a reconnect (or a burst this page could not keep up with), refetch.
+    let opened_before = std::rc::Rc::new(std::cell::Cell::new(false));
+    let on_open = Closure::<dyn FnMut()>::new(move || {
+        if opened_before.replace(true) {
+            live.version.update(|v| *v += 1);
+        }
+    });
+    source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    let on_resync = Closure::<dyn FnMut()>::new(move || live.version.update(|v| *v += 1));
+    let _ = source.add_event_listener_with_callback("resync", on_resync.as_ref().unchecked_ref());
+    // The stream lives as long as the page.
+    on_change.forget();
+    on_open.forget();
+    on_resync.forget();
+    std::mem::forget(source);
+}
+
+#[component]
+fn Toasts() -> impl IntoView {
+    let live = expect_context::<Live>();
+    view! {
+        <div class="toasts" role="status" aria-live="polite">
+            <For each=move || live.toasts.get() key=|t| (t.event_id.clone(), format!("{:?}", t.state)) let:toast>
+                {
+                    let (class, word) = match &toast.state {
+                        ToastState::Pending => ("toast toast-pending", "pending".to_string()),
+                        ToastState::Applied => ("toast toast-applied", "applied".to_string()),
+                        ToastState::Failed(r) => ("toast toast-failed", format!("failed: {r}")),
+                    };
+                    let id = toast.event_id.clone();
+                    let state = word.split(':').next().unwrap_or_default().to_string();
+                    view! {
+                        <div class=class data-event-id=toast.event_id.clone() data-state=state>
+                            <span class="toast-label">{toast.label.clone()}</span>
+                            <span class="toast-state">{word}</span>
+                            <button class="toast-close" aria-label="Close" on:click=move |_| live.close(&id)>"×"</button>
+                        </div>
+                    }
+                }
+            </For>
+        </div>
+    }
+}

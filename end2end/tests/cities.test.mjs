@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE_URL, openBrowser, waitForHydration, screenshot, signIn } from '../lib/browser.mjs';
+
+const unique = () => Date.now().toString(36).slice(-5);
+
+async function openCities(browser) {
+  const page = await browser.newPage();
+  await signIn(page, { next: '/cities' });
+  await page.waitForURL(BASE_URL + '/cities');
+  await waitForHydration(page);
+  await page.getByRole('heading', { name: 'Cities' }).waitFor();
+  return page;
+}
+
+async function fill(page, values) {
+  for (const [label, value] of Object.entries(values)) {
+    await page.getByLabel(label, { exact: true }).fill(value);
+  }
+}
+
+test('the form refuses bad fields before sending, then a created city goes pending → applied and shows up in another browser live', async () => {
+  const admin = await openBrowser();
+  const watcher = await openBrowser();
+  try {
+    const page = await openCities(admin);
+    const other = await openCities(watcher);
+    const name = `Testpur ${unique()}`;
+
+    await page.getByRole('button', { name: 'New city' }).click();
+    await fill(page, { Name: name, 'State or union territory': 'Maharastra', Latitude: '51.5', Longitude: 'east' });
+    await page.getByRole('button', { name: 'Save' }).click();
+    const errorOf = (id) => page.locator(`#city-${id}-error`);
+    assert.match(await errorOf('state').textContent(), /did you mean 'Maharashtra'\?/);
+    assert.match(await errorOf('latitude').textContent(), /between 6 and 37\.6/);
+    assert.match(await errorOf('longitude').textContent(), /must be a number/);
+    await screenshot(page, 'city-form-errors');
+
+    await fill(page, { 'State or union territory': 'Maharashtra', Latitude: '18.5204', Longitude: '73.8567', Population: '1200' });
+    await page.getByRole('button', { name: 'Save' }).click();
+    const toast = page.locator('.toast', { hasText: `Create ${name}` });
+    await toast.waitFor();
+    // The author sees the change as pending until its notice arrives, then applied.
+    const seen = [await toast.getAttribute('data-state')];
+    await page.locator('.toast[data-state="applied"]', { hasText: `Create ${name}` }).waitFor({ timeout: 15000 });
+    seen.push('applied');
+    assert.ok(['pending', 'applied'].includes(seen[0]), `first state ${seen[0]}`);
+    await page.locator('td.name', { hasText: name }).waitFor();
+    await screenshot(page, 'cities');
+
+    // The other browser, which did nothing, sees the new city without a reload.
+    await other.locator('td.name', { hasText: name }).waitFor({ timeout: 15000 });
+
+    // Soft-delete, shown only with "Show deleted", then restore.
+    const row = page.locator('tr', { has: page.locator('td.name', { hasText: name }) });
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await page.locator('td.name', { hasText: name }).waitFor({ state: 'detached', timeout: 15000 });
+    await page.getByLabel('Show deleted').check();
+    const deletedRow = page.locator('tr.deleted', { has: page.locator('td.name', { hasText: name }) });
+    await deletedRow.waitFor();
+    await deletedRow.getByRole('button', { name: 'Restore' }).click();
+    await page.locator('tr:not(.deleted)', { has: page.locator('td.name', { hasText: name }) }).waitFor({ timeout: 15000 });
+
+    // Edit: the form starts from the city's values.
+    await page.getByLabel('Show deleted').uncheck();
+    await page.locator('tr', { has: page.locator('td.name', { hasText: name }) }).getByRole('button', { name: 'Edit' }).click();
+    assert.equal(await page.getByLabel('Population').inputValue(), '1200');
+    await fill(page, { Population: '4500' });
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('tr', { has: page.locator('td.name', { hasText: name }) }).locator('td.num', { hasText: '4500' }).waitFor({ timeout: 15000 });
+    await other.locator('tr', { has: other.locator('td.name', { hasText: name }) }).locator('td.num', { hasText: '4500' }).waitFor({ timeout: 15000 });
+
+    assert.deepEqual(admin.problems, []);
+    assert.deepEqual(watcher.problems, []);
+  } finally {
+    await admin.close();
+    await watcher.close();
+  }
+});
+
+test('a city named like markup is shown as text and runs nothing', async () => {
+  const browser = await openBrowser();
+  try {
+    const page = await openCities(browser);
+    let alerted = false;
+    page.on('dialog', async (d) => { alerted = true; await d.dismiss(); });
+    const name = `<img src=x onerror=alert(1)> ${unique()}`;
+    await page.getByRole('button', { name: 'New city' }).click();
+    await fill(page, { Name: name, 'State or union territory': 'Goa', Latitude: '15.49', Longitude: '73.82' });
+    await page.getByRole('button', { name: 'Save' }).click();
+    const cell = page.locator('td.name', { hasText: name });
+    await cell.waitFor({ timeout: 15000 });
+    assert.equal((await cell.textContent()).trim(), name);
+    assert.equal(await page.locator('td.name img').count(), 0, 'no element was made from the name');
+    await page.reload();
+    await waitForHydration(page);
+    await page.locator('td.name', { hasText: name }).waitFor();
+    assert.equal(await page.locator('td.name img').count(), 0, 'nor in the server-rendered page');
+    assert.equal(alerted, false);
+    // The name's image points nowhere only if it was made: a 404 for /x would show it.
+    assert.deepEqual(browser.problems, []);
+  } finally {
+    await browser.close();
+  }
+});
