@@ -10,6 +10,14 @@ use std::collections::HashMap;
 #[cfg(feature = "ssr")]
 type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
+/// The map's tiles, from the server's configuration.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MapConfig {
+    /// Empty: no tiles (the map still shows markers).
+    pub tile_url: String,
+    pub attribution: String,
+}
+
 /// What a city form asks for.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum CityCommand {
@@ -31,6 +39,8 @@ pub trait Backend: Send + Sync + 'static {
         email: &'a str,
         password: &'a str,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<String>, String>> + Send + 'a>>;
+
+    fn map_config(&self) -> MapConfig;
 
     fn list_cities(&self, query: CityListQuery) -> BoxFuture<'_, Result<CityPage, Refusal>>;
 
@@ -112,4 +122,10 @@ pub async fn list_cities(query: CityListQuery) -> Result<Result<CityPage, Refusa
 pub async fn run_city_command(command: CityCommand, fields: HashMap<String, String>) -> Result<WriteResult, ServerFnError> {
     let actor = require_user().await?;
     Ok(backend()?.city_command(actor, command, fields).await)
+}
+
+#[server]
+pub async fn get_map_config() -> Result<MapConfig, ServerFnError> {
+    require_user().await?;
+    Ok(backend()?.map_config())
 }

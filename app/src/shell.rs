@@ -1,5 +1,5 @@
 use crate::components::layout::Layout;
-use crate::pages::{cities::CitiesPage, login::LoginPage, not_found::NotFound, overview::Overview};
+use crate::pages::{cities::CitiesPage, login::LoginPage, map::MapPage, not_found::NotFound, overview::Overview};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
@@ -16,6 +16,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                // Leaflet (vendored from npm) defines the global `L` the map code calls,
+                // so it loads as a classic script before the app hydrates.
+                <link rel="stylesheet" href="/leaflet/leaflet.css"/>
+                <script src="/leaflet/leaflet.js"></script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -49,6 +53,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("") view=Overview/>
                     <Route path=path!("/cities") view=CitiesPage/>
+                    <Route path=path!("/map") view=MapPage/>
                 </ParentRoute>
             </Routes>
         </Router>

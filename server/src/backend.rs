@@ -8,7 +8,7 @@ use crate::tokens::Tokens;
 use crate::{config::Config, kafka::Kafka, mongo::Mongo};
 use crate::service::{Actor, ServiceError};
 use crate::store::CityQuery;
-use app::api::CityCommand;
+use app::api::{CityCommand, MapConfig};
 use app::domain::city::{CityListQuery, CityPage};
 use app::domain::health::Readiness;
 use app::domain::state::State;
@@ -106,7 +106,7 @@ impl app::api::Backend for Backend {
                 s => Some(State::parse(s).map_err(|m| Refusal::Invalid(ValidationErrors::single("state", m)))?.name.to_string()),
             };
             let limit = q.limit.clamp(1, 500);
-            let query = CityQuery { state, name_prefix: Some(q.q), bbox: None, include_deleted: q.include_deleted, cursor: q.cursor, limit };
+            let query = CityQuery { state, name_prefix: Some(q.q), bbox: q.bbox, include_deleted: q.include_deleted, cursor: q.cursor, limit };
             let cities = self.store.list_cities(&query).await.map_err(|e| Refusal::from(ServiceError::from(e)))?;
             let next_cursor = if cities.len() == limit { cities.last().map(|c| c.id.clone()) } else { None };
             Ok(CityPage { cities, next_cursor })
@@ -126,6 +126,10 @@ impl app::api::Backend for Backend {
             };
             result.map_err(Refusal::from)
         })
+    }
+
+    fn map_config(&self) -> MapConfig {
+        MapConfig { tile_url: self.config.tile_url.clone(), attribution: self.config.tile_attribution.clone() }
     }
 
     fn verify_login<'a>(&'a self, email: &'a str, password: &'a str) -> Pin<Box<dyn Future<Output = Result<Option<String>, String>> + Send + 'a>> {

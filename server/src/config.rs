@@ -49,6 +49,14 @@ pub struct Config {
     #[arg(long, env = "GEOLEDGER_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
 
+    /// The map's tile URL template; empty for a map without tiles (offline).
+    #[arg(long, env = "GEOLEDGER_TILE_URL", default_value = "https://tile.openstreetmap.org/{z}/{x}/{y}.png")]
+    pub tile_url: String,
+
+    /// The attribution the tile provider asks for.
+    #[arg(long, env = "GEOLEDGER_TILE_ATTRIBUTION", default_value = "&copy; <a href=\"https://www.openstreetmap.org/copyright\">OpenStreetMap</a> contributors")]
+    pub tile_attribution: String,
+
     #[command(flatten)]
     pub kafka: KafkaConfig,
 }

@@ -10,7 +10,7 @@ use leptos_router::components::{Outlet, A};
 /// admin sees what is coming; they become links as their pages land.
 const SECTIONS: &[(&str, &str, bool)] = &[
     ("Overview", "/", true),
-    ("Map", "/map", false),
+    ("Map", "/map", true),
     ("Cities", "/cities", true),
     ("Pincodes", "/pincodes", false),
     ("Bulk import", "/import", false),

@@ -164,6 +164,9 @@ pub struct CityListQuery {
     /// The id after which this page starts.
     pub cursor: Option<String>,
     pub limit: usize,
+    /// Only cities inside west, south, east, north (the visible map).
+    #[serde(default)]
+    pub bbox: Option<[f64; 4]>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -32,6 +32,7 @@ pub fn CitiesPage() -> impl IntoView {
         include_deleted: include_deleted.get(),
         cursor: cursor.get(),
         limit: PAGE_SIZE,
+        bbox: None,
     };
     let page = Resource::new(move || (query(), live.version.get()), |(query, _)| list_cities(query));
     let reset_paging = move || {

@@ -1,0 +1,248 @@
+//! The map: cities as markers in the visible area, refetched as the view moves
+//! and as changes arrive; a click offers "new city here"; a marker's popup has
+//! Edit and Delete; a dragged marker, once confirmed, moves its city.
+
+use crate::api::get_map_config;
+use crate::components::live::Live;
+use crate::domain::city::City;
+use crate::pages::cities::{CityForm, Editing};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// India, whole, at first.
+pub const START: (f64, f64, f64) = (22.5, 80.0, 5.0);
+/// At most this many cities on the map at once.
+pub const MAP_LIMIT: usize = 1000;
+
+#[component]
+pub fn MapPage() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let editing = RwSignal::new(None::<Editing>);
+    let clicked = RwSignal::new(None::<(f64, f64)>);
+    let shown = RwSignal::new(0usize);
+    let config = Resource::new(|| (), |_| get_map_config());
+
+    view! {
+        <Title text="Map"/>
+        <div class="page-head">
+            <h1>"Map"</h1>
+            <p class="muted" data-testid="map-count">{move || format!("{} cities in view", shown.get())}</p>
+        </div>
+        {move || clicked.get().map(|(lat, lng)| view! {
+            <div class="panel here" data-testid="click-panel">
+                <span>{format!("{lat:.5}, {lng:.5}")}</span>
+                <button class="button" on:click=move |_| { editing.set(Some(Editing::new_city_at(lat, lng))); clicked.set(None); }>
+                    "New city here"
+                </button>
+                <button class="button button-light" on:click=move |_| clicked.set(None)>"Close"</button>
+            </div>
+        })}
+        {move || editing.get().map(|e| view! { <CityForm editing=e on_close=move || editing.set(None)/> })}
+        <Suspense>
+            {move || config.get().map(|c| match c {
+                Ok(c) => view! { <MapView config=c live editing clicked shown/> }.into_any(),
+                Err(e) => view! { <p class="alert alert-down">{e.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn MapView(
+    config: crate::api::MapConfig,
+    live: Live,
+    editing: RwSignal<Option<Editing>>,
+    clicked: RwSignal<Option<(f64, f64)>>,
+    shown: RwSignal<usize>,
+) -> impl IntoView {
+    let node = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    browser::mount(node, config, live, editing, clicked, shown);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (config, live, editing, clicked, shown);
+    view! { <div class="map" node_ref=node data-testid="map" role="application" aria-label="Map of cities"></div> }
+}
+
+/// A city's popup text, for people (kept as text: never parsed as markup).
+pub fn popup_lines(c: &City) -> Vec<String> {
+    let f = &c.fields;
+    let mut lines = vec![format!("{}, {}", f.name, f.state)];
+    if let Some(d) = &f.district {
+        lines.push(format!("District: {d}"));
+    }
+    lines.push(format!("{:.4}, {:.4}", f.latitude, f.longitude));
+    if let Some(p) = f.population {
+        lines.push(format!("Population: {p}"));
+    }
+    if f.is_metro {
+        lines.push("Metro".into());
+    }
+    lines
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use super::*;
+    use crate::api::{list_cities, run_city_command, CityCommand, MapConfig};
+    use crate::domain::city::{field, CityListQuery};
+    use leaflet::{LatLng, LayerGroup, Map, MapOptions, Marker, MarkerOptions, TileLayer, TileLayerOptions};
+    use std::collections::HashMap;
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen::JsCast;
+
+    pub fn mount(
+        node: NodeRef<leptos::html::Div>,
+        config: MapConfig,
+        live: Live,
+        editing: RwSignal<Option<Editing>>,
+        clicked: RwSignal<Option<(f64, f64)>>,
+        shown: RwSignal<usize>,
+    ) {
+        let state = StoredValue::new_local(None::<(Map, LayerGroup)>);
+        Effect::new(move |_| {
+            let Some(el) = node.get() else { return };
+            if state.with_value(|s| s.is_some()) {
+                return;
+            }
+            let options = MapOptions::default();
+            let Ok(map) = Map::new_with_element(&el, &options) else { return };
+            map.set_view(&LatLng::new(START.0, START.1), START.2);
+            if !config.tile_url.is_empty() {
+                let tile_options = TileLayerOptions::default();
+                tile_options.set_attribution(config.attribution.clone());
+                TileLayer::new_options(&config.tile_url, &tile_options).add_to(&map);
+            }
+            let markers = LayerGroup::new();
+            markers.add_to(&map);
+            let on_move = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| refresh(state, live, editing, shown));
+            map.on("moveend", on_move.as_ref().unchecked_ref());
+            on_move.forget();
+            let on_click = Closure::<dyn FnMut(leaflet::MouseEvent)>::new(move |e: leaflet::MouseEvent| {
+                let at = e.lat_lng();
+                clicked.set(Some((at.lat(), at.lng())));
+            });
+            map.on("click", on_click.as_ref().unchecked_ref());
+            on_click.forget();
+            state.set_value(Some((map, markers)));
+            refresh(state, live, editing, shown);
+        });
+        // Changes by anyone, and reconnects: show the area again.
+        Effect::new(move |prev: Option<()>| {
+            live.version.track();
+            if prev.is_some() {
+                refresh(state, live, editing, shown);
+            }
+        });
+        on_cleanup(move || {
+            if let Some((map, _)) = state.try_update_value(|s| s.take()).flatten() {
+                map.remove();
+            }
+        });
+    }
+
+    fn refresh(state: StoredValue<Option<(Map, LayerGroup)>, LocalStorage>, live: Live, editing: RwSignal<Option<Editing>>, shown: RwSignal<usize>) {
+        let Some(bounds) = state.with_value(|s| s.as_ref().map(|(m, _)| m.get_bounds())) else { return };
+        let (sw, ne) = (bounds.get_south_west(), bounds.get_north_east());
+        let bbox = [sw.lng().max(-180.0), sw.lat().max(-90.0), ne.lng().min(180.0), ne.lat().min(90.0)];
+        let query = CityListQuery { limit: MAP_LIMIT, bbox: Some(bbox), ..Default::default() };
+        leptos::task::spawn_local(async move {
+            let Ok(Ok(page)) = list_cities(query).await else { return };
+            state.with_value(|s| {
+                let Some((_, markers)) = s else { return };
+                markers.clear_layers();
+                for city in &page.cities {
+                    add_marker(markers, city, live, editing);
+                }
+            });
+            shown.set(page.cities.len());
+        });
+    }
+
+    fn add_marker(markers: &LayerGroup, city: &City, live: Live, editing: RwSignal<Option<Editing>>) {
+        let options = MarkerOptions::default();
+        options.set_draggable(true);
+        options.set_title(city.fields.name.clone());
+        options.set_alt(city.fields.name.clone());
+        let home = LatLng::new(city.fields.latitude, city.fields.longitude);
+        let marker = Marker::new_with_options(&home, &options);
+        if let Some(content) = popup(city, live, editing) {
+            marker.bind_popup_with_options(&content, &JsValue::UNDEFINED);
+        }
+        // A drag moves the city, once confirmed; otherwise the marker goes back.
+        let (moved, c) = (marker.clone(), city.clone());
+        let on_drag_end = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
+            let to = moved.get_lat_lng();
+            let question = format!("Move {} to {:.5}, {:.5}?", c.fields.name, to.lat(), to.lng());
+            let confirmed = window().confirm_with_message(&question).unwrap_or(false);
+            if !confirmed {
+                moved.set_lat_lng(&LatLng::new(c.fields.latitude, c.fields.longitude));
+                return;
+            }
+            let command = CityCommand::Update { name: c.fields.name.clone(), state: c.fields.state.clone() };
+            let fields = HashMap::from([
+                (field::LATITUDE.to_string(), format!("{:.6}", to.lat())),
+                (field::LONGITUDE.to_string(), format!("{:.6}", to.lng())),
+            ]);
+            let label = format!("Move {}", c.fields.name);
+            let (back, home) = (moved.clone(), (c.fields.latitude, c.fields.longitude));
+            leptos::task::spawn_local(async move {
+                match run_city_command(command, fields).await {
+                    Ok(Ok(published)) => live.track(&published, label),
+                    // Refused (outside India, Kafka away…): back where it was.
+                    Ok(Err(refusal)) => {
+                        back.set_lat_lng(&LatLng::new(home.0, home.1));
+                        let _ = window().alert_with_message(&refusal.to_string());
+                    }
+                    Err(e) => {
+                        back.set_lat_lng(&LatLng::new(home.0, home.1));
+                        let _ = window().alert_with_message(&e.to_string());
+                    }
+                }
+            });
+        });
+        marker.on("dragend", on_drag_end.as_ref().unchecked_ref());
+        on_drag_end.forget();
+        marker.add_to_layer_group(markers);
+    }
+
+    /// The popup, built as DOM nodes with text content (a name is never markup).
+    fn popup(city: &City, live: Live, editing: RwSignal<Option<Editing>>) -> Option<web_sys::Element> {
+        let doc = document();
+        let root = doc.create_element("div").ok()?;
+        root.set_class_name("popup");
+        root.set_attribute("data-city-id", &city.id).ok()?;
+        for (i, line) in popup_lines(city).into_iter().enumerate() {
+            let p = doc.create_element(if i == 0 { "strong" } else { "div" }).ok()?;
+            p.set_text_content(Some(&line));
+            root.append_child(&p).ok()?;
+        }
+        let actions = doc.create_element("div").ok()?;
+        actions.set_class_name("popup-actions");
+        let edit = doc.create_element("button").ok()?;
+        edit.set_text_content(Some("Edit"));
+        edit.set_class_name("link");
+        let c = city.clone();
+        let on_edit = Closure::<dyn FnMut()>::new(move || editing.set(Some(Editing::edit(&c))));
+        edit.add_event_listener_with_callback("click", on_edit.as_ref().unchecked_ref()).ok()?;
+        on_edit.forget();
+        let delete = doc.create_element("button").ok()?;
+        delete.set_text_content(Some("Delete"));
+        delete.set_class_name("link danger");
+        let c = city.clone();
+        let on_delete = Closure::<dyn FnMut()>::new(move || {
+            let command = CityCommand::Delete { name: c.fields.name.clone(), state: c.fields.state.clone() };
+            let label = format!("Delete {}", c.fields.name);
+            leptos::task::spawn_local(async move {
+                if let Ok(Ok(published)) = run_city_command(command, HashMap::new()).await {
+                    live.track(&published, label);
+                }
+            });
+        });
+        delete.add_event_listener_with_callback("click", on_delete.as_ref().unchecked_ref()).ok()?;
+        on_delete.forget();
+        actions.append_child(&edit).ok()?;
+        actions.append_child(&delete).ok()?;
+        root.append_child(&actions).ok()?;
+        Some(root)
+    }
+}

@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE_URL, openBrowser, waitForHydration, screenshot, signIn } from '../lib/browser.mjs';
+
+const unique = () => Date.now().toString(36).slice(-5);
+
+async function openMap(browser) {
+  const page = await browser.newPage();
+  await signIn(page, { next: '/map' });
+  await page.waitForURL(BASE_URL + '/map');
+  await waitForHydration(page);
+  await page.locator('.leaflet-container').waitFor();
+  return page;
+}
+
+test('a click on the map creates a city there; its marker has a popup with Edit; a dragged marker moves the city', async () => {
+  const browser = await openBrowser();
+  const watcher = await openBrowser();
+  try {
+    const page = await openMap(browser);
+    const other = await openMap(watcher);
+    const name = `Mapnagar ${unique()}`;
+    const map = page.getByTestId('map');
+    const box = await map.boundingBox();
+
+    // A click somewhere in central India offers a new city with the place filled in.
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.getByTestId('click-panel').waitFor();
+    await page.getByRole('button', { name: 'New city here' }).click();
+    const lat = Number(await page.getByLabel('Latitude').inputValue());
+    const lng = Number(await page.getByLabel('Longitude').inputValue());
+    assert.ok(lat > 6 && lat < 37.6 && lng > 68 && lng < 97.5, `${lat},${lng} is in India`);
+    await page.getByLabel('Name', { exact: true }).fill(name);
+    await page.getByLabel('State or union territory').fill('Madhya Pradesh');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.toast[data-state="applied"]', { hasText: `Create ${name}` }).waitFor({ timeout: 15000 });
+
+    // Its marker appears here and, without a reload, in the other browser.
+    const marker = page.locator(`.leaflet-marker-icon[title="${name}"]`);
+    await marker.waitFor({ timeout: 15000 });
+    await other.locator(`.leaflet-marker-icon[title="${name}"]`).waitFor({ timeout: 15000 });
+    await screenshot(page, 'map');
+
+    // The popup shows the city, with Edit.
+    await marker.click();
+    const popup = page.locator('.leaflet-popup .popup');
+    await popup.waitFor();
+    assert.match(await popup.textContent(), new RegExp(`${name}, Madhya Pradesh`));
+    await popup.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Population').fill('777');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.toast[data-state="applied"]', { hasText: `Update ${name}` }).waitFor({ timeout: 15000 });
+
+    // Drag the marker 80 px east; confirm the move.
+    page.once('dialog', (d) => d.accept());
+    const at = await marker.boundingBox();
+    const from = { x: at.x + at.width / 2, y: at.y + at.height - 4 };
+    await page.mouse.move(from.x, from.y);
+    await page.mouse.down();
+    await page.mouse.move(from.x + 40, from.y, { steps: 5 });
+    await page.mouse.move(from.x + 80, from.y, { steps: 5 });
+    await page.mouse.up();
+    await page.locator('.toast[data-state="applied"]', { hasText: `Move ${name}` }).waitFor({ timeout: 15000 });
+    const res = await page.request.get(`${BASE_URL}/api/v1/cities/${encodeURIComponent(name)}/Madhya%20Pradesh`);
+    const city = await res.json();
+    assert.ok(city.longitude > lng + 0.1, `moved east: ${city.longitude} > ${lng}`);
+    assert.equal(city.population, 777);
+
+    assert.deepEqual(browser.problems, []);
+    assert.deepEqual(watcher.problems, []);
+  } finally {
+    await browser.close();
+    await watcher.close();
+  }
+});
