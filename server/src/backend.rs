@@ -86,9 +86,7 @@ impl Backend {
                     max_backoff: Duration::from_secs(5),
                 },
             });
-            for task in materializer.spawn(shutdown) {
-                let _ = task.await;
-            }
+            let _ = materializer.spawn(shutdown).await;
         })
     }
 }

@@ -1,8 +1,8 @@
 //! The embedded consumer: reads the event topics, applies each event to the read
 //! model, then stores its offset, and tells every browser what happened.
 //!
-//! One consumer per topic, in one group: a pincode waiting for its city (on the
-//! other topic) never holds the city back.
+//! One consumer for both topics: a pincode waiting for its city pauses only its
+//! own partition, so the city (on the other topic) is never held back.
 
 use crate::config::KafkaConfig;
 use crate::kafka::{Kafka, KafkaContext};
@@ -10,7 +10,9 @@ use crate::store::{ApplyError, Applied, Position, Store};
 use app::domain::event::Envelope;
 use app::domain::notice::{ChangeNotice, Outcome};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
+use rdkafka::TopicPartitionList;
+use tokio::time::Instant;
 use rdkafka::producer::FutureRecord;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,18 +39,28 @@ pub struct Materializer {
     pub retry: RetryPolicy,
 }
 
+/// A pincode message waiting for its city, its partition paused meanwhile.
+struct Parked {
+    message: OwnedMessage,
+    /// Retries done so far.
+    attempt: u32,
+    due: Instant,
+}
+
+/// What became of one message.
+enum Step {
+    /// Applied or dead-lettered: its offset may be stored.
+    Done,
+    /// Its city is not there yet: try again after a wait (this many retries done).
+    Wait(u32),
+    /// The server is stopping before the message was handled.
+    Stopped,
+}
+
 impl Materializer {
-    /// Starts one consumer per event topic; they stop when `shutdown` turns true.
-    pub fn spawn(self: Arc<Self>, shutdown: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
-        let config = &self.kafka.config;
-        [config.city_topic(), config.pincode_topic()]
-            .into_iter()
-            .map(|topic| {
-                let me = self.clone();
-                let shutdown = shutdown.clone();
-                tokio::spawn(async move { me.run(topic, shutdown).await })
-            })
-            .collect()
+    /// Runs the consumer until `shutdown` turns true.
+    pub fn spawn(self: Arc<Self>, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move { self.run(shutdown).await })
     }
 
     fn consumer(&self, config: &KafkaConfig) -> Result<StreamConsumer<KafkaContext>, rdkafka::error::KafkaError> {
@@ -64,52 +76,84 @@ impl Materializer {
             .create_with_context(self.kafka.context())
     }
 
-    async fn run(&self, topic: String, mut shutdown: watch::Receiver<bool>) {
-        let consumer = match self.consumer(&self.kafka.config) {
+    /// One consumer for both topics. A pincode whose city has not arrived pauses
+    /// only its own partition while it waits; everything else goes on (the city
+    /// among it), and the consumer keeps polling, so group rebalances go through.
+    async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+        let config = &self.kafka.config;
+        let topics = [config.city_topic(), config.pincode_topic()];
+        let consumer = match self.consumer(config) {
             Ok(c) => c,
-            Err(e) => return tracing::error!("cannot create the consumer for {topic}: {e}"),
+            Err(e) => return tracing::error!("cannot create the materializer's consumer: {e}"),
         };
-        if let Err(e) = consumer.subscribe(&[&topic]) {
-            return tracing::error!("cannot subscribe to {topic}: {e}");
+        if let Err(e) = consumer.subscribe(&[&topics[0], &topics[1]]) {
+            return tracing::error!("cannot subscribe to {topics:?}: {e}");
         }
-        tracing::info!("materializer consuming {topic}");
-        loop {
-            let message = tokio::select! {
-                _ = shutdown.changed() => break,
-                m = consumer.recv() => m,
+        tracing::info!("materializer consuming {} and {}", topics[0], topics[1]);
+        let mut parked: Vec<Parked> = Vec::new();
+        'consume: loop {
+            let next_due = parked.iter().map(|p| p.due).min();
+            let wake = async move {
+                match next_due {
+                    Some(due) => tokio::time::sleep_until(due).await,
+                    None => std::future::pending().await,
+                }
             };
-            match message {
-                Ok(m) => {
-                    if !self.handle(&m, &mut shutdown).await {
-                        break;
-                    }
-                    if let Err(e) = consumer.store_offset_from_message(&m) {
-                        tracing::warn!("cannot store the offset of {}/{}@{}: {e}", m.topic(), m.partition(), m.offset());
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                _ = wake => {
+                    let now = Instant::now();
+                    let (due, later): (Vec<Parked>, Vec<Parked>) = parked.drain(..).partition(|p| p.due <= now);
+                    parked = later;
+                    for p in due {
+                        if !owns(&consumer, &p.message) {
+                            // Revoked while waiting: the partition's new owner reads it again.
+                            continue;
+                        }
+                        match self.step(&p.message, p.attempt, &mut shutdown).await {
+                            Step::Done => {
+                                store(&consumer, &p.message);
+                                set_paused(&consumer, &p.message, false);
+                            }
+                            Step::Wait(attempt) => parked.push(Parked { due: Instant::now() + self.retry.backoff(attempt - 1), attempt, message: p.message }),
+                            Step::Stopped => break 'consume,
+                        }
                     }
                 }
-                Err(e) => {
-                    tracing::debug!("consumer of {topic}: {e}");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
+                received = consumer.recv() => match received {
+                    Ok(m) => {
+                        let message = m.detach();
+                        match self.step(&message, 0, &mut shutdown).await {
+                            Step::Done => store(&consumer, &message),
+                            Step::Wait(attempt) => {
+                                set_paused(&consumer, &message, true);
+                                parked.push(Parked { due: Instant::now() + self.retry.backoff(attempt - 1), attempt, message });
+                            }
+                            Step::Stopped => break,
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!("materializer: {e}");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                },
             }
         }
         // Commit what was applied before leaving, so a restart goes on from here.
         if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
-            tracing::debug!("final commit for {topic}: {e}");
+            tracing::debug!("final commit: {e}");
         }
-        tracing::info!("materializer for {topic} stopped");
+        tracing::info!("materializer stopped");
     }
 
-    /// Applies (or dead-letters) one message. False when shutting down before it
-    /// was handled: then its offset must not be stored.
-    async fn handle(&self, m: &BorrowedMessage<'_>, shutdown: &mut watch::Receiver<bool>) -> bool {
+    /// Applies (or dead-letters) one message; `attempt` retries were done before.
+    async fn step(&self, m: &OwnedMessage, attempt: u32, shutdown: &mut watch::Receiver<bool>) -> Step {
         let pos = Position { partition: m.partition(), offset: m.offset() };
         let decoded = Envelope::decode(m.payload().unwrap_or_default()).and_then(|env| env.change().map(|c| (env, c)));
         let (event, change) = match decoded {
             Ok(ok) => ok,
             Err(reason) => return self.dead_letter(m, None, &reason, shutdown).await,
         };
-        let mut attempt = 0;
         loop {
             match self.store.apply(&event, &change, pos).await {
                 Ok(applied) => {
@@ -118,15 +162,11 @@ impl Materializer {
                     }
                     let (latitude, longitude) = change.coordinates().unzip();
                     self.notify(m, &event, latitude, longitude, Outcome::Applied);
-                    return true;
+                    return Step::Done;
                 }
                 Err(ApplyError::CityMissing(city)) if attempt < self.retry.attempts => {
-                    let wait = self.retry.backoff(attempt);
-                    tracing::debug!("pincode {} waits {wait:?} for city {city}", event.subject);
-                    attempt += 1;
-                    if !sleep_unless_shutdown(wait, shutdown).await {
-                        return false;
-                    }
+                    tracing::debug!("pincode {} waits for city {city} (retry {})", event.subject, attempt + 1);
+                    return Step::Wait(attempt + 1);
                 }
                 Err(e @ (ApplyError::CityMissing(_) | ApplyError::Rejected(_))) => {
                     return self.dead_letter(m, Some(&event), &e.to_string(), shutdown).await;
@@ -135,14 +175,14 @@ impl Materializer {
                     // MongoDB is away: wait and try again; never skip an event.
                     tracing::warn!("applying {} {}: {e}; retrying", event.event_type, event.subject);
                     if !sleep_unless_shutdown(Duration::from_secs(1), shutdown).await {
-                        return false;
+                        return Step::Stopped;
                     }
                 }
             }
         }
     }
 
-    fn notify(&self, m: &BorrowedMessage<'_>, event: &Envelope, latitude: Option<f64>, longitude: Option<f64>, outcome: Outcome) {
+    fn notify(&self, m: &OwnedMessage, event: &Envelope, latitude: Option<f64>, longitude: Option<f64>, outcome: Outcome) {
         // No subscriber is fine: nobody is watching.
         let _ = self.notices.send(ChangeNotice {
             event_id: event.id.clone(),
@@ -160,7 +200,7 @@ impl Materializer {
     /// Copies the message, bytes unchanged, to the dead-letter topic with headers
     /// saying where it came from and why it failed. Retries until the broker takes
     /// it: a message is never dropped.
-    async fn dead_letter(&self, m: &BorrowedMessage<'_>, event: Option<&Envelope>, reason: &str, shutdown: &mut watch::Receiver<bool>) -> bool {
+    async fn dead_letter(&self, m: &OwnedMessage, event: Option<&Envelope>, reason: &str, shutdown: &mut watch::Receiver<bool>) -> Step {
         tracing::warn!("dead-lettering {}/{}@{}: {reason}", m.topic(), m.partition(), m.offset());
         let dlt = self.kafka.config.dead_letter_topic();
         let (partition, offset) = (m.partition().to_string(), m.offset().to_string());
@@ -188,7 +228,7 @@ impl Materializer {
                 Err((e, _)) => {
                     tracing::warn!("cannot write to {dlt}: {e}; retrying");
                     if !sleep_unless_shutdown(Duration::from_secs(1), shutdown).await {
-                        return false;
+                        return Step::Stopped;
                     }
                 }
             }
@@ -206,8 +246,32 @@ impl Materializer {
             data: serde_json::Value::Null,
         };
         self.notify(m, event.unwrap_or(&unknown), None, None, Outcome::Failed { reason: reason.to_string() });
-        true
+        Step::Done
     }
+}
+
+fn store(consumer: &StreamConsumer<KafkaContext>, m: &OwnedMessage) {
+    if let Err(e) = consumer.store_offset(m.topic(), m.partition(), m.offset()) {
+        tracing::warn!("cannot store the offset of {}/{}@{}: {e}", m.topic(), m.partition(), m.offset());
+    }
+}
+
+/// Pauses (or resumes) the message's partition.
+fn set_paused(consumer: &StreamConsumer<KafkaContext>, m: &OwnedMessage, paused: bool) {
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition(m.topic(), m.partition());
+    let result = if paused { consumer.pause(&tpl) } else { consumer.resume(&tpl) };
+    if let Err(e) = result {
+        tracing::warn!("cannot {} {}/{}: {e}", if paused { "pause" } else { "resume" }, m.topic(), m.partition());
+    }
+}
+
+/// True while the message's partition is still assigned to this consumer.
+fn owns(consumer: &StreamConsumer<KafkaContext>, m: &OwnedMessage) -> bool {
+    consumer
+        .assignment()
+        .map(|a| a.elements().iter().any(|e| e.topic() == m.topic() && e.partition() == m.partition()))
+        .unwrap_or(false)
 }
 
 /// Sleeps, or returns false at once when the server is shutting down.

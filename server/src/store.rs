@@ -49,6 +49,8 @@ pub fn name_collation() -> Collation {
 pub struct Store {
     pub cities: Collection<Document>,
     pub pincodes: Collection<Document>,
+    /// Every event applied, by id, for the cities' history pages.
+    pub history: Collection<Document>,
 }
 
 impl Store {
@@ -58,7 +60,7 @@ impl Store {
     }
 
     pub fn named(db: &Database, cities: &str, pincodes: &str) -> Self {
-        Store { cities: db.collection(cities), pincodes: db.collection(pincodes) }
+        Store { cities: db.collection(cities), pincodes: db.collection(pincodes), history: db.collection("history") }
     }
 
     pub async fn ensure_indexes(&self) -> mongodb::error::Result<()> {
@@ -81,11 +83,63 @@ impl Store {
             .options(IndexOptions::builder().name("city_id".to_string()).build())
             .build();
         create_missing_indexes(&self.cities, vec![unique_name, name_prefix, geo("location_2dsphere")]).await?;
-        create_missing_indexes(&self.pincodes, vec![geo("location_2dsphere"), by_city]).await
+        create_missing_indexes(&self.pincodes, vec![geo("location_2dsphere"), by_city]).await?;
+        let by_entity = IndexModel::builder()
+            .keys(doc! { "entities": 1, "time": -1 })
+            .options(IndexOptions::builder().name("entities_time".to_string()).build())
+            .build();
+        create_missing_indexes(&self.history, vec![by_entity]).await
     }
 
     /// Applies one event at `pos`, unless the entity already reflects it.
     pub async fn apply(&self, event: &Envelope, change: &Change, pos: Position) -> Result<Applied, ApplyError> {
+        let applied = self.apply_change(event, change, pos).await?;
+        self.record(event, change, pos).await?;
+        Ok(applied)
+    }
+
+    /// Adds the event to the history (keyed by its id: recording it again is a no-op).
+    async fn record(&self, event: &Envelope, change: &Change, pos: Position) -> Result<(), ApplyError> {
+        let mut entities = vec![event.subject.clone()];
+        if let Some(city) = change.city_id().filter(|c| *c != event.subject) {
+            entities.push(city.to_string());
+        }
+        let entry = doc! {
+            "type": &event.event_type,
+            "subject": &event.subject,
+            "entities": entities,
+            "actor": &event.actor,
+            "time": event_time(&event.time)?,
+            "summary": change.summary(),
+            "_pos": { "p": pos.partition, "o": pos.offset },
+        };
+        self.history.update_one(doc! { "_id": &event.id }, doc! { "$setOnInsert": entry }).upsert(true).await?;
+        Ok(())
+    }
+
+    /// A city's (and its pincodes') history, newest first.
+    pub async fn history_of(&self, id: &str, limit: i64) -> mongodb::error::Result<Vec<app::domain::history::HistoryEntry>> {
+        let docs: Vec<Document> = self.history.find(doc! { "entities": id }).sort(doc! { "time": -1 }).limit(limit).await?.try_collect().await?;
+        Ok(docs
+            .iter()
+            .map(|d| app::domain::history::HistoryEntry {
+                event_id: opt_str(d, "_id").unwrap_or_default(),
+                event_type: opt_str(d, "type").unwrap_or_default(),
+                subject: opt_str(d, "subject").unwrap_or_default(),
+                actor: opt_str(d, "actor").unwrap_or_default(),
+                time: time_str(d, "time").unwrap_or_default(),
+                summary: opt_str(d, "summary").unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// The pincodes of a city (deleted ones too), by code.
+    pub async fn pincodes_of(&self, city_id: &str) -> mongodb::error::Result<Vec<Pincode>> {
+        let docs: Vec<Document> = self.pincodes.find(doc! { "city_id": city_id }).sort(doc! { "_id": 1 }).await?.try_collect().await?;
+        Ok(docs.iter().map(pincode_from_doc).collect())
+    }
+
+    async fn apply_change(&self, event: &Envelope, change: &Change, pos: Position) -> Result<Applied, ApplyError> {
         let time = event_time(&event.time)?;
         let stamp = doc! { "_pos": { "p": pos.partition, "o": pos.offset }, "last_event_id": &event.id, "updated_at": time };
         match change {

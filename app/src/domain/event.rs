@@ -135,6 +135,31 @@ impl Change {
         }
     }
 
+    /// The city this change concerns, when there is one.
+    pub fn city_id(&self) -> Option<&str> {
+        match self {
+            Change::CityCreated(d) | Change::CityUpdated(d) => Some(&d.id),
+            Change::CityDeleted(r) | Change::CityRestored(r) => Some(&r.id),
+            Change::PincodeUpserted(p) => Some(&p.city_id),
+            Change::PincodeDeleted(_) => None,
+        }
+    }
+
+    /// One line for a person reading the history.
+    pub fn summary(&self) -> String {
+        match self {
+            Change::CityCreated(d) => format!("Created {} at {:.4}, {:.4}", d.fields.name, d.fields.latitude, d.fields.longitude),
+            Change::CityUpdated(d) => format!("Updated {}: now at {:.4}, {:.4}", d.fields.name, d.fields.latitude, d.fields.longitude),
+            Change::CityDeleted(r) => format!("Deleted {}", r.name),
+            Change::CityRestored(r) => format!("Restored {}", r.name),
+            Change::PincodeUpserted(p) => match &p.area_name {
+                Some(a) => format!("Pincode {} ({a}) set to {}", p.pincode, p.city_name),
+                None => format!("Pincode {} set to {}", p.pincode, p.city_name),
+            },
+            Change::PincodeDeleted(p) => format!("Pincode {} deleted", p.pincode),
+        }
+    }
+
     fn data(&self) -> Value {
         let v = match self {
             Change::CityCreated(d) | Change::CityUpdated(d) => serde_json::to_value(d),

@@ -3,6 +3,7 @@
 pub mod city;
 pub mod event;
 pub mod health;
+pub mod history;
 pub mod notice;
 pub mod pincode;
 pub mod slug;

@@ -165,7 +165,11 @@ impl World {
             brokers: brokers.into(),
             mongodb_uri,
             prefix: format!("{db}."),
-            extra: vec![("GEOLEDGER_TOPIC_PARTITIONS".into(), "3".into())],
+            extra: vec![
+                ("GEOLEDGER_TOPIC_PARTITIONS".into(), "3".into()),
+                ("GEOLEDGER_ADMIN_EMAIL".into(), "admin@geoledger.test".into()),
+                ("GEOLEDGER_ADMIN_PASSWORD".into(), "not-used-by-these-tests".into()),
+            ],
         }
     }
 
