@@ -42,6 +42,9 @@ pub trait Backend: Send + Sync + 'static {
 
     fn map_config(&self) -> MapConfig;
 
+    /// A city, its pincodes and its history, by id.
+    fn city_details(&self, id: String) -> BoxFuture<'_, Result<Option<crate::domain::history::CityDetails>, Refusal>>;
+
     fn list_cities(&self, query: CityListQuery) -> BoxFuture<'_, Result<CityPage, Refusal>>;
 
     /// Runs a city command for the signed-in admin `actor`; `fields` are the form's text.
@@ -128,4 +131,11 @@ pub async fn run_city_command(command: CityCommand, fields: HashMap<String, Stri
 pub async fn get_map_config() -> Result<MapConfig, ServerFnError> {
     require_user().await?;
     Ok(backend()?.map_config())
+}
+
+/// A city with its pincodes and history (None: no such city).
+#[server]
+pub async fn get_city_details(id: String) -> Result<Result<Option<crate::domain::history::CityDetails>, Refusal>, ServerFnError> {
+    require_user().await?;
+    Ok(backend()?.city_details(id).await)
 }

@@ -70,6 +70,19 @@ test('the form refuses bad fields before sending, then a created city goes pendi
     await page.locator('tr', { has: page.locator('td.name', { hasText: name }) }).locator('td.num', { hasText: '4500' }).waitFor({ timeout: 15000 });
     await other.locator('tr', { has: other.locator('td.name', { hasText: name }) }).locator('td.num', { hasText: '4500' }).waitFor({ timeout: 15000 });
 
+    // The city's own page: details and its history, newest first, with who and when.
+    await page.getByRole('link', { name }).click();
+    await page.waitForURL((u) => u.pathname.startsWith('/cities/maharashtra/'));
+    assert.equal((await page.getByTestId('city-name').textContent()).trim(), name);
+    const history = page.getByTestId('history').locator('li');
+    await history.first().waitFor();
+    const entries = await history.allTextContents();
+    assert.equal(entries.length, 4, entries.join('\n'));
+    assert.match(entries[0], /Updated/);
+    assert.match(entries[3], new RegExp(`Created ${name}`));
+    assert.match(entries[3], /admin@geoledger\.test · city\.created\.v1/);
+    await screenshot(page, 'city');
+
     assert.deepEqual(admin.problems, []);
     assert.deepEqual(watcher.problems, []);
   } finally {
@@ -96,6 +109,10 @@ test('a city named like markup is shown as text and runs nothing', async () => {
     await waitForHydration(page);
     await page.locator('td.name', { hasText: name }).waitFor();
     assert.equal(await page.locator('td.name img').count(), 0, 'nor in the server-rendered page');
+    await page.getByRole('link', { name }).click();
+    await page.getByTestId('city-name').waitFor();
+    assert.equal((await page.getByTestId('city-name').textContent()).trim(), name);
+    assert.equal(await page.locator('main img').count(), 0, 'nor on the city page');
     assert.equal(alerted, false);
     // The name's image points nowhere only if it was made: a 404 for /x would show it.
     assert.deepEqual(browser.problems, []);

@@ -4,6 +4,9 @@ import { BASE_URL, openBrowser, waitForHydration, screenshot, signIn } from '../
 
 const unique = () => Date.now().toString(36).slice(-5);
 
+/** Waits until the map has shown the markers of its view (no fetch under way). */
+const settled = (page) => page.locator('[data-testid="map"][data-loading="false"]').waitFor();
+
 async function openMap(browser) {
   const page = await browser.newPage();
   await signIn(page, { next: '/map' });
@@ -52,6 +55,8 @@ test('a click on the map creates a city there; its marker has a popup with Edit;
     await page.locator('.toast[data-state="applied"]', { hasText: `Update ${name}` }).waitFor({ timeout: 15000 });
 
     // Drag the marker 80 px east; confirm the move.
+    await page.waitForTimeout(300);
+    await settled(page);
     page.once('dialog', (d) => d.accept());
     const at = await marker.boundingBox();
     const from = { x: at.x + at.width / 2, y: at.y + at.height - 4 };

@@ -11,6 +11,7 @@ use crate::store::CityQuery;
 use app::api::{CityCommand, MapConfig};
 use app::domain::city::{CityListQuery, CityPage};
 use app::domain::health::Readiness;
+use app::domain::history::CityDetails;
 use app::domain::state::State;
 use app::domain::validation::ValidationErrors;
 use app::domain::write::{Refusal, WriteResult};
@@ -123,6 +124,16 @@ impl app::api::Backend for Backend {
                 CityCommand::Restore { name, state } => self.restore_city(&actor, &name, &state).await,
             };
             result.map_err(Refusal::from)
+        })
+    }
+
+    fn city_details(&self, id: String) -> Pin<Box<dyn Future<Output = Result<Option<CityDetails>, Refusal>> + Send + '_>> {
+        Box::pin(async move {
+            let unavailable = |e: mongodb::error::Error| Refusal::from(ServiceError::from(e));
+            let Some(city) = self.store.city_by_id(&id).await.map_err(unavailable)? else { return Ok(None) };
+            let pincodes = self.store.pincodes_of(&id).await.map_err(unavailable)?;
+            let history = self.store.history_of(&id, 200).await.map_err(unavailable)?;
+            Ok(Some(CityDetails { city, pincodes, history }))
         })
     }
 

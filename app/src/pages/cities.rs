@@ -115,7 +115,7 @@ fn CityTable(cities: Vec<City>, editing: RwSignal<Option<Editing>>) -> impl Into
             let (n1, s1, n2, s2) = (name.clone(), state.clone(), name.clone(), state.clone());
             view! {
                 <tr class:deleted=deleted data-city-id=c.id.clone()>
-                    <td class="name">{c.fields.name.clone()}</td>
+                    <td class="name"><a href=format!("/cities/{}", c.id)>{c.fields.name.clone()}</a></td>
                     <td>{c.fields.state.clone()}</td>
                     <td>{c.fields.district.clone().unwrap_or_default()}</td>
                     <td class="num">{format!("{:.4}", c.fields.latitude)}</td>

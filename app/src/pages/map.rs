@@ -20,6 +20,7 @@ pub fn MapPage() -> impl IntoView {
     let editing = RwSignal::new(None::<Editing>);
     let clicked = RwSignal::new(None::<(f64, f64)>);
     let shown = RwSignal::new(0usize);
+    let loading = RwSignal::new(true);
     let config = Resource::new(|| (), |_| get_map_config());
 
     view! {
@@ -40,7 +41,7 @@ pub fn MapPage() -> impl IntoView {
         {move || editing.get().map(|e| view! { <CityForm editing=e on_close=move || editing.set(None)/> })}
         <Suspense>
             {move || config.get().map(|c| match c {
-                Ok(c) => view! { <MapView config=c live editing clicked shown/> }.into_any(),
+                Ok(c) => view! { <MapView config=c live editing clicked shown loading/> }.into_any(),
                 Err(e) => view! { <p class="alert alert-down">{e.to_string()}</p> }.into_any(),
             })}
         </Suspense>
@@ -54,13 +55,15 @@ fn MapView(
     editing: RwSignal<Option<Editing>>,
     clicked: RwSignal<Option<(f64, f64)>>,
     shown: RwSignal<usize>,
+    loading: RwSignal<bool>,
 ) -> impl IntoView {
     let node = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
-    browser::mount(node, config, live, editing, clicked, shown);
+    browser::mount(node, config, live, editing, clicked, shown, loading);
     #[cfg(not(feature = "hydrate"))]
     let _ = (config, live, editing, clicked, shown);
-    view! { <div class="map" node_ref=node data-testid="map" role="application" aria-label="Map of cities"></div> }
+    // data-loading: true while the markers of the view are being fetched.
+    view! { <div class="map" node_ref=node data-testid="map" data-loading=move || loading.get().to_string() role="application" aria-label="Map of cities"></div> }
 }
 
 /// A city's popup text, for people (kept as text: never parsed as markup).
@@ -97,6 +100,7 @@ mod browser {
         editing: RwSignal<Option<Editing>>,
         clicked: RwSignal<Option<(f64, f64)>>,
         shown: RwSignal<usize>,
+        loading: RwSignal<bool>,
     ) {
         let state = StoredValue::new_local(None::<(Map, LayerGroup)>);
         Effect::new(move |_| {
@@ -114,7 +118,7 @@ mod browser {
             }
             let markers = LayerGroup::new();
             markers.add_to(&map);
-            let on_move = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| refresh(state, live, editing, shown));
+            let on_move = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| refresh(state, live, editing, shown, loading));
             map.on("moveend", on_move.as_ref().unchecked_ref());
             on_move.forget();
             let on_click = Closure::<dyn FnMut(leaflet::MouseEvent)>::new(move |e: leaflet::MouseEvent| {
@@ -124,13 +128,13 @@ mod browser {
             map.on("click", on_click.as_ref().unchecked_ref());
             on_click.forget();
             state.set_value(Some((map, markers)));
-            refresh(state, live, editing, shown);
+            refresh(state, live, editing, shown, loading);
         });
         // Changes by anyone, and reconnects: show the area again.
         Effect::new(move |prev: Option<()>| {
             live.version.track();
             if prev.is_some() {
-                refresh(state, live, editing, shown);
+                refresh(state, live, editing, shown, loading);
             }
         });
         on_cleanup(move || {
@@ -140,13 +144,22 @@ mod browser {
         });
     }
 
-    fn refresh(state: StoredValue<Option<(Map, LayerGroup)>, LocalStorage>, live: Live, editing: RwSignal<Option<Editing>>, shown: RwSignal<usize>) {
+    fn refresh(
+        state: StoredValue<Option<(Map, LayerGroup)>, LocalStorage>,
+        live: Live,
+        editing: RwSignal<Option<Editing>>,
+        shown: RwSignal<usize>,
+        loading: RwSignal<bool>,
+    ) {
         let Some(bounds) = state.with_value(|s| s.as_ref().map(|(m, _)| m.get_bounds())) else { return };
         let (sw, ne) = (bounds.get_south_west(), bounds.get_north_east());
         let bbox = [sw.lng().max(-180.0), sw.lat().max(-90.0), ne.lng().min(180.0), ne.lat().min(90.0)];
         let query = CityListQuery { limit: MAP_LIMIT, bbox: Some(bbox), ..Default::default() };
+        loading.set(true);
         leptos::task::spawn_local(async move {
-            let Ok(Ok(page)) = list_cities(query).await else { return };
+            let result = list_cities(query).await;
+            loading.set(false);
+            let Ok(Ok(page)) = result else { return };
             state.with_value(|s| {
                 let Some((_, markers)) = s else { return };
                 markers.clear_layers();

@@ -1,4 +1,5 @@
 pub mod cities;
+pub mod city;
 pub mod login;
 pub mod map;
 pub mod not_found;

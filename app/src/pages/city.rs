@@ -1,0 +1,87 @@
+//! One city: its details, its pincodes, and its history (newest first, with
+//! who and when). Updates live.
+
+use crate::api::get_city_details;
+use crate::components::live::Live;
+use crate::domain::history::CityDetails;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn CityPage() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let params = use_params_map();
+    let id = move || params.with(|p| format!("{}/{}", p.get("state").unwrap_or_default(), p.get("name").unwrap_or_default()));
+    let details = Resource::new(move || (id(), live.version.get()), |(id, _)| get_city_details(id));
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || details.get().map(|r| match r {
+                Ok(Ok(Some(d))) => view! { <CityView details=d/> }.into_any(),
+                Ok(Ok(None)) => view! { <Title text="No such city"/><h1>"No such city"</h1><p><a href="/cities">"All cities"</a></p> }.into_any(),
+                Ok(Err(refusal)) => view! { <p class="alert alert-down" role="alert">{refusal.to_string()}</p> }.into_any(),
+                Err(e) => view! { <p class="alert alert-down" role="alert">{e.to_string()}</p> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn CityView(details: CityDetails) -> impl IntoView {
+    let CityDetails { city, pincodes, history } = details;
+    let f = city.fields.clone();
+    let deleted = city.deleted_at.is_some();
+    view! {
+        <Title text=f.name.clone()/>
+        <p class="crumbs"><a href="/cities">"Cities"</a> " / " {f.state.clone()}</p>
+        <div class="page-head">
+            <h1 data-testid="city-name">{f.name.clone()}</h1>
+            {deleted.then(|| view! { <span class="pill pill-down">"Deleted"</span> })}
+        </div>
+        <section class="card">
+            <dl class="details">
+                <dt>"Id"</dt><dd><code>{city.id.clone()}</code></dd>
+                <dt>"State"</dt><dd>{f.state.clone()}</dd>
+                <dt>"District"</dt><dd>{f.district.clone().unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Coordinates"</dt><dd>{format!("{:.5}, {:.5}", f.latitude, f.longitude)}</dd>
+                <dt>"Population"</dt><dd>{f.population.map(|p| p.to_string()).unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Area"</dt><dd>{f.area_sq_km.map(|a| format!("{a} km²")).unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Metro, capital"</dt><dd>{format!("{}, {}", if f.is_metro { "yes" } else { "no" }, if f.is_capital { "yes" } else { "no" })}</dd>
+                <dt>"Also called"</dt><dd>{if f.alternate_names.is_empty() { "—".to_string() } else { f.alternate_names.join(", ") }}</dd>
+                <dt>"Updated"</dt><dd>{city.updated_at.clone()}</dd>
+            </dl>
+        </section>
+        <h2>{format!("Pincodes ({})", pincodes.len())}</h2>
+        {if pincodes.is_empty() {
+            view! { <p class="muted">"No pincode belongs to this city yet."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap">
+                    <table class="table" data-testid="pincodes">
+                        <thead><tr><th scope="col">"Pincode"</th><th scope="col">"Area or office"</th><th scope="col">"Coordinates"</th><th scope="col">"Status"</th></tr></thead>
+                        <tbody>
+                            {pincodes.into_iter().map(|p| view! {
+                                <tr class:deleted=p.deleted_at.is_some()>
+                                    <td class="name">{p.fields.pincode.clone()}</td>
+                                    <td>{p.fields.area_name.clone().unwrap_or_default()}</td>
+                                    <td>{format!("{:.4}, {:.4}", p.fields.latitude, p.fields.longitude)}</td>
+                                    <td>{if p.deleted_at.is_some() { "Deleted" } else { "" }}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any()
+        }}
+        <h2>"History"</h2>
+        <ol class="history" data-testid="history">
+            {history.into_iter().map(|h| view! {
+                <li>
+                    <time datetime=h.time.clone()>{h.time.replacen('T', " ", 1).trim_end_matches('Z').to_string()}</time>
+                    <span class="summary">{h.summary}</span>
+                    <span class="muted small">{format!("{} · {}", h.actor, h.event_type)}</span>
+                </li>
+            }).collect_view()}
+        </ol>
+    }
+}
