@@ -18,6 +18,13 @@ pub struct MapConfig {
     pub attribution: String,
 }
 
+/// What a pincode form asks for.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum PincodeCommand {
+    Upsert,
+    Delete { code: String },
+}
+
 /// What a city form asks for.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum CityCommand {
@@ -44,6 +51,10 @@ pub trait Backend: Send + Sync + 'static {
 
     /// A city, its pincodes and its history, by id.
     fn city_details(&self, id: String) -> BoxFuture<'_, Result<Option<crate::domain::history::CityDetails>, Refusal>>;
+
+    fn list_pincodes(&self, query: crate::domain::pincode::PincodeListQuery) -> BoxFuture<'_, Result<crate::domain::pincode::PincodePage, Refusal>>;
+
+    fn pincode_command(&self, actor: String, command: PincodeCommand, fields: HashMap<String, String>) -> BoxFuture<'_, WriteResult>;
 
     fn list_cities(&self, query: CityListQuery) -> BoxFuture<'_, Result<CityPage, Refusal>>;
 
@@ -138,4 +149,18 @@ pub async fn get_map_config() -> Result<MapConfig, ServerFnError> {
 pub async fn get_city_details(id: String) -> Result<Result<Option<crate::domain::history::CityDetails>, Refusal>, ServerFnError> {
     require_user().await?;
     Ok(backend()?.city_details(id).await)
+}
+
+/// One page of pincodes (by code prefix, or in a box).
+#[server(input = server_fn::codec::Json)]
+pub async fn list_pincodes(query: crate::domain::pincode::PincodeListQuery) -> Result<Result<crate::domain::pincode::PincodePage, Refusal>, ServerFnError> {
+    require_user().await?;
+    Ok(backend()?.list_pincodes(query).await)
+}
+
+/// Adds, changes or deletes a pincode.
+#[server(input = server_fn::codec::Json)]
+pub async fn run_pincode_command(command: PincodeCommand, fields: HashMap<String, String>) -> Result<WriteResult, ServerFnError> {
+    let actor = require_user().await?;
+    Ok(backend()?.pincode_command(actor, command, fields).await)
 }

@@ -1,5 +1,5 @@
 use crate::components::layout::Layout;
-use crate::pages::{cities::CitiesPage, city::CityPage, login::LoginPage, map::MapPage, not_found::NotFound, overview::Overview};
+use crate::pages::{cities::CitiesPage, city::CityPage, pincodes::PincodesPage, login::LoginPage, map::MapPage, not_found::NotFound, overview::Overview};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
@@ -55,6 +55,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cities") view=CitiesPage/>
                     <Route path=path!("/cities/:state/:name") view=CityPage/>
                     <Route path=path!("/map") view=MapPage/>
+                    <Route path=path!("/pincodes") view=PincodesPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -8,7 +8,8 @@ use crate::tokens::Tokens;
 use crate::{config::Config, kafka::Kafka, mongo::Mongo};
 use crate::service::{Actor, ServiceError};
 use crate::store::CityQuery;
-use app::api::{CityCommand, MapConfig};
+use app::api::{CityCommand, MapConfig, PincodeCommand};
+use app::domain::pincode::{PincodeListQuery, PincodePage};
 use app::domain::city::{CityListQuery, CityPage};
 use app::domain::health::Readiness;
 use app::domain::history::CityDetails;
@@ -122,6 +123,32 @@ impl app::api::Backend for Backend {
                 CityCommand::Update { name, state } => self.update_city(&actor, &name, &state, &record).await,
                 CityCommand::Delete { name, state } => self.delete_city(&actor, &name, &state).await,
                 CityCommand::Restore { name, state } => self.restore_city(&actor, &name, &state).await,
+            };
+            result.map_err(Refusal::from)
+        })
+    }
+
+    fn list_pincodes(&self, q: PincodeListQuery) -> Pin<Box<dyn Future<Output = Result<PincodePage, Refusal>> + Send + '_>> {
+        Box::pin(async move {
+            let limit = q.limit.clamp(1, 2000);
+            let pincodes = self
+                .store
+                .list_pincodes(q.q.trim(), q.bbox, q.cursor.as_deref(), limit)
+                .await
+                .map_err(|e| Refusal::from(ServiceError::from(e)))?;
+            let next_cursor = if pincodes.len() == limit { pincodes.last().map(|p| p.fields.pincode.clone()) } else { None };
+            Ok(PincodePage { pincodes, next_cursor })
+        })
+    }
+
+    fn pincode_command(&self, actor: String, command: PincodeCommand, fields: HashMap<String, String>) -> Pin<Box<dyn Future<Output = WriteResult> + Send + '_>> {
+        Box::pin(async move {
+            let actor = Actor { name: actor, source: "/geoledger/ui" };
+            let record: serde_json::Map<String, serde_json::Value> =
+                fields.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+            let result = match command {
+                PincodeCommand::Upsert => self.upsert_pincode(&actor, &record).await,
+                PincodeCommand::Delete { code } => self.delete_pincode(&actor, &code).await,
             };
             result.map_err(Refusal::from)
         })

@@ -133,6 +133,26 @@ impl Store {
             .collect())
     }
 
+    /// Pincodes (not deleted) by code prefix or inside a box, ordered by code, after `cursor`.
+    pub async fn list_pincodes(&self, prefix: &str, bbox: Option<[f64; 4]>, cursor: Option<&str>, limit: usize) -> mongodb::error::Result<Vec<Pincode>> {
+        let mut filter = doc! { "deleted_at": Bson::Null };
+        let mut id = Document::new();
+        if !prefix.is_empty() {
+            id.insert("$regex", format!("^{}", regex_escape(prefix)));
+        }
+        if let Some(after) = cursor {
+            id.insert("$gt", after);
+        }
+        if !id.is_empty() {
+            filter.insert("_id", id);
+        }
+        if let Some([west, south, east, north]) = bbox {
+            filter.insert("location", doc! { "$geoWithin": { "$box": [[west, south], [east, north]] } });
+        }
+        let docs: Vec<Document> = self.pincodes.find(filter).sort(doc! { "_id": 1 }).limit(limit as i64).await?.try_collect().await?;
+        Ok(docs.iter().map(pincode_from_doc).collect())
+    }
+
     /// The pincodes of a city (deleted ones too), by code.
     pub async fn pincodes_of(&self, city_id: &str) -> mongodb::error::Result<Vec<Pincode>> {
         let docs: Vec<Document> = self.pincodes.find(doc! { "city_id": city_id }).sort(doc! { "_id": 1 }).await?.try_collect().await?;

@@ -12,7 +12,7 @@ const SECTIONS: &[(&str, &str, bool)] = &[
     ("Overview", "/", true),
     ("Map", "/map", true),
     ("Cities", "/cities", true),
-    ("Pincodes", "/pincodes", false),
+    ("Pincodes", "/pincodes", true),
     ("Bulk import", "/import", false),
     ("Kafka", "/kafka", false),
 ];

@@ -78,6 +78,24 @@ pub fn validate_pincode(record: &Map<String, Value>) -> Result<PincodeFields, Va
     })
 }
 
+/// A page of the pincode list.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PincodeListQuery {
+    /// A code prefix; blank for all.
+    pub q: String,
+    pub cursor: Option<String>,
+    pub limit: usize,
+    /// Only pincodes inside west, south, east, north (the visible map).
+    #[serde(default)]
+    pub bbox: Option<[f64; 4]>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PincodePage {
+    pub pincodes: Vec<Pincode>,
+    pub next_cursor: Option<String>,
+}
+
 /// A pincode as GeoLedger keeps it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Pincode {

@@ -1,0 +1,235 @@
+//! Pincodes: search by code; add, edit and delete, the city chosen from a search box.
+
+use crate::api::{list_cities, list_pincodes, run_pincode_command, PincodeCommand};
+use crate::components::live::Live;
+use crate::domain::city::CityListQuery;
+use crate::domain::pincode::{field, validate_pincode, Pincode, PincodeListQuery};
+use crate::domain::validation::ValidationErrors;
+use crate::domain::write::Refusal;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+const PAGE_SIZE: usize = 25;
+/// The city box's text: "Noida, Uttar Pradesh".
+const CITY: &str = "city";
+
+#[component]
+pub fn PincodesPage() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let q = RwSignal::new(String::new());
+    let cursors = RwSignal::new(Vec::<Option<String>>::new());
+    let cursor = RwSignal::new(None::<String>);
+    let editing = RwSignal::new(None::<HashMap<String, String>>);
+    let page = Resource::new(
+        move || (q.get(), cursor.get(), live.version.get()),
+        |(q, cursor, _)| list_pincodes(PincodeListQuery { q, cursor, limit: PAGE_SIZE, bbox: None }),
+    );
+    view! {
+        <Title text="Pincodes"/>
+        <div class="page-head">
+            <h1>"Pincodes"</h1>
+            <button class="button" on:click=move |_| editing.set(Some(HashMap::new()))>"New pincode"</button>
+        </div>
+        <form class="filters" on:submit=|e| e.prevent_default()>
+            <div>
+                <label for="pincode-search">"Pincode starts with"</label>
+                <input id="pincode-search" type="search" inputmode="numeric" placeholder="e.g. 2013" prop:value=q
+                    on:input=move |e| { q.set(event_target_value(&e)); cursors.set(Vec::new()); cursor.set(None); }/>
+            </div>
+        </form>
+        {move || editing.get().map(|values| view! { <PincodeForm values on_close=move || editing.set(None)/> })}
+        <Transition fallback=|| view! { <p class="muted">"Loading pincodes…"</p> }>
+            {move || page.get().map(|result| match result {
+                Ok(Ok(p)) => {
+                    let next = p.next_cursor.clone();
+                    view! {
+                        <PincodeTable pincodes=p.pincodes editing/>
+                        <nav class="pager" aria-label="Pages">
+                            <button class="button button-light" disabled=move || cursors.with(|c| c.is_empty())
+                                on:click=move |_| { let prev = cursors.try_update(|c| c.pop()).flatten().flatten(); cursor.set(prev); }>"Previous"</button>
+                            <button class="button button-light" disabled=next.is_none()
+                                on:click=move |_| { let here = cursor.get(); cursors.update(|c| c.push(here)); cursor.set(next.clone()); }>"Next"</button>
+                        </nav>
+                    }.into_any()
+                }
+                Ok(Err(r)) => view! { <p class="alert alert-down" role="alert">{r.to_string()}</p> }.into_any(),
+                Err(e) => view! { <p class="alert alert-down" role="alert">{e.to_string()}</p> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+fn form_values(p: &Pincode) -> HashMap<String, String> {
+    let f = &p.fields;
+    HashMap::from([
+        (field::PINCODE.to_string(), f.pincode.clone()),
+        (field::AREA_NAME.to_string(), f.area_name.clone().unwrap_or_default()),
+        (field::LATITUDE.to_string(), f.latitude.to_string()),
+        (field::LONGITUDE.to_string(), f.longitude.to_string()),
+        (CITY.to_string(), format!("{}, {}", f.city_name, f.state)),
+    ])
+}
+
+#[component]
+fn PincodeTable(pincodes: Vec<Pincode>, editing: RwSignal<Option<HashMap<String, String>>>) -> impl IntoView {
+    if pincodes.is_empty() {
+        return view! { <p class="muted empty">"No pincode matches."</p> }.into_any();
+    }
+    let live = expect_context::<Live>();
+    let rows = pincodes
+        .into_iter()
+        .map(|p| {
+            let deleted = p.deleted_at.is_some();
+            let (code, values) = (p.fields.pincode.clone(), form_values(&p));
+            let delete = move |_| {
+                let code = code.clone();
+                leptos::task::spawn_local(async move {
+                    let label = format!("Delete pincode {code}");
+                    if let Ok(Ok(published)) = run_pincode_command(PincodeCommand::Delete { code }, HashMap::new()).await {
+                        live.track(&published, label);
+                    }
+                });
+            };
+            view! {
+                <tr class:deleted=deleted>
+                    <td class="name">{p.fields.pincode.clone()}</td>
+                    <td>{p.fields.area_name.clone().unwrap_or_default()}</td>
+                    <td><a href=format!("/cities/{}", p.fields.city_id)>{p.fields.city_name.clone()}</a></td>
+                    <td>{p.fields.state.clone()}</td>
+                    <td class="num">{format!("{:.4}, {:.4}", p.fields.latitude, p.fields.longitude)}</td>
+                    <td>{if deleted { "Deleted" } else { "" }}</td>
+                    <td class="actions">
+                        <button class="link" on:click=move |_| editing.set(Some(values.clone()))>{if deleted { "Restore…" } else { "Edit" }}</button>
+                        {(!deleted).then(|| view! { <button class="link danger" on:click=delete>"Delete"</button> })}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <thead><tr>
+                    <th scope="col">"Pincode"</th><th scope="col">"Area or office"</th><th scope="col">"City"</th><th scope="col">"State"</th>
+                    <th scope="col">"Coordinates"</th><th scope="col">"Status"</th><th scope="col"><span class="sr-only">"Actions"</span></th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// Splits "Noida, Uttar Pradesh" into the city's name and its state.
+fn split_city(text: &str) -> (String, String) {
+    match text.rsplit_once(',') {
+        Some((name, state)) => (name.trim().to_string(), state.trim().to_string()),
+        None => (text.trim().to_string(), String::new()),
+    }
+}
+
+/// The form's text as the record the domain checks (the city box split in two).
+fn record(values: &HashMap<String, String>) -> Map<String, Value> {
+    let mut r: Map<String, Value> = values.iter().filter(|(k, _)| *k != CITY).map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    let (name, state) = split_city(values.get(CITY).map(String::as_str).unwrap_or_default());
+    r.insert(field::CITY_NAME.into(), Value::String(name));
+    r.insert(field::STATE.into(), Value::String(state));
+    r
+}
+
+#[component]
+pub fn PincodeForm(values: HashMap<String, String>, #[prop(into)] on_close: Callback<()>) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let title = if values.contains_key(field::PINCODE) { "Edit pincode" } else { "New pincode" };
+    let values = RwSignal::new(values);
+    let errors = RwSignal::new(ValidationErrors::default());
+    let problem = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    // Cities whose names start with what is typed in the city box.
+    let city_prefix = move || values.with(|v| split_city(v.get(CITY).map(String::as_str).unwrap_or_default()).0);
+    let suggestions = Resource::new(city_prefix, |q| async move {
+        if q.chars().count() < 2 {
+            return Vec::new();
+        }
+        match list_cities(CityListQuery { q, limit: 20, ..Default::default() }).await {
+            Ok(Ok(page)) => page.cities.into_iter().map(|c| format!("{}, {}", c.fields.name, c.fields.state)).collect(),
+            _ => Vec::new(),
+        }
+    });
+    // The domain names the city's fields city_name and state; the form has one box for both.
+    let error_of = move |name: &'static str| {
+        errors.with(|e| match name {
+            CITY => match (e.for_field(field::CITY_NAME), e.for_field(field::STATE)) {
+                (Some(m), _) => Some(m.to_string()),
+                (None, Some("is required")) => Some("choose a city from the suggestions (name, state)".to_string()),
+                (None, Some(m)) => Some(m.to_string()),
+                (None, None) => None,
+            },
+            other => e.for_field(other).map(str::to_string),
+        })
+    };
+
+    let submit = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        let current = values.get_untracked();
+        if let Err(found) = validate_pincode(&record(&current)) {
+            errors.set(found);
+            return;
+        }
+        errors.set(ValidationErrors::default());
+        busy.set(true);
+        let fields: HashMap<String, String> =
+            record(&current).into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string())).collect();
+        let label = format!("Pincode {}", current.get(field::PINCODE).cloned().unwrap_or_default().trim());
+        leptos::task::spawn_local(async move {
+            let result = run_pincode_command(PincodeCommand::Upsert, fields).await;
+            busy.set(false);
+            match result {
+                Ok(Ok(published)) => {
+                    live.track(&published, label);
+                    on_close.run(());
+                }
+                Ok(Err(Refusal::Invalid(found))) => errors.set(found),
+                Ok(Err(other)) => problem.set(Some(other.to_string())),
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+        });
+    };
+
+    let input = move |name: &'static str, label: &'static str, hint: &'static str, list: Option<&'static str>| {
+        let id = format!("pincode-{name}");
+        let err_id = format!("{id}-error");
+        view! {
+            <div class="field" class:has-error=move || error_of(name).is_some()>
+                <label for=id.clone()>{label}</label>
+                <input id=id list=list placeholder=hint aria-describedby=err_id.clone() autocomplete="off"
+                    prop:value=move || values.with(|v| v.get(name).cloned().unwrap_or_default())
+                    on:input=move |e| values.update(|v| { v.insert(name.to_string(), event_target_value(&e)); })/>
+                <p class="field-error" id=err_id>{move || error_of(name)}</p>
+            </div>
+        }
+    };
+
+    view! {
+        <section class="panel" aria-labelledby="pincode-form-title">
+            <h2 id="pincode-form-title">{title}</h2>
+            <form class="form grid-form" on:submit=submit novalidate>
+                {input(field::PINCODE, "Pincode", "201301", None)}
+                {input(CITY, "City", "Type a city's name", Some("city-suggestions"))}
+                <datalist id="city-suggestions">
+                    <Suspense>{move || suggestions.get().map(|s| s.into_iter().map(|c| view! { <option value=c></option> }).collect_view())}</Suspense>
+                </datalist>
+                {input(field::AREA_NAME, "Area or office", "Sector 1", None)}
+                {input(field::LATITUDE, "Latitude", "28.5747", None)}
+                {input(field::LONGITUDE, "Longitude", "77.3553", None)}
+                {move || problem.get().map(|p| view! { <p class="alert alert-down wide" role="alert">{p}</p> })}
+                <div class="form-actions wide">
+                    <button class="button" type="submit" disabled=move || busy.get()>{move || if busy.get() { "Saving…" } else { "Save" }}</button>
+                    <button class="button button-light" type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
+                </div>
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE_URL, openBrowser, waitForHydration, screenshot, signIn } from '../lib/browser.mjs';
+
+const unique = () => Date.now().toString(36).slice(-5);
+
+test('pincodes: a bad pincode is refused field by field; a good one is added to the city chosen from the search box, then deleted', async () => {
+  const browser = await openBrowser();
+  try {
+    const page = await browser.newPage();
+    await signIn(page, { next: '/cities' });
+    await page.waitForURL(BASE_URL + '/cities');
+    await waitForHydration(page);
+    // A city to hang the pincode on.
+    const city = `Pinpur ${unique()}`;
+    await page.getByRole('button', { name: 'New city' }).click();
+    await page.getByLabel('Name', { exact: true }).fill(city);
+    await page.getByLabel('State or union territory').fill('Kerala');
+    await page.getByLabel('Latitude').fill('10.0');
+    await page.getByLabel('Longitude').fill('76.3');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.toast[data-state="applied"]', { hasText: `Create ${city}` }).waitFor({ timeout: 15000 });
+
+    await page.getByRole('link', { name: 'Pincodes' }).click();
+    await page.getByRole('heading', { name: 'Pincodes' }).waitFor();
+    await page.getByRole('button', { name: 'New pincode' }).click();
+    await page.getByLabel('Pincode', { exact: true }).fill('012345');
+    await page.getByLabel('City', { exact: true }).fill('Nowhere');
+    await page.getByLabel('Latitude').fill('40');
+    await page.getByLabel('Longitude').fill('76.3');
+    await page.getByRole('button', { name: 'Save' }).click();
+    assert.match(await page.locator('#pincode-pincode-error').textContent(), /must not start with 0/);
+    assert.match(await page.locator('#pincode-city-error').textContent(), /choose a city from the suggestions/);
+    assert.match(await page.locator('#pincode-latitude-error').textContent(), /between 6 and 37\.6/);
+    await screenshot(page, 'pincode-form-errors');
+
+    // The city box suggests cities as the name is typed.
+    const code = String(680000 + Math.floor(Math.random() * 9999)).padStart(6, '6');
+    await page.getByLabel('Pincode', { exact: true }).fill(code);
+    await page.getByLabel('City', { exact: true }).fill(city.slice(0, 6));
+    await page.locator(`#city-suggestions option[value="${city}, Kerala"]`).waitFor({ state: 'attached', timeout: 10000 });
+    await page.getByLabel('City', { exact: true }).fill(`${city}, Kerala`);
+    await page.getByLabel('Area or office').fill('Main Road');
+    await page.getByLabel('Latitude').fill('10.01');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.toast[data-state="applied"]', { hasText: `Pincode ${code}` }).waitFor({ timeout: 15000 });
+
+    await page.getByLabel('Pincode starts with').fill(code);
+    const row = page.locator('tr', { has: page.locator('td.name', { hasText: code }) });
+    await row.waitFor();
+    assert.match(await row.textContent(), new RegExp(city));
+    await screenshot(page, 'pincodes');
+
+    // The city's page lists it.
+    await row.getByRole('link', { name: city }).click();
+    await page.getByTestId('pincodes').locator('td', { hasText: code }).waitFor();
+
+    // Delete it.
+    await page.getByRole('link', { name: 'Pincodes' }).click();
+    await page.getByLabel('Pincode starts with').fill(code);
+    await page.locator('tr', { has: page.locator('td.name', { hasText: code }) }).getByRole('button', { name: 'Delete' }).click();
+    await page.locator('td.name', { hasText: code }).waitFor({ state: 'detached', timeout: 15000 });
+    assert.deepEqual(browser.problems, []);
+  } finally {
+    await browser.close();
+  }
+});
