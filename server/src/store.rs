@@ -299,10 +299,13 @@ impl Store {
         if let Some(after) = &query.cursor {
             filter.insert("_id", doc! { "$gt": after });
         }
+        // A map view (a box, no paging) that holds more cities than the limit
+        // shows the most populous ones: the map stays light and still useful.
+        let order = if query.bbox.is_some() && query.cursor.is_none() { doc! { "population": -1, "_id": 1 } } else { doc! { "_id": 1 } };
         let docs: Vec<Document> = self
             .cities
             .find(filter)
-            .sort(doc! { "_id": 1 })
+            .sort(order)
             .limit(query.limit as i64)
             .await?
             .try_collect()

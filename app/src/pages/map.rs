@@ -11,8 +11,11 @@ use leptos_meta::Title;
 
 /// India, whole, at first.
 pub const START: (f64, f64, f64) = (22.5, 80.0, 5.0);
-/// At most this many cities on the map at once.
+/// At most this many cities on the map at once (the most populous when more are in view).
 pub const MAP_LIMIT: usize = 1000;
+/// Pincodes show from this zoom on (a district or so), at most this many.
+pub const PINCODE_ZOOM: f64 = 10.0;
+pub const PINCODE_LIMIT: usize = 2000;
 
 #[component]
 pub fn MapPage() -> impl IntoView {
@@ -20,6 +23,7 @@ pub fn MapPage() -> impl IntoView {
     let editing = RwSignal::new(None::<Editing>);
     let clicked = RwSignal::new(None::<(f64, f64)>);
     let shown = RwSignal::new(0usize);
+    let pins = RwSignal::new(0usize);
     let loading = RwSignal::new(true);
     let config = Resource::new(|| (), |_| get_map_config());
 
@@ -27,7 +31,13 @@ pub fn MapPage() -> impl IntoView {
         <Title text="Map"/>
         <div class="page-head">
             <h1>"Map"</h1>
-            <p class="muted" data-testid="map-count">{move || format!("{} cities in view", shown.get())}</p>
+            <p class="muted" data-testid="map-count">
+                {move || {
+                    let n = shown.get();
+                    if n >= MAP_LIMIT { format!("the {n} largest cities in view; zoom in for more") } else { format!("{n} cities in view") }
+                }}
+                {move || (pins.get() > 0).then(|| format!(", {} pincodes", pins.get()))}
+            </p>
         </div>
         {move || clicked.get().map(|(lat, lng)| view! {
             <div class="panel here" data-testid="click-panel">
@@ -41,7 +51,7 @@ pub fn MapPage() -> impl IntoView {
         {move || editing.get().map(|e| view! { <CityForm editing=e on_close=move || editing.set(None)/> })}
         <Suspense>
             {move || config.get().map(|c| match c {
-                Ok(c) => view! { <MapView config=c live editing clicked shown loading/> }.into_any(),
+                Ok(c) => view! { <MapView config=c live editing clicked shown pins loading/> }.into_any(),
                 Err(e) => view! { <p class="alert alert-down">{e.to_string()}</p> }.into_any(),
             })}
         </Suspense>
@@ -55,15 +65,24 @@ fn MapView(
     editing: RwSignal<Option<Editing>>,
     clicked: RwSignal<Option<(f64, f64)>>,
     shown: RwSignal<usize>,
+    pins: RwSignal<usize>,
     loading: RwSignal<bool>,
 ) -> impl IntoView {
     let node = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
-    browser::mount(node, config, live, editing, clicked, shown, loading);
+    browser::mount(node, config, live, editing, clicked, Counts { shown, pins, loading });
     #[cfg(not(feature = "hydrate"))]
-    let _ = (config, live, editing, clicked, shown);
+    let _ = (config, live, editing, clicked, shown, pins);
     // data-loading: true while the markers of the view are being fetched.
     view! { <div class="map" node_ref=node data-testid="map" data-loading=move || loading.get().to_string() role="application" aria-label="Map of cities"></div> }
+}
+
+/// What the map reports about itself.
+#[derive(Clone, Copy)]
+pub struct Counts {
+    pub shown: RwSignal<usize>,
+    pub pins: RwSignal<usize>,
+    pub loading: RwSignal<bool>,
 }
 
 /// A city's popup text, for people (kept as text: never parsed as markup).
@@ -86,8 +105,9 @@ pub fn popup_lines(c: &City) -> Vec<String> {
 #[cfg(feature = "hydrate")]
 mod browser {
     use super::*;
-    use crate::api::{list_cities, run_city_command, CityCommand, MapConfig};
+    use crate::api::{list_cities, list_pincodes, run_city_command, CityCommand, MapConfig};
     use crate::domain::city::{field, CityListQuery};
+    use crate::domain::pincode::{Pincode, PincodeListQuery};
     use leaflet::{LatLng, LayerGroup, Map, MapOptions, Marker, MarkerOptions, TileLayer, TileLayerOptions};
     use std::collections::HashMap;
     use wasm_bindgen::prelude::*;
@@ -99,10 +119,9 @@ mod browser {
         live: Live,
         editing: RwSignal<Option<Editing>>,
         clicked: RwSignal<Option<(f64, f64)>>,
-        shown: RwSignal<usize>,
-        loading: RwSignal<bool>,
+        counts: Counts,
     ) {
-        let state = StoredValue::new_local(None::<(Map, LayerGroup)>);
+        let state = StoredValue::new_local(None::<Layers>);
         Effect::new(move |_| {
             let Some(el) = node.get() else { return };
             if state.with_value(|s| s.is_some()) {
@@ -118,7 +137,9 @@ mod browser {
             }
             let markers = LayerGroup::new();
             markers.add_to(&map);
-            let on_move = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| refresh(state, live, editing, shown, loading));
+            let pincodes = LayerGroup::new();
+            pincodes.add_to(&map);
+            let on_move = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| refresh(state, live, editing, counts));
             map.on("moveend", on_move.as_ref().unchecked_ref());
             on_move.forget();
             let on_click = Closure::<dyn FnMut(leaflet::MouseEvent)>::new(move |e: leaflet::MouseEvent| {
@@ -127,48 +148,76 @@ mod browser {
             });
             map.on("click", on_click.as_ref().unchecked_ref());
             on_click.forget();
-            state.set_value(Some((map, markers)));
-            refresh(state, live, editing, shown, loading);
+            state.set_value(Some(Layers { map, markers, pincodes }));
+            refresh(state, live, editing, counts);
         });
         // Changes by anyone, and reconnects: show the area again.
         Effect::new(move |prev: Option<()>| {
             live.version.track();
             if prev.is_some() {
-                refresh(state, live, editing, shown, loading);
+                refresh(state, live, editing, counts);
             }
         });
         on_cleanup(move || {
-            if let Some((map, _)) = state.try_update_value(|s| s.take()).flatten() {
-                map.remove();
+            if let Some(layers) = state.try_update_value(|s| s.take()).flatten() {
+                layers.map.remove();
             }
         });
     }
 
-    fn refresh(
-        state: StoredValue<Option<(Map, LayerGroup)>, LocalStorage>,
-        live: Live,
-        editing: RwSignal<Option<Editing>>,
-        shown: RwSignal<usize>,
-        loading: RwSignal<bool>,
-    ) {
-        let Some(bounds) = state.with_value(|s| s.as_ref().map(|(m, _)| m.get_bounds())) else { return };
+    pub struct Layers {
+        map: Map,
+        markers: LayerGroup,
+        pincodes: LayerGroup,
+    }
+
+    fn refresh(state: StoredValue<Option<Layers>, LocalStorage>, live: Live, editing: RwSignal<Option<Editing>>, counts: Counts) {
+        let Some((bounds, zoom)) = state.with_value(|s| s.as_ref().map(|l| (l.map.get_bounds(), l.map.get_zoom()))) else { return };
         let (sw, ne) = (bounds.get_south_west(), bounds.get_north_east());
         let bbox = [sw.lng().max(-180.0), sw.lat().max(-90.0), ne.lng().min(180.0), ne.lat().min(90.0)];
         let query = CityListQuery { limit: MAP_LIMIT, bbox: Some(bbox), ..Default::default() };
-        loading.set(true);
+        counts.loading.set(true);
         leptos::task::spawn_local(async move {
-            let result = list_cities(query).await;
-            loading.set(false);
-            let Ok(Ok(page)) = result else { return };
+            let cities = list_cities(query).await;
+            // Pincodes only when zoomed in: a district holds hundreds, India tens of thousands.
+            let pincodes = if zoom >= PINCODE_ZOOM {
+                list_pincodes(PincodeListQuery { limit: PINCODE_LIMIT, bbox: Some(bbox), ..Default::default() }).await.ok().and_then(Result::ok)
+            } else {
+                None
+            };
+            counts.loading.set(false);
+            let Ok(Ok(page)) = cities else { return };
             state.with_value(|s| {
-                let Some((_, markers)) = s else { return };
-                markers.clear_layers();
+                let Some(layers) = s else { return };
+                layers.markers.clear_layers();
                 for city in &page.cities {
-                    add_marker(markers, city, live, editing);
+                    add_marker(&layers.markers, city, live, editing);
+                }
+                layers.pincodes.clear_layers();
+                for p in pincodes.iter().flat_map(|p| p.pincodes.iter()) {
+                    add_pincode(&layers.pincodes, p);
                 }
             });
-            shown.set(page.cities.len());
+            counts.shown.set(page.cities.len());
+            counts.pins.set(pincodes.map(|p| p.pincodes.len()).unwrap_or(0));
         });
+    }
+
+    /// A pincode: a small circle, its code and area in a tooltip.
+    fn add_pincode(layer: &LayerGroup, p: &Pincode) {
+        let options = js_sys::Object::new();
+        for (k, v) in [("radius", JsValue::from(5)), ("color", "#8a5a12".into()), ("weight", 1.into()), ("fillColor", "#e0a526".into()), ("fillOpacity", 0.7.into())] {
+            let _ = js_sys::Reflect::set(&options, &k.into(), &v);
+        }
+        let circle = leaflet::CircleMarker::new_with_options(&LatLng::new(p.fields.latitude, p.fields.longitude), &options);
+        let label = match &p.fields.area_name {
+            Some(a) => format!("{} · {a}", p.fields.pincode),
+            None => p.fields.pincode.clone(),
+        };
+        // As a text node: an area's name is never markup.
+        let text: JsValue = document().create_text_node(&label).into();
+        circle.bind_tooltip_with_content(&text, &JsValue::UNDEFINED);
+        circle.add_to_layer_group(layer);
     }
 
     fn add_marker(markers: &LayerGroup, city: &City, live: Live, editing: RwSignal<Option<Editing>>) {
