@@ -109,6 +109,17 @@ test('a city named like markup is shown as text and runs nothing', async () => {
     await waitForHydration(page);
     await page.locator('td.name', { hasText: name }).waitFor();
     assert.equal(await page.locator('td.name img').count(), 0, 'nor in the server-rendered page');
+    // On the map, its popup shows the name as text too.
+    await page.getByRole('link', { name: 'Map' }).click();
+    await page.waitForURL(BASE_URL + '/map');
+    const marker = page.locator(`.leaflet-marker-icon[title="${name}"]`);
+    await marker.waitFor({ timeout: 15000 });
+    await marker.click();
+    const popup = page.locator('.leaflet-popup .popup');
+    await popup.waitFor();
+    assert.match(await popup.textContent(), new RegExp(name.replace(/[()<>=]/g, '.')));
+    assert.equal(await popup.locator('img').count(), 0, 'nor in the popup');
+    await page.getByRole('link', { name: 'Cities' }).click();
     await page.getByRole('link', { name }).click();
     await page.getByTestId('city-name').waitFor();
     assert.equal((await page.getByTestId('city-name').textContent()).trim(), name);

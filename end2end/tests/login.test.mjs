@@ -53,3 +53,22 @@ test('a wrong password is refused with a message', async () => {
     await browser.close();
   }
 });
+
+test('the login form works from the keyboard alone', async () => {
+  const browser = await openBrowser();
+  try {
+    const page = await browser.newPage();
+    await page.goto(BASE_URL + '/login');
+    await waitForHydration(page);
+    // The email field has the focus; Tab goes to the password, Enter signs in.
+    await page.keyboard.type(ADMIN.email);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(ADMIN.password);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(BASE_URL + '/');
+    assert.equal((await page.getByTestId('user').textContent()).trim(), ADMIN.email);
+    assert.deepEqual(browser.problems, []);
+  } finally {
+    await browser.close();
+  }
+});

@@ -65,3 +65,28 @@ test('pincodes: a bad pincode is refused field by field; a good one is added to 
     await browser.close();
   }
 });
+
+test('a pincode whose city never arrives shows as failed, with the reason', async () => {
+  const browser = await openBrowser();
+  try {
+    const page = await browser.newPage();
+    await signIn(page, { next: '/pincodes' });
+    await page.waitForURL(BASE_URL + '/pincodes');
+    await waitForHydration(page);
+    await page.getByRole('button', { name: 'New pincode' }).click();
+    const code = String(690000 + Math.floor(Math.random() * 9999));
+    await page.getByLabel('Pincode', { exact: true }).fill(code);
+    await page.getByLabel('City', { exact: true }).fill('Ghostpur, Kerala');
+    await page.getByLabel('Latitude').fill('10.5');
+    await page.getByLabel('Longitude').fill('76.2');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const toast = page.locator('.toast', { hasText: `Pincode ${code}` });
+    await toast.waitFor();
+    await page.locator('.toast[data-state="failed"]', { hasText: `Pincode ${code}` }).waitFor({ timeout: 30000 });
+    assert.match(await toast.textContent(), /failed: city 'kerala\/ghostpur' does not exist/);
+    // The console shows nothing for it: a refusal is an answer, not an error.
+    assert.deepEqual(browser.problems, []);
+  } finally {
+    await browser.close();
+  }
+});

@@ -103,3 +103,21 @@ async fn pages_need_a_session_and_the_login_page_is_served() {
     let icon = client.get(server.url("/favicon.svg")).send().await.unwrap();
     assert_ne!(icon.status().as_u16(), 303);
 }
+
+#[tokio::test]
+async fn server_functions_refuse_another_origin() {
+    let server = Server::start(&shared_kafka(), &private_mongo_uri("origin"));
+    let client = reqwest::Client::new();
+    let host = server.base_url.trim_start_matches("http://").to_string();
+    let call = |origin: Option<&str>| {
+        let mut req = client.post(server.url("/api/login")).header("content-type", "application/x-www-form-urlencoded").body("email=a%40b.c&password=x");
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        req.send()
+    };
+    assert_eq!(call(Some("http://evil.example")).await.unwrap().status().as_u16(), 403);
+    assert_eq!(call(None).await.unwrap().status().as_u16(), 403, "no Origin at all is refused too");
+    let own = call(Some(&format!("http://{host}"))).await.unwrap();
+    assert_ne!(own.status().as_u16(), 403, "the app's own origin passes the check");
+}

@@ -5,7 +5,10 @@
 use crate::api::get_map_config;
 use crate::components::live::Live;
 use crate::domain::city::City;
+use crate::domain::pincode::field as pincode_field;
 use crate::pages::cities::{CityForm, Editing};
+use crate::pages::pincodes::PincodeForm;
+use std::collections::HashMap;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -21,6 +24,7 @@ pub const PINCODE_LIMIT: usize = 2000;
 pub fn MapPage() -> impl IntoView {
     let live = expect_context::<Live>();
     let editing = RwSignal::new(None::<Editing>);
+    let new_pincode = RwSignal::new(None::<HashMap<String, String>>);
     let clicked = RwSignal::new(None::<(f64, f64)>);
     let shown = RwSignal::new(0usize);
     let pins = RwSignal::new(0usize);
@@ -45,10 +49,20 @@ pub fn MapPage() -> impl IntoView {
                 <button class="button" on:click=move |_| { editing.set(Some(Editing::new_city_at(lat, lng))); clicked.set(None); }>
                     "New city here"
                 </button>
+                <button class="button" on:click=move |_| {
+                    new_pincode.set(Some(HashMap::from([
+                        (pincode_field::LATITUDE.to_string(), format!("{lat:.5}")),
+                        (pincode_field::LONGITUDE.to_string(), format!("{lng:.5}")),
+                    ])));
+                    clicked.set(None);
+                }>
+                    "New pincode here"
+                </button>
                 <button class="button button-light" on:click=move |_| clicked.set(None)>"Close"</button>
             </div>
         })}
         {move || editing.get().map(|e| view! { <CityForm editing=e on_close=move || editing.set(None)/> })}
+        {move || new_pincode.get().map(|values| view! { <PincodeForm values on_close=move || new_pincode.set(None)/> })}
         <Suspense>
             {move || config.get().map(|c| match c {
                 Ok(c) => view! { <MapView config=c live editing clicked shown pins loading/> }.into_any(),

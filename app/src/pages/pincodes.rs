@@ -143,6 +143,8 @@ fn record(values: &HashMap<String, String>) -> Map<String, Value> {
 pub fn PincodeForm(values: HashMap<String, String>, #[prop(into)] on_close: Callback<()>) -> impl IntoView {
     let live = expect_context::<Live>();
     let title = if values.contains_key(field::PINCODE) { "Edit pincode" } else { "New pincode" };
+    let new_here = !values.contains_key(field::PINCODE) && values.contains_key(field::LATITUDE);
+    let title = if new_here { "New pincode here" } else { title };
     let values = RwSignal::new(values);
     let errors = RwSignal::new(ValidationErrors::default());
     let problem = RwSignal::new(None::<String>);
