@@ -93,6 +93,11 @@ impl Backend {
     }
 }
 
+/// A form's text as the loose record the domain rules read.
+fn text_record(fields: HashMap<String, String>) -> serde_json::Map<String, serde_json::Value> {
+    fields.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect()
+}
+
 /// What the UI's server functions may call.
 impl app::api::Backend for Backend {
     fn readiness(&self) -> Pin<Box<dyn Future<Output = Readiness> + Send + '_>> {
@@ -116,8 +121,7 @@ impl app::api::Backend for Backend {
     fn city_command(&self, actor: String, command: CityCommand, fields: HashMap<String, String>) -> Pin<Box<dyn Future<Output = WriteResult> + Send + '_>> {
         Box::pin(async move {
             let actor = Actor { name: actor, source: "/geoledger/ui" };
-            let record: serde_json::Map<String, serde_json::Value> =
-                fields.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+            let record = text_record(fields);
             let result = match command {
                 CityCommand::Create => self.create_city(&actor, &record).await,
                 CityCommand::Update { name, state } => self.update_city(&actor, &name, &state, &record).await,
@@ -144,8 +148,7 @@ impl app::api::Backend for Backend {
     fn pincode_command(&self, actor: String, command: PincodeCommand, fields: HashMap<String, String>) -> Pin<Box<dyn Future<Output = WriteResult> + Send + '_>> {
         Box::pin(async move {
             let actor = Actor { name: actor, source: "/geoledger/ui" };
-            let record: serde_json::Map<String, serde_json::Value> =
-                fields.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+            let record = text_record(fields);
             let result = match command {
                 PincodeCommand::Upsert => self.upsert_pincode(&actor, &record).await,
                 PincodeCommand::Delete { code } => self.delete_pincode(&actor, &code).await,

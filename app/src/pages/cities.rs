@@ -4,6 +4,7 @@
 
 use crate::api::{list_cities, run_city_command, CityCommand};
 use crate::components::live::Live;
+use crate::components::pager::{Pager, Paging};
 use crate::domain::city::{field, validate_city_update, validate_new_city, City, CityFields, CityListQuery};
 use crate::domain::state::STATES;
 use crate::domain::validation::ValidationErrors;
@@ -21,24 +22,19 @@ pub fn CitiesPage() -> impl IntoView {
     let q = RwSignal::new(String::new());
     let state = RwSignal::new(String::new());
     let include_deleted = RwSignal::new(false);
-    // The cursors of the pages before this one, and this one's.
-    let cursors = RwSignal::new(Vec::<Option<String>>::new());
-    let cursor = RwSignal::new(None::<String>);
+    let paging = Paging::new();
     let editing = RwSignal::new(None::<Editing>);
 
     let query = move || CityListQuery {
         state: state.get(),
         q: q.get(),
         include_deleted: include_deleted.get(),
-        cursor: cursor.get(),
+        cursor: paging.cursor.get(),
         limit: PAGE_SIZE,
         bbox: None,
     };
     let page = Resource::new(move || (query(), live.version.get()), |(query, _)| list_cities(query));
-    let reset_paging = move || {
-        cursors.set(Vec::new());
-        cursor.set(None);
-    };
+    let reset_paging = move || paging.reset();
 
     view! {
         <Title text="Cities"/>
@@ -72,16 +68,7 @@ pub fn CitiesPage() -> impl IntoView {
                     let next = p.next_cursor.clone();
                     view! {
                         <CityTable cities=p.cities editing/>
-                        <nav class="pager" aria-label="Pages">
-                            <button class="button button-light" disabled=move || cursors.with(|c| c.is_empty())
-                                on:click=move |_| { let prev = cursors.try_update(|c| c.pop()).flatten().flatten(); cursor.set(prev); }>
-                                "Previous"
-                            </button>
-                            <button class="button button-light" disabled=next.is_none()
-                                on:click=move |_| { let here = cursor.get(); cursors.update(|c| c.push(here)); cursor.set(next.clone()); }>
-                                "Next"
-                            </button>
-                        </nav>
+                        <Pager paging next/>
                     }.into_any()
                 }
                 Ok(Err(refusal)) => view! { <p class="alert alert-down" role="alert">{refusal.to_string()}</p> }.into_any(),

@@ -2,6 +2,7 @@
 
 use crate::api::{list_cities, list_pincodes, run_pincode_command, PincodeCommand};
 use crate::components::live::Live;
+use crate::components::pager::{Pager, Paging};
 use crate::domain::city::CityListQuery;
 use crate::domain::pincode::{field, validate_pincode, Pincode, PincodeListQuery};
 use crate::domain::validation::ValidationErrors;
@@ -19,11 +20,10 @@ const CITY: &str = "city";
 pub fn PincodesPage() -> impl IntoView {
     let live = expect_context::<Live>();
     let q = RwSignal::new(String::new());
-    let cursors = RwSignal::new(Vec::<Option<String>>::new());
-    let cursor = RwSignal::new(None::<String>);
+    let paging = Paging::new();
     let editing = RwSignal::new(None::<HashMap<String, String>>);
     let page = Resource::new(
-        move || (q.get(), cursor.get(), live.version.get()),
+        move || (q.get(), paging.cursor.get(), live.version.get()),
         |(q, cursor, _)| list_pincodes(PincodeListQuery { q, cursor, limit: PAGE_SIZE, bbox: None }),
     );
     view! {
@@ -36,7 +36,7 @@ pub fn PincodesPage() -> impl IntoView {
             <div>
                 <label for="pincode-search">"Pincode starts with"</label>
                 <input id="pincode-search" type="search" inputmode="numeric" placeholder="e.g. 2013" prop:value=q
-                    on:input=move |e| { q.set(event_target_value(&e)); cursors.set(Vec::new()); cursor.set(None); }/>
+                    on:input=move |e| { q.set(event_target_value(&e)); paging.reset(); }/>
             </div>
         </form>
         {move || editing.get().map(|values| view! { <PincodeForm values on_close=move || editing.set(None)/> })}
@@ -46,12 +46,7 @@ pub fn PincodesPage() -> impl IntoView {
                     let next = p.next_cursor.clone();
                     view! {
                         <PincodeTable pincodes=p.pincodes editing/>
-                        <nav class="pager" aria-label="Pages">
-                            <button class="button button-light" disabled=move || cursors.with(|c| c.is_empty())
-                                on:click=move |_| { let prev = cursors.try_update(|c| c.pop()).flatten().flatten(); cursor.set(prev); }>"Previous"</button>
-                            <button class="button button-light" disabled=next.is_none()
-                                on:click=move |_| { let here = cursor.get(); cursors.update(|c| c.push(here)); cursor.set(next.clone()); }>"Next"</button>
-                        </nav>
+                        <Pager paging next/>
                     }.into_any()
                 }
                 Ok(Err(r)) => view! { <p class="alert alert-down" role="alert">{r.to_string()}</p> }.into_any(),
