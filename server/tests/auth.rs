@@ -6,7 +6,8 @@ use common::*;
 
 #[tokio::test]
 async fn pages_need_a_session_and_the_login_page_is_served() {
-    let server = Server::start(&shared_kafka(), &private_mongo_uri("pages_ssr"));
+    let world = Owned(World::new("pages_ssr"));
+    let server = world.server();
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let response = client.get(server.url("/?tab=1")).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 303);
@@ -27,7 +28,8 @@ async fn pages_need_a_session_and_the_login_page_is_served() {
 
 #[tokio::test]
 async fn server_functions_refuse_another_origin() {
-    let server = Server::start(&shared_kafka(), &private_mongo_uri("origin"));
+    let world = Owned(World::new("origin"));
+    let server = world.server();
     let client = reqwest::Client::new();
     let host = server.base_url.trim_start_matches("http://").to_string();
     let call = |origin: Option<&str>| {
@@ -45,7 +47,7 @@ async fn server_functions_refuse_another_origin() {
 
 #[tokio::test]
 async fn admin_create_makes_an_admin_who_can_sign_in_and_resets_a_password() {
-    let world = World::new("admins");
+    let world = Owned(World::new("admins"));
     let mut env = world.env();
     env.push(("GEOLEDGER_ADMIN_PASSWORD".into(), "first-password".into()));
     cli(&["admin", "create", "--email", " Ops@Example.IN "], &env);

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 #[tokio::test]
 async fn writes_answer_503_while_the_broker_is_down_and_work_again_after() {
     let kafka = PrivateKafka::start();
-    let world = World::on("outage", &kafka.brokers()).with("GEOLEDGER_PUBLISH_TIMEOUT_MS", "3000");
+    let world = Owned(World::on("outage", &kafka.brokers()).with("GEOLEDGER_PUBLISH_TIMEOUT_MS", "3000"));
     let server = world.server();
     let api = Api::new(&server, &world.token());
     let (code, body) = api.post("/api/v1/location-updates/cities", &json!({"city_name": "Agra", "state": "UP", "latitude": 27.17, "longitude": 78.0})).await;

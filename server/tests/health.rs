@@ -36,7 +36,8 @@ async fn readyz_until(server: &Server, want: u16, limit: Duration) -> (Readiness
 #[tokio::test]
 async fn readyz_follows_the_broker_down_and_back_up() {
     let kafka = PrivateKafka::start();
-    let server = Server::start(&kafka.brokers(), &private_mongo_uri("readyz_broker"));
+    let world = Owned(World::on("readyz_broker", &kafka.brokers()));
+    let server = world.server();
 
     // Both backends answer: 200, and each entry says ok with a latency.
     let (ready, _) = readyz_until(&server, 200, Duration::from_secs(30)).await;

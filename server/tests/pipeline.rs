@@ -32,7 +32,7 @@ async fn snapshot(db: &mongodb::Database, coll: &str) -> Vec<Document> {
 
 #[tokio::test]
 async fn create_read_update_soft_delete_and_restore_through_the_api() {
-    let world = World::new("crud");
+    let world = Owned(World::new("crud"));
     let server = world.server();
     let api = Api::new(&server, &world.token());
 
@@ -102,7 +102,7 @@ async fn create_read_update_soft_delete_and_restore_through_the_api() {
 
 #[tokio::test]
 async fn listing_filters_by_state_prefix_and_box_with_a_cursor() {
-    let world = World::new("list");
+    let world = Owned(World::new("list"));
     let server = world.server();
     let api = Api::new(&server, &world.token());
     let rows = json!([
@@ -149,7 +149,7 @@ fn urlencode(s: &str) -> String {
 
 #[tokio::test]
 async fn invalid_input_names_every_field_and_writes_nothing() {
-    let world = World::new("invalid");
+    let world = Owned(World::new("invalid"));
     let server = world.server();
     let api = Api::new(&server, &world.token());
 
@@ -228,7 +228,7 @@ fn message_count(consumer: &BaseConsumer, topic: &str) -> i64 {
 
 #[tokio::test]
 async fn a_redelivered_event_changes_nothing() {
-    let world = World::new("redeliver");
+    let world = Owned(World::new("redeliver"));
     let server = world.server();
     let api = Api::new(&server, &world.token());
     api.post("/api/v1/location-updates/cities", &noida()).await;
@@ -269,7 +269,7 @@ async fn a_redelivered_event_changes_nothing() {
 
 #[tokio::test]
 async fn a_consumer_killed_mid_stream_neither_loses_nor_repeats() {
-    let world = World::new("restart");
+    let world = Owned(World::new("restart"));
     let server = world.server();
     let api = Api::new(&server, &world.token());
     api.post("/api/v1/location-updates/cities", &noida()).await;
@@ -301,7 +301,7 @@ async fn a_consumer_killed_mid_stream_neither_loses_nor_repeats() {
 
 #[tokio::test]
 async fn a_poison_message_is_dead_lettered_and_the_next_event_applies() {
-    let world = World::new("poison");
+    let world = Owned(World::new("poison"));
     let server = world.server();
     let api = Api::new(&server, &world.token());
     // Make sure the topics exist and the group is consuming.
@@ -344,7 +344,7 @@ async fn a_poison_message_is_dead_lettered_and_the_next_event_applies() {
 
 #[tokio::test]
 async fn a_pincode_published_before_its_city_waits_for_it() {
-    let world = World::new("pin_first");
+    let world = Owned(World::new("pin_first"));
     let server = world.server();
     let api = Api::new(&server, &world.token());
     let (code, body) = api.post("/api/v1/location-updates/pincodes", &json!({"pincode": "201301", "city_name": "Noida", "state": "Uttar Pradesh", "area_name": "Sector 1", "latitude": 28.5747, "longitude": 77.3553})).await;
@@ -369,7 +369,7 @@ async fn a_pincode_published_before_its_city_waits_for_it() {
 
 #[tokio::test]
 async fn a_pincode_whose_city_never_comes_is_dead_lettered_not_dropped() {
-    let world = World::new("pin_orphan").with("GEOLEDGER_CITY_WAIT_RETRIES", "2");
+    let world = Owned(World::new("pin_orphan").with("GEOLEDGER_CITY_WAIT_RETRIES", "2"));
     let server = world.server();
     let api = Api::new(&server, &world.token());
     let mut stream = reqwest::Client::new().get(server.url("/api/v1/stream")).bearer_auth(&api.token).send().await.unwrap();
@@ -390,7 +390,7 @@ async fn a_pincode_whose_city_never_comes_is_dead_lettered_not_dropped() {
 
 #[tokio::test]
 async fn every_applied_change_is_streamed_to_subscribers() {
-    let world = World::new("stream");
+    let world = Owned(World::new("stream"));
     let server = world.server();
     let api = Api::new(&server, &world.token());
     let mut stream = reqwest::Client::new().get(server.url("/api/v1/stream")).bearer_auth(&api.token).send().await.unwrap();
@@ -415,7 +415,7 @@ async fn every_applied_change_is_streamed_to_subscribers() {
 
 #[tokio::test]
 async fn replay_rebuilds_the_same_read_model_and_every_event_matches_its_schema() {
-    let world = World::new("replay");
+    let world = Owned(World::new("replay"));
     let server = world.server();
     let api = Api::new(&server, &world.token());
     api.post("/api/v1/location-updates/cities/bulk", &json!([noida(), city("Agra", "UP", 27.17, 78.0), city("Leh", "Ladakh", 34.16, 77.58)])).await;

@@ -93,12 +93,15 @@ impl Server {
 
     pub fn start_with(kafka_brokers: &str, mongodb_uri: &str, env: &[(String, String)]) -> Self {
         let port = free_port();
+        // Never the real topics or consumer group: a prefix of the test's own by default.
+        let db = mongodb_uri.rsplit('/').next().unwrap_or("test").to_string();
         let child = Command::new(env!("CARGO_BIN_EXE_geoledger"))
             .arg("serve")
             .env("GEOLEDGER_LISTEN", format!("127.0.0.1:{port}"))
             .env("GEOLEDGER_KAFKA_BROKERS", kafka_brokers)
             .env("GEOLEDGER_MONGODB_URI", mongodb_uri)
             .env("GEOLEDGER_LOG", "warn")
+            .env("GEOLEDGER_TOPIC_PREFIX", format!("{db}."))
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .spawn()
@@ -203,9 +206,52 @@ impl World {
         cli(&["token", "create", "--name", &name], &self.env()).trim().to_string()
     }
 
+    /// Drops this world's database and deletes its topics (when the test is done).
+    fn clean_up(&self) {
+        let (uri, brokers, prefix) = (self.mongodb_uri.clone(), self.brokers.clone(), self.prefix.clone());
+        // Drop runs inside the test's runtime: do the async work on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                if let Ok(client) = mongodb::Client::with_uri_str(&uri).await {
+                    if let Some(db) = client.default_database() {
+                        let _ = tokio::time::timeout(Duration::from_secs(5), db.drop()).await;
+                    }
+                }
+                use rdkafka::admin::{AdminClient, AdminOptions};
+                let admin: Result<AdminClient<rdkafka::client::DefaultClientContext>, _> =
+                    rdkafka::ClientConfig::new().set("bootstrap.servers", &brokers).create();
+                if let Ok(admin) = admin {
+                    let topics: Vec<String> = ["city-updates", "pincode-updates", "location-updates.DLT"].iter().map(|t| format!("{prefix}{t}")).collect();
+                    let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+                    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(5)));
+                    let _ = tokio::time::timeout(Duration::from_secs(10), admin.delete_topics(&names, &options)).await;
+                }
+            });
+        })
+        .join();
+    }
+
     pub async fn db(&self) -> mongodb::Database {
         let client = mongodb::Client::with_uri_str(&self.mongodb_uri).await.unwrap();
         client.default_database().unwrap()
+    }
+}
+
+/// A world owns its database and topics; they go when the test ends. (Clones —
+/// the same world seen by a second server — leave that to the original.)
+pub struct Owned(pub World);
+
+impl std::ops::Deref for Owned {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.0
+    }
+}
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        self.0.clean_up();
     }
 }
 
