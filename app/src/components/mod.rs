@@ -1,3 +1,4 @@
+pub mod alert;
 pub mod layout;
 pub mod live;
 pub mod pager;

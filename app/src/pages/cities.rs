@@ -3,6 +3,7 @@
 //! sends anything, and shows the server's answer beside the fields after.
 
 use crate::api::{list_cities, run_city_command, CityCommand};
+use crate::components::alert::Problem;
 use crate::components::live::Live;
 use crate::components::pager::{Pager, Paging};
 use crate::domain::city::{field, validate_city_update, validate_new_city, City, CityFields, CityListQuery};
@@ -71,8 +72,8 @@ pub fn CitiesPage() -> impl IntoView {
                         <Pager paging next/>
                     }.into_any()
                 }
-                Ok(Err(refusal)) => view! { <p class="alert alert-down" role="alert">{refusal.to_string()}</p> }.into_any(),
-                Err(e) => view! { <p class="alert alert-down" role="alert">{e.to_string()}</p> }.into_any(),
+                Ok(Err(refusal)) => view! { <Problem message=refusal.to_string()/> }.into_any(),
+                Err(e) => view! { <Problem message=e.to_string()/> }.into_any(),
             })}
         </Transition>
     }

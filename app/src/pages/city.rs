@@ -2,6 +2,7 @@
 //! who and when). Updates live.
 
 use crate::api::get_city_details;
+use crate::components::alert::Problem;
 use crate::components::live::Live;
 use crate::domain::history::CityDetails;
 use leptos::prelude::*;
@@ -19,8 +20,8 @@ pub fn CityPage() -> impl IntoView {
             {move || details.get().map(|r| match r {
                 Ok(Ok(Some(d))) => view! { <CityView details=d/> }.into_any(),
                 Ok(Ok(None)) => view! { <Title text="No such city"/><h1>"No such city"</h1><p><a href="/cities">"All cities"</a></p> }.into_any(),
-                Ok(Err(refusal)) => view! { <p class="alert alert-down" role="alert">{refusal.to_string()}</p> }.into_any(),
-                Err(e) => view! { <p class="alert alert-down" role="alert">{e.to_string()}</p> }.into_any(),
+                Ok(Err(refusal)) => view! { <Problem message=refusal.to_string()/> }.into_any(),
+                Err(e) => view! { <Problem message=e.to_string()/> }.into_any(),
             })}
         </Transition>
     }

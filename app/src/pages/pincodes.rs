@@ -1,6 +1,7 @@
 //! Pincodes: search by code; add, edit and delete, the city chosen from a search box.
 
 use crate::api::{list_cities, list_pincodes, run_pincode_command, PincodeCommand};
+use crate::components::alert::Problem;
 use crate::components::live::Live;
 use crate::components::pager::{Pager, Paging};
 use crate::domain::city::CityListQuery;
@@ -49,8 +50,8 @@ pub fn PincodesPage() -> impl IntoView {
                         <Pager paging next/>
                     }.into_any()
                 }
-                Ok(Err(r)) => view! { <p class="alert alert-down" role="alert">{r.to_string()}</p> }.into_any(),
-                Err(e) => view! { <p class="alert alert-down" role="alert">{e.to_string()}</p> }.into_any(),
+                Ok(Err(r)) => view! { <Problem message=r.to_string()/> }.into_any(),
+                Err(e) => view! { <Problem message=e.to_string()/> }.into_any(),
             })}
         </Transition>
     }
