@@ -56,3 +56,16 @@ cargo_tool() {
 
 # Where cargo-leptos puts the built site (Cargo.toml: site-root, relative to the clone).
 site_root() { echo "$GEOLEDGER_ROOT/target/site"; }
+
+# CARGO_TARGET_DIR is shared by every clone on this machine, and so are the paths
+# cargo copies the final binary and wasm to (debug/geoledger, …/app.wasm). When
+# another clone built last, cargo here may find its own build fresh and leave the
+# other clone's files in place: make it rebuild the two crates that end there.
+claim_target_dir() {
+  local marker="$CARGO_TARGET_DIR/.geoledger-clone"
+  mkdir -p "$CARGO_TARGET_DIR"
+  if [ "$(cat "$marker" 2>/dev/null)" != "$GEOLEDGER_ROOT" ]; then
+    touch "$GEOLEDGER_ROOT/app/src/lib.rs" "$GEOLEDGER_ROOT/server/src/main.rs"
+    echo "$GEOLEDGER_ROOT" >"$marker"
+  fi
+}

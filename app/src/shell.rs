@@ -51,7 +51,9 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/login") view=LoginPage/>
                 <ParentRoute path=path!("") view=Layout>
-                    <Route path=path!("") view=Overview/>
+                    // The map is the home page; /map stays as its other address.
+                    <Route path=path!("") view=MapPage/>
+                    <Route path=path!("/overview") view=Overview/>
                     <Route path=path!("/cities") view=CitiesPage/>
                     <Route path=path!("/cities/:state/:name") view=CityPage/>
                     <Route path=path!("/map") view=MapPage/>

@@ -111,7 +111,7 @@ test('a city named like markup is shown as text and runs nothing', async () => {
     assert.equal(await page.locator('td.name img').count(), 0, 'nor in the server-rendered page');
     // On the map, its popup shows the name as text too.
     await page.getByRole('link', { name: 'Map' }).click();
-    await page.waitForURL(BASE_URL + '/map');
+    await page.waitForURL(BASE_URL + '/');
     const marker = page.locator(`.leaflet-marker-icon[title="${name}"]`);
     await marker.waitFor({ timeout: 15000 });
     await marker.click();

@@ -18,6 +18,8 @@ test('a page without a session sends the browser to the login page, and back aft
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(BASE_URL + '/');
     assert.equal((await page.getByTestId('user').textContent()).trim(), ADMIN.email);
+    // The map is the home page.
+    await page.locator('.leaflet-container').waitFor();
 
     // The session cookie cannot be read by scripts and never leaves this site.
     const cookie = (await browser.context.cookies()).find((c) => c.name === 'geoledger_session');

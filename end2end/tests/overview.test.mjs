@@ -6,9 +6,9 @@ test('the overview loads, hydrates and shows both backends ready, without consol
   const browser = await openBrowser();
   try {
     const page = await browser.newPage();
-    await signIn(page);
-    await page.waitForURL(BASE_URL + '/');
-    const response = await page.goto(BASE_URL + '/');
+    await signIn(page, { next: '/overview' });
+    await page.waitForURL(BASE_URL + '/overview');
+    const response = await page.goto(BASE_URL + '/overview');
     assert.equal(response.status(), 200);
     assert.equal(await page.title(), 'Overview · GeoLedger');
 
@@ -44,7 +44,7 @@ test('the overview loads, hydrates and shows both backends ready, without consol
     await screenshot(page, 'overview');
     const narrow = await browser.context.newPage();
     await narrow.setViewportSize({ width: 390, height: 844 });
-    await narrow.goto(BASE_URL + '/');
+    await narrow.goto(BASE_URL + '/overview');
     await waitForHydration(narrow);
     await screenshot(narrow, 'overview-390');
 

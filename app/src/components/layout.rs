@@ -9,10 +9,10 @@ use leptos_router::components::{Outlet, A};
 /// The sections of GeoLedger. Those without a page yet are shown, greyed, so an
 /// admin sees what is coming; they become links as their pages land.
 const SECTIONS: &[(&str, &str, bool)] = &[
-    ("Overview", "/", true),
-    ("Map", "/map", true),
+    ("Map", "/", true),
     ("Cities", "/cities", true),
     ("Pincodes", "/pincodes", true),
+    ("Overview", "/overview", true),
     ("Bulk import", "/import", false),
     ("Kafka", "/kafka", false),
 ];
