@@ -3,8 +3,8 @@
 
 use crate::backend::Backend;
 use crate::service::{Actor, Published, ServiceError};
-use crate::store::CityQuery;
-use app::domain::state::State;
+use app::domain::city::CityListQuery;
+use app::domain::write::Refusal;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State as AxumState};
 use axum::http::{header, StatusCode};
@@ -61,21 +61,23 @@ impl ApiError {
     }
 }
 
-impl From<ServiceError> for ApiError {
-    fn from(e: ServiceError) -> Self {
-        match e {
-            ServiceError::Invalid(errors) => ApiError(
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Invalid(errors) => ApiError(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 json!({ "error": format!("invalid input: {errors}"), "errors": errors.errors }),
             ),
-            ServiceError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, m),
-            ServiceError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
-            ServiceError::Unavailable(m) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, m),
-            ServiceError::Store(e) => {
-                tracing::error!("read model: {e}");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the database is unavailable; nothing was saved")
-            }
+            Refusal::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, m),
+            Refusal::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
+            Refusal::Unavailable(m) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, m),
         }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        Refusal::from(e).into()
     }
 }
 
@@ -177,22 +179,23 @@ struct ListParams {
     limit: Option<usize>,
 }
 
-const MAX_LIMIT: usize = 1000;
-
+/// One listing for scripts and the UI alike: `app::api::Backend::list_cities`.
 async fn list_cities(AxumState(b): Shared, Query(p): Query<ListParams>) -> ApiResult<Json<Value>> {
-    let state = match p.state.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(s) => Some(State::parse(s).map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("state: {m}")))?.name.to_string()),
-        None => None,
-    };
+    use app::api::Backend as _;
     let bbox = match p.bbox.as_deref() {
         Some(raw) => Some(parse_bbox(raw).map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("bbox: {m}")))?),
         None => None,
     };
-    let limit = p.limit.unwrap_or(100).clamp(1, MAX_LIMIT);
-    let query = CityQuery { state, name_prefix: p.q, bbox, include_deleted: p.include_deleted, cursor: p.cursor, limit };
-    let cities = b.store.list_cities(&query).await.map_err(ServiceError::from)?;
-    let next_cursor = (cities.len() == limit).then(|| cities.last().map(|c| c.id.clone())).flatten();
-    Ok(Json(json!({ "cities": cities, "next_cursor": next_cursor })))
+    let query = CityListQuery {
+        state: p.state.unwrap_or_default(),
+        q: p.q.unwrap_or_default(),
+        include_deleted: p.include_deleted,
+        cursor: p.cursor,
+        limit: p.limit.unwrap_or(100),
+        bbox,
+    };
+    let page = b.list_cities(query).await?;
+    Ok(Json(json!({ "cities": page.cities, "next_cursor": page.next_cursor })))
 }
 
 fn parse_bbox(raw: &str) -> Result<[f64; 4], String> {

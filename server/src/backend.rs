@@ -24,6 +24,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 
+/// The most cities one listing returns.
+pub const MAX_CITIES: usize = 1000;
+
 pub struct Backend {
     pub config: Config,
     pub kafka: Arc<Kafka>,
@@ -110,9 +113,9 @@ impl app::api::Backend for Backend {
                 "" => None,
                 s => Some(State::parse(s).map_err(|m| Refusal::Invalid(ValidationErrors::single("state", m)))?.name.to_string()),
             };
-            let limit = q.limit.clamp(1, 500);
+            let limit = q.limit.clamp(1, MAX_CITIES);
             let query = CityQuery { state, name_prefix: Some(q.q), bbox: q.bbox, include_deleted: q.include_deleted, cursor: q.cursor, limit };
-            let cities = self.store.list_cities(&query).await.map_err(|e| Refusal::from(ServiceError::from(e)))?;
+            let cities = self.store.list_cities(&query).await.map_err(ServiceError::from)?;
             let next_cursor = if cities.len() == limit { cities.last().map(|c| c.id.clone()) } else { None };
             Ok(CityPage { cities, next_cursor })
         })

@@ -23,28 +23,36 @@ pub struct Actor {
 pub use app::domain::write::Published;
 use app::domain::write::Refusal;
 
+/// Why a write (or a lookup behind it) did not happen: a refusal the caller
+/// should see as such, or the read model could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    #[error("invalid input: {0}")]
-    Invalid(ValidationErrors),
     #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Conflict(String),
-    /// Kafka could not take the change; nothing was written.
-    #[error("{0}")]
-    Unavailable(String),
+    Refused(#[from] Refusal),
     #[error("the read model could not be read: {0}")]
     Store(#[from] mongodb::error::Error),
 }
 
+impl ServiceError {
+    pub fn invalid(errors: ValidationErrors) -> Self {
+        Refusal::Invalid(errors).into()
+    }
+    pub fn not_found(message: String) -> Self {
+        Refusal::NotFound(message).into()
+    }
+    pub fn conflict(message: String) -> Self {
+        Refusal::Conflict(message).into()
+    }
+    pub fn unavailable(message: String) -> Self {
+        Refusal::Unavailable(message).into()
+    }
+}
+
+/// The one place a database failure becomes what callers are told.
 impl From<ServiceError> for Refusal {
     fn from(e: ServiceError) -> Self {
         match e {
-            ServiceError::Invalid(v) => Refusal::Invalid(v),
-            ServiceError::NotFound(m) => Refusal::NotFound(m),
-            ServiceError::Conflict(m) => Refusal::Conflict(m),
-            ServiceError::Unavailable(m) => Refusal::Unavailable(m),
+            ServiceError::Refused(r) => r,
             ServiceError::Store(e) => {
                 tracing::error!("read model: {e}");
                 Refusal::Unavailable("the database is unavailable; nothing was saved".into())
@@ -63,7 +71,7 @@ impl Backend {
         let id = uuid::Uuid::now_v7().to_string();
         let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let event = change.into_envelope(id, time, actor.source, &actor.name);
-        let (partition, offset) = self.kafka.publish(&topic, &event).await.map_err(ServiceError::Unavailable)?;
+        let (partition, offset) = self.kafka.publish(&topic, &event).await.map_err(ServiceError::unavailable)?;
         Ok(Published { event_id: event.id, event_type: event.event_type, subject: event.subject, topic, partition, offset })
     }
 
@@ -71,16 +79,16 @@ impl Backend {
     /// (official name, code or alias).
     pub async fn find_city(&self, name: &str, state: &str) -> Result<City, ServiceError> {
         let Some(s) = State::find(state) else {
-            return Err(ServiceError::NotFound(State::parse(state).unwrap_err()));
+            return Err(ServiceError::not_found(State::parse(state).unwrap_err()));
         };
         self.store
             .city_by_name(s.name, name.trim())
             .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("no city named '{}' in {}", name.trim(), s.name)))
+            .ok_or_else(|| ServiceError::not_found(format!("no city named '{}' in {}", name.trim(), s.name)))
     }
 
     pub async fn create_city(&self, actor: &Actor, record: &Map<String, Value>) -> Result<Published, ServiceError> {
-        let fields = validate_new_city(record).map_err(ServiceError::Invalid)?;
+        let fields = validate_new_city(record).map_err(ServiceError::invalid)?;
         let id = fields.id();
         let existing = match self.store.city_by_id(&id).await? {
             Some(c) => Some(c),
@@ -88,7 +96,7 @@ impl Backend {
         };
         if let Some(c) = existing {
             let hint = if c.deleted_at.is_some() { " (deleted: restore it instead)" } else { "" };
-            return Err(ServiceError::Conflict(format!("{} in {} exists already{hint}", c.fields.name, c.fields.state)));
+            return Err(ServiceError::conflict(format!("{} in {} exists already{hint}", c.fields.name, c.fields.state)));
         }
         self.publish(Change::CityCreated(CityData { id, fields }), actor).await
     }
@@ -122,7 +130,7 @@ impl Backend {
             }
         }
         if !errors.is_empty() {
-            return Err(ServiceError::Invalid(errors));
+            return Err(ServiceError::invalid(errors));
         }
         let mut published = Vec::with_capacity(valid.len());
         for data in valid {
@@ -133,10 +141,10 @@ impl Backend {
 
     pub async fn update_city(&self, actor: &Actor, name: &str, state: &str, record: &Map<String, Value>) -> Result<Published, ServiceError> {
         let current = self.find_city(name, state).await?;
-        let fields = validate_city_update(record, &current.fields).map_err(ServiceError::Invalid)?;
+        let fields = validate_city_update(record, &current.fields).map_err(ServiceError::invalid)?;
         if fields.name.to_lowercase() != current.fields.name.to_lowercase() || fields.state != current.fields.state {
             if let Some(other) = self.store.city_by_name(&fields.state, &fields.name).await? {
-                return Err(ServiceError::Conflict(format!("{} in {} exists already", other.fields.name, other.fields.state)));
+                return Err(ServiceError::conflict(format!("{} in {} exists already", other.fields.name, other.fields.state)));
             }
         }
         self.publish(Change::CityUpdated(CityData { id: current.id, fields }), actor).await
@@ -145,7 +153,7 @@ impl Backend {
     pub async fn delete_city(&self, actor: &Actor, name: &str, state: &str) -> Result<Published, ServiceError> {
         let city = self.find_city(name, state).await?;
         if city.deleted_at.is_some() {
-            return Err(ServiceError::Conflict(format!("{} in {} is deleted already", city.fields.name, city.fields.state)));
+            return Err(ServiceError::conflict(format!("{} in {} is deleted already", city.fields.name, city.fields.state)));
         }
         let r = CityRef { id: city.id, name: city.fields.name, state: city.fields.state };
         self.publish(Change::CityDeleted(r), actor).await
@@ -154,7 +162,7 @@ impl Backend {
     pub async fn restore_city(&self, actor: &Actor, name: &str, state: &str) -> Result<Published, ServiceError> {
         let city = self.find_city(name, state).await?;
         if city.deleted_at.is_none() {
-            return Err(ServiceError::Conflict(format!("{} in {} is not deleted", city.fields.name, city.fields.state)));
+            return Err(ServiceError::conflict(format!("{} in {} is not deleted", city.fields.name, city.fields.state)));
         }
         let r = CityRef { id: city.id, name: city.fields.name, state: city.fields.state };
         self.publish(Change::CityRestored(r), actor).await
@@ -163,15 +171,15 @@ impl Backend {
     /// Adds or changes a pincode. Its city may still be on its way (a script
     /// creating a city and then its pincodes): the materializer waits for it.
     pub async fn upsert_pincode(&self, actor: &Actor, record: &Map<String, Value>) -> Result<Published, ServiceError> {
-        let fields = validate_pincode(record).map_err(ServiceError::Invalid)?;
+        let fields = validate_pincode(record).map_err(ServiceError::invalid)?;
         self.publish(Change::PincodeUpserted(fields), actor).await
     }
 
     pub async fn delete_pincode(&self, actor: &Actor, code: &str) -> Result<Published, ServiceError> {
-        let code = check_pincode(code).map_err(|m| ServiceError::Invalid(ValidationErrors::single("pincode", m)))?;
+        let code = check_pincode(code).map_err(|m| ServiceError::invalid(ValidationErrors::single("pincode", m)))?;
         match self.store.pincode(&code).await? {
-            None => Err(ServiceError::NotFound(format!("no pincode {code}"))),
-            Some(p) if p.deleted_at.is_some() => Err(ServiceError::Conflict(format!("pincode {code} is deleted already"))),
+            None => Err(ServiceError::not_found(format!("no pincode {code}"))),
+            Some(p) if p.deleted_at.is_some() => Err(ServiceError::conflict(format!("pincode {code} is deleted already"))),
             Some(_) => self.publish(Change::PincodeDeleted(PincodeRef { pincode: code }), actor).await,
         }
     }
