@@ -11,6 +11,9 @@ export GEOLEDGER_ROOT
 # One cargo target folder outside the clone, so CI on this machine reuses the build.
 : "${CARGO_TARGET_DIR:=$GEOLEDGER_CACHE_DIR/target}"
 export GEOLEDGER_DATA_DIR GEOLEDGER_CACHE_DIR CARGO_TARGET_DIR
+# Incremental caches are per clone path and large; these scripts build whole.
+: "${CARGO_INCREMENTAL:=0}"
+export CARGO_INCREMENTAL
 
 : "${GEOLEDGER_KAFKA_PORT:=9092}"
 : "${GEOLEDGER_KAFKA_CONTROLLER_PORT:=9093}"
