@@ -92,6 +92,17 @@ impl Server {
     }
 
     pub fn start_with(kafka_brokers: &str, mongodb_uri: &str, env: &[(String, String)]) -> Self {
+        // A free port can be taken by a parallel test between picking and binding:
+        // then the server exits at once, and we try another port.
+        for _ in 0..5 {
+            if let Some(server) = Self::try_start(kafka_brokers, mongodb_uri, env) {
+                return server;
+            }
+        }
+        panic!("geoledger did not start on any of 5 ports");
+    }
+
+    fn try_start(kafka_brokers: &str, mongodb_uri: &str, env: &[(String, String)]) -> Option<Self> {
         let port = free_port();
         // Never the real topics or consumer group: a prefix of the test's own by default.
         let db = mongodb_uri.rsplit('/').next().unwrap_or("test").to_string();
@@ -106,13 +117,24 @@ impl Server {
             .stdin(Stdio::null())
             .spawn()
             .expect("start geoledger");
-        let server = Server { child, base_url: format!("http://127.0.0.1:{port}") };
+        let mut server = Server { child, base_url: format!("http://127.0.0.1:{port}") };
         let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        loop {
+            if server.child.try_wait().ok().flatten().is_some() {
+                return None;
+            }
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
             assert!(Instant::now() < deadline, "geoledger did not listen on {port} within 30 s");
             std::thread::sleep(Duration::from_millis(100));
         }
-        server
+        // What answered may have been another test's server: ours must still run.
+        std::thread::sleep(Duration::from_millis(300));
+        if server.child.try_wait().ok().flatten().is_some() {
+            return None;
+        }
+        Some(server)
     }
 
     pub fn url(&self, path: &str) -> String {
