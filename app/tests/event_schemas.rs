@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 fn schema(t: EventType) -> Schema {
     let env_path = t.dataschema();
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(env_path.trim_start_matches('/'));
+    let path = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test")).join("..").join(env_path.trim_start_matches('/'));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     Schema::parse_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test")).parent().unwrap().to_path_buf()
 }
 
 /// The shared broker that scripts/services started.
