@@ -67,3 +67,24 @@ export async function signIn(page, { email = ADMIN.email, password = ADMIN.passw
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
+
+/**
+ * Starts recording every state the toast whose text contains `label` passes
+ * through (pending, applied, failed), as the admin would see them one after
+ * another. Returns a function that reads the states seen so far.
+ */
+export async function recordToastStates(page, label) {
+  await page.evaluate((label) => {
+    const seen = (window.__toastStates ??= {});
+    const states = (seen[label] = []);
+    const look = () => {
+      for (const t of document.querySelectorAll('.toast')) {
+        if (!t.textContent.includes(label)) continue;
+        const s = t.getAttribute('data-state');
+        if (states[states.length - 1] !== s) states.push(s);
+      }
+    };
+    new MutationObserver(look).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
+  }, label);
+  return () => page.evaluate((label) => window.__toastStates[label], label);
+}

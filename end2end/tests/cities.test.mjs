@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE_URL, openBrowser, waitForHydration, screenshot, signIn } from '../lib/browser.mjs';
+import { BASE_URL, openBrowser, waitForHydration, screenshot, signIn, recordToastStates } from '../lib/browser.mjs';
 
 const unique = () => Date.now().toString(36).slice(-5);
 
@@ -37,14 +37,13 @@ test('the form refuses bad fields before sending, then a created city goes pendi
     await screenshot(page, 'city-form-errors');
 
     await fill(page, { 'State or union territory': 'Maharashtra', Latitude: '18.5204', Longitude: '73.8567', Population: '1200' });
+    const states = await recordToastStates(page, `Create ${name}`);
     await page.getByRole('button', { name: 'Save' }).click();
-    const toast = page.locator('.toast', { hasText: `Create ${name}` });
-    await toast.waitFor();
-    // The author sees the change as pending until its notice arrives, then applied.
-    const seen = [await toast.getAttribute('data-state')];
+    // The author sees the change pending until its notice arrives, then applied.
+    // (A notice may beat its own 202 to the browser: then the toast starts applied.
+    // The pincode tests show pending for certain, with an event that has to wait.)
     await page.locator('.toast[data-state="applied"]', { hasText: `Create ${name}` }).waitFor({ timeout: 15000 });
-    seen.push('applied');
-    assert.ok(['pending', 'applied'].includes(seen[0]), `first state ${seen[0]}`);
+    assert.ok(['pending,applied', 'applied'].includes((await states()).join()), `toast states: ${await states()}`);
     await page.locator('td.name', { hasText: name }).waitFor();
     await screenshot(page, 'cities');
 

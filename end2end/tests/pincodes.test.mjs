@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE_URL, openBrowser, waitForHydration, screenshot, signIn } from '../lib/browser.mjs';
+import { BASE_URL, openBrowser, waitForHydration, screenshot, signIn, recordToastStates } from '../lib/browser.mjs';
 
 const unique = () => Date.now().toString(36).slice(-5);
 
@@ -66,27 +66,76 @@ test('pincodes: a bad pincode is refused field by field; a good one is added to 
   }
 });
 
-test('a pincode whose city never arrives shows as failed, with the reason', async () => {
+async function newPincode(page, { code, city, latitude, longitude }) {
+  await page.getByRole('button', { name: 'New pincode' }).click();
+  await page.getByLabel('Pincode', { exact: true }).fill(code);
+  await page.getByLabel('City', { exact: true }).fill(city);
+  await page.getByLabel('Latitude').fill(latitude);
+  await page.getByLabel('Longitude').fill(longitude);
+}
+
+async function openPincodes(browser) {
+  const page = await browser.newPage();
+  await signIn(page, { next: '/pincodes' });
+  await page.waitForURL(BASE_URL + '/pincodes');
+  await waitForHydration(page);
+  return page;
+}
+
+test('a pincode whose city never arrives shows pending, then failed with the reason', async () => {
   const browser = await openBrowser();
   try {
-    const page = await browser.newPage();
-    await signIn(page, { next: '/pincodes' });
-    await page.waitForURL(BASE_URL + '/pincodes');
-    await waitForHydration(page);
-    await page.getByRole('button', { name: 'New pincode' }).click();
+    const page = await openPincodes(browser);
     const code = String(690000 + Math.floor(Math.random() * 9999));
-    await page.getByLabel('Pincode', { exact: true }).fill(code);
-    await page.getByLabel('City', { exact: true }).fill('Ghostpur, Kerala');
-    await page.getByLabel('Latitude').fill('10.5');
-    await page.getByLabel('Longitude').fill('76.2');
+    await newPincode(page, { code, city: 'Ghostpur, Kerala', latitude: '10.5', longitude: '76.2' });
+    const states = await recordToastStates(page, `Pincode ${code}`);
     await page.getByRole('button', { name: 'Save' }).click();
     const toast = page.locator('.toast', { hasText: `Pincode ${code}` });
     await toast.waitFor();
     await page.locator('.toast[data-state="failed"]', { hasText: `Pincode ${code}` }).waitFor({ timeout: 30000 });
     assert.match(await toast.textContent(), /failed: city 'kerala\/ghostpur' does not exist/);
+    // The materializer waited for the city before giving up: the toast was pending all that time.
+    assert.deepEqual(await states(), ['pending', 'failed']);
     // The console shows nothing for it: a refusal is an answer, not an error.
     assert.deepEqual(browser.problems, []);
   } finally {
     await browser.close();
+  }
+});
+
+test('a pincode saved before its city stays pending until another admin adds the city, then turns applied', async () => {
+  const author = await openBrowser();
+  const other = await openBrowser();
+  try {
+    const page = await openPincodes(author);
+    const city = `Latepur ${unique()}`;
+    const code = String(670000 + Math.floor(Math.random() * 9999));
+    // The other admin has the city's form ready.
+    const cities = await other.newPage();
+    await signIn(cities, { next: '/cities' });
+    await cities.waitForURL(BASE_URL + '/cities');
+    await waitForHydration(cities);
+    await cities.getByRole('button', { name: 'New city' }).click();
+    await cities.getByLabel('Name', { exact: true }).fill(city);
+    await cities.getByLabel('State or union territory').fill('Kerala');
+    await cities.getByLabel('Latitude').fill('11.25');
+    await cities.getByLabel('Longitude').fill('75.78');
+
+    await newPincode(page, { code, city: `${city}, Kerala`, latitude: '11.26', longitude: '75.79' });
+    const states = await recordToastStates(page, `Pincode ${code}`);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.toast[data-state="pending"]', { hasText: `Pincode ${code}` }).waitFor();
+    await screenshot(page, 'toast-pending');
+    await cities.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.toast[data-state="applied"]', { hasText: `Pincode ${code}` }).waitFor({ timeout: 15000 });
+    assert.deepEqual(await states(), ['pending', 'applied']);
+    // Both pages learnt of it live: the author's list shows the new pincode.
+    await page.getByLabel('Pincode starts with').fill(code);
+    await page.locator('tr', { has: page.locator('td.name', { hasText: code }) }).getByRole('link', { name: city }).waitFor();
+    assert.deepEqual(author.problems, []);
+    assert.deepEqual(other.problems, []);
+  } finally {
+    await author.close();
+    await other.close();
   }
 });
