@@ -59,9 +59,9 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-/** Signs in through the login form, as an admin would, and waits for the overview. */
-export async function signIn(page, { email = ADMIN.email, password = ADMIN.password, next = '/' } = {}) {
-  await page.goto(BASE_URL + '/login?next=' + encodeURIComponent(next));
+/** Signs in through the login form, as an admin would (the app goes on to `next`). */
+export async function signIn(page, { email = ADMIN.email, password = ADMIN.password, next = '/', base = BASE_URL } = {}) {
+  await page.goto(base + '/login?next=' + encodeURIComponent(next));
   await waitForHydration(page);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);

@@ -160,8 +160,7 @@ impl Materializer {
                     if applied == Applied::AlreadyApplied {
                         tracing::debug!("{} {} at {}/{}: already applied", event.event_type, event.subject, pos.partition, pos.offset);
                     }
-                    let (latitude, longitude) = change.coordinates().unzip();
-                    self.notify(m, &event, latitude, longitude, Outcome::Applied);
+                    self.notify(m, event.id.clone(), event.event_type.clone(), event.subject.clone(), change.coordinates(), Outcome::Applied);
                     return Step::Done;
                 }
                 Err(ApplyError::CityMissing(city)) if attempt < self.retry.attempts => {
@@ -182,14 +181,14 @@ impl Materializer {
         }
     }
 
-    fn notify(&self, m: &OwnedMessage, event: &Envelope, latitude: Option<f64>, longitude: Option<f64>, outcome: Outcome) {
+    fn notify(&self, m: &OwnedMessage, event_id: String, event_type: String, entity_id: String, at: Option<(f64, f64)>, outcome: Outcome) {
         // No subscriber is fine: nobody is watching.
         let _ = self.notices.send(ChangeNotice {
-            event_id: event.id.clone(),
-            event_type: event.event_type.clone(),
-            entity_id: event.subject.clone(),
-            latitude,
-            longitude,
+            event_id,
+            event_type,
+            entity_id,
+            latitude: at.map(|a| a.0),
+            longitude: at.map(|a| a.1),
             topic: m.topic().to_string(),
             partition: m.partition(),
             offset: m.offset(),
@@ -233,19 +232,13 @@ impl Materializer {
                 }
             }
         }
-        let unknown = Envelope {
-            specversion: String::new(),
-            id: String::new(),
-            source: String::new(),
-            event_type: String::new(),
-            subject: m.key().map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default(),
-            time: String::new(),
-            datacontenttype: String::new(),
-            dataschema: String::new(),
-            actor: String::new(),
-            data: serde_json::Value::Null,
+        // An event that could not even be decoded is known by its Kafka key alone.
+        let key = || m.key().map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default();
+        let (id, event_type, entity) = match event {
+            Some(e) => (e.id.clone(), e.event_type.clone(), e.subject.clone()),
+            None => (String::new(), String::new(), key()),
         };
-        self.notify(m, event.unwrap_or(&unknown), None, None, Outcome::Failed { reason: reason.to_string() });
+        self.notify(m, id, event_type, entity, None, Outcome::Failed { reason: reason.to_string() });
         Step::Done
     }
 }

@@ -66,7 +66,12 @@ impl Tokens {
         let found = self.coll.find_one(doc! { "hash": digest(token) }).await?;
         let Some(found) = found else { return Ok(None) };
         let name = found.get_str("_id").unwrap_or_default().to_string();
-        let _ = self.coll.update_one(doc! { "_id": &name }, doc! { "$set": { "last_used_at": DateTime::now() } }).await;
+        // "Last used" to the minute: a script's thousand requests cost one write, not a thousand.
+        let now = DateTime::now();
+        let fresh = found.get_datetime("last_used_at").is_ok_and(|t| now.timestamp_millis() - t.timestamp_millis() < 60_000);
+        if !fresh {
+            let _ = self.coll.update_one(doc! { "_id": &name }, doc! { "$set": { "last_used_at": now } }).await;
+        }
         Ok(Some(name))
     }
 

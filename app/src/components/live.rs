@@ -98,8 +98,17 @@ pub fn LiveProvider(children: Children) -> impl IntoView {
     }
 }
 
+/// Opens the stream. The browser reconnects by itself after a network error; when
+/// it gives up instead (an error answer, e.g. from a proxy while the server
+/// restarts), we open a new stream after a pause. Every open after the first
+/// means notices may have been missed: pages refetch what they show.
 #[cfg(feature = "hydrate")]
 fn connect(live: Live) {
+    open_stream(live, std::rc::Rc::new(std::cell::Cell::new(false)));
+}
+
+#[cfg(feature = "hydrate")]
+fn open_stream(live: Live, opened_before: std::rc::Rc<std::cell::Cell<bool>>) {
     use wasm_bindgen::prelude::*;
     let Ok(source) = web_sys::EventSource::new("/api/v1/stream") else { return };
     let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
@@ -110,20 +119,30 @@ fn connect(live: Live) {
         }
     });
     let _ = source.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
-    // After a reconnect (or a burst this page could not keep up with), refetch.
-    let opened_before = std::rc::Rc::new(std::cell::Cell::new(false));
+    let reopened = opened_before.clone();
     let on_open = Closure::<dyn FnMut()>::new(move || {
-        if opened_before.replace(true) {
+        if reopened.replace(true) {
             live.version.update(|v| *v += 1);
         }
     });
     source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    // A burst this page could not keep up with: refetch.
     let on_resync = Closure::<dyn FnMut()>::new(move || live.version.update(|v| *v += 1));
     let _ = source.add_event_listener_with_callback("resync", on_resync.as_ref().unchecked_ref());
-    // The stream lives as long as the page.
+    let this = source.clone();
+    let on_error = Closure::<dyn FnMut()>::new(move || {
+        if this.ready_state() == web_sys::EventSource::CLOSED {
+            let opened_before = opened_before.clone();
+            set_timeout(move || open_stream(live, opened_before), std::time::Duration::from_secs(5));
+        }
+    });
+    source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    // The stream lives as long as the page (a closed one is never reopened, so
+    // its few handlers are all that is left behind).
     on_change.forget();
     on_open.forget();
     on_resync.forget();
+    on_error.forget();
     std::mem::forget(source);
 }
 

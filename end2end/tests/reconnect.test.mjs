@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { BASE_URL, openBrowser, waitForHydration, signIn } from '../lib/browser.mjs';
+
+const unique = () => Date.now().toString(36).slice(-5);
+
+/**
+ * A TCP relay in front of the app: the network between one browser and the
+ * server, which the test can cut (every open connection reset, new ones
+ * refused) and mend again.
+ */
+async function relay(target) {
+  const { hostname, port } = new URL(target);
+  const open = new Set();
+  let cut = false;
+  const server = net.createServer((client) => {
+    if (cut) return client.destroy();
+    const upstream = net.connect(Number(port), hostname);
+    for (const s of [client, upstream]) {
+      open.add(s);
+      s.on('error', () => {});
+      s.on('close', () => open.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    cut() { cut = true; for (const s of open) s.destroy(); },
+    mend() { cut = false; },
+    close() { this.cut(); server.close(); },
+  };
+}
+
+async function openCities(page, base) {
+  await signIn(page, { next: '/cities', base });
+  await page.waitForURL(base + '/cities');
+  await waitForHydration(page);
+  await page.getByRole('heading', { name: 'Cities' }).waitFor();
+  return page;
+}
+
+test('a page whose live stream was cut catches up with what changed meanwhile once it reconnects', async () => {
+  const network = await relay(BASE_URL);
+  const watcher = await openBrowser();
+  const admin = await openBrowser();
+  try {
+    const watching = await openCities(await watcher.newPage(), network.url);
+    const page = await openCities(await admin.newPage(), BASE_URL);
+    network.cut();
+
+    const name = `Gonepur ${unique()}`;
+    await page.getByRole('button', { name: 'New city' }).click();
+    await page.getByLabel('Name', { exact: true }).fill(name);
+    await page.getByLabel('State or union territory').fill('Assam');
+    await page.getByLabel('Latitude').fill('26.14');
+    await page.getByLabel('Longitude').fill('91.74');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.toast[data-state="applied"]', { hasText: `Create ${name}` }).waitFor({ timeout: 15000 });
+    await page.locator('td.name', { hasText: name }).waitFor();
+    assert.equal(await watching.locator('td.name', { hasText: name }).count(), 0, 'with the network cut, no notice reached the watcher');
+
+    // The network is back: the stream reconnects and the page refetches its list.
+    network.mend();
+    await watching.locator('td.name', { hasText: name }).waitFor({ timeout: 20000 });
+    // Its own later notices arrive live again.
+    const row = page.locator('tr', { has: page.locator('td.name', { hasText: name }) });
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await watching.locator('td.name', { hasText: name }).waitFor({ state: 'detached', timeout: 15000 });
+    assert.deepEqual(admin.problems, []);
+  } finally {
+    network.close();
+    await watcher.close();
+    await admin.close();
+  }
+});
