@@ -71,6 +71,15 @@ test('a click on the map creates a city there; its marker has a popup with Edit;
     assert.ok(city.longitude > lng + 0.1, `moved east: ${city.longitude} > ${lng}`);
     assert.equal(city.population, 777);
 
+    // The view is in the address: zoomed in and reloaded, the map opens where it was.
+    await page.getByRole('button', { name: 'Zoom in' }).click();
+    await page.waitForURL((u) => /^#map=6\/[0-9.]+\/[0-9.]+$/.test(u.hash));
+    const view = new URL(page.url()).hash;
+    await page.reload();
+    await waitForHydration(page);
+    await page.locator(`.leaflet-marker-icon[title="${name}"]`).waitFor({ timeout: 15000 });
+    assert.equal(new URL(page.url()).hash, view);
+
     assert.deepEqual(browser.problems, []);
     assert.deepEqual(watcher.problems, []);
   } finally {

@@ -44,7 +44,12 @@ fn CityView(details: CityDetails) -> impl IntoView {
                 <dt>"Id"</dt><dd><code>{city.id.clone()}</code></dd>
                 <dt>"State"</dt><dd>{f.state.clone()}</dd>
                 <dt>"District"</dt><dd>{f.district.clone().unwrap_or_else(|| "—".into())}</dd>
-                <dt>"Coordinates"</dt><dd>{format!("{:.5}, {:.5}", f.latitude, f.longitude)}</dd>
+                <dt>"Coordinates"</dt>
+                <dd>
+                    {format!("{:.5}, {:.5}", f.latitude, f.longitude)} " · "
+                    // Close enough to see its pincodes around it.
+                    <a href=format!("/{}", crate::pages::map::view_to_hash(f.latitude, f.longitude, 12.0))>"Show on map"</a>
+                </dd>
                 <dt>"Population"</dt><dd>{f.population.map(|p| p.to_string()).unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Area"</dt><dd>{f.area_sq_km.map(|a| format!("{a} km²")).unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Metro, capital"</dt><dd>{format!("{}, {}", if f.is_metro { "yes" } else { "no" }, if f.is_capital { "yes" } else { "no" })}</dd>

@@ -20,6 +20,39 @@ pub const MAP_LIMIT: usize = 1000;
 pub const PINCODE_ZOOM: f64 = 10.0;
 pub const PINCODE_LIMIT: usize = 2000;
 
+/// The view in the address, as `#map=zoom/latitude/longitude` (as OpenStreetMap
+/// writes it): a view can be bookmarked, shared, and survives a reload.
+pub fn view_to_hash(lat: f64, lng: f64, zoom: f64) -> String {
+    format!("#map={}/{lat:.5}/{lng:.5}", zoom.round())
+}
+
+/// The view a `#map=zoom/latitude/longitude` address names, when it is a real one.
+pub fn view_from_hash(hash: &str) -> Option<(f64, f64, f64)> {
+    let mut parts = hash.strip_prefix("#map=")?.split('/').map(|p| p.parse::<f64>().ok().filter(|v| v.is_finite()));
+    let (zoom, lat, lng) = (parts.next()??, parts.next()??, parts.next()??);
+    let ok = parts.next().is_none() && (0.0..=19.0).contains(&zoom) && (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lng);
+    ok.then_some((lat, lng, zoom))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_view_round_trips_through_the_address() {
+        let hash = view_to_hash(28.535512, 77.391, 12.0);
+        assert_eq!(hash, "#map=12/28.53551/77.39100");
+        assert_eq!(view_from_hash(&hash), Some((28.53551, 77.391, 12.0)));
+    }
+
+    #[test]
+    fn a_broken_view_in_the_address_is_ignored() {
+        for bad in ["", "#", "#map=", "#map=12/28.5", "#map=12/28.5/77/1", "#map=x/28.5/77", "#map=30/28.5/77", "#map=5/95/77", "#map=5/28/NaN", "#other=5/28/77"] {
+            assert_eq!(view_from_hash(bad), None, "{bad}");
+        }
+    }
+}
+
 #[component]
 pub fn MapPage() -> impl IntoView {
     let live = expect_context::<Live>();
@@ -38,9 +71,13 @@ pub fn MapPage() -> impl IntoView {
             <p class="muted" data-testid="map-count">
                 {move || {
                     let n = shown.get();
-                    if n >= MAP_LIMIT { format!("the {n} largest cities in view; zoom in for more") } else { format!("{n} cities in view") }
+                    if n >= MAP_LIMIT { format!("the {n} largest cities in view; zoom in for more") } else if n == 1 { "1 city in view".to_string() } else { format!("{n} cities in view") }
                 }}
-                {move || (pins.get() > 0).then(|| format!(", {} pincodes", pins.get()))}
+                {move || match pins.get() {
+                    0 => String::new(),
+                    1 => ", 1 pincode".to_string(),
+                    n => format!(", {n} pincodes"),
+                }}
             </p>
         </div>
         {move || clicked.get().map(|(lat, lng)| view! {
@@ -143,7 +180,8 @@ mod browser {
             }
             let options = MapOptions::default();
             let Ok(map) = Map::new_with_element(&el, &options) else { return };
-            map.set_view(&LatLng::new(START.0, START.1), START.2);
+            let (lat, lng, zoom) = address_view().unwrap_or(START);
+            map.set_view(&LatLng::new(lat, lng), zoom);
             if !config.tile_url.is_empty() {
                 let tile_options = TileLayerOptions::default();
                 tile_options.set_attribution(config.attribution.clone());
@@ -153,9 +191,20 @@ mod browser {
             markers.add_to(&map);
             let pincodes = LayerGroup::new();
             pincodes.add_to(&map);
-            let on_move = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| refresh(state, live, editing, counts));
+            let on_move = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
+                remember_view(state);
+                refresh(state, live, editing, counts)
+            });
             map.on("moveend", on_move.as_ref().unchecked_ref());
             on_move.forget();
+            // An address typed or followed (back, forward, a link) moves the map there.
+            let on_hash = Closure::<dyn FnMut()>::new(move || {
+                if let Some((lat, lng, zoom)) = address_view() {
+                    state.with_value(|s| s.as_ref().map(|l| l.map.set_view(&LatLng::new(lat, lng), zoom)));
+                }
+            });
+            window().set_onhashchange(Some(on_hash.as_ref().unchecked_ref()));
+            on_hash.forget();
             let on_click = Closure::<dyn FnMut(leaflet::MouseEvent)>::new(move |e: leaflet::MouseEvent| {
                 let at = e.lat_lng();
                 clicked.set(Some((at.lat(), at.lng())));
@@ -173,10 +222,24 @@ mod browser {
             }
         });
         on_cleanup(move || {
+            window().set_onhashchange(None);
             if let Some(layers) = state.try_update_value(|s| s.take()).flatten() {
                 layers.map.remove();
             }
         });
+    }
+
+    fn address_view() -> Option<(f64, f64, f64)> {
+        view_from_hash(&window().location().hash().ok()?)
+    }
+
+    /// Writes the view into the address, in place (no new history entry per move).
+    fn remember_view(state: StoredValue<Option<Layers>, LocalStorage>) {
+        let Some((center, zoom)) = state.with_value(|s| s.as_ref().map(|l| (l.map.get_center(), l.map.get_zoom()))) else { return };
+        let hash = view_to_hash(center.lat(), center.lng(), zoom);
+        if window().location().hash().ok().as_deref() != Some(hash.as_str()) {
+            let _ = window().history().and_then(|h| h.replace_state_with_url(&JsValue::NULL, "", Some(&hash)));
+        }
     }
 
     pub struct Layers {
@@ -220,7 +283,7 @@ mod browser {
     /// A pincode: a small circle, its code and area in a tooltip.
     fn add_pincode(layer: &LayerGroup, p: &Pincode) {
         let options = js_sys::Object::new();
-        for (k, v) in [("radius", JsValue::from(5)), ("color", "#8a5a12".into()), ("weight", 1.into()), ("fillColor", "#e0a526".into()), ("fillOpacity", 0.7.into())] {
+        for (k, v) in [("radius", JsValue::from(5)), ("color", "#8a5a12".into()), ("weight", 1.into()), ("fillColor", "#e0a526".into()), ("fillOpacity", 0.7.into()), ("className", "pincode-dot".into())] {
             let _ = js_sys::Reflect::set(&options, &k.into(), &v);
         }
         let circle = leaflet::CircleMarker::new_with_options(&LatLng::new(p.fields.latitude, p.fields.longitude), &options);
@@ -230,7 +293,10 @@ mod browser {
         };
         // As a text node: an area's name is never markup.
         let text: JsValue = document().create_text_node(&label).into();
-        circle.bind_tooltip_with_content(&text, &JsValue::UNDEFINED);
+        // (leaflet 0.5's `bind_tooltip_with_content` calls a method Leaflet lacks: bind a Tooltip.)
+        let tooltip = leaflet::Tooltip::new(&leaflet::TooltipOptions::default(), None);
+        tooltip.set_content(&text);
+        circle.bind_tooltip(&tooltip);
         circle.add_to_layer_group(layer);
     }
 
