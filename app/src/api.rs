@@ -101,9 +101,13 @@ pub async fn current_user() -> Result<Option<String>, ServerFnError> {
 }
 
 /// Signs an admin in and sends the browser on to `next` (a path of this site).
-#[server]
+#[server(endpoint = "login")]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
     let Some(user) = backend()?.verify_login(&email, &password).await.map_err(ServerFnError::new)? else {
+        // A refusal, not a server failure: 401, and no error in the server's log.
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::UNAUTHORIZED);
+        }
         return Err(ServerFnError::new("Wrong email or password."));
     };
     let session: tower_sessions::Session = leptos_axum::extract().await?;
@@ -115,7 +119,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     Ok(())
 }
 
-#[server]
+#[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), ServerFnError> {
     let session: tower_sessions::Session = leptos_axum::extract().await?;
     session.flush().await.map_err(|e| ServerFnError::new(format!("session: {e}")))?;

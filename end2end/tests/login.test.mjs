@@ -49,8 +49,8 @@ test('a wrong password is refused with a message', async () => {
     assert.equal(new URL(page.url()).pathname, '/login');
     await page.goto(BASE_URL + '/');
     assert.equal(new URL(page.url()).pathname, '/login', 'still not signed in');
-    // The failed server function answers 500, which Chromium logs; nothing else may be logged.
-    assert.deepEqual(browser.problems.filter((p) => !p.includes('500')), []);
+    // The refused sign-in answers 401, which Chromium logs; nothing else may be logged.
+    assert.deepEqual(browser.problems.filter((p) => !p.includes('status of 401 (Unauthorized)')), []);
   } finally {
     await browser.close();
   }

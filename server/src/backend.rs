@@ -51,35 +51,24 @@ impl Backend {
         Ok(Arc::new(Backend { config: config.clone(), kafka, mongo, store, tokens, users, sessions, notices }))
     }
 
-    /// Creates the topics and indexes (retrying while a backend is away), then
-    /// runs the materializer until `shutdown`.
+    /// Creates the topics, and the indexes and first admin (each side retrying
+    /// while its backend is away, neither waiting for the other), then runs the
+    /// materializer until `shutdown`.
     pub fn start(self: &Arc<Self>, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
         let me = self.clone();
         tokio::spawn(async move {
-            let mut shutdown = shutdown;
-            let mut wait = Duration::from_millis(250);
-            loop {
-                let topics = me.kafka.ensure_topics().await;
-                let indexes = me.store.ensure_indexes().await.map_err(|e| e.to_string());
-                let tokens = async {
-                    me.tokens.ensure_indexes().await.map_err(|e| e.to_string())?;
-                    me.sessions.ensure_indexes().await.map_err(|e| e.to_string())?;
-                    let (email, password) = (me.config.admin_email.as_deref(), me.config.admin_password.as_deref());
-                    me.users.bootstrap(email, password).await.map_err(|e| e.to_string())
-                }
-                .await;
-                match (topics, indexes, tokens) {
-                    (Ok(()), Ok(()), Ok(())) => break,
-                    (t, i, k) => {
-                        let why: Vec<String> = [t.err(), i.err(), k.err()].into_iter().flatten().collect();
-                        tracing::warn!("setting up topics and indexes: {}; retrying in {wait:?}", why.join("; "));
-                    }
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = shutdown.changed() => return,
-                }
-                wait = (wait * 2).min(Duration::from_secs(5));
+            let mongo = retry("indexes and the first admin", shutdown.clone(), || async {
+                me.store.ensure_indexes().await?;
+                me.tokens.ensure_indexes().await?;
+                me.sessions.ensure_indexes().await?;
+                let (email, password) = (me.config.admin_email.as_deref(), me.config.admin_password.as_deref());
+                me.users.bootstrap(email, password).await?;
+                Ok::<_, anyhow::Error>(())
+            });
+            let kafka = retry("topics", shutdown.clone(), || async { me.kafka.ensure_topics().await.map_err(anyhow::Error::msg) });
+            let (mongo, kafka) = tokio::join!(mongo, kafka);
+            if !(mongo && kafka) {
+                return;
             }
             let materializer = Arc::new(Materializer {
                 kafka: me.kafka.clone(),
@@ -93,6 +82,27 @@ impl Backend {
             });
             let _ = materializer.spawn(shutdown).await;
         })
+    }
+}
+
+/// Runs `step` until it succeeds (true), waiting longer after each failure, or
+/// until shutdown (false).
+async fn retry<F, Fut>(what: &str, mut shutdown: watch::Receiver<bool>, step: F) -> bool
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let mut wait = Duration::from_millis(250);
+    loop {
+        match step().await {
+            Ok(()) => return true,
+            Err(e) => tracing::warn!("setting up {what}: {e:#}; retrying in {wait:?}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => return false,
+        }
+        wait = (wait * 2).min(Duration::from_secs(5));
     }
 }
 

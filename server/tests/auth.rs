@@ -42,7 +42,11 @@ async fn server_functions_refuse_another_origin() {
     assert_eq!(call(Some("http://evil.example")).await.unwrap().status().as_u16(), 403);
     assert_eq!(call(None).await.unwrap().status().as_u16(), 403, "no Origin at all is refused too");
     let own = call(Some(&format!("http://{host}"))).await.unwrap();
-    assert_ne!(own.status().as_u16(), 403, "the app's own origin passes the check");
+    let status = own.status().as_u16();
+    let body = own.text().await.unwrap();
+    // Past the check, the server function itself answers: the sign-in is refused.
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("Wrong email or password."), "{body}");
 }
 
 #[tokio::test]
@@ -73,4 +77,66 @@ async fn admin_create_makes_an_admin_who_can_sign_in_and_resets_a_password() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8 characters"));
+}
+
+/// Signs in through the login server function as a browser form would; the
+/// session cookie the server set, whole (name=value; attributes).
+async fn sign_in(server: &Server, secure: bool, email: &str, password: &str) -> Option<String> {
+    // Behind https the browser's Origin says https (the proxy in front speaks plain http to us).
+    let origin = if secure { server.base_url.replacen("http://", "https://", 1) } else { server.base_url.clone() };
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = client
+        .post(server.url("/api/login"))
+        .header("origin", origin)
+        .form(&[("email", email), ("password", password), ("next", "/cities")])
+        .send()
+        .await
+        .unwrap();
+    response.headers().get("set-cookie").map(|c| c.to_str().unwrap().to_string())
+}
+
+/// The first admin is made just after the server starts: sign in once it is there.
+async fn first_sign_in(server: &Server, secure: bool) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        if let Some(cookie) = sign_in(server, secure, "ops@example.in", "a-long-password").await {
+            return cookie;
+        }
+        assert!(std::time::Instant::now() < deadline, "the first admin could not sign in");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_guarded_and_sign_out_ends_the_session() {
+    let world = Owned(World::new("cookies").with("GEOLEDGER_ADMIN_EMAIL", "ops@example.in").with("GEOLEDGER_ADMIN_PASSWORD", "a-long-password"));
+    let server = world.server();
+    let cookie = first_sign_in(&server, false).await;
+    assert_eq!(sign_in(&server, false, "ops@example.in", "not-the-password").await, None, "a wrong password gets no session");
+    let attributes: Vec<&str> = cookie.split(';').map(str::trim).collect();
+    assert!(attributes.contains(&"HttpOnly"), "{cookie}");
+    assert!(attributes.contains(&"SameSite=Strict"), "{cookie}");
+    assert!(!attributes.contains(&"Secure"), "plain http: not Secure, or the browser would drop it: {cookie}");
+
+    // The cookie opens the pages and the live stream.
+    let session = attributes[0].to_string();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let get = |path: &str| client.get(server.url(path)).header("cookie", &session).send();
+    assert_eq!(get("/cities").await.unwrap().status().as_u16(), 200);
+    let stream = get("/api/v1/stream").await.unwrap();
+    assert_eq!(stream.status().as_u16(), 200);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    drop(stream);
+
+    // Signed out, the same cookie opens nothing.
+    let out = client.post(server.url("/api/logout")).header("origin", &server.base_url).header("cookie", &session).send().await.unwrap();
+    assert!(out.status().is_success() || out.status().is_redirection(), "{}", out.status());
+    assert_eq!(get("/cities").await.unwrap().status().as_u16(), 303);
+    assert_eq!(get("/api/v1/stream").await.unwrap().status().as_u16(), 401);
+    server.stop();
+
+    // Behind https (GEOLEDGER_SECURE_COOKIES), the cookie is Secure too.
+    let server = world.clone().with("GEOLEDGER_SECURE_COOKIES", "true").server();
+    let cookie = first_sign_in(&server, true).await;
+    assert!(cookie.split(';').map(str::trim).any(|a| a == "Secure"), "{cookie}");
 }
