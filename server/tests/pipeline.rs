@@ -105,13 +105,16 @@ async fn listing_filters_by_state_prefix_and_box_with_a_cursor() {
     let world = Owned(World::new("list"));
     let server = world.server();
     let api = Api::new(&server, &world.token());
-    let rows = json!([
+    let mut rows = json!([
         city("Pune", "Maharashtra", 18.52, 73.85),
         city("Mumbai", "MH", 19.07, 72.87),
         city("Nagpur", "Maharashtra", 21.14, 79.08),
         city("Patna", "Bihar", 25.59, 85.13),
         city("Puducherry", "Pondicherry", 11.94, 79.80),
     ]);
+    for (row, population) in rows.as_array_mut().unwrap().iter_mut().zip([3_124_000, 12_442_000, 2_405_000, 1_684_000, 244_000]) {
+        row["population"] = json!(population);
+    }
     let (code, body) = api.post("/api/v1/location-updates/cities/bulk", &rows).await;
     assert_eq!(code, 202, "{body}");
     assert_eq!(body["count"], 5);
@@ -125,6 +128,11 @@ async fn listing_filters_by_state_prefix_and_box_with_a_cursor() {
     // West India only: a box around Maharashtra's west coast.
     let (_, b) = api.get("/api/v1/cities?bbox=72,18,75,20").await;
     assert_eq!(names(&b), ["Mumbai", "Pune"]);
+    // A map view holding more cities than it may show gets the most populous ones.
+    let (_, b) = api.get("/api/v1/cities?bbox=68,6,97.5,37.6&limit=2").await;
+    assert_eq!(names(&b), ["Mumbai", "Pune"]);
+    let (_, b) = api.get("/api/v1/cities?bbox=68,6,97.5,37.6&limit=3&state=Bihar").await;
+    assert_eq!(names(&b), ["Patna"]);
     let (code, b) = api.get("/api/v1/cities?bbox=75,18,72,20").await;
     assert_eq!(code, 422, "{b}");
 
