@@ -1,5 +1,10 @@
 //! Server functions: the browser's calls into the server. Each one is thin: it
 //! finds the server's [`Backend`] in the request context and calls one method.
+//!
+//! Each has a fixed address, `/api/<name>`: Leptos would otherwise add a hash
+//! that differs between builds of the same source from two folders, and a page
+//! loaded before a deploy could not reach the next build's server (several
+//! instances behind one address are updated one after another).
 
 use crate::domain::city::{CityListQuery, CityPage};
 use crate::domain::health::Readiness;
@@ -88,14 +93,14 @@ fn backend() -> Result<SharedBackend, ServerFnError> {
 }
 
 /// Checks every backend now.
-#[server]
+#[server(endpoint = "get_readiness")]
 pub async fn get_readiness() -> Result<Readiness, ServerFnError> {
     require_user().await?;
     Ok(backend()?.readiness().await)
 }
 
 /// The signed-in admin, if any.
-#[server]
+#[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<String>, ServerFnError> {
     current_user_email().await
 }
@@ -128,7 +133,7 @@ pub async fn logout() -> Result<(), ServerFnError> {
 }
 
 /// One page of cities.
-#[server(input = server_fn::codec::Json)]
+#[server(endpoint = "list_cities", input = server_fn::codec::Json)]
 pub async fn list_cities(query: CityListQuery) -> Result<Result<CityPage, Refusal>, ServerFnError> {
     require_user().await?;
     Ok(backend()?.list_cities(query).await)
@@ -136,34 +141,34 @@ pub async fn list_cities(query: CityListQuery) -> Result<Result<CityPage, Refusa
 
 /// Creates, changes, deletes or restores a city. Refusals (invalid fields, a
 /// conflict, Kafka away) come back as values, to show beside the form.
-#[server(input = server_fn::codec::Json)]
+#[server(endpoint = "run_city_command", input = server_fn::codec::Json)]
 pub async fn run_city_command(command: CityCommand, fields: HashMap<String, String>) -> Result<WriteResult, ServerFnError> {
     let actor = require_user().await?;
     Ok(backend()?.city_command(actor, command, fields).await)
 }
 
-#[server]
+#[server(endpoint = "get_map_config")]
 pub async fn get_map_config() -> Result<MapConfig, ServerFnError> {
     require_user().await?;
     Ok(backend()?.map_config())
 }
 
 /// A city with its pincodes and history (None: no such city).
-#[server]
+#[server(endpoint = "get_city_details")]
 pub async fn get_city_details(id: String) -> Result<Result<Option<crate::domain::history::CityDetails>, Refusal>, ServerFnError> {
     require_user().await?;
     Ok(backend()?.city_details(id).await)
 }
 
 /// One page of pincodes (by code prefix, or in a box).
-#[server(input = server_fn::codec::Json)]
+#[server(endpoint = "list_pincodes", input = server_fn::codec::Json)]
 pub async fn list_pincodes(query: crate::domain::pincode::PincodeListQuery) -> Result<Result<crate::domain::pincode::PincodePage, Refusal>, ServerFnError> {
     require_user().await?;
     Ok(backend()?.list_pincodes(query).await)
 }
 
 /// Adds, changes or deletes a pincode.
-#[server(input = server_fn::codec::Json)]
+#[server(endpoint = "run_pincode_command", input = server_fn::codec::Json)]
 pub async fn run_pincode_command(command: PincodeCommand, fields: HashMap<String, String>) -> Result<WriteResult, ServerFnError> {
     let actor = require_user().await?;
     Ok(backend()?.pincode_command(actor, command, fields).await)
