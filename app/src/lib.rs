@@ -8,6 +8,7 @@
 pub mod api;
 pub mod components;
 pub mod domain;
+pub mod format;
 pub mod pages;
 mod shell;
 

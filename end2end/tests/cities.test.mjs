@@ -64,10 +64,11 @@ test('the form refuses bad fields before sending, then a created city goes pendi
     await page.getByLabel('Show deleted').uncheck();
     await page.locator('tr', { has: page.locator('td.name', { hasText: name }) }).getByRole('button', { name: 'Edit' }).click();
     assert.equal(await page.getByLabel('Population').inputValue(), '1200');
-    await fill(page, { Population: '4500' });
+    await fill(page, { Population: '1234567' });
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.locator('tr', { has: page.locator('td.name', { hasText: name }) }).locator('td.num', { hasText: '4500' }).waitFor({ timeout: 15000 });
-    await other.locator('tr', { has: other.locator('td.name', { hasText: name }) }).locator('td.num', { hasText: '4500' }).waitFor({ timeout: 15000 });
+    // Written as an Indian reader groups digits: lakhs, then thousands.
+    await page.locator('tr', { has: page.locator('td.name', { hasText: name }) }).locator('td.num', { hasText: '12,34,567' }).waitFor({ timeout: 15000 });
+    await other.locator('tr', { has: other.locator('td.name', { hasText: name }) }).locator('td.num', { hasText: '12,34,567' }).waitFor({ timeout: 15000 });
 
     // The city's own page: details and its history, newest first, with who and when.
     await page.getByRole('link', { name }).click();
@@ -109,7 +110,7 @@ test('a city named like markup is shown as text and runs nothing', async () => {
     await page.locator('td.name', { hasText: name }).waitFor();
     assert.equal(await page.locator('td.name img').count(), 0, 'nor in the server-rendered page');
     // On the map, its popup shows the name as text too.
-    await page.getByRole('link', { name: 'Map' }).click();
+    await page.getByRole('link', { name: 'Map', exact: true }).click();
     await page.waitForURL(BASE_URL + '/');
     const marker = page.locator(`.leaflet-marker-icon[title="${name}"]`);
     await marker.waitFor({ timeout: 15000 });
@@ -118,7 +119,7 @@ test('a city named like markup is shown as text and runs nothing', async () => {
     await popup.waitFor();
     assert.match(await popup.textContent(), new RegExp(name.replace(/[()<>=]/g, '.')));
     assert.equal(await popup.locator('img').count(), 0, 'nor in the popup');
-    await page.getByRole('link', { name: 'Cities' }).click();
+    await page.getByRole('link', { name: 'Cities', exact: true }).click();
     await page.getByRole('link', { name }).click();
     await page.getByTestId('city-name').waitFor();
     assert.equal((await page.getByTestId('city-name').textContent()).trim(), name);

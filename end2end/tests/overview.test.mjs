@@ -39,7 +39,7 @@ test('the overview loads, hydrates and shows both backends ready, without consol
     assert.equal((await page.getByTestId('user').textContent()).trim(), ADMIN.email);
 
     // The navigation is there, with the sections to come marked as such.
-    assert.equal(await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Overview' }).getAttribute('aria-current'), 'page');
+    assert.equal(await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Overview', exact: true }).getAttribute('aria-current'), 'page');
 
     await screenshot(page, 'overview');
     const narrow = await browser.context.newPage();

@@ -25,7 +25,7 @@ test('pincodes: a bad pincode is refused field by field; a good one is added to 
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator('.toast[data-state="applied"]', { hasText: `Create ${city}` }).waitFor({ timeout: 15000 });
 
-    await page.getByRole('link', { name: 'Pincodes' }).click();
+    await page.getByRole('link', { name: 'Pincodes', exact: true }).click();
     await page.getByRole('heading', { name: 'Pincodes' }).waitFor();
     await page.getByRole('button', { name: 'New pincode' }).click();
     await page.getByLabel('Pincode', { exact: true }).fill('012345');
@@ -75,7 +75,7 @@ test('pincodes: a bad pincode is refused field by field; a good one is added to 
     await page.locator(`.leaflet-marker-icon[title="${city}"]`).waitFor();
 
     // Delete it.
-    await page.getByRole('link', { name: 'Pincodes' }).click();
+    await page.getByRole('link', { name: 'Pincodes', exact: true }).click();
     await page.getByLabel('Pincode starts with').fill(code);
     await page.locator('tr', { has: page.locator('td.name', { hasText: code }) }).getByRole('button', { name: 'Delete' }).click();
     await page.locator('td.name', { hasText: code }).waitFor({ state: 'detached', timeout: 15000 });

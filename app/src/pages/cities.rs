@@ -108,7 +108,7 @@ fn CityTable(cities: Vec<City>, editing: RwSignal<Option<Editing>>) -> impl Into
                     <td>{c.fields.district.clone().unwrap_or_default()}</td>
                     <td class="num">{format!("{:.4}", c.fields.latitude)}</td>
                     <td class="num">{format!("{:.4}", c.fields.longitude)}</td>
-                    <td class="num">{c.fields.population.map(|p| p.to_string()).unwrap_or_default()}</td>
+                    <td class="num">{c.fields.population.map(crate::format::indian).unwrap_or_default()}</td>
                     <td>{if c.fields.is_metro { "Metro" } else { "" }}</td>
                     <td>{if deleted { "Deleted" } else { "" }}</td>
                     <td class="actions">

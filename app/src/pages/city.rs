@@ -50,7 +50,7 @@ fn CityView(details: CityDetails) -> impl IntoView {
                     // Close enough to see its pincodes around it.
                     <a href=format!("/{}", crate::pages::map::view_to_hash(f.latitude, f.longitude, 12.0))>"Show on map"</a>
                 </dd>
-                <dt>"Population"</dt><dd>{f.population.map(|p| p.to_string()).unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Population"</dt><dd>{f.population.map(crate::format::indian).unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Area"</dt><dd>{f.area_sq_km.map(|a| format!("{a} km²")).unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Metro, capital"</dt><dd>{format!("{}, {}", if f.is_metro { "yes" } else { "no" }, if f.is_capital { "yes" } else { "no" })}</dd>
                 <dt>"Also called"</dt><dd>{if f.alternate_names.is_empty() { "—".to_string() } else { f.alternate_names.join(", ") }}</dd>

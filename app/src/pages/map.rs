@@ -76,6 +76,7 @@ pub fn MapPage() -> impl IntoView {
                 {move || match pins.get() {
                     0 => String::new(),
                     1 => ", 1 pincode".to_string(),
+                    n if n >= PINCODE_LIMIT => format!(", the first {n} pincodes; zoom in for all"),
                     n => format!(", {n} pincodes"),
                 }}
             </p>
@@ -145,7 +146,7 @@ pub fn popup_lines(c: &City) -> Vec<String> {
     }
     lines.push(format!("{:.4}, {:.4}", f.latitude, f.longitude));
     if let Some(p) = f.population {
-        lines.push(format!("Population: {p}"));
+        lines.push(format!("Population: {}", crate::format::indian(p)));
     }
     if f.is_metro {
         lines.push("Metro".into());

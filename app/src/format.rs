@@ -1,0 +1,42 @@
+//! Numbers as an Indian reader writes them.
+
+/// Digits grouped the Indian way: thousands, then lakhs and crores in pairs
+/// (12,442,000 → "1,24,42,000").
+pub fn indian(n: u64) -> String {
+    let digits = n.to_string();
+    if digits.len() <= 3 {
+        return digits;
+    }
+    let (head, last3) = digits.split_at(digits.len() - 3);
+    let mut out = String::new();
+    for (i, c) in head.chars().enumerate() {
+        if i > 0 && (head.len() - i) % 2 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out.push(',');
+    out.push_str(last3);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::indian;
+
+    #[test]
+    fn thousands_then_lakhs_and_crores() {
+        for (n, text) in [
+            (0, "0"),
+            (999, "999"),
+            (1_000, "1,000"),
+            (99_999, "99,999"),
+            (1_00_000, "1,00,000"),
+            (6_42_000, "6,42,000"),
+            (1_24_42_000, "1,24,42,000"),
+            (12_34_56_78_901, "12,34,56,78,901"),
+        ] {
+            assert_eq!(indian(n), text, "{n}");
+        }
+    }
+}
