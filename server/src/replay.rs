@@ -1,5 +1,6 @@
 //! `geoledger replay`: rebuilds the read model from offset 0 of both event
-//! topics into fresh collections, then swaps them in for the live ones.
+//! topics into fresh collections (cities, pincodes and the history), then swaps
+//! them in for the live ones.
 
 use crate::config::Config;
 use crate::kafka::Kafka;
@@ -26,9 +27,10 @@ pub async fn replay(config: &Config) -> anyhow::Result<ReplayReport> {
     let kafka = Kafka::connect(&config.kafka_brokers, &config.kafka)?;
     let mongo = Mongo::connect(&config.mongodb_uri).await?;
     let db = &mongo.db;
-    let fresh = Store::named(db, "cities_replay", "pincodes_replay");
+    let fresh = Store::named(db, "cities_replay", "pincodes_replay", "history_replay");
     fresh.cities.drop().await?;
     fresh.pincodes.drop().await?;
+    fresh.history.drop().await?;
     fresh.ensure_indexes().await?;
 
     let mut report = ReplayReport::default();
@@ -38,7 +40,7 @@ pub async fn replay(config: &Config) -> anyhow::Result<ReplayReport> {
     }
 
     let admin = mongo.client.database("admin");
-    for (from, to) in [("cities_replay", "cities"), ("pincodes_replay", "pincodes")] {
+    for (from, to) in [("cities_replay", "cities"), ("pincodes_replay", "pincodes"), ("history_replay", "history")] {
         admin
             .run_command(doc! {
                 "renameCollection": format!("{}.{from}", db.name()),

@@ -56,11 +56,11 @@ pub struct Store {
 impl Store {
     /// The live collections.
     pub fn new(db: &Database) -> Self {
-        Self::named(db, "cities", "pincodes")
+        Self::named(db, "cities", "pincodes", "history")
     }
 
-    pub fn named(db: &Database, cities: &str, pincodes: &str) -> Self {
-        Store { cities: db.collection(cities), pincodes: db.collection(pincodes), history: db.collection("history") }
+    pub fn named(db: &Database, cities: &str, pincodes: &str, history: &str) -> Self {
+        Store { cities: db.collection(cities), pincodes: db.collection(pincodes), history: db.collection(history) }
     }
 
     pub async fn ensure_indexes(&self) -> mongodb::error::Result<()> {

@@ -465,13 +465,18 @@ async fn replay_rebuilds_the_same_read_model_and_every_event_matches_its_schema(
     server.stop();
 
     let db = world.db().await;
-    let (cities, pincodes) = (snapshot(&db, "cities").await, snapshot(&db, "pincodes").await);
+    let (cities, pincodes, history) = (snapshot(&db, "cities").await, snapshot(&db, "pincodes").await, snapshot(&db, "history").await);
+    assert_eq!(history.len(), 9, "one history entry per event");
     // Wreck the live read model: the replay must not need it.
     db.collection::<Document>("cities").update_many(doc! {}, doc! { "$set": { "population": -1_i64, "pincodes": [] } }).await.unwrap();
+    db.collection::<Document>("history").delete_many(doc! { "type": "city.updated.v1" }).await.unwrap();
     let out = cli(&["replay"], &world.env());
     assert!(out.contains("replayed 9 events: 9 applied, 0 skipped"), "{out}");
     assert_eq!(snapshot(&db, "cities").await, cities);
     assert_eq!(snapshot(&db, "pincodes").await, pincodes);
+    assert_eq!(snapshot(&db, "history").await, history);
+    let indexes = db.collection::<Document>("history").list_index_names().await.unwrap();
+    assert!(indexes.len() > 1, "the history keeps its index: {indexes:?}");
 
     // Every event GeoLedger wrote matches the Avro schema its dataschema names.
     let consumer = plain_consumer(&world);
