@@ -104,11 +104,20 @@ pub fn LiveProvider(children: Children) -> impl IntoView {
 /// means notices may have been missed: pages refetch what they show.
 #[cfg(feature = "hydrate")]
 fn connect(live: Live) {
-    open_stream(live, std::rc::Rc::new(std::cell::Cell::new(false)));
+    open_stream(live, std::rc::Rc::new(StreamState::default()));
+}
+
+/// What outlives one EventSource: whether any stream was open before, and how
+/// many reopened ones failed in a row since.
+#[cfg(feature = "hydrate")]
+#[derive(Default)]
+struct StreamState {
+    opened_before: std::cell::Cell<bool>,
+    failures: std::cell::Cell<u32>,
 }
 
 #[cfg(feature = "hydrate")]
-fn open_stream(live: Live, opened_before: std::rc::Rc<std::cell::Cell<bool>>) {
+fn open_stream(live: Live, state: std::rc::Rc<StreamState>) {
     use wasm_bindgen::prelude::*;
     let Ok(source) = web_sys::EventSource::new("/api/v1/stream") else { return };
     let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
@@ -119,9 +128,10 @@ fn open_stream(live: Live, opened_before: std::rc::Rc<std::cell::Cell<bool>>) {
         }
     });
     let _ = source.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
-    let reopened = opened_before.clone();
+    let opened = state.clone();
     let on_open = Closure::<dyn FnMut()>::new(move || {
-        if reopened.replace(true) {
+        opened.failures.set(0);
+        if opened.opened_before.replace(true) {
             live.version.update(|v| *v += 1);
         }
     });
@@ -132,8 +142,12 @@ fn open_stream(live: Live, opened_before: std::rc::Rc<std::cell::Cell<bool>>) {
     let this = source.clone();
     let on_error = Closure::<dyn FnMut()>::new(move || {
         if this.ready_state() == web_sys::EventSource::CLOSED {
-            let opened_before = opened_before.clone();
-            set_timeout(move || open_stream(live, opened_before), std::time::Duration::from_secs(5));
+            // 5 s, then longer while it keeps failing (at most a minute).
+            let failures = state.failures.get();
+            state.failures.set(failures + 1);
+            let wait = (5u64 << failures.min(4)).min(60);
+            let state = state.clone();
+            set_timeout(move || open_stream(live, state), std::time::Duration::from_secs(wait));
         }
     });
     source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
