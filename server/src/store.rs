@@ -11,12 +11,20 @@ use mongodb::options::{Collation, CollationStrength, IndexOptions};
 use mongodb::{Collection, Database, IndexModel};
 use serde_json::{Map, Value};
 
-/// Where an event sits in Kafka. An entity's events all land on one partition,
-/// so a larger offset is a later event.
+/// Where an event sits in Kafka. An entity's events land on one partition (its
+/// key's) while the topic keeps its partition count, so there a larger offset
+/// is a later event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Position {
     pub partition: i32,
     pub offset: i64,
+}
+
+impl Position {
+    /// As it is kept on an entity and a history entry.
+    fn to_doc(self) -> Document {
+        doc! { "p": self.partition, "o": self.offset }
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -111,7 +119,7 @@ impl Store {
             "actor": &event.actor,
             "time": event_time(&event.time)?,
             "summary": change.summary(),
-            "_pos": { "p": pos.partition, "o": pos.offset },
+            "_pos": pos.to_doc(),
         };
         self.history.update_one(doc! { "_id": &event.id }, doc! { "$setOnInsert": entry }).upsert(true).await?;
         Ok(())
@@ -161,7 +169,7 @@ impl Store {
 
     async fn apply_change(&self, event: &Envelope, change: &Change, pos: Position) -> Result<Applied, ApplyError> {
         let time = event_time(&event.time)?;
-        let stamp = doc! { "_pos": { "p": pos.partition, "o": pos.offset }, "last_event_id": &event.id, "updated_at": time };
+        let stamp = doc! { "_pos": pos.to_doc(), "last_event_id": &event.id, "updated_at": time };
         match change {
             Change::CityCreated(data) => self.city_created(data, time, stamp, pos).await,
             Change::CityUpdated(data) => {
@@ -340,13 +348,20 @@ pub struct CityQuery {
     pub limit: usize,
 }
 
-/// Matches the entity only if it has not seen an event at or after `pos`.
+/// Matches the entity only if it has not seen an event at or after `pos`. Offsets
+/// order events within one partition only: an event from another partition (the
+/// topic was given more partitions, so the key moved) is newer than what is there.
 fn not_yet_applied(id: &str, pos: Position) -> Document {
-    doc! { "_id": id, "$or": [ { "_pos": { "$exists": false } }, { "_pos.o": { "$lt": pos.offset } } ] }
+    doc! { "_id": id, "$or": [
+        { "_pos": { "$exists": false } },
+        { "_pos.p": { "$ne": pos.partition } },
+        { "_pos.o": { "$lt": pos.offset } },
+    ] }
 }
 
+/// The same test as [`not_yet_applied`], on a document already read.
 fn applied_at_or_after(d: &Document, pos: Position) -> bool {
-    d.get_document("_pos").ok().and_then(|p| p.get_i64("o").ok()).is_some_and(|o| o >= pos.offset)
+    d.get_document("_pos").ok().is_some_and(|p| p.get_i32("p").ok() == Some(pos.partition) && p.get_i64("o").is_ok_and(|o| o >= pos.offset))
 }
 
 fn is_duplicate_key(e: &mongodb::error::Error) -> bool {

@@ -495,3 +495,37 @@ async fn replay_rebuilds_the_same_read_model_and_every_event_matches_its_schema(
     }
     assert_eq!(types.into_iter().collect::<Vec<_>>(), ["city.created.v1", "city.deleted.v1", "city.updated.v1", "pincode.deleted.v1", "pincode.upserted.v1"]);
 }
+
+#[tokio::test]
+async fn an_event_from_another_partition_is_not_mistaken_for_an_old_one() {
+    use app::domain::city::validate_new_city;
+    use app::domain::event::{CityData, Change};
+    use geoledger::store::{Applied, Position, Store};
+    let world = Owned(World::new("partition_moved"));
+    let store = Store::new(&world.db().await);
+    store.ensure_indexes().await.unwrap();
+    let event = |change: Change, n: u32| {
+        let envelope = change.clone().into_envelope(format!("event-{n}"), format!("2026-11-28T10:00:0{n}Z"), "/test", "test");
+        (envelope, change)
+    };
+    let fields = validate_new_city(noida().as_object().unwrap()).unwrap();
+    let id = fields.id();
+    let update = |population: u64| {
+        let mut f = fields.clone();
+        f.population = Some(population);
+        Change::CityUpdated(CityData { id: id.clone(), fields: f })
+    };
+    let (e, c) = event(Change::CityCreated(CityData { id: id.clone(), fields: fields.clone() }), 1);
+    assert_eq!(store.apply(&e, &c, Position { partition: 2, offset: 40 }).await.unwrap(), Applied::Changed);
+    // The same partition, an earlier offset: a redelivery, changes nothing.
+    let (e, c) = event(update(1), 2);
+    assert_eq!(store.apply(&e, &c, Position { partition: 2, offset: 39 }).await.unwrap(), Applied::AlreadyApplied);
+    // The topic was given more partitions and the key moved to one whose offsets
+    // are still small: that event is newer, and applies.
+    let (e, c) = event(update(2), 3);
+    assert_eq!(store.apply(&e, &c, Position { partition: 5, offset: 0 }).await.unwrap(), Applied::Changed);
+    assert_eq!(store.city_by_id(&id).await.unwrap().unwrap().fields.population, Some(2));
+    // And a redelivery there is a no-op again.
+    let (e, c) = event(update(3), 4);
+    assert_eq!(store.apply(&e, &c, Position { partition: 5, offset: 0 }).await.unwrap(), Applied::AlreadyApplied);
+}
