@@ -24,9 +24,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 
-/// The most cities one listing returns.
-pub const MAX_CITIES: usize = 1000;
-
 pub struct Backend {
     pub config: Config,
     pub kafka: Arc<Kafka>,
@@ -123,11 +120,10 @@ impl app::api::Backend for Backend {
                 "" => None,
                 s => Some(State::parse(s).map_err(|m| Refusal::Invalid(ValidationErrors::single("state", m)))?.name.to_string()),
             };
-            let limit = q.limit.clamp(1, MAX_CITIES);
+            let limit = q.limit.clamp(1, app::domain::city::MAX_PAGE);
             let query = CityQuery { state, name_prefix: Some(q.q), bbox: q.bbox, include_deleted: q.include_deleted, cursor: q.cursor, limit };
             let cities = self.store.list_cities(&query).await.map_err(ServiceError::from)?;
-            let next_cursor = if cities.len() == limit { cities.last().map(|c| c.id.clone()) } else { None };
-            Ok(CityPage { cities, next_cursor })
+            Ok(CityPage::of(cities, limit))
         })
     }
 
@@ -147,14 +143,13 @@ impl app::api::Backend for Backend {
 
     fn list_pincodes(&self, q: PincodeListQuery) -> Pin<Box<dyn Future<Output = Result<PincodePage, Refusal>> + Send + '_>> {
         Box::pin(async move {
-            let limit = q.limit.clamp(1, 2000);
+            let limit = q.limit.clamp(1, app::domain::pincode::MAX_PAGE);
             let pincodes = self
                 .store
                 .list_pincodes(q.q.trim(), q.bbox, q.cursor.as_deref(), limit)
                 .await
                 .map_err(|e| Refusal::from(ServiceError::from(e)))?;
-            let next_cursor = if pincodes.len() == limit { pincodes.last().map(|p| p.fields.pincode.clone()) } else { None };
-            Ok(PincodePage { pincodes, next_cursor })
+            Ok(PincodePage::of(pincodes, limit))
         })
     }
 

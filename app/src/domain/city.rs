@@ -153,6 +153,9 @@ pub struct City {
     pub deleted_at: Option<String>,
 }
 
+/// The most cities one listing returns (and so the most a map view shows).
+pub const MAX_PAGE: usize = 1000;
+
 /// A page of the city list, as the UI asks for it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CityListQuery {
@@ -173,6 +176,14 @@ pub struct CityListQuery {
 pub struct CityPage {
     pub cities: Vec<City>,
     pub next_cursor: Option<String>,
+}
+
+impl CityPage {
+    /// The cities a listing of at most `limit` found; a full page may have more after it.
+    pub fn of(cities: Vec<City>, limit: usize) -> Self {
+        let next_cursor = if cities.len() == limit { cities.last().map(|c| c.id.clone()) } else { None };
+        CityPage { cities, next_cursor }
+    }
 }
 
 #[cfg(test)]

@@ -78,6 +78,9 @@ pub fn validate_pincode(record: &Map<String, Value>) -> Result<PincodeFields, Va
     })
 }
 
+/// The most pincodes one listing returns (and so the most a map view shows).
+pub const MAX_PAGE: usize = 2000;
+
 /// A page of the pincode list.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PincodeListQuery {
@@ -94,6 +97,14 @@ pub struct PincodeListQuery {
 pub struct PincodePage {
     pub pincodes: Vec<Pincode>,
     pub next_cursor: Option<String>,
+}
+
+impl PincodePage {
+    /// The pincodes a listing of at most `limit` found; a full page may have more after it.
+    pub fn of(pincodes: Vec<Pincode>, limit: usize) -> Self {
+        let next_cursor = if pincodes.len() == limit { pincodes.last().map(|p| p.fields.pincode.clone()) } else { None };
+        PincodePage { pincodes, next_cursor }
+    }
 }
 
 /// A pincode as GeoLedger keeps it.

@@ -14,11 +14,12 @@ use leptos_meta::Title;
 
 /// India, whole, at first.
 pub const START: (f64, f64, f64) = (22.5, 80.0, 5.0);
-/// At most this many cities on the map at once (the most populous when more are in view).
-pub const MAP_LIMIT: usize = 1000;
-/// Pincodes show from this zoom on (a district or so), at most this many.
+// At most this many cities on the map at once (the most populous when more are in
+// view), and pincodes: a listing's largest page.
+use crate::domain::city::MAX_PAGE as MAP_LIMIT;
+use crate::domain::pincode::MAX_PAGE as PINCODE_LIMIT;
+/// Pincodes show from this zoom on (a district or so).
 pub const PINCODE_ZOOM: f64 = 10.0;
-pub const PINCODE_LIMIT: usize = 2000;
 
 /// The view in the address, as `#map=zoom/latitude/longitude` (as OpenStreetMap
 /// writes it): a view can be bookmarked, shared, and survives a reload.
