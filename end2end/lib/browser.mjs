@@ -59,6 +59,25 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
+/** A short text no earlier run used, to tell this run's records apart. */
+export const unique = () => Date.now().toString(36).slice(-5);
+
+/** Fills form fields by their labels: `{ Name: 'Pune', Latitude: '18.52' }`. */
+export async function fillForm(page, values) {
+  for (const [label, value] of Object.entries(values)) {
+    await page.getByLabel(label, { exact: true }).fill(value);
+  }
+}
+
+/** Signs in and opens `path` (served at `base`), hydrated. */
+export async function openPage(browser, path, { base = BASE_URL } = {}) {
+  const page = await browser.newPage();
+  await signIn(page, { next: path, base });
+  await page.waitForURL(base + path);
+  await waitForHydration(page);
+  return page;
+}
+
 /** Signs in through the login form, as an admin would (the app goes on to `next`). */
 export async function signIn(page, { email = ADMIN.email, password = ADMIN.password, next = '/', base = BASE_URL } = {}) {
   await page.goto(base + '/login?next=' + encodeURIComponent(next));

@@ -1,23 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE_URL, openBrowser, waitForHydration, screenshot, signIn, recordToastStates } from '../lib/browser.mjs';
+import { BASE_URL, openBrowser, openPage, fillForm as fill, unique, waitForHydration, screenshot, recordToastStates } from '../lib/browser.mjs';
 
-const unique = () => Date.now().toString(36).slice(-5);
-
-async function openCities(browser) {
-  const page = await browser.newPage();
-  await signIn(page, { next: '/cities' });
-  await page.waitForURL(BASE_URL + '/cities');
-  await waitForHydration(page);
-  await page.getByRole('heading', { name: 'Cities' }).waitFor();
-  return page;
-}
-
-async function fill(page, values) {
-  for (const [label, value] of Object.entries(values)) {
-    await page.getByLabel(label, { exact: true }).fill(value);
-  }
-}
+const openCities = (browser) => openPage(browser, '/cities');
 
 test('the form refuses bad fields before sending, then a created city goes pending → applied and shows up in another browser live', async () => {
   const admin = await openBrowser();
@@ -26,6 +11,8 @@ test('the form refuses bad fields before sending, then a created city goes pendi
     const page = await openCities(admin);
     const other = await openCities(watcher);
     const name = `Testpur ${unique()}`;
+    // Both lists narrowed to this city: whatever else the database holds, it is on the first page.
+    for (const p of [page, other]) await p.getByLabel('Name starts with').fill(name);
 
     await page.getByRole('button', { name: 'New city' }).click();
     await fill(page, { Name: name, 'State or union territory': 'Maharastra', Latitude: '51.5', Longitude: 'east' });
@@ -129,5 +116,37 @@ test('a city named like markup is shown as text and runs nothing', async () => {
     assert.deepEqual(browser.problems, []);
   } finally {
     await browser.close();
+  }
+});
+
+test('a one-click change the server refuses shows as failed, with the reason', async () => {
+  const admin = await openBrowser();
+  const stale = await openBrowser();
+  try {
+    const page = await openCities(admin);
+    const name = `Stalepur ${unique()}`;
+    await page.getByRole('button', { name: 'New city' }).click();
+    await fill(page, { Name: name, 'State or union territory': 'Goa', Latitude: '15.3', Longitude: '74.1' });
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.toast[data-state="applied"]', { hasText: `Create ${name}` }).waitFor({ timeout: 15000 });
+
+    // A second admin's page that hears nothing live (its stream blocked on the way),
+    // so its list still offers Delete after the first admin has deleted the city.
+    await stale.context.route('**/api/v1/stream', (route) => route.abort());
+    const other = await openPage(stale, '/cities');
+    await other.getByLabel('Name starts with').fill(name);
+    const row = (p) => p.locator('tr', { has: p.locator('td.name', { hasText: name }) });
+    await row(other).waitFor();
+    await row(page).getByRole('button', { name: 'Delete' }).click();
+    await page.locator('.toast[data-state="applied"]', { hasText: `Delete ${name}` }).waitFor({ timeout: 15000 });
+
+    await row(other).getByRole('button', { name: 'Delete' }).click();
+    const failed = other.locator('.toast[data-state="failed"]', { hasText: `Delete ${name}` });
+    await failed.waitFor({ timeout: 15000 });
+    assert.match(await failed.textContent(), new RegExp(`failed: ${name} in Goa is deleted already`));
+    assert.deepEqual(admin.problems, []);
+  } finally {
+    await admin.close();
+    await stale.close();
   }
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE_URL, openBrowser, waitForHydration, signIn } from '../lib/browser.mjs';
+import { BASE_URL, openBrowser, openPage, waitForHydration } from '../lib/browser.mjs';
 
 /** Form controls on the page that a screen reader could not name. */
 const unlabelled = (page) =>
@@ -30,10 +30,7 @@ async function tabTo(page, name, most = 60) {
 test('every form control is labelled, and each form can be filled and sent from the keyboard', async () => {
   const browser = await openBrowser();
   try {
-    const page = await browser.newPage();
-    await signIn(page, { next: '/cities' });
-    await page.waitForURL(BASE_URL + '/cities');
-    await waitForHydration(page);
+    const page = await openPage(browser, '/cities');
 
     for (const [path, open, fields, firstError] of [
       ['/cities', 'New city', ['Name', 'State or union territory', 'Latitude', 'Longitude', 'Population'], '#city-city_name-error'],

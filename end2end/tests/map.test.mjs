@@ -1,17 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE_URL, openBrowser, waitForHydration, screenshot, signIn } from '../lib/browser.mjs';
-
-const unique = () => Date.now().toString(36).slice(-5);
+import { BASE_URL, openBrowser, openPage, unique, waitForHydration, screenshot } from '../lib/browser.mjs';
 
 /** Waits until the map has shown the markers of its view (no fetch under way). */
 const settled = (page) => page.locator('[data-testid="map"][data-loading="false"]').waitFor();
 
 async function openMap(browser) {
-  const page = await browser.newPage();
-  await signIn(page, { next: '/map' });
-  await page.waitForURL(BASE_URL + '/map');
-  await waitForHydration(page);
+  const page = await openPage(browser, '/map');
   await page.locator('.leaflet-container').waitFor();
   return page;
 }

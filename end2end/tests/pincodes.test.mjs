@@ -1,16 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE_URL, openBrowser, waitForHydration, screenshot, signIn, recordToastStates } from '../lib/browser.mjs';
-
-const unique = () => Date.now().toString(36).slice(-5);
+import { BASE_URL, openBrowser, openPage, fillForm, unique, screenshot, recordToastStates } from '../lib/browser.mjs';
 
 test('pincodes: a bad pincode is refused field by field; a good one is added to the city chosen from the search box, then deleted', async () => {
   const browser = await openBrowser();
   try {
-    const page = await browser.newPage();
-    await signIn(page, { next: '/cities' });
-    await page.waitForURL(BASE_URL + '/cities');
-    await waitForHydration(page);
+    const page = await openPage(browser, '/cities');
     // A city to hang the pincode on.
     const city = `Pinpur ${unique()}`;
     // Somewhere in Kerala no other run has used: the map view below holds only this city's pincode
@@ -18,20 +13,14 @@ test('pincodes: a bad pincode is refused field by field; a good one is added to 
     const lat = (8.6 + Math.random() * 2.8).toFixed(5);
     const lng = (76.0 + Math.random() * 0.8).toFixed(5);
     await page.getByRole('button', { name: 'New city' }).click();
-    await page.getByLabel('Name', { exact: true }).fill(city);
-    await page.getByLabel('State or union territory').fill('Kerala');
-    await page.getByLabel('Latitude').fill(lat);
-    await page.getByLabel('Longitude').fill(lng);
+    await fillForm(page, { Name: city, 'State or union territory': 'Kerala', Latitude: lat, Longitude: lng });
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator('.toast[data-state="applied"]', { hasText: `Create ${city}` }).waitFor({ timeout: 15000 });
 
     await page.getByRole('link', { name: 'Pincodes', exact: true }).click();
     await page.getByRole('heading', { name: 'Pincodes' }).waitFor();
     await page.getByRole('button', { name: 'New pincode' }).click();
-    await page.getByLabel('Pincode', { exact: true }).fill('012345');
-    await page.getByLabel('City', { exact: true }).fill('Nowhere');
-    await page.getByLabel('Latitude').fill('40');
-    await page.getByLabel('Longitude').fill(lng);
+    await fillForm(page, { Pincode: '012345', City: 'Nowhere', Latitude: '40', Longitude: lng });
     await page.getByRole('button', { name: 'Save' }).click();
     assert.match(await page.locator('#pincode-pincode-error').textContent(), /must not start with 0/);
     assert.match(await page.locator('#pincode-city-error').textContent(), /choose a city from the suggestions/);
@@ -43,9 +32,7 @@ test('pincodes: a bad pincode is refused field by field; a good one is added to 
     await page.getByLabel('Pincode', { exact: true }).fill(code);
     await page.getByLabel('City', { exact: true }).fill(city.slice(0, 6));
     await page.locator(`#city-suggestions option[value="${city}, Kerala"]`).waitFor({ state: 'attached', timeout: 10000 });
-    await page.getByLabel('City', { exact: true }).fill(`${city}, Kerala`);
-    await page.getByLabel('Area or office').fill('Main Road');
-    await page.getByLabel('Latitude').fill((Number(lat) - 0.01).toFixed(5));
+    await fillForm(page, { City: `${city}, Kerala`, 'Area or office': 'Main Road', Latitude: (Number(lat) - 0.01).toFixed(5) });
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator('.toast[data-state="applied"]', { hasText: `Pincode ${code}` }).waitFor({ timeout: 15000 });
 
@@ -87,19 +74,10 @@ test('pincodes: a bad pincode is refused field by field; a good one is added to 
 
 async function newPincode(page, { code, city, latitude, longitude }) {
   await page.getByRole('button', { name: 'New pincode' }).click();
-  await page.getByLabel('Pincode', { exact: true }).fill(code);
-  await page.getByLabel('City', { exact: true }).fill(city);
-  await page.getByLabel('Latitude').fill(latitude);
-  await page.getByLabel('Longitude').fill(longitude);
+  await fillForm(page, { Pincode: code, City: city, Latitude: latitude, Longitude: longitude });
 }
 
-async function openPincodes(browser) {
-  const page = await browser.newPage();
-  await signIn(page, { next: '/pincodes' });
-  await page.waitForURL(BASE_URL + '/pincodes');
-  await waitForHydration(page);
-  return page;
-}
+const openPincodes = (browser) => openPage(browser, '/pincodes');
 
 test('a pincode whose city never arrives shows pending, then failed with the reason', async () => {
   const browser = await openBrowser();
@@ -130,15 +108,9 @@ test('a pincode saved before its city stays pending until another admin adds the
     const city = `Latepur ${unique()}`;
     const code = String(670000 + Math.floor(Math.random() * 9999));
     // The other admin has the city's form ready.
-    const cities = await other.newPage();
-    await signIn(cities, { next: '/cities' });
-    await cities.waitForURL(BASE_URL + '/cities');
-    await waitForHydration(cities);
+    const cities = await openPage(other, '/cities');
     await cities.getByRole('button', { name: 'New city' }).click();
-    await cities.getByLabel('Name', { exact: true }).fill(city);
-    await cities.getByLabel('State or union territory').fill('Kerala');
-    await cities.getByLabel('Latitude').fill('11.25');
-    await cities.getByLabel('Longitude').fill('75.78');
+    await fillForm(cities, { Name: city, 'State or union territory': 'Kerala', Latitude: '11.25', Longitude: '75.78' });
 
     await newPincode(page, { code, city: `${city}, Kerala`, latitude: '11.26', longitude: '75.79' });
     const states = await recordToastStates(page, `Pincode ${code}`);

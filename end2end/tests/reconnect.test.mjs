@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { BASE_URL, openBrowser, waitForHydration, signIn } from '../lib/browser.mjs';
-
-const unique = () => Date.now().toString(36).slice(-5);
+import { BASE_URL, openBrowser, openPage, fillForm, unique } from '../lib/browser.mjs';
 
 /**
  * A TCP relay in front of the app: the network between one browser and the
@@ -47,13 +45,6 @@ async function relay(target) {
   };
 }
 
-async function openCities(page, base) {
-  await signIn(page, { next: '/cities', base });
-  await page.waitForURL(base + '/cities');
-  await waitForHydration(page);
-  await page.getByRole('heading', { name: 'Cities' }).waitFor();
-  return page;
-}
 
 for (const [outage, how] of [['reset', 'the connection reset'], ['502', 'a proxy answering 502, after which the browser gives up on the stream']]) {
   test(`a page whose live stream was cut (${how}) catches up with what changed meanwhile once it reconnects`, async () => {
@@ -61,16 +52,13 @@ for (const [outage, how] of [['reset', 'the connection reset'], ['502', 'a proxy
     const watcher = await openBrowser();
     const admin = await openBrowser();
     try {
-      const watching = await openCities(await watcher.newPage(), network.url);
-      const page = await openCities(await admin.newPage(), BASE_URL);
+      const watching = await openPage(watcher, '/cities', { base: network.url });
+      const page = await openPage(admin, '/cities');
       network.cut(outage);
 
       const name = `Gonepur ${unique()}`;
       await page.getByRole('button', { name: 'New city' }).click();
-      await page.getByLabel('Name', { exact: true }).fill(name);
-      await page.getByLabel('State or union territory').fill('Assam');
-      await page.getByLabel('Latitude').fill('26.14');
-      await page.getByLabel('Longitude').fill('91.74');
+      await fillForm(page, { Name: name, 'State or union territory': 'Assam', Latitude: '26.14', Longitude: '91.74' });
       await page.getByRole('button', { name: 'Save' }).click();
       await page.locator('.toast[data-state="applied"]', { hasText: `Create ${name}` }).waitFor({ timeout: 15000 });
       await page.locator('td.name', { hasText: name }).waitFor();

@@ -3,9 +3,10 @@
 //! pending (from the 202) until its notice arrives, then applied or failed.
 
 use crate::domain::notice::{ChangeNotice, Outcome};
-use crate::domain::write::Published;
+use crate::domain::write::{Published, WriteResult};
 use leptos::prelude::*;
 use std::collections::HashMap;
+use std::future::Future;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ToastState {
@@ -29,6 +30,8 @@ pub struct Live {
     pub toasts: RwSignal<Vec<Toast>>,
     /// Outcomes seen recently, for a notice that beats its own 202 to the browser.
     seen: StoredValue<HashMap<String, Outcome>>,
+    /// Refusals shown so far (they have no event id: this numbers their toasts).
+    refusals: StoredValue<u64>,
 }
 
 fn state_of(outcome: &Outcome) -> ToastState {
@@ -40,7 +43,38 @@ fn state_of(outcome: &Outcome) -> ToastState {
 
 impl Live {
     fn new() -> Self {
-        Live { version: RwSignal::new(0), last: RwSignal::new(None), toasts: RwSignal::new(Vec::new()), seen: StoredValue::new(HashMap::new()) }
+        Live {
+            version: RwSignal::new(0),
+            last: RwSignal::new(None),
+            toasts: RwSignal::new(Vec::new()),
+            seen: StoredValue::new(HashMap::new()),
+            refusals: StoredValue::new(0),
+        }
+    }
+
+    /// Sends a one-click change (delete, restore, a dragged marker): the author
+    /// sees it pending, then applied; a refusal, or a server out of reach, shows
+    /// at once as failed with the reason, and `on_refused` runs.
+    pub fn send<F>(self, label: String, call: F, on_refused: impl FnOnce() + 'static)
+    where
+        F: Future<Output = Result<WriteResult, ServerFnError>> + 'static,
+    {
+        leptos::task::spawn_local(async move {
+            let reason = match call.await {
+                Ok(Ok(published)) => return self.track(&published, label),
+                Ok(Err(refusal)) => refusal.to_string(),
+                Err(e) => e.to_string(),
+            };
+            self.refused(label, reason);
+            on_refused();
+        });
+    }
+
+    /// Shows a change the server refused (nothing was published) as failed.
+    pub fn refused(&self, label: String, reason: String) {
+        self.refusals.update_value(|n| *n += 1);
+        let event_id = format!("refused-{}", self.refusals.get_value());
+        self.toasts.update(|t| t.push(Toast { event_id, label, state: ToastState::Failed(reason) }));
     }
 
     /// Shows the author's change as pending until its notice arrives.

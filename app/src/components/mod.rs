@@ -1,4 +1,5 @@
 pub mod alert;
+pub mod form;
 pub mod layout;
 pub mod live;
 pub mod pager;

@@ -4,12 +4,12 @@
 
 use crate::api::{list_cities, run_city_command, CityCommand};
 use crate::components::alert::Problem;
+use crate::components::form::{FormActions, FormStatus};
 use crate::components::live::Live;
 use crate::components::pager::{Pager, Paging};
 use crate::domain::city::{field, validate_city_update, validate_new_city, City, CityFields, CityListQuery};
 use crate::domain::state::STATES;
 use crate::domain::validation::ValidationErrors;
-use crate::domain::write::Refusal;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde_json::{Map, Value};
@@ -93,12 +93,7 @@ fn CityTable(cities: Vec<City>, editing: RwSignal<Option<Editing>>) -> impl Into
             let label = format!("{name}, {state}");
             let city = c.clone();
             let act = move |command: CityCommand, verb: &'static str| {
-                let label = format!("{verb} {label}");
-                leptos::task::spawn_local(async move {
-                    if let Ok(Ok(published)) = run_city_command(command, HashMap::new()).await {
-                        live.track(&published, label);
-                    }
-                });
+                live.send(format!("{verb} {label}"), run_city_command(command, HashMap::new()), || ());
             };
             let (n1, s1, n2, s2) = (name.clone(), state.clone(), name.clone(), state.clone());
             view! {
@@ -193,9 +188,8 @@ impl Editing {
 pub fn CityForm(editing: Editing, #[prop(into)] on_close: Callback<()>) -> impl IntoView {
     let live = expect_context::<Live>();
     let values = RwSignal::new(editing.values.clone());
-    let errors = RwSignal::new(ValidationErrors::default());
-    let problem = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let status = FormStatus::new();
+    let errors = status.errors;
     let current = editing.current.clone();
     let title = match &current {
         None => "New city".to_string(),
@@ -205,13 +199,9 @@ pub fn CityForm(editing: Editing, #[prop(into)] on_close: Callback<()>) -> impl 
     let submit = move |e: leptos::ev::SubmitEvent| {
         e.prevent_default();
         let form = Editing { current: current.clone(), values: values.get_untracked() };
-        if let Err(found) = form.check() {
-            errors.set(found);
+        if !status.passes(form.check()) {
             return;
         }
-        errors.set(ValidationErrors::default());
-        problem.set(None);
-        busy.set(true);
         let command = match &form.current {
             None => CityCommand::Create,
             Some(c) => CityCommand::Update { name: c.name.clone(), state: c.state.clone() },
@@ -220,19 +210,7 @@ pub fn CityForm(editing: Editing, #[prop(into)] on_close: Callback<()>) -> impl 
             None => format!("Create {}", form.values.get(field::NAME).cloned().unwrap_or_default().trim()),
             Some(c) => format!("Update {}", c.name),
         };
-        leptos::task::spawn_local(async move {
-            let result = run_city_command(command, form.values).await;
-            busy.set(false);
-            match result {
-                Ok(Ok(published)) => {
-                    live.track(&published, label);
-                    on_close.run(());
-                }
-                Ok(Err(Refusal::Invalid(found))) => errors.set(found),
-                Ok(Err(other)) => problem.set(Some(other.to_string())),
-                Err(e) => problem.set(Some(e.to_string())),
-            }
-        });
+        status.send(live, label, run_city_command(command, form.values), on_close);
     };
 
     let text = move |name: &'static str, label: &'static str, kind: &'static str, hint: &'static str| {
@@ -283,13 +261,7 @@ pub fn CityForm(editing: Editing, #[prop(into)] on_close: Callback<()>) -> impl 
                     {flag(field::IS_METRO, "Metro")}
                     {flag(field::IS_CAPITAL, "Capital")}
                 </div>
-                {move || problem.get().map(|p| view! { <p class="alert alert-down wide" role="alert">{p}</p> })}
-                <div class="form-actions wide">
-                    <button class="button" type="submit" disabled=move || busy.get()>
-                        {move || if busy.get() { "Saving…" } else { "Save" }}
-                    </button>
-                    <button class="button button-light" type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
-                </div>
+                <FormActions status on_cancel=on_close/>
             </form>
         </section>
     }

@@ -327,21 +327,10 @@ mod browser {
                 (field::LATITUDE.to_string(), format!("{:.6}", to.lat())),
                 (field::LONGITUDE.to_string(), format!("{:.6}", to.lng())),
             ]);
-            let label = format!("Move {}", c.fields.name);
             let (back, home) = (moved.clone(), (c.fields.latitude, c.fields.longitude));
-            leptos::task::spawn_local(async move {
-                match run_city_command(command, fields).await {
-                    Ok(Ok(published)) => live.track(&published, label),
-                    // Refused (outside India, Kafka away…): back where it was.
-                    Ok(Err(refusal)) => {
-                        back.set_lat_lng(&LatLng::new(home.0, home.1));
-                        let _ = window().alert_with_message(&refusal.to_string());
-                    }
-                    Err(e) => {
-                        back.set_lat_lng(&LatLng::new(home.0, home.1));
-                        let _ = window().alert_with_message(&e.to_string());
-                    }
-                }
+            // Refused (outside India, Kafka away…): the toast says why, and the marker goes back.
+            live.send(format!("Move {}", c.fields.name), run_city_command(command, fields), move || {
+                back.set_lat_lng(&LatLng::new(home.0, home.1));
             });
         });
         marker.on("dragend", on_drag_end.as_ref().unchecked_ref());
@@ -375,12 +364,7 @@ mod browser {
         let c = city.clone();
         let on_delete = Closure::<dyn FnMut()>::new(move || {
             let command = CityCommand::Delete { name: c.fields.name.clone(), state: c.fields.state.clone() };
-            let label = format!("Delete {}", c.fields.name);
-            leptos::task::spawn_local(async move {
-                if let Ok(Ok(published)) = run_city_command(command, HashMap::new()).await {
-                    live.track(&published, label);
-                }
-            });
+            live.send(format!("Delete {}", c.fields.name), run_city_command(command, HashMap::new()), || ());
         });
         delete.add_event_listener_with_callback("click", on_delete.as_ref().unchecked_ref()).ok()?;
         on_delete.forget();

@@ -2,12 +2,11 @@
 
 use crate::api::{list_cities, list_pincodes, run_pincode_command, PincodeCommand};
 use crate::components::alert::Problem;
+use crate::components::form::{FormActions, FormStatus};
 use crate::components::live::Live;
 use crate::components::pager::{Pager, Paging};
 use crate::domain::city::CityListQuery;
 use crate::domain::pincode::{field, validate_pincode, Pincode, PincodeListQuery};
-use crate::domain::validation::ValidationErrors;
-use crate::domain::write::Refusal;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde_json::{Map, Value};
@@ -81,12 +80,7 @@ fn PincodeTable(pincodes: Vec<Pincode>, editing: RwSignal<Option<HashMap<String,
             let (code, values) = (p.fields.pincode.clone(), form_values(&p));
             let delete = move |_| {
                 let code = code.clone();
-                leptos::task::spawn_local(async move {
-                    let label = format!("Delete pincode {code}");
-                    if let Ok(Ok(published)) = run_pincode_command(PincodeCommand::Delete { code }, HashMap::new()).await {
-                        live.track(&published, label);
-                    }
-                });
+                live.send(format!("Delete pincode {code}"), run_pincode_command(PincodeCommand::Delete { code }, HashMap::new()), || ());
             };
             view! {
                 <tr class:deleted=deleted>
@@ -142,9 +136,8 @@ pub fn PincodeForm(values: HashMap<String, String>, #[prop(into)] on_close: Call
     let new_here = !values.contains_key(field::PINCODE) && values.contains_key(field::LATITUDE);
     let title = if new_here { "New pincode here" } else { title };
     let values = RwSignal::new(values);
-    let errors = RwSignal::new(ValidationErrors::default());
-    let problem = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let status = FormStatus::new();
+    let errors = status.errors;
     // Cities whose names start with what is typed in the city box.
     let city_prefix = move || values.with(|v| split_city(v.get(CITY).map(String::as_str).unwrap_or_default()).0);
     let suggestions = Resource::new(city_prefix, |q| async move {
@@ -172,28 +165,13 @@ pub fn PincodeForm(values: HashMap<String, String>, #[prop(into)] on_close: Call
     let submit = move |e: leptos::ev::SubmitEvent| {
         e.prevent_default();
         let current = values.get_untracked();
-        if let Err(found) = validate_pincode(&record(&current)) {
-            errors.set(found);
+        if !status.passes(validate_pincode(&record(&current)).map(|_| ())) {
             return;
         }
-        errors.set(ValidationErrors::default());
-        busy.set(true);
         let fields: HashMap<String, String> =
             record(&current).into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string())).collect();
         let label = format!("Pincode {}", current.get(field::PINCODE).cloned().unwrap_or_default().trim());
-        leptos::task::spawn_local(async move {
-            let result = run_pincode_command(PincodeCommand::Upsert, fields).await;
-            busy.set(false);
-            match result {
-                Ok(Ok(published)) => {
-                    live.track(&published, label);
-                    on_close.run(());
-                }
-                Ok(Err(Refusal::Invalid(found))) => errors.set(found),
-                Ok(Err(other)) => problem.set(Some(other.to_string())),
-                Err(e) => problem.set(Some(e.to_string())),
-            }
-        });
+        status.send(live, label, run_pincode_command(PincodeCommand::Upsert, fields), on_close);
     };
 
     let input = move |name: &'static str, label: &'static str, hint: &'static str, list: Option<&'static str>| {
@@ -222,11 +200,7 @@ pub fn PincodeForm(values: HashMap<String, String>, #[prop(into)] on_close: Call
                 {input(field::AREA_NAME, "Area or office", "Sector 1", None)}
                 {input(field::LATITUDE, "Latitude", "28.5747", None)}
                 {input(field::LONGITUDE, "Longitude", "77.3553", None)}
-                {move || problem.get().map(|p| view! { <p class="alert alert-down wide" role="alert">{p}</p> })}
-                <div class="form-actions wide">
-                    <button class="button" type="submit" disabled=move || busy.get()>{move || if busy.get() { "Saving…" } else { "Save" }}</button>
-                    <button class="button button-light" type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
-                </div>
+                <FormActions status on_cancel=on_close/>
             </form>
         </section>
     }
