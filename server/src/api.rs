@@ -116,7 +116,7 @@ async fn require_token(AxumState(backend): Shared, session: tower_sessions::Sess
     let Some(token) = token else {
         if request.method() == axum::http::Method::GET {
             if let Ok(Some(email)) = session.get::<String>(app::api::SESSION_USER).await {
-                request.extensions_mut().insert(Actor { name: email, source: "/geoledger/ui" });
+                request.extensions_mut().insert(Actor::admin(email));
                 return next.run(request).await;
             }
         }
@@ -124,7 +124,7 @@ async fn require_token(AxumState(backend): Shared, session: tower_sessions::Sess
     };
     match backend.tokens.verify(token).await {
         Ok(Some(name)) => {
-            request.extensions_mut().insert(Actor { name: format!("token:{name}"), source: "/geoledger/api" });
+            request.extensions_mut().insert(Actor::token(&name));
             next.run(request).await
         }
         Ok(None) => unauthorized("the API token is not valid (revoked, or never issued)"),

@@ -129,7 +129,7 @@ impl app::api::Backend for Backend {
 
     fn city_command(&self, actor: String, command: CityCommand, fields: HashMap<String, String>) -> Pin<Box<dyn Future<Output = WriteResult> + Send + '_>> {
         Box::pin(async move {
-            let actor = Actor { name: actor, source: "/geoledger/ui" };
+            let actor = Actor::admin(actor);
             let record = text_record(fields);
             let result = match command {
                 CityCommand::Create => self.create_city(&actor, &record).await,
@@ -155,7 +155,7 @@ impl app::api::Backend for Backend {
 
     fn pincode_command(&self, actor: String, command: PincodeCommand, fields: HashMap<String, String>) -> Pin<Box<dyn Future<Output = WriteResult> + Send + '_>> {
         Box::pin(async move {
-            let actor = Actor { name: actor, source: "/geoledger/ui" };
+            let actor = Actor::admin(actor);
             let record = text_record(fields);
             let result = match command {
                 PincodeCommand::Upsert => self.upsert_pincode(&actor, &record).await,

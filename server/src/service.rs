@@ -20,6 +20,18 @@ pub struct Actor {
     pub source: &'static str,
 }
 
+impl Actor {
+    /// A signed-in admin, in the browser.
+    pub fn admin(email: String) -> Self {
+        Actor { name: email, source: "/geoledger/ui" }
+    }
+
+    /// A script, by its API token's name.
+    pub fn token(name: &str) -> Self {
+        Actor { name: format!("token:{name}"), source: "/geoledger/api" }
+    }
+}
+
 pub use app::domain::write::Published;
 use app::domain::write::Refusal;
 
