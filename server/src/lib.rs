@@ -25,7 +25,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let backend = backend::Backend::connect(&config).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let background = backend.start(stopped);
-    let app = router::router(&config, backend)?;
+    let app = router::router(&config, backend.clone())?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -38,6 +38,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await?;
     // Let the materializer finish the event in hand and commit its offsets.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), background).await;
+    backend.mongo.close().await;
     Ok(())
 }
 

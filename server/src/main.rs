@@ -85,6 +85,7 @@ async fn main() -> anyhow::Result<()> {
             };
             let mongo = geoledger::mongo::Mongo::connect(&db.mongodb_uri).await?;
             geoledger::auth::Users::new(&mongo.db).upsert(&email, &password).await?;
+            mongo.close().await;
             eprintln!("admin {} can sign in", geoledger::auth::normalize_email(&email));
             Ok(())
         }
@@ -101,6 +102,12 @@ async fn main() -> anyhow::Result<()> {
 
 async fn token(action: TokenAction, uri: &str) -> anyhow::Result<()> {
     let mongo = geoledger::mongo::Mongo::connect(uri).await?;
+    let result = token_action(action, &mongo).await;
+    mongo.close().await;
+    result
+}
+
+async fn token_action(action: TokenAction, mongo: &geoledger::mongo::Mongo) -> anyhow::Result<()> {
     let tokens = geoledger::tokens::Tokens::new(&mongo.db);
     tokens.ensure_indexes().await?;
     match action {

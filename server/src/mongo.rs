@@ -29,6 +29,13 @@ impl Mongo {
         Ok(Mongo { client, db, target })
     }
 
+    /// Ends the client's sessions and connections while the runtime still runs.
+    /// (Left to `Drop` at exit, the driver ends its sessions from a task that
+    /// finds its connection pool already gone, and panics.)
+    pub async fn close(&self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.client.clone().shutdown()).await;
+    }
+
     /// Pings the server: ok when it answers within `timeout`.
     pub async fn check(&self, timeout: Duration) -> BackendCheck {
         let db = self.db.clone();

@@ -26,6 +26,12 @@ pub struct ReplayReport {
 pub async fn replay(config: &Config) -> anyhow::Result<ReplayReport> {
     let kafka = Kafka::connect(&config.kafka_brokers, &config.kafka)?;
     let mongo = Mongo::connect(&config.mongodb_uri).await?;
+    let report = rebuild(config, &kafka, &mongo).await;
+    mongo.close().await;
+    report
+}
+
+async fn rebuild(config: &Config, kafka: &Kafka, mongo: &Mongo) -> anyhow::Result<ReplayReport> {
     let db = &mongo.db;
     let fresh = Store::named(db, "cities_replay", "pincodes_replay", "history_replay");
     fresh.cities.drop().await?;
@@ -36,7 +42,7 @@ pub async fn replay(config: &Config) -> anyhow::Result<ReplayReport> {
     let mut report = ReplayReport::default();
     // Cities first, then pincodes: every pincode then finds its city, as it did live.
     for topic in [config.kafka.city_topic(), config.kafka.pincode_topic()] {
-        replay_topic(&kafka, &topic, &fresh, &mut report).await.with_context(|| format!("replaying {topic}"))?;
+        replay_topic(kafka, &topic, &fresh, &mut report).await.with_context(|| format!("replaying {topic}"))?;
     }
 
     let admin = mongo.client.database("admin");
