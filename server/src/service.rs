@@ -4,7 +4,7 @@
 //! these and only map the errors.
 
 use crate::backend::Backend;
-use app::domain::city::{validate_city_update, validate_new_city, City};
+use app::domain::city::{validate_city_update, validate_new_city, City, CityFields};
 use app::domain::event::{Change, CityData, CityRef, PincodeRef, Stream};
 use app::domain::pincode::{check_pincode, validate_pincode};
 use app::domain::state::State;
@@ -102,15 +102,22 @@ impl Backend {
     pub async fn create_city(&self, actor: &Actor, record: &Map<String, Value>) -> Result<Published, ServiceError> {
         let fields = validate_new_city(record).map_err(ServiceError::invalid)?;
         let id = fields.id();
-        let existing = match self.store.city_by_id(&id).await? {
+        if let Some(taken) = self.taken(&id, &fields).await? {
+            return Err(ServiceError::conflict(taken));
+        }
+        self.publish(Change::CityCreated(CityData { id, fields }), actor).await
+    }
+
+    /// Why a new city cannot have this id or this name in its state, if it cannot.
+    async fn taken(&self, id: &str, fields: &CityFields) -> Result<Option<String>, ServiceError> {
+        let existing = match self.store.city_by_id(id).await? {
             Some(c) => Some(c),
             None => self.store.city_by_name(&fields.state, &fields.name).await?,
         };
-        if let Some(c) = existing {
+        Ok(existing.map(|c| {
             let hint = if c.deleted_at.is_some() { " (deleted: restore it instead)" } else { "" };
-            return Err(ServiceError::conflict(format!("{} in {} exists already{hint}", c.fields.name, c.fields.state)));
-        }
-        self.publish(Change::CityCreated(CityData { id, fields }), actor).await
+            format!("{} in {} exists already{hint}", c.fields.name, c.fields.state)
+        }))
     }
 
     /// Validates every city first: one bad row refuses the whole batch, naming
@@ -129,8 +136,8 @@ impl Backend {
                     let id = fields.id();
                     if let Some(first) = seen.insert(id.clone(), i) {
                         errors.add(&format!("[{i}].city_name"), format!("repeats row {first} ({id})"));
-                    } else if let Some(c) = self.store.city_by_id(&id).await? {
-                        errors.add(&format!("[{i}].city_name"), format!("{} in {} exists already", c.fields.name, c.fields.state));
+                    } else if let Some(taken) = self.taken(&id, &fields).await? {
+                        errors.add(&format!("[{i}].city_name"), taken);
                     }
                     valid.push(CityData { id, fields });
                 }
@@ -163,21 +170,22 @@ impl Backend {
     }
 
     pub async fn delete_city(&self, actor: &Actor, name: &str, state: &str) -> Result<Published, ServiceError> {
-        let city = self.find_city(name, state).await?;
-        if city.deleted_at.is_some() {
-            return Err(ServiceError::conflict(format!("{} in {} is deleted already", city.fields.name, city.fields.state)));
-        }
-        let r = CityRef { id: city.id, name: city.fields.name, state: city.fields.state };
-        self.publish(Change::CityDeleted(r), actor).await
+        self.set_deleted(actor, name, state, true).await
     }
 
     pub async fn restore_city(&self, actor: &Actor, name: &str, state: &str) -> Result<Published, ServiceError> {
+        self.set_deleted(actor, name, state, false).await
+    }
+
+    /// A soft delete (or its undoing), refused when the city is that way already.
+    async fn set_deleted(&self, actor: &Actor, name: &str, state: &str, deleted: bool) -> Result<Published, ServiceError> {
         let city = self.find_city(name, state).await?;
-        if city.deleted_at.is_none() {
-            return Err(ServiceError::conflict(format!("{} in {} is not deleted", city.fields.name, city.fields.state)));
+        if city.deleted_at.is_some() == deleted {
+            let already = if deleted { "is deleted already" } else { "is not deleted" };
+            return Err(ServiceError::conflict(format!("{} in {} {already}", city.fields.name, city.fields.state)));
         }
         let r = CityRef { id: city.id, name: city.fields.name, state: city.fields.state };
-        self.publish(Change::CityRestored(r), actor).await
+        self.publish(if deleted { Change::CityDeleted(r) } else { Change::CityRestored(r) }, actor).await
     }
 
     /// Adds or changes a pincode. Its city may still be on its way (a script
