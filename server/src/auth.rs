@@ -105,6 +105,13 @@ impl MongoSessionStore {
     }
 }
 
+/// A session as it is kept: its record as JSON, and when it expires (for the TTL index).
+fn stored(record: &Record) -> session_store::Result<(String, DateTime)> {
+    let json = serde_json::to_string(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+    let expires = DateTime::from_millis((record.expiry_date.unix_timestamp_nanos() / 1_000_000) as i64);
+    Ok((json, expires))
+}
+
 fn backend(e: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
@@ -115,19 +122,17 @@ impl SessionStore for MongoSessionStore {
     /// drawn is taken.
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         loop {
-            let json = serde_json::to_string(&*record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-            let expires = DateTime::from_millis((record.expiry_date.unix_timestamp_nanos() / 1_000_000) as i64);
+            let (json, expires) = stored(record)?;
             match self.coll.insert_one(doc! { "_id": record.id.to_string(), "record": json, "expires_at": expires }).await {
                 Ok(_) => return Ok(()),
-                Err(e) if e.to_string().contains("E11000") => record.id = Id::default(),
+                Err(e) if crate::store::is_duplicate_key(&e) => record.id = Id::default(),
                 Err(e) => return Err(backend(e)),
             }
         }
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let json = serde_json::to_string(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        let expires = DateTime::from_millis((record.expiry_date.unix_timestamp_nanos() / 1_000_000) as i64);
+        let (json, expires) = stored(record)?;
         self.coll
             .update_one(doc! { "_id": record.id.to_string() }, doc! { "$set": { "record": json, "expires_at": expires } })
             .upsert(true)

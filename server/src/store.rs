@@ -364,7 +364,8 @@ fn applied_at_or_after(d: &Document, pos: Position) -> bool {
     d.get_document("_pos").ok().is_some_and(|p| p.get_i32("p").ok() == Some(pos.partition) && p.get_i64("o").is_ok_and(|o| o >= pos.offset))
 }
 
-fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
+/// A unique index (or `_id`) refused the write.
+pub fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
     match e.kind.as_ref() {
         ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == 11000,
         ErrorKind::Command(c) => c.code == 11000,

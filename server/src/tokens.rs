@@ -51,7 +51,7 @@ impl Tokens {
             .await;
         match inserted {
             Ok(_) => Ok(token),
-            Err(e) if e.to_string().contains("E11000") || e.to_string().contains("11000") => {
+            Err(e) if crate::store::is_duplicate_key(&e) => {
                 anyhow::bail!("a token named '{name}' exists already; revoke it first")
             }
             Err(e) => Err(e.into()),

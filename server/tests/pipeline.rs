@@ -95,6 +95,10 @@ async fn create_read_update_soft_delete_and_restore_through_the_api() {
     let listed = cli(&["token", "list"], &world.env());
     assert!(listed.starts_with("test-"), "{listed}");
     let name = listed.split('\t').next().unwrap().to_string();
+    // A name is one token: asking for it again is refused, naming why.
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_geoledger")).args(["token", "create", "--name", &name]).envs(world.env()).output().unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains(&format!("a token named '{name}' exists already")), "{}", String::from_utf8_lossy(&again.stderr));
     cli(&["token", "revoke", &name], &world.env());
     let (code, _) = api.get("/api/v1/cities").await;
     assert_eq!(code, 401);
