@@ -42,6 +42,14 @@ test('pincodes: a bad pincode is refused field by field; a good one is added to 
     assert.match(await row.textContent(), new RegExp(city));
     await screenshot(page, 'pincodes');
 
+    // Edit: the form starts from the pincode's values; the row shows the new area.
+    await row.getByRole('button', { name: 'Edit' }).click();
+    assert.equal(await page.getByLabel('City', { exact: true }).inputValue(), `${city}, Kerala`);
+    await page.getByLabel('Area or office').fill('Main Road East');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await row.locator('td', { hasText: 'Main Road East' }).waitFor({ timeout: 15000 });
+    await page.getByLabel('Area or office').waitFor({ state: 'detached' });
+
     // The city's page lists it.
     await row.getByRole('link', { name: city }).click();
     await page.getByTestId('pincodes').locator('td', { hasText: code }).waitFor();
@@ -54,7 +62,7 @@ test('pincodes: a bad pincode is refused field by field; a good one is added to 
     assert.equal(await dot.count(), 1);
     assert.match(await page.getByTestId('map-count').textContent(), /, 1 pincode$/);
     await dot.hover();
-    assert.match(await page.locator('.leaflet-tooltip').textContent(), new RegExp(`${code} · Main Road`));
+    assert.match(await page.locator('.leaflet-tooltip').textContent(), new RegExp(`${code} · Main Road East`));
     await screenshot(page, 'map-pincodes');
     await page.goto(`${BASE_URL}/#map=9/${lat}/${lng}`);
     await dot.waitFor({ state: 'detached', timeout: 15000 });
