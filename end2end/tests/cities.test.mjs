@@ -150,3 +150,47 @@ test('a one-click change the server refuses shows as failed, with the reason', a
     await stale.close();
   }
 });
+
+test('the list pages through a long result, forward and back', async () => {
+  const browser = await openBrowser();
+  try {
+    const page = await openCities(browser);
+    // 26 cities, one more than a page holds, sent as the form sends them (the same server function).
+    const tag = `Pagepur ${unique()}`;
+    const names = Array.from({ length: 26 }, (_, i) => `${tag} ${String(i).padStart(2, '0')}`);
+    for (const [i, name] of names.entries()) {
+      const res = await page.request.post(`${BASE_URL}/api/run_city_command`, {
+        headers: { origin: BASE_URL },
+        data: { command: 'Create', fields: { city_name: name, state: 'Bihar', latitude: String(25 + i / 100), longitude: '85.1' } },
+      });
+      assert.equal(res.status(), 200, await res.text());
+    }
+    await page.getByLabel('Name starts with').fill(tag);
+    // Waits until the table holds `n` rows, all of this test's cities (they are applied one by one).
+    const rows = (n) =>
+      page.waitForFunction(
+        ([tag, n]) => {
+          const cells = [...document.querySelectorAll('td.name')];
+          return cells.length === n && cells.every((c) => c.textContent.startsWith(tag));
+        },
+        [tag, n],
+        { timeout: 20000 },
+      );
+    const first = async () => (await page.locator('td.name').first().textContent()).trim();
+    await rows(25);
+    assert.equal(await first(), names[0]);
+    assert.ok(await page.getByRole('button', { name: 'Previous' }).isDisabled());
+
+    await page.getByRole('button', { name: 'Next' }).click();
+    await rows(1);
+    assert.equal(await first(), names[25]);
+    assert.ok(await page.getByRole('button', { name: 'Next' }).isDisabled());
+
+    await page.getByRole('button', { name: 'Previous' }).click();
+    await rows(25);
+    assert.equal(await first(), names[0]);
+    assert.deepEqual(browser.problems, []);
+  } finally {
+    await browser.close();
+  }
+});

@@ -1,6 +1,9 @@
 //! Paging by cursor: where this page starts, and the way back.
 
+use crate::components::alert::Problem;
+use crate::domain::write::Refusal;
 use leptos::prelude::*;
+use serde::{de::DeserializeOwned, Serialize};
 
 /// The cursor of the page shown, and those of the pages before it.
 #[derive(Clone, Copy)]
@@ -42,5 +45,34 @@ pub fn Pager(paging: Paging, next: Option<String>) -> impl IntoView {
                 "Next"
             </button>
         </nav>
+    }
+}
+
+/// A paged listing as it loads: what `rows` makes of a page (with the cursor of
+/// the page after it) above the pager, or why the page could not be had.
+pub fn listing<T, V>(
+    page: Resource<Result<Result<T, Refusal>, ServerFnError>>,
+    paging: Paging,
+    loading: &'static str,
+    rows: impl Fn(T) -> (V, Option<String>) + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Transition fallback=move || view! { <p class="muted">{loading}</p> }>
+            {move || {
+                let rows = rows.clone();
+                page.get().map(move |result| match result {
+                    Ok(Ok(p)) => {
+                        let (table, next) = rows(p);
+                        view! { {table} <Pager paging next/> }.into_any()
+                    }
+                    Ok(Err(refusal)) => view! { <Problem message=refusal.to_string()/> }.into_any(),
+                    Err(e) => view! { <Problem message=e.to_string()/> }.into_any(),
+                })
+            }}
+        </Transition>
     }
 }

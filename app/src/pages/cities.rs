@@ -3,11 +3,10 @@
 //! sends anything, and shows the server's answer beside the fields after.
 
 use crate::api::{list_cities, run_city_command, CityCommand};
-use crate::components::alert::Problem;
 use crate::components::form::{FormActions, FormStatus};
 use crate::components::live::Live;
-use crate::components::pager::{Pager, Paging};
-use crate::domain::city::{field, validate_city_update, validate_new_city, City, CityFields, CityListQuery};
+use crate::components::pager::{listing, Paging};
+use crate::domain::city::{field, validate_city_update, validate_new_city, City, CityFields, CityListQuery, CityPage};
 use crate::domain::state::STATES;
 use crate::domain::validation::ValidationErrors;
 use leptos::prelude::*;
@@ -63,19 +62,7 @@ pub fn CitiesPage() -> impl IntoView {
             </label>
         </form>
         {move || editing.get().map(|e| view! { <CityForm editing=e on_close=move || editing.set(None)/> })}
-        <Transition fallback=|| view! { <p class="muted">"Loading cities…"</p> }>
-            {move || page.get().map(|result| match result {
-                Ok(Ok(p)) => {
-                    let next = p.next_cursor.clone();
-                    view! {
-                        <CityTable cities=p.cities editing/>
-                        <Pager paging next/>
-                    }.into_any()
-                }
-                Ok(Err(refusal)) => view! { <Problem message=refusal.to_string()/> }.into_any(),
-                Err(e) => view! { <Problem message=e.to_string()/> }.into_any(),
-            })}
-        </Transition>
+        {listing(page, paging, "Loading cities…", move |p: CityPage| (view! { <CityTable cities=p.cities editing/> }, p.next_cursor))}
     }
 }
 

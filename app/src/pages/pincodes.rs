@@ -1,12 +1,11 @@
 //! Pincodes: search by code; add, edit and delete, the city chosen from a search box.
 
 use crate::api::{list_cities, list_pincodes, run_pincode_command, PincodeCommand};
-use crate::components::alert::Problem;
 use crate::components::form::{FormActions, FormStatus};
 use crate::components::live::Live;
-use crate::components::pager::{Pager, Paging};
+use crate::components::pager::{listing, Paging};
 use crate::domain::city::CityListQuery;
-use crate::domain::pincode::{field, validate_pincode, Pincode, PincodeListQuery};
+use crate::domain::pincode::{field, validate_pincode, Pincode, PincodeListQuery, PincodePage};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde_json::{Map, Value};
@@ -40,19 +39,7 @@ pub fn PincodesPage() -> impl IntoView {
             </div>
         </form>
         {move || editing.get().map(|values| view! { <PincodeForm values on_close=move || editing.set(None)/> })}
-        <Transition fallback=|| view! { <p class="muted">"Loading pincodes…"</p> }>
-            {move || page.get().map(|result| match result {
-                Ok(Ok(p)) => {
-                    let next = p.next_cursor.clone();
-                    view! {
-                        <PincodeTable pincodes=p.pincodes editing/>
-                        <Pager paging next/>
-                    }.into_any()
-                }
-                Ok(Err(r)) => view! { <Problem message=r.to_string()/> }.into_any(),
-                Err(e) => view! { <Problem message=e.to_string()/> }.into_any(),
-            })}
-        </Transition>
+        {listing(page, paging, "Loading pincodes…", move |p: PincodePage| (view! { <PincodeTable pincodes=p.pincodes editing/> }, p.next_cursor))}
     }
 }
 
