@@ -1,22 +1,29 @@
 //! Server functions: the browser's calls into the server. Each one is thin: it
-//! finds the server's [`Backend`] in the request context and calls one method.
+//! checks the session, finds the server's [`ssr::Ledger`] in the request
+//! context, calls one method, and answers its `AppError` with that error's HTTP
+//! status.
 //!
 //! Each has a fixed address, `/api/<name>`: Leptos would otherwise add a hash
 //! that differs between builds of the same source from two folders, and a page
 //! loaded before a deploy could not reach the next build's server (several
 //! instances behind one address are updated one after another).
 
-use crate::domain::city::{CityListQuery, CityPage};
-use crate::domain::health::Readiness;
-use crate::domain::write::{Refusal, WriteResult};
-use leptos::prelude::*;
 use std::collections::HashMap;
 
-#[cfg(feature = "ssr")]
-type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+use leptos::prelude::*;
+use leptos::server_fn::codec::{Json, JsonEncoding};
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::city::{CityListQuery, CityPage};
+use crate::domain::error::AppError;
+use crate::domain::health::Readiness;
+use crate::domain::history::CityDetails;
+use crate::domain::pincode::{PincodeListQuery, PincodePage};
+use crate::domain::write::Published;
 
 /// The map's tiles, from the server's configuration.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MapConfig {
     /// Empty: no tiles (the map still shows markers).
     pub tile_url: String,
@@ -24,14 +31,14 @@ pub struct MapConfig {
 }
 
 /// What a pincode form asks for.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum PincodeCommand {
     Upsert,
     Delete { code: String },
 }
 
 /// What a city form asks for.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum CityCommand {
     Create,
     Update { name: String, state: String },
@@ -39,137 +46,225 @@ pub enum CityCommand {
     Restore { name: String, state: String },
 }
 
-/// What the server provides to server functions (implemented in the `geoledger`
-/// server crate, which owns Kafka and MongoDB).
-#[cfg(feature = "ssr")]
-pub trait Backend: Send + Sync + 'static {
-    fn readiness(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = Readiness> + Send + '_>>;
+/// How a failure of the call itself (not the server's answer) becomes an
+/// `AppError`: in the browser, a request that never arrived or an answer that
+/// could not be read; on the server, arguments that could not be read.
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
 
-    /// The admin's email when the password is right.
-    fn verify_login<'a>(
-        &'a self,
-        email: &'a str,
-        password: &'a str,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<String>, String>> + Send + 'a>>;
-
-    fn map_config(&self) -> MapConfig;
-
-    /// A city, its pincodes and its history, by id.
-    fn city_details(&self, id: String) -> BoxFuture<'_, Result<Option<crate::domain::history::CityDetails>, Refusal>>;
-
-    fn list_pincodes(&self, query: crate::domain::pincode::PincodeListQuery) -> BoxFuture<'_, Result<crate::domain::pincode::PincodePage, Refusal>>;
-
-    fn pincode_command(&self, actor: String, command: PincodeCommand, fields: HashMap<String, String>) -> BoxFuture<'_, WriteResult>;
-
-    fn list_cities(&self, query: CityListQuery) -> BoxFuture<'_, Result<CityPage, Refusal>>;
-
-    /// Runs a city command for the signed-in admin `actor`; `fields` are the form's text.
-    fn city_command(&self, actor: String, command: CityCommand, fields: HashMap<String, String>) -> BoxFuture<'_, WriteResult>;
+    fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
+        match error {
+            ServerFnErrorErr::Request(m) | ServerFnErrorErr::Response(m) => AppError::Unreachable(m),
+            ServerFnErrorErr::Args(m)
+            | ServerFnErrorErr::MissingArg(m)
+            | ServerFnErrorErr::Deserialization(m)
+            | ServerFnErrorErr::UnsupportedRequestMethod(m) => AppError::BadRequest(m),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
 }
 
-/// The session key holding the signed-in admin's email.
+/// The server's side of the server functions: the port the `geoledger` server
+/// crate implements (it owns Kafka and MongoDB), and what every server function
+/// does first (find the admin, find the port) and last (set the status).
 #[cfg(feature = "ssr")]
-pub const SESSION_USER: &str = "user";
+pub mod ssr {
+    use std::collections::HashMap;
+    use std::future::Future;
+    use std::sync::Arc;
 
-/// The signed-in admin's email, or an error that says to sign in.
-#[cfg(feature = "ssr")]
-pub async fn require_user() -> Result<String, ServerFnError> {
-    current_user_email().await?.ok_or_else(|| ServerFnError::new("not signed in"))
-}
+    use leptos::prelude::*;
+    use leptos::server_fn::error::FromServerFnError;
+    use tower_sessions::Session;
 
-#[cfg(feature = "ssr")]
-async fn current_user_email() -> Result<Option<String>, ServerFnError> {
-    let session: tower_sessions::Session = leptos_axum::extract().await?;
-    session.get::<String>(SESSION_USER).await.map_err(|e| ServerFnError::new(format!("session: {e}")))
-}
+    use super::{CityCommand, MapConfig, PincodeCommand};
+    use crate::domain::city::{CityListQuery, CityPage};
+    use crate::domain::error::AppError;
+    use crate::domain::health::Readiness;
+    use crate::domain::history::CityDetails;
+    use crate::domain::pincode::{PincodeListQuery, PincodePage};
+    use crate::domain::write::WriteResult;
 
-/// How server functions find the backend: `provide_context(SharedBackend)`.
-#[cfg(feature = "ssr")]
-pub type SharedBackend = std::sync::Arc<dyn Backend>;
+    /// What the server provides to server functions.
+    #[async_trait::async_trait]
+    pub trait Ledger: Send + Sync + 'static {
+        /// Kafka and MongoDB, checked now.
+        async fn readiness(&self) -> Readiness;
 
-#[cfg(feature = "ssr")]
-fn backend() -> Result<SharedBackend, ServerFnError> {
-    use_context::<SharedBackend>().ok_or_else(|| ServerFnError::new("the server provided no backend"))
+        /// The admin's normalized email when the password is right.
+        async fn verify_login(&self, email: &str, password: &str) -> Result<Option<String>, AppError>;
+
+        fn map_config(&self) -> MapConfig;
+
+        async fn list_cities(&self, query: CityListQuery) -> Result<CityPage, AppError>;
+
+        /// A city, its pincodes and its history, by id (None: no such city).
+        async fn city_details(&self, id: String) -> Result<Option<CityDetails>, AppError>;
+
+        async fn list_pincodes(&self, query: PincodeListQuery) -> Result<PincodePage, AppError>;
+
+        /// Runs a city command for the signed-in admin `actor`; `fields` are the form's text.
+        async fn city_command(
+            &self,
+            actor: String,
+            command: CityCommand,
+            fields: HashMap<String, String>,
+        ) -> WriteResult;
+
+        async fn pincode_command(
+            &self,
+            actor: String,
+            command: PincodeCommand,
+            fields: HashMap<String, String>,
+        ) -> WriteResult;
+    }
+
+    /// How server functions find the ledger: `provide_context(SharedLedger)`.
+    pub type SharedLedger = Arc<dyn Ledger>;
+
+    /// The session key holding the signed-in admin's email.
+    pub const SESSION_USER: &str = "user";
+
+    pub fn ledger() -> Result<SharedLedger, AppError> {
+        use_context::<SharedLedger>().ok_or_else(|| AppError::Internal("the server provided no ledger".into()))
+    }
+
+    pub async fn session() -> Result<Session, AppError> {
+        leptos_axum::extract::<Session>().await.map_err(AppError::from_server_fn_error)
+    }
+
+    /// A session store failure, as the browser is told of it.
+    pub fn session_failed(error: tower_sessions::session::Error) -> AppError {
+        AppError::Unavailable(format!("the session could not be read or saved: {error}"))
+    }
+
+    /// The signed-in admin's email, if any.
+    pub async fn current_user() -> Result<Option<String>, AppError> {
+        session().await?.get::<String>(SESSION_USER).await.map_err(session_failed)
+    }
+
+    /// The signed-in admin's email, or a refusal that says to sign in.
+    pub async fn require_user() -> Result<String, AppError> {
+        current_user().await?.ok_or_else(|| AppError::Unauthorized("not signed in".into()))
+    }
+
+    /// Runs a server function's work and answers its error with that error's
+    /// status (a refusal is a 4xx, Kafka away a 503), not the default 500.
+    pub async fn answer<T>(work: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
+        let result = work.await;
+        if let Err(error) = &result {
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                let status = http::StatusCode::from_u16(error.status());
+                response.set_status(status.unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR));
+            }
+        }
+        result
+    }
 }
 
 /// Checks every backend now.
 #[server(endpoint = "get_readiness")]
-pub async fn get_readiness() -> Result<Readiness, ServerFnError> {
-    require_user().await?;
-    Ok(backend()?.readiness().await)
+pub async fn get_readiness() -> Result<Readiness, AppError> {
+    ssr::answer(async {
+        ssr::require_user().await?;
+        Ok(ssr::ledger()?.readiness().await)
+    })
+    .await
 }
 
 /// The signed-in admin, if any.
 #[server(endpoint = "current_user")]
-pub async fn current_user() -> Result<Option<String>, ServerFnError> {
-    current_user_email().await
+pub async fn current_user() -> Result<Option<String>, AppError> {
+    ssr::answer(ssr::current_user()).await
 }
 
 /// Signs an admin in and sends the browser on to `next` (a path of this site).
 #[server(endpoint = "login")]
-pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
-    let Some(user) = backend()?.verify_login(&email, &password).await.map_err(ServerFnError::new)? else {
-        // A refusal, not a server failure: 401, and no error in the server's log.
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(http::StatusCode::UNAUTHORIZED);
-        }
-        return Err(ServerFnError::new("Wrong email or password."));
-    };
-    let session: tower_sessions::Session = leptos_axum::extract().await?;
-    // A new session id on sign-in: an id planted before cannot be taken over.
-    session.cycle_id().await.map_err(|e| ServerFnError::new(format!("session: {e}")))?;
-    session.insert(SESSION_USER, user).await.map_err(|e| ServerFnError::new(format!("session: {e}")))?;
-    let next = next.filter(|n| n.starts_with('/') && !n.starts_with("//")).unwrap_or_else(|| "/".into());
-    leptos_axum::redirect(&next);
-    Ok(())
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    ssr::answer(async move {
+        let Some(user) = ssr::ledger()?.verify_login(&email, &password).await? else {
+            return Err(AppError::Unauthorized("Wrong email or password.".into()));
+        };
+        let session = ssr::session().await?;
+        // A new session id on sign-in: an id planted before cannot be taken over.
+        session.cycle_id().await.map_err(ssr::session_failed)?;
+        session.insert(ssr::SESSION_USER, user).await.map_err(ssr::session_failed)?;
+        let next = next.filter(|n| n.starts_with('/') && !n.starts_with("//")).unwrap_or_else(|| "/".into());
+        leptos_axum::redirect(&next);
+        Ok(())
+    })
+    .await
 }
 
 #[server(endpoint = "logout")]
-pub async fn logout() -> Result<(), ServerFnError> {
-    let session: tower_sessions::Session = leptos_axum::extract().await?;
-    session.flush().await.map_err(|e| ServerFnError::new(format!("session: {e}")))?;
-    leptos_axum::redirect("/login");
-    Ok(())
+pub async fn logout() -> Result<(), AppError> {
+    ssr::answer(async {
+        ssr::session().await?.flush().await.map_err(ssr::session_failed)?;
+        leptos_axum::redirect("/login");
+        Ok(())
+    })
+    .await
 }
 
 /// One page of cities.
-#[server(endpoint = "list_cities", input = server_fn::codec::Json)]
-pub async fn list_cities(query: CityListQuery) -> Result<Result<CityPage, Refusal>, ServerFnError> {
-    require_user().await?;
-    Ok(backend()?.list_cities(query).await)
+#[server(endpoint = "list_cities", input = Json)]
+pub async fn list_cities(query: CityListQuery) -> Result<CityPage, AppError> {
+    ssr::answer(async move {
+        ssr::require_user().await?;
+        ssr::ledger()?.list_cities(query).await
+    })
+    .await
 }
 
-/// Creates, changes, deletes or restores a city. Refusals (invalid fields, a
-/// conflict, Kafka away) come back as values, to show beside the form.
-#[server(endpoint = "run_city_command", input = server_fn::codec::Json)]
-pub async fn run_city_command(command: CityCommand, fields: HashMap<String, String>) -> Result<WriteResult, ServerFnError> {
-    let actor = require_user().await?;
-    Ok(backend()?.city_command(actor, command, fields).await)
+/// Creates, changes, deletes or restores a city: where its event landed, or
+/// why it was refused (invalid fields, a conflict, Kafka away).
+#[server(endpoint = "run_city_command", input = Json)]
+pub async fn run_city_command(command: CityCommand, fields: HashMap<String, String>) -> Result<Published, AppError> {
+    ssr::answer(async move {
+        let actor = ssr::require_user().await?;
+        ssr::ledger()?.city_command(actor, command, fields).await
+    })
+    .await
 }
 
 #[server(endpoint = "get_map_config")]
-pub async fn get_map_config() -> Result<MapConfig, ServerFnError> {
-    require_user().await?;
-    Ok(backend()?.map_config())
+pub async fn get_map_config() -> Result<MapConfig, AppError> {
+    ssr::answer(async {
+        ssr::require_user().await?;
+        Ok(ssr::ledger()?.map_config())
+    })
+    .await
 }
 
 /// A city with its pincodes and history (None: no such city).
 #[server(endpoint = "get_city_details")]
-pub async fn get_city_details(id: String) -> Result<Result<Option<crate::domain::history::CityDetails>, Refusal>, ServerFnError> {
-    require_user().await?;
-    Ok(backend()?.city_details(id).await)
+pub async fn get_city_details(id: String) -> Result<Option<CityDetails>, AppError> {
+    ssr::answer(async move {
+        ssr::require_user().await?;
+        ssr::ledger()?.city_details(id).await
+    })
+    .await
 }
 
 /// One page of pincodes (by code prefix, or in a box).
-#[server(endpoint = "list_pincodes", input = server_fn::codec::Json)]
-pub async fn list_pincodes(query: crate::domain::pincode::PincodeListQuery) -> Result<Result<crate::domain::pincode::PincodePage, Refusal>, ServerFnError> {
-    require_user().await?;
-    Ok(backend()?.list_pincodes(query).await)
+#[server(endpoint = "list_pincodes", input = Json)]
+pub async fn list_pincodes(query: PincodeListQuery) -> Result<PincodePage, AppError> {
+    ssr::answer(async move {
+        ssr::require_user().await?;
+        ssr::ledger()?.list_pincodes(query).await
+    })
+    .await
 }
 
 /// Adds, changes or deletes a pincode.
-#[server(endpoint = "run_pincode_command", input = server_fn::codec::Json)]
-pub async fn run_pincode_command(command: PincodeCommand, fields: HashMap<String, String>) -> Result<WriteResult, ServerFnError> {
-    let actor = require_user().await?;
-    Ok(backend()?.pincode_command(actor, command, fields).await)
+#[server(endpoint = "run_pincode_command", input = Json)]
+pub async fn run_pincode_command(
+    command: PincodeCommand,
+    fields: HashMap<String, String>,
+) -> Result<Published, AppError> {
+    ssr::answer(async move {
+        let actor = ssr::require_user().await?;
+        ssr::ledger()?.pincode_command(actor, command, fields).await
+    })
+    .await
 }

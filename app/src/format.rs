@@ -1,4 +1,12 @@
-//! Numbers as an Indian reader writes them.
+//! Numbers and times as an Indian reader of the dashboard reads them.
+
+/// `2026-11-28T08:24:42.314Z` as `2026-11-28 08:24:42.314 UTC`.
+pub fn readable_time(rfc3339: &str) -> String {
+    match rfc3339.strip_suffix('Z') {
+        Some(t) => format!("{} UTC", t.replacen('T', " ", 1)),
+        None => rfc3339.to_string(),
+    }
+}
 
 /// Digits grouped the Indian way: thousands, then lakhs and crores in pairs
 /// (12,442,000 → "1,24,42,000").
@@ -22,9 +30,17 @@ pub fn indian(n: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::indian;
+    use super::{indian, readable_time};
 
     #[test]
+    fn times_in_utc_read_as_such() {
+        assert_eq!(readable_time("2026-11-28T08:24:42.314Z"), "2026-11-28 08:24:42.314 UTC");
+        assert_eq!(readable_time("2026-11-28T08:24:42+05:30"), "2026-11-28T08:24:42+05:30", "left as it is");
+    }
+
+    #[test]
+    // The literals are grouped the Indian way on purpose: as the text they become.
+    #[allow(clippy::inconsistent_digit_grouping)]
     fn thousands_then_lakhs_and_crores() {
         for (n, text) in [
             (0, "0"),

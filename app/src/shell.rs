@@ -1,10 +1,14 @@
-use crate::components::layout::Layout;
-use crate::pages::{cities::CitiesPage, city::CityPage, pincodes::PincodesPage, login::LoginPage, map::MapPage, not_found::NotFound, overview::Overview};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     path,
+};
+
+use crate::components::layout::Layout;
+use crate::pages::{
+    cities::CitiesPage, city::CityPage, login::LoginPage, map::MapPage, not_found::NotFound, overview::Overview,
+    pincodes::PincodesPage,
 };
 
 /// The HTML document the server renders around the app.
@@ -46,7 +50,9 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href="/pkg/geoledger.css"/>
-        <Title formatter=|page: String| if page.is_empty() { "GeoLedger".to_string() } else { format!("{page} · GeoLedger") }/>
+        <Title formatter=|page: String| {
+            if page.is_empty() { "GeoLedger".to_string() } else { format!("{page} · GeoLedger") }
+        }/>
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/login") view=LoginPage/>

@@ -54,7 +54,11 @@ pub struct Config {
     pub tile_url: String,
 
     /// The attribution the tile provider asks for.
-    #[arg(long, env = "GEOLEDGER_TILE_ATTRIBUTION", default_value = "&copy; <a href=\"https://www.openstreetmap.org/copyright\">OpenStreetMap</a> contributors")]
+    #[arg(
+        long,
+        env = "GEOLEDGER_TILE_ATTRIBUTION",
+        default_value = "&copy; <a href=\"https://www.openstreetmap.org/copyright\">OpenStreetMap</a> contributors"
+    )]
     pub tile_attribution: String,
 
     #[command(flatten)]

@@ -1,36 +1,42 @@
-//! The GeoLedger server: configuration, the axum router (SSR pages, server
-//! functions, health), and the backends (Kafka, MongoDB).
+//! The GeoLedger server: the HTTP surface (pages, server functions, the REST
+//! API), the event pipeline on Kafka, and the read model in MongoDB.
+//!
+//! Rooms, from the bottom up; each imports only those below it:
+//!
+//! - `config`, `telemetry`: settings and logging;
+//! - `store/`: the read model in MongoDB (reads, the apply step, documents);
+//! - `pipeline/`: Kafka — the producer, the materializer, notices, replay;
+//! - `auth/`: admins, sessions, API tokens;
+//! - `error`: what can stop a request;
+//! - `service/`: the write side (`Commands`) and the read side (`Queries`);
+//! - `http/`: router, guard, REST, SSE, health, the server functions' port;
+//! - `setup`: topics, indexes and the first admin at start, then the materializer.
 
-pub mod api;
 pub mod auth;
-pub mod backend;
 pub mod config;
-pub mod health;
-pub mod kafka;
-pub mod materializer;
-pub mod mongo;
-pub mod replay;
-pub mod router;
+pub mod error;
+pub mod http;
+pub mod pipeline;
 pub mod service;
+pub mod setup;
 pub mod store;
 pub mod telemetry;
-pub mod tokens;
 
 use anyhow::Context;
-use config::Config;
+
+use crate::config::Config;
+use crate::http::AppState;
 
 /// Connects to the backends (without waiting for them: readiness reports them)
 /// and serves until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let backend = backend::Backend::connect(&config).await?;
+    let state = AppState::connect(config).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let background = backend.start(stopped);
-    let app = router::router(&config, backend.clone())?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let background = setup::start(&state, stopped);
+    let listen = state.config.listen;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!("GeoLedger listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app)
+    axum::serve(listener, http::router(state.clone()))
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
             let _ = stop.send(true);
@@ -38,7 +44,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await?;
     // Let the materializer finish the event in hand and commit its offsets.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), background).await;
-    backend.mongo.close().await;
+    state.mongo.close().await;
     Ok(())
 }
 

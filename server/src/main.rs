@@ -1,5 +1,11 @@
+//! `geoledger`: serve the app (the default), manage API tokens and admins, or
+//! rebuild the read model from the event topics.
+
 use clap::{Parser, Subcommand};
+use geoledger::auth::{normalize_email, Tokens, Users};
 use geoledger::config::Config;
+use geoledger::pipeline::replay::replay;
+use geoledger::store::Mongo;
 
 /// GeoLedger: the admin dashboard for India's location reference data.
 #[derive(Parser)]
@@ -83,14 +89,14 @@ async fn main() -> anyhow::Result<()> {
                     line.trim_end_matches(['\r', '\n']).to_string()
                 }
             };
-            let mongo = geoledger::mongo::Mongo::connect(&db.mongodb_uri).await?;
-            geoledger::auth::Users::new(&mongo.db).upsert(&email, &password).await?;
+            let mongo = Mongo::connect(&db.mongodb_uri).await?;
+            Users::new(&mongo.db).upsert(&email, &password).await?;
             mongo.close().await;
-            eprintln!("admin {} can sign in", geoledger::auth::normalize_email(&email));
+            eprintln!("admin {} can sign in", normalize_email(&email));
             Ok(())
         }
         Command::Replay(config) => {
-            let report = geoledger::replay::replay(&config).await?;
+            let report = replay(&config).await?;
             println!(
                 "replayed {} events: {} applied, {} skipped (dead-lettered when live); the read model was swapped in",
                 report.events, report.applied, report.skipped
@@ -101,14 +107,14 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn token(action: TokenAction, uri: &str) -> anyhow::Result<()> {
-    let mongo = geoledger::mongo::Mongo::connect(uri).await?;
+    let mongo = Mongo::connect(uri).await?;
     let result = token_action(action, &mongo).await;
     mongo.close().await;
     result
 }
 
-async fn token_action(action: TokenAction, mongo: &geoledger::mongo::Mongo) -> anyhow::Result<()> {
-    let tokens = geoledger::tokens::Tokens::new(&mongo.db);
+async fn token_action(action: TokenAction, mongo: &Mongo) -> anyhow::Result<()> {
+    let tokens = Tokens::new(&mongo.db);
     tokens.ensure_indexes().await?;
     match action {
         TokenAction::Create { name } => {
@@ -122,7 +128,12 @@ async fn token_action(action: TokenAction, mongo: &geoledger::mongo::Mongo) -> a
                 eprintln!("no API tokens");
             }
             for t in list {
-                println!("{}\tcreated {}\tlast used {}", t.name, t.created_at, t.last_used_at.as_deref().unwrap_or("never"));
+                println!(
+                    "{}\tcreated {}\tlast used {}",
+                    t.name,
+                    t.created_at,
+                    t.last_used_at.as_deref().unwrap_or("never")
+                );
             }
         }
         TokenAction::Revoke { name } => {

@@ -33,7 +33,10 @@ async fn server_functions_refuse_another_origin() {
     let client = reqwest::Client::new();
     let host = server.base_url.trim_start_matches("http://").to_string();
     let call = |origin: Option<&str>| {
-        let mut req = client.post(server.url("/api/login")).header("content-type", "application/x-www-form-urlencoded").body("email=a%40b.c&password=x");
+        let mut req = client
+            .post(server.url("/api/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("email=a%40b.c&password=x");
         if let Some(o) = origin {
             req = req.header("origin", o);
         }
@@ -65,7 +68,8 @@ async fn admin_create_makes_an_admin_who_can_sign_in_and_resets_a_password() {
     cli(&["admin", "create", "--email", "ops@example.in"], &env);
     assert_eq!(users.verify("OPS@example.in", "second-password").await.unwrap().as_deref(), Some("ops@example.in"));
     assert_eq!(users.verify("ops@example.in", "first-password").await.unwrap(), None);
-    let count = db.collection::<mongodb::bson::Document>("users").count_documents(mongodb::bson::doc! {}).await.unwrap();
+    let count =
+        db.collection::<mongodb::bson::Document>("users").count_documents(mongodb::bson::doc! {}).await.unwrap();
     assert_eq!(count, 1);
 
     // Too short a password is refused with a reason.
@@ -109,10 +113,18 @@ async fn first_sign_in(server: &Server, secure: bool) -> String {
 
 #[tokio::test]
 async fn the_session_cookie_is_guarded_and_sign_out_ends_the_session() {
-    let world = Owned(World::new("cookies").with("GEOLEDGER_ADMIN_EMAIL", "ops@example.in").with("GEOLEDGER_ADMIN_PASSWORD", "a-long-password"));
+    let world = Owned(
+        World::new("cookies")
+            .with("GEOLEDGER_ADMIN_EMAIL", "ops@example.in")
+            .with("GEOLEDGER_ADMIN_PASSWORD", "a-long-password"),
+    );
     let server = world.server();
     let cookie = first_sign_in(&server, false).await;
-    assert_eq!(sign_in(&server, false, "ops@example.in", "not-the-password").await, None, "a wrong password gets no session");
+    assert_eq!(
+        sign_in(&server, false, "ops@example.in", "not-the-password").await,
+        None,
+        "a wrong password gets no session"
+    );
     let attributes: Vec<&str> = cookie.split(';').map(str::trim).collect();
     assert!(attributes.contains(&"HttpOnly"), "{cookie}");
     assert!(attributes.contains(&"SameSite=Strict"), "{cookie}");
@@ -129,7 +141,13 @@ async fn the_session_cookie_is_guarded_and_sign_out_ends_the_session() {
     drop(stream);
 
     // Signed out, the same cookie opens nothing.
-    let out = client.post(server.url("/api/logout")).header("origin", &server.base_url).header("cookie", &session).send().await.unwrap();
+    let out = client
+        .post(server.url("/api/logout"))
+        .header("origin", &server.base_url)
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
     assert!(out.status().is_success() || out.status().is_redirection(), "{}", out.status());
     assert_eq!(get("/cities").await.unwrap().status().as_u16(), 303);
     assert_eq!(get("/api/v1/stream").await.unwrap().status().as_u16(), 401);

@@ -2,9 +2,10 @@
 
 mod common;
 
+use std::time::{Duration, Instant};
+
 use app::domain::health::{Readiness, Status};
 use common::*;
-use std::time::{Duration, Instant};
 
 async fn readyz(server: &Server) -> (u16, Readiness, Duration) {
     let started = Instant::now();
@@ -77,7 +78,8 @@ async fn readyz_names_mongodb_when_it_is_unreachable() {
 
 #[tokio::test]
 async fn healthz_answers_while_backends_are_down() {
-    let server = Server::start(&format!("127.0.0.1:{}", free_port()), &format!("mongodb://127.0.0.1:{}/x", free_port()));
+    let server =
+        Server::start(&format!("127.0.0.1:{}", free_port()), &format!("mongodb://127.0.0.1:{}/x", free_port()));
     let response = reqwest::get(server.url("/healthz")).await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let body: serde_json::Value = response.json().await.unwrap();

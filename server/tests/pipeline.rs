@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::time::{Duration, Instant};
+
 use common::*;
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Document};
@@ -11,7 +13,6 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
 
 const SOON: Duration = Duration::from_secs(5);
 /// The first event of a test also waits for the consumer group to form.
@@ -52,13 +53,16 @@ async fn create_read_update_soft_delete_and_restore_through_the_api() {
     // Creating it again is a conflict; an unknown city cannot be changed.
     let (code, body) = api.post("/api/v1/location-updates/cities", &noida()).await;
     assert_eq!(code, 409, "{body}");
-    let (code, _) = api.put("/api/v1/location-updates/cities/Atlantis/Uttar%20Pradesh", &json!({"is_metro": true})).await;
+    let (code, _) =
+        api.put("/api/v1/location-updates/cities/Atlantis/Uttar%20Pradesh", &json!({"is_metro": true})).await;
     assert_eq!(code, 404);
     let (code, _) = api.delete("/api/v1/location-updates/cities/Atlantis/UP").await;
     assert_eq!(code, 404);
 
     // Update: only the fields sent change.
-    let (code, body) = api.put("/api/v1/location-updates/cities/Noida/Uttar%20Pradesh", &json!({"city_name": "Noida", "state": "Uttar Pradesh", "latitude": 28.5355, "longitude": 77.3910, "is_metro": true})).await;
+    let change = json!({"city_name": "Noida", "state": "Uttar Pradesh", "latitude": 28.5355, "longitude": 77.3910,
+        "is_metro": true});
+    let (code, body) = api.put("/api/v1/location-updates/cities/Noida/Uttar%20Pradesh", &change).await;
     assert_eq!(code, 202, "{body}");
     let c = api.eventually("/api/v1/cities/Noida/UP", SOON, |_, b| b["is_metro"] == true).await;
     assert_eq!(c["population"], 642000, "fields not sent are kept");
@@ -96,9 +100,17 @@ async fn create_read_update_soft_delete_and_restore_through_the_api() {
     assert!(listed.starts_with("test-"), "{listed}");
     let name = listed.split('\t').next().unwrap().to_string();
     // A name is one token: asking for it again is refused, naming why.
-    let again = std::process::Command::new(env!("CARGO_BIN_EXE_geoledger")).args(["token", "create", "--name", &name]).envs(world.env()).output().unwrap();
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_geoledger"))
+        .args(["token", "create", "--name", &name])
+        .envs(world.env())
+        .output()
+        .unwrap();
     assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains(&format!("a token named '{name}' exists already")), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains(&format!("a token named '{name}' exists already")),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     cli(&["token", "revoke", &name], &world.env());
     let (code, _) = api.get("/api/v1/cities").await;
     assert_eq!(code, 401);
@@ -116,7 +128,9 @@ async fn listing_filters_by_state_prefix_and_box_with_a_cursor() {
         city("Patna", "Bihar", 25.59, 85.13),
         city("Puducherry", "Pondicherry", 11.94, 79.80),
     ]);
-    for (row, population) in rows.as_array_mut().unwrap().iter_mut().zip([3_124_000, 12_442_000, 2_405_000, 1_684_000, 244_000]) {
+    for (row, population) in
+        rows.as_array_mut().unwrap().iter_mut().zip([3_124_000, 12_442_000, 2_405_000, 1_684_000, 244_000])
+    {
         row["population"] = json!(population);
     }
     let (code, body) = api.post("/api/v1/location-updates/cities/bulk", &rows).await;
@@ -124,7 +138,9 @@ async fn listing_filters_by_state_prefix_and_box_with_a_cursor() {
     assert_eq!(body["count"], 5);
     api.eventually("/api/v1/cities", FIRST, |_, b| b["cities"].as_array().is_some_and(|c| c.len() == 5)).await;
 
-    let names = |b: &Value| b["cities"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let names = |b: &Value| {
+        b["cities"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
     let (_, b) = api.get("/api/v1/cities?state=MH").await;
     assert_eq!(names(&b), ["Mumbai", "Nagpur", "Pune"]);
     let (_, b) = api.get("/api/v1/cities?q=pu").await;
@@ -156,7 +172,9 @@ async fn listing_filters_by_state_prefix_and_box_with_a_cursor() {
 }
 
 fn urlencode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b == b'-' { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b == b'-' { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 #[tokio::test]
@@ -173,12 +191,21 @@ async fn invalid_input_names_every_field_and_writes_nothing() {
     assert_eq!(fields, ["city_name", "state", "latitude", "longitude", "is_metro", "population", "area_sq_km"]);
     assert!(body["errors"][1]["message"].as_str().unwrap().contains("did you mean 'Maharashtra'?"));
 
-    let (code, body) = api.post("/api/v1/location-updates/pincodes", &json!({"pincode": "012345", "city_name": "Noida", "state": "UP", "latitude": 28.5, "longitude": 77.3})).await;
+    let (code, body) = api
+        .post(
+            "/api/v1/location-updates/pincodes",
+            &json!({"pincode": "012345", "city_name": "Noida", "state": "UP", "latitude": 28.5, "longitude": 77.3}),
+        )
+        .await;
     assert_eq!(code, 422);
     assert_eq!(body["errors"][0]["field"], "pincode");
 
     // One bad row refuses the whole batch, naming the row.
-    let rows = json!([city("Agra", "UP", 27.17, 78.0), city("Kanpur", "UP", 99.0, 80.3), city("Agra", "Uttar Pradesh", 27.17, 78.0)]);
+    let rows = json!([
+        city("Agra", "UP", 27.17, 78.0),
+        city("Kanpur", "UP", 99.0, 80.3),
+        city("Agra", "Uttar Pradesh", 27.17, 78.0)
+    ]);
     let (code, body) = api.post("/api/v1/location-updates/cities/bulk", &rows).await;
     assert_eq!(code, 422, "{body}");
     let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
@@ -271,9 +298,15 @@ async fn a_redelivered_event_changes_nothing() {
     for p in [1, 2, 3] {
         api.put("/api/v1/location-updates/cities/Noida/UP", &json!({"population": p})).await;
     }
-    let (code, _) = api.post("/api/v1/location-updates/pincodes", &json!({"pincode": "201301", "city_name": "Noida", "state": "UP", "latitude": 28.57, "longitude": 77.35})).await;
+    let (code, _) = api
+        .post(
+            "/api/v1/location-updates/pincodes",
+            &json!({"pincode": "201301", "city_name": "Noida", "state": "UP", "latitude": 28.57, "longitude": 77.35}),
+        )
+        .await;
     assert_eq!(code, 202);
-    api.eventually("/api/v1/cities/Noida/UP", SOON, |_, b| b["population"] == 3 && b["pincodes"] == json!(["201301"])).await;
+    api.eventually("/api/v1/cities/Noida/UP", SOON, |_, b| b["population"] == 3 && b["pincodes"] == json!(["201301"]))
+        .await;
     api.eventually("/api/v1/pincodes/201301", SOON, |c, _| c == 200).await;
     let db = world.db().await;
     let (cities, pincodes) = (snapshot(&db, "cities").await, snapshot(&db, "pincodes").await);
@@ -316,7 +349,12 @@ async fn a_consumer_killed_mid_stream_neither_loses_nor_repeats() {
         assert_eq!(code, 202);
         last = body;
         let pin = format!("2013{i:02}");
-        let (code, _) = api.post("/api/v1/location-updates/pincodes", &json!({"pincode": pin, "city_name": "Noida", "state": "UP", "latitude": 28.57, "longitude": 77.35})).await;
+        let (code, _) = api
+            .post(
+                "/api/v1/location-updates/pincodes",
+                &json!({"pincode": pin, "city_name": "Noida", "state": "UP", "latitude": 28.57, "longitude": 77.35}),
+            )
+            .await;
         assert_eq!(code, 202);
     }
     // Crash: offsets stored but not yet committed are lost; those events come again.
@@ -325,11 +363,18 @@ async fn a_consumer_killed_mid_stream_neither_loses_nor_repeats() {
     let server = world.server();
     let api = Api::new(&server, &api.token);
     let c = api
-        .eventually("/api/v1/cities/Noida/UP", Duration::from_secs(60), |_, b| b["pincodes"].as_array().is_some_and(|p| p.len() == 30) && b["population"] == 30)
+        .eventually("/api/v1/cities/Noida/UP", Duration::from_secs(60), |_, b| {
+            b["pincodes"].as_array().is_some_and(|p| p.len() == 30) && b["population"] == 30
+        })
         .await;
     let db = world.db().await;
-    let doc = db.collection::<Document>("cities").find_one(doc! { "_id": "uttar-pradesh/noida" }).await.unwrap().unwrap();
-    assert_eq!(doc.get_str("last_event_id").unwrap(), last["event_id"].as_str().unwrap(), "the last event applied is the last one sent");
+    let doc =
+        db.collection::<Document>("cities").find_one(doc! { "_id": "uttar-pradesh/noida" }).await.unwrap().unwrap();
+    assert_eq!(
+        doc.get_str("last_event_id").unwrap(),
+        last["event_id"].as_str().unwrap(),
+        "the last event applied is the last one sent"
+    );
     assert_eq!(c["population"], 30, "no older update was applied after a newer one");
     // A city lists a pincode just before the pincode itself is written: give the
     // last writes a moment, then there must be exactly 30.
@@ -356,7 +401,10 @@ async fn a_poison_message_is_dead_lettered_and_the_next_event_applies() {
     let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", &world.brokers).create().unwrap();
     let poison = b"{\"this is\": not an event".to_vec();
     let delivered = producer
-        .send(FutureRecord::to(&world.topic("city-updates")).key("uttar-pradesh/agra").payload(&poison), Duration::from_secs(10))
+        .send(
+            FutureRecord::to(&world.topic("city-updates")).key("uttar-pradesh/agra").payload(&poison),
+            Duration::from_secs(10),
+        )
         .await
         .unwrap();
     let (partition, offset) = (delivered.partition, delivered.offset);
@@ -379,7 +427,12 @@ async fn a_poison_message_is_dead_lettered_and_the_next_event_applies() {
     assert_eq!(message.key().unwrap(), b"uttar-pradesh/agra");
     let headers = message.headers().unwrap();
     let header = |k: &str| {
-        headers.iter().find(|h| h.key == k).and_then(|h| h.value).map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default()
+        headers
+            .iter()
+            .find(|h| h.key == k)
+            .and_then(|h| h.value)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .unwrap_or_default()
     };
     assert_eq!(header("dlt.original.topic"), world.topic("city-updates"));
     assert_eq!(header("dlt.original.partition"), partition.to_string());
@@ -392,7 +445,9 @@ async fn a_pincode_published_before_its_city_waits_for_it() {
     let world = Owned(World::new("pin_first"));
     let server = world.server();
     let api = Api::new(&server, &world.token());
-    let (code, body) = api.post("/api/v1/location-updates/pincodes", &json!({"pincode": "201301", "city_name": "Noida", "state": "Uttar Pradesh", "area_name": "Sector 1", "latitude": 28.5747, "longitude": 77.3553})).await;
+    let pincode = json!({"pincode": "201301", "city_name": "Noida", "state": "Uttar Pradesh", "area_name": "Sector 1",
+        "latitude": 28.5747, "longitude": 77.3553});
+    let (code, body) = api.post("/api/v1/location-updates/pincodes", &pincode).await;
     assert_eq!(code, 202, "{body}");
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (code, _) = api.get("/api/v1/pincodes/201301").await;
@@ -407,7 +462,11 @@ async fn a_pincode_published_before_its_city_waits_for_it() {
 
     // Moving the pincode to another city takes it off the first one's list.
     api.post("/api/v1/location-updates/cities", &city("Ghaziabad", "UP", 28.67, 77.45)).await;
-    api.post("/api/v1/location-updates/pincodes", &json!({"pincode": "201301", "city_name": "Ghaziabad", "state": "UP", "latitude": 28.6, "longitude": 77.4})).await;
+    api.post(
+        "/api/v1/location-updates/pincodes",
+        &json!({"pincode": "201301", "city_name": "Ghaziabad", "state": "UP", "latitude": 28.6, "longitude": 77.4}),
+    )
+    .await;
     api.eventually("/api/v1/cities/Ghaziabad/UP", SOON, |_, b| b["pincodes"] == json!(["201301"])).await;
     api.eventually("/api/v1/cities/Noida/UP", SOON, |_, b| b["pincodes"] == json!([])).await;
 }
@@ -417,8 +476,11 @@ async fn a_pincode_whose_city_never_comes_is_dead_lettered_not_dropped() {
     let world = Owned(World::new("pin_orphan").with("GEOLEDGER_CITY_WAIT_RETRIES", "2"));
     let server = world.server();
     let api = Api::new(&server, &world.token());
-    let mut stream = reqwest::Client::new().get(server.url("/api/v1/stream")).bearer_auth(&api.token).send().await.unwrap();
-    let (_, published) = api.post("/api/v1/location-updates/pincodes", &json!({"pincode": "560001", "city_name": "Nowhere", "state": "Karnataka", "latitude": 12.97, "longitude": 77.59})).await;
+    let mut stream =
+        reqwest::Client::new().get(server.url("/api/v1/stream")).bearer_auth(&api.token).send().await.unwrap();
+    let orphan = json!({"pincode": "560001", "city_name": "Nowhere", "state": "Karnataka", "latitude": 12.97,
+        "longitude": 77.59});
+    let (_, published) = api.post("/api/v1/location-updates/pincodes", &orphan).await;
     let mut text = String::new();
     let deadline = Instant::now() + FIRST;
     while !text.contains("\"outcome\":\"failed\"") {
@@ -438,7 +500,8 @@ async fn every_applied_change_is_streamed_to_subscribers() {
     let world = Owned(World::new("stream"));
     let server = world.server();
     let api = Api::new(&server, &world.token());
-    let mut stream = reqwest::Client::new().get(server.url("/api/v1/stream")).bearer_auth(&api.token).send().await.unwrap();
+    let mut stream =
+        reqwest::Client::new().get(server.url("/api/v1/stream")).bearer_auth(&api.token).send().await.unwrap();
     assert_eq!(stream.headers()["content-type"], "text/event-stream");
     let (_, published) = api.post("/api/v1/location-updates/cities", &noida()).await;
     let id = published["event_id"].as_str().unwrap().to_string();
@@ -463,25 +526,42 @@ async fn replay_rebuilds_the_same_read_model_and_every_event_matches_its_schema(
     let world = Owned(World::new("replay"));
     let server = world.server();
     let api = Api::new(&server, &world.token());
-    api.post("/api/v1/location-updates/cities/bulk", &json!([noida(), city("Agra", "UP", 27.17, 78.0), city("Leh", "Ladakh", 34.16, 77.58)])).await;
+    api.post(
+        "/api/v1/location-updates/cities/bulk",
+        &json!([noida(), city("Agra", "UP", 27.17, 78.0), city("Leh", "Ladakh", 34.16, 77.58)]),
+    )
+    .await;
     api.eventually("/api/v1/cities", FIRST, |_, b| b["cities"].as_array().is_some_and(|c| c.len() == 3)).await;
-    api.put("/api/v1/location-updates/cities/Agra/UP", &json!({"is_metro": true, "alternate_names": ["आगरा"], "metadata": {"tier": 2}})).await;
+    api.put(
+        "/api/v1/location-updates/cities/Agra/UP",
+        &json!({"is_metro": true, "alternate_names": ["आगरा"], "metadata": {"tier": 2}}),
+    )
+    .await;
     api.delete("/api/v1/location-updates/cities/Leh/Ladakh").await;
     for (pin, name) in [("201301", "Noida"), ("282001", "Agra"), ("201304", "Noida")] {
-        api.post("/api/v1/location-updates/pincodes", &json!({"pincode": pin, "city_name": name, "state": "UP", "latitude": 27.5, "longitude": 77.7})).await;
+        api.post(
+            "/api/v1/location-updates/pincodes",
+            &json!({"pincode": pin, "city_name": name, "state": "UP", "latitude": 27.5, "longitude": 77.7}),
+        )
+        .await;
     }
     api.eventually("/api/v1/pincodes/201304", SOON, |c, _| c == 200).await;
     api.delete("/api/v1/location-updates/pincodes/201304").await;
     api.eventually("/api/v1/pincodes/201304", SOON, |_, b| !b["deleted_at"].is_null()).await;
     api.eventually("/api/v1/cities/Leh/Ladakh", SOON, |_, b| !b["deleted_at"].is_null()).await;
-    api.eventually("/api/v1/cities/Agra/UP", SOON, |_, b| b["is_metro"] == true && b["pincodes"] == json!(["282001"])).await;
+    api.eventually("/api/v1/cities/Agra/UP", SOON, |_, b| b["is_metro"] == true && b["pincodes"] == json!(["282001"]))
+        .await;
     server.stop();
 
     let db = world.db().await;
-    let (cities, pincodes, history) = (snapshot(&db, "cities").await, snapshot(&db, "pincodes").await, snapshot(&db, "history").await);
+    let (cities, pincodes, history) =
+        (snapshot(&db, "cities").await, snapshot(&db, "pincodes").await, snapshot(&db, "history").await);
     assert_eq!(history.len(), 9, "one history entry per event");
     // Wreck the live read model: the replay must not need it.
-    db.collection::<Document>("cities").update_many(doc! {}, doc! { "$set": { "population": -1_i64, "pincodes": [] } }).await.unwrap();
+    db.collection::<Document>("cities")
+        .update_many(doc! {}, doc! { "$set": { "population": -1_i64, "pincodes": [] } })
+        .await
+        .unwrap();
     db.collection::<Document>("history").delete_many(doc! { "type": "city.updated.v1" }).await.unwrap();
     let out = cli(&["replay"], &world.env());
     assert!(out.contains("replayed 9 events: 9 applied, 0 skipped"), "{out}");
@@ -497,28 +577,38 @@ async fn replay_rebuilds_the_same_read_model_and_every_event_matches_its_schema(
     for topic in ["city-updates", "pincode-updates"] {
         for m in read_all(&consumer, &world.topic(topic)) {
             let event: Value = serde_json::from_slice(m.payload().unwrap()).unwrap();
-            let path = format!("{}/..{}", std::env::var("CARGO_MANIFEST_DIR").unwrap(), event["dataschema"].as_str().unwrap());
+            let path =
+                format!("{}/..{}", std::env::var("CARGO_MANIFEST_DIR").unwrap(), event["dataschema"].as_str().unwrap());
             let schema = apache_avro::Schema::parse_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
             let avro = apache_avro::types::Value::from(event["data"].clone()).resolve(&schema);
-            assert!(avro.is_ok_and(|v| v.validate(&schema)), "{} does not match {path}: {}", event["type"], event["data"]);
+            assert!(
+                avro.is_ok_and(|v| v.validate(&schema)),
+                "{} does not match {path}: {}",
+                event["type"],
+                event["data"]
+            );
             let ce_type = m.headers().unwrap().iter().find(|h| h.key == "ce_type").and_then(|h| h.value).unwrap();
             assert_eq!(ce_type, event["type"].as_str().unwrap().as_bytes());
             types.insert(event["type"].as_str().unwrap().to_string());
         }
     }
-    assert_eq!(types.into_iter().collect::<Vec<_>>(), ["city.created.v1", "city.deleted.v1", "city.updated.v1", "pincode.deleted.v1", "pincode.upserted.v1"]);
+    assert_eq!(
+        types.into_iter().collect::<Vec<_>>(),
+        ["city.created.v1", "city.deleted.v1", "city.updated.v1", "pincode.deleted.v1", "pincode.upserted.v1"]
+    );
 }
 
 #[tokio::test]
 async fn an_event_from_another_partition_is_not_mistaken_for_an_old_one() {
     use app::domain::city::validate_new_city;
-    use app::domain::event::{CityData, Change};
+    use app::domain::event::{Change, CityData};
     use geoledger::store::{Applied, Position, Store};
     let world = Owned(World::new("partition_moved"));
     let store = Store::new(&world.db().await);
     store.ensure_indexes().await.unwrap();
     let event = |change: Change, n: u32| {
-        let envelope = change.clone().into_envelope(format!("event-{n}"), format!("2026-11-28T10:00:0{n}Z"), "/test", "test");
+        let envelope =
+            change.clone().into_envelope(format!("event-{n}"), format!("2026-11-28T10:00:0{n}Z"), "/test", "test");
         (envelope, change)
     };
     let fields = validate_new_city(noida().as_object().unwrap()).unwrap();

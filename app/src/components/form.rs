@@ -2,11 +2,14 @@
 //! domain's rules, sending, and showing the answer (field errors beside the
 //! fields, anything else above the buttons, success as a toast).
 
-use crate::components::live::Live;
-use crate::domain::validation::ValidationErrors;
-use crate::domain::write::{Refusal, WriteResult};
-use leptos::prelude::*;
 use std::future::Future;
+
+use leptos::prelude::*;
+
+use crate::components::live::Live;
+use crate::domain::error::AppError;
+use crate::domain::validation::ValidationErrors;
+use crate::domain::write::WriteResult;
 
 #[derive(Clone, Copy)]
 pub struct FormStatus {
@@ -18,7 +21,11 @@ pub struct FormStatus {
 
 impl FormStatus {
     pub fn new() -> Self {
-        FormStatus { errors: RwSignal::new(ValidationErrors::default()), problem: RwSignal::new(None), busy: RwSignal::new(false) }
+        FormStatus {
+            errors: RwSignal::new(ValidationErrors::default()),
+            problem: RwSignal::new(None),
+            busy: RwSignal::new(false),
+        }
     }
 
     /// The domain's verdict, checked before sending: false (and the errors shown) when it refuses.
@@ -40,20 +47,19 @@ impl FormStatus {
     /// `on_sent` runs (the form closes); a refusal stays in the form.
     pub fn send<F>(self, live: Live, label: String, call: F, on_sent: Callback<()>)
     where
-        F: Future<Output = Result<WriteResult, ServerFnError>> + 'static,
+        F: Future<Output = WriteResult> + 'static,
     {
         self.busy.set(true);
         leptos::task::spawn_local(async move {
             let result = call.await;
             self.busy.set(false);
             match result {
-                Ok(Ok(published)) => {
+                Ok(published) => {
                     live.track(&published, label);
                     on_sent.run(());
                 }
-                Ok(Err(Refusal::Invalid(found))) => self.errors.set(found),
-                Ok(Err(other)) => self.problem.set(Some(other.to_string())),
-                Err(e) => self.problem.set(Some(e.to_string())),
+                Err(AppError::Invalid(found)) => self.errors.set(found),
+                Err(other) => self.problem.set(Some(other.to_string())),
             }
         });
     }

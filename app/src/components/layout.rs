@@ -1,10 +1,11 @@
 //! The frame around every page: the brand, the side navigation and the content.
 
-use crate::api::{current_user, Logout};
-use crate::components::live::LiveProvider;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
+
+use crate::api::{current_user, Logout};
+use crate::components::live::LiveProvider;
 
 /// The sections of GeoLedger. Those without a page yet are shown, greyed, so an
 /// admin sees what is coming; they become links as their pages land.
@@ -31,7 +32,10 @@ pub fn Layout() -> impl IntoView {
                 <span class="brand-tagline">"Location reference data for India"</span>
                 <div class="session">
                     <Suspense>
-                        {move || user.get().and_then(|u| u.ok().flatten()).map(|email| view! { <span class="who" data-testid="user">{email}</span> })}
+                        {move || {
+                            let email = user.get().and_then(|u| u.ok().flatten())?;
+                            Some(view! { <span class="who" data-testid="user">{email}</span> })
+                        }}
                     </Suspense>
                     <ActionForm action=logout>
                         <button class="button button-quiet" type="submit">"Sign out"</button>

@@ -2,11 +2,13 @@
 //! context. Pages refetch when `version` moves; the author of a change sees it
 //! pending (from the 202) until its notice arrives, then applied or failed.
 
-use crate::domain::notice::{ChangeNotice, Outcome};
-use crate::domain::write::{Published, WriteResult};
-use leptos::prelude::*;
 use std::collections::HashMap;
 use std::future::Future;
+
+use leptos::prelude::*;
+
+use crate::domain::notice::{ChangeNotice, Outcome};
+use crate::domain::write::{Published, WriteResult};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ToastState {
@@ -57,16 +59,16 @@ impl Live {
     /// at once as failed with the reason, and `on_refused` runs.
     pub fn send<F>(self, label: String, call: F, on_refused: impl FnOnce() + 'static)
     where
-        F: Future<Output = Result<WriteResult, ServerFnError>> + 'static,
+        F: Future<Output = WriteResult> + 'static,
     {
         leptos::task::spawn_local(async move {
-            let reason = match call.await {
-                Ok(Ok(published)) => return self.track(&published, label),
-                Ok(Err(refusal)) => refusal.to_string(),
-                Err(e) => e.to_string(),
-            };
-            self.refused(label, reason);
-            on_refused();
+            match call.await {
+                Ok(published) => self.track(&published, label),
+                Err(refusal) => {
+                    self.refused(label, refusal.to_string());
+                    on_refused();
+                }
+            }
         });
     }
 
@@ -212,7 +214,9 @@ fn Toasts() -> impl IntoView {
                         <div class=class data-event-id=toast.event_id.clone() data-state=state>
                             <span class="toast-label">{toast.label.clone()}</span>
                             <span class="toast-state">{word}</span>
-                            <button class="toast-close" aria-label="Close" on:click=move |_| live.close(&id)>"×"</button>
+                            <button class="toast-close" aria-label="Close" on:click=move |_| live.close(&id)>
+                                "×"
+                            </button>
                         </div>
                     }
                 }

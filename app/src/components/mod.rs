@@ -1,5 +1,10 @@
+//! Pieces of pages: the frame, the live stream, the forms, the map, paging.
+
 pub mod alert;
+pub mod city_form;
 pub mod form;
 pub mod layout;
 pub mod live;
+pub mod map;
 pub mod pager;
+pub mod pincode_form;

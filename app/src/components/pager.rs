@@ -1,9 +1,11 @@
 //! Paging by cursor: where this page starts, and the way back.
 
-use crate::components::alert::Problem;
-use crate::domain::write::Refusal;
 use leptos::prelude::*;
-use serde::{de::DeserializeOwned, Serialize};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::components::alert::Problem;
+use crate::domain::error::AppError;
 
 /// The cursor of the page shown, and those of the pages before it.
 #[derive(Clone, Copy)]
@@ -34,14 +36,18 @@ impl Default for Paging {
 #[component]
 pub fn Pager(paging: Paging, next: Option<String>) -> impl IntoView {
     let Paging { cursor, before } = paging;
+    let previous = move |_| cursor.set(before.try_update(|c| c.pop()).flatten().flatten());
+    let last_page = next.is_none();
+    let following = move |_| {
+        before.update(|c| c.push(cursor.get()));
+        cursor.set(next.clone());
+    };
     view! {
         <nav class="pager" aria-label="Pages">
-            <button class="button button-light" disabled=move || before.with(|c| c.is_empty())
-                on:click=move |_| { let prev = before.try_update(|c| c.pop()).flatten().flatten(); cursor.set(prev); }>
+            <button class="button button-light" disabled=move || before.with(|c| c.is_empty()) on:click=previous>
                 "Previous"
             </button>
-            <button class="button button-light" disabled=next.is_none()
-                on:click=move |_| { let here = cursor.get(); before.update(|c| c.push(here)); cursor.set(next.clone()); }>
+            <button class="button button-light" disabled=last_page on:click=following>
                 "Next"
             </button>
         </nav>
@@ -51,7 +57,7 @@ pub fn Pager(paging: Paging, next: Option<String>) -> impl IntoView {
 /// A paged listing as it loads: what `rows` makes of a page (with the cursor of
 /// the page after it) above the pager, or why the page could not be had.
 pub fn listing<T, V>(
-    page: Resource<Result<Result<T, Refusal>, ServerFnError>>,
+    page: Resource<Result<T, AppError>>,
     paging: Paging,
     loading: &'static str,
     rows: impl Fn(T) -> (V, Option<String>) + Clone + Send + Sync + 'static,
@@ -65,11 +71,10 @@ where
             {move || {
                 let rows = rows.clone();
                 page.get().map(move |result| match result {
-                    Ok(Ok(p)) => {
+                    Ok(p) => {
                         let (table, next) = rows(p);
                         view! { {table} <Pager paging next/> }.into_any()
                     }
-                    Ok(Err(refusal)) => view! { <Problem message=refusal.to_string()/> }.into_any(),
                     Err(e) => view! { <Problem message=e.to_string()/> }.into_any(),
                 })
             }}

@@ -1,10 +1,12 @@
 //! Cities: what an admin sends (a loose record) and what GeoLedger keeps.
 
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::geo::BBox;
 use super::slug::slugify;
 use super::state::State;
 use super::validation::{Reader, ValidationErrors, LATITUDE_RANGE, LONGITUDE_RANGE};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 /// A city's id: the slugs of its state and its name, `uttar-pradesh/noida`.
 pub fn city_id(state: &str, name: &str) -> String {
@@ -94,7 +96,10 @@ pub fn validate_new_city(record: &Map<String, Value>) -> Result<CityFields, Vali
 /// sent as null (or blank) clears an optional one.
 pub fn validate_city_update(record: &Map<String, Value>, current: &CityFields) -> Result<CityFields, ValidationErrors> {
     let mut r = Reader::new(record);
-    let cleared = |f: &str| matches!(record.get(f), Some(Value::Null)) || matches!(record.get(f), Some(Value::String(s)) if s.trim().is_empty());
+    let cleared = |f: &str| {
+        matches!(record.get(f), Some(Value::Null))
+            || matches!(record.get(f), Some(Value::String(s)) if s.trim().is_empty())
+    };
     let mut next = current.clone();
     if let Some(name) = r.name(field::NAME, false) {
         next.name = name;
@@ -169,7 +174,7 @@ pub struct CityListQuery {
     pub limit: usize,
     /// Only cities inside west, south, east, north (the visible map).
     #[serde(default)]
-    pub bbox: Option<[f64; 4]>,
+    pub bbox: Option<BBox>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -188,8 +193,9 @@ impl CityPage {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use serde_json::json;
+
+    use super::*;
 
     fn record(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
@@ -239,7 +245,18 @@ mod tests {
         let fields: Vec<&str> = errors.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["city_name", "state", "district", "latitude", "longitude", "is_metro", "population", "area_sq_km", "alternate_names[1]", "metadata"]
+            [
+                "city_name",
+                "state",
+                "district",
+                "latitude",
+                "longitude",
+                "is_metro",
+                "population",
+                "area_sq_km",
+                "alternate_names[1]",
+                "metadata"
+            ]
         );
         assert_eq!(errors.for_field("city_name"), Some("is required"));
         assert!(errors.for_field("state").unwrap().contains("did you mean 'Maharashtra'?"));
@@ -287,7 +304,14 @@ mod tests {
 
     #[test]
     fn coordinates_on_the_box_edges_pass_and_just_outside_fail() {
-        for (lat, lon, ok) in [(6.0, 68.0, true), (37.6, 97.5, true), (5.99, 77.0, false), (28.0, 97.51, false), (37.61, 77.0, false), (28.0, 67.99, false)] {
+        for (lat, lon, ok) in [
+            (6.0, 68.0, true),
+            (37.6, 97.5, true),
+            (5.99, 77.0, false),
+            (28.0, 97.51, false),
+            (37.61, 77.0, false),
+            (28.0, 67.99, false),
+        ] {
             let mut v = noida();
             v["latitude"] = json!(lat);
             v["longitude"] = json!(lon);

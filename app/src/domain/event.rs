@@ -1,10 +1,11 @@
 //! Events: every change is one, in a CloudEvents 1.0 envelope (JSON, structured
 //! mode). The server mints ids and times; this module only shapes and reads them.
 
-use super::city::CityFields;
-use super::pincode::PincodeFields;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use super::city::CityFields;
+use super::pincode::PincodeFields;
 
 pub const SPEC_VERSION: &str = "1.0";
 pub const CONTENT_TYPE: &str = "application/json";
@@ -60,7 +61,9 @@ impl EventType {
 
     pub fn stream(self) -> Stream {
         match self {
-            EventType::CityCreated | EventType::CityUpdated | EventType::CityDeleted | EventType::CityRestored => Stream::City,
+            EventType::CityCreated | EventType::CityUpdated | EventType::CityDeleted | EventType::CityRestored => {
+                Stream::City
+            }
             EventType::PincodeUpserted | EventType::PincodeDeleted => Stream::Pincode,
         }
     }
@@ -148,8 +151,12 @@ impl Change {
     /// One line for a person reading the history.
     pub fn summary(&self) -> String {
         match self {
-            Change::CityCreated(d) => format!("Created {} at {:.4}, {:.4}", d.fields.name, d.fields.latitude, d.fields.longitude),
-            Change::CityUpdated(d) => format!("Updated {}: now at {:.4}, {:.4}", d.fields.name, d.fields.latitude, d.fields.longitude),
+            Change::CityCreated(d) => {
+                format!("Created {} at {:.4}, {:.4}", d.fields.name, d.fields.latitude, d.fields.longitude)
+            }
+            Change::CityUpdated(d) => {
+                format!("Updated {}: now at {:.4}, {:.4}", d.fields.name, d.fields.latitude, d.fields.longitude)
+            }
             Change::CityDeleted(r) => format!("Deleted {}", r.name),
             Change::CityRestored(r) => format!("Restored {}", r.name),
             Change::PincodeUpserted(p) => match &p.area_name {
@@ -208,16 +215,26 @@ pub struct Envelope {
 impl Envelope {
     /// Reads an envelope from a Kafka message value.
     pub fn decode(bytes: &[u8]) -> Result<Envelope, String> {
-        let env: Envelope = serde_json::from_slice(bytes).map_err(|e| format!("not a GeoLedger event envelope: {e}"))?;
+        let env: Envelope =
+            serde_json::from_slice(bytes).map_err(|e| format!("not a GeoLedger event envelope: {e}"))?;
         if env.specversion != SPEC_VERSION {
             return Err(format!("unsupported CloudEvents specversion '{}'", env.specversion));
         }
         Ok(env)
     }
 
+    /// Reads a Kafka message value into its envelope and typed change, or says
+    /// why it cannot be read: what the materializer and replay do with every message.
+    pub fn read(bytes: &[u8]) -> Result<(Envelope, Change), String> {
+        let envelope = Envelope::decode(bytes)?;
+        let change = envelope.change()?;
+        Ok((envelope, change))
+    }
+
     /// The typed change, or why it cannot be read.
     pub fn change(&self) -> Result<Change, String> {
-        let t = EventType::parse(&self.event_type).ok_or_else(|| format!("unknown event type '{}'", self.event_type))?;
+        let t =
+            EventType::parse(&self.event_type).ok_or_else(|| format!("unknown event type '{}'", self.event_type))?;
         let data = self.data.clone();
         let bad = |e: serde_json::Error| format!("{} data does not match its schema: {e}", self.event_type);
         let change = match t {
@@ -237,15 +254,24 @@ impl Envelope {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
     use crate::domain::city::validate_new_city;
-    use serde_json::json;
 
     #[test]
     fn an_envelope_round_trips() {
-        let fields = validate_new_city(json!({"city_name": "Noida", "state": "UP", "latitude": 28.5, "longitude": 77.4}).as_object().unwrap()).unwrap();
+        let fields = validate_new_city(
+            json!({"city_name": "Noida", "state": "UP", "latitude": 28.5, "longitude": 77.4}).as_object().unwrap(),
+        )
+        .unwrap();
         let change = Change::CityCreated(CityData { id: fields.id(), fields });
-        let env = change.clone().into_envelope("0190-id".into(), "2026-11-28T08:00:00Z".into(), "/geoledger/api", "ops@example.in");
+        let env = change.clone().into_envelope(
+            "0190-id".into(),
+            "2026-11-28T08:00:00Z".into(),
+            "/geoledger/api",
+            "ops@example.in",
+        );
         assert_eq!(env.event_type, "city.created.v1");
         assert_eq!(env.subject, "uttar-pradesh/noida");
         assert_eq!(env.dataschema, "/schemas/city.created.v1.avsc");
@@ -262,8 +288,9 @@ mod tests {
     #[test]
     fn undecodable_events_say_why() {
         assert!(Envelope::decode(b"not json").unwrap_err().contains("not a GeoLedger event envelope"));
-        let mut env: Value = json!({"specversion": "1.0", "id": "x", "source": "s", "type": "city.exploded.v1", "subject": "a/b",
-            "time": "t", "datacontenttype": "application/json", "dataschema": "d", "actor": "a", "data": {}});
+        let mut env: Value = json!({"specversion": "1.0", "id": "x", "source": "s", "type": "city.exploded.v1",
+            "subject": "a/b", "time": "t", "datacontenttype": "application/json", "dataschema": "d", "actor": "a",
+            "data": {}});
         let e: Envelope = serde_json::from_value(env.clone()).unwrap();
         assert!(e.change().unwrap_err().contains("unknown event type"));
         env["type"] = json!("city.deleted.v1");

@@ -43,11 +43,7 @@ pub struct Readiness {
 
 impl Readiness {
     pub fn new(backends: Vec<BackendCheck>, checked_at: String) -> Self {
-        let failing: Vec<String> = backends
-            .iter()
-            .filter(|b| !b.is_ok())
-            .map(|b| b.name.clone())
-            .collect();
+        let failing: Vec<String> = backends.iter().filter(|b| !b.is_ok()).map(|b| b.name.clone()).collect();
         let status = if failing.is_empty() { Status::Ok } else { Status::Down };
         Readiness { status, failing, backends, checked_at }
     }
@@ -62,13 +58,7 @@ mod tests {
     use super::*;
 
     fn check(name: &str, status: Status) -> BackendCheck {
-        BackendCheck {
-            name: name.into(),
-            status,
-            target: "127.0.0.1".into(),
-            latency_ms: 1.0,
-            detail: String::new(),
-        }
+        BackendCheck { name: name.into(), status, target: "127.0.0.1".into(), latency_ms: 1.0, detail: String::new() }
     }
 
     #[test]

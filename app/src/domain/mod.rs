@@ -1,7 +1,9 @@
 //! The pure domain: types and rules shared by the browser and the server. No I/O.
 
 pub mod city;
+pub mod error;
 pub mod event;
+pub mod geo;
 pub mod health;
 pub mod history;
 pub mod notice;

@@ -1,10 +1,12 @@
 //! Pincodes: six digits, the first 1–9, each belonging to one city.
 
-use super::city::city_id;
-use super::state::State;
-use super::validation::{Reader, ValidationErrors, LATITUDE_RANGE, LONGITUDE_RANGE};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use super::city::city_id;
+use super::geo::BBox;
+use super::state::State;
+use super::validation::{Reader, ValidationErrors, LATITUDE_RANGE, LONGITUDE_RANGE};
 
 pub mod field {
     pub const PINCODE: &str = "pincode";
@@ -59,7 +61,8 @@ pub fn validate_pincode(record: &Map<String, Value>) -> Result<PincodeFields, Va
         }
     };
     let city_name = r.name(field::CITY_NAME, true);
-    let state = r.name(field::STATE, true).and_then(|s| State::parse(&s).map_err(|m| r.errors.add(field::STATE, m)).ok());
+    let state =
+        r.name(field::STATE, true).and_then(|s| State::parse(&s).map_err(|m| r.errors.add(field::STATE, m)).ok());
     let area_name = r.name(field::AREA_NAME, false);
     let latitude = r.number_in(field::LATITUDE, true, LATITUDE_RANGE);
     let longitude = r.number_in(field::LONGITUDE, true, LONGITUDE_RANGE);
@@ -90,7 +93,7 @@ pub struct PincodeListQuery {
     pub limit: usize,
     /// Only pincodes inside west, south, east, north (the visible map).
     #[serde(default)]
-    pub bbox: Option<[f64; 4]>,
+    pub bbox: Option<BBox>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -102,7 +105,8 @@ pub struct PincodePage {
 impl PincodePage {
     /// The pincodes a listing of at most `limit` found; a full page may have more after it.
     pub fn of(pincodes: Vec<Pincode>, limit: usize) -> Self {
-        let next_cursor = if pincodes.len() == limit { pincodes.last().map(|p| p.fields.pincode.clone()) } else { None };
+        let next_cursor =
+            if pincodes.len() == limit { pincodes.last().map(|p| p.fields.pincode.clone()) } else { None };
         PincodePage { pincodes, next_cursor }
     }
 }
@@ -119,8 +123,9 @@ pub struct Pincode {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use serde_json::json;
+
+    use super::*;
 
     fn record(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
@@ -129,7 +134,8 @@ mod tests {
     #[test]
     fn the_seed_body_is_valid() {
         let p = validate_pincode(&record(json!({"pincode": "201301", "city_name": "Noida", "state": "Uttar Pradesh",
-            "area_name": "Sector 1", "latitude": 28.5747, "longitude": 77.3553}))).unwrap();
+            "area_name": "Sector 1", "latitude": 28.5747, "longitude": 77.3553})))
+        .unwrap();
         assert_eq!(p.city_id, "uttar-pradesh/noida");
         assert_eq!(p.area_name.as_deref(), Some("Sector 1"));
     }
@@ -145,7 +151,8 @@ mod tests {
 
     #[test]
     fn each_field_refuses_its_own_bad_values() {
-        let good = json!({"pincode": "201301", "city_name": "Noida", "state": "UP", "area_name": "Sector 1", "latitude": 28.57, "longitude": 77.35});
+        let good = json!({"pincode": "201301", "city_name": "Noida", "state": "UP", "area_name": "Sector 1",
+            "latitude": 28.57, "longitude": 77.35});
         for (field, bad, expect) in [
             ("pincode", json!("20130"), "exactly 6 digits"),
             ("pincode", json!(true), "6 digits as text"),
@@ -167,7 +174,8 @@ mod tests {
     #[test]
     fn every_field_error_at_once() {
         let errors = validate_pincode(&record(json!({"pincode": "12345", "city_name": "", "state": "Orisa",
-            "latitude": 0, "longitude": 200}))).unwrap_err();
+            "latitude": 0, "longitude": 200})))
+        .unwrap_err();
         let fields: Vec<&str> = errors.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["pincode", "city_name", "state", "latitude", "longitude"]);
         assert!(errors.for_field("state").unwrap().contains("did you mean 'Odisha'?"));

@@ -53,7 +53,12 @@ pub static STATES: [State; 36] = [
     State { name: "Uttar Pradesh", code: "UP", kind: S, aliases: &[] },
     State { name: "Uttarakhand", code: "UK", kind: S, aliases: &["Uttaranchal", "UA", "UT"] },
     State { name: "West Bengal", code: "WB", kind: S, aliases: &["Bengal"] },
-    State { name: "Andaman and Nicobar Islands", code: "AN", kind: UT, aliases: &["Andaman and Nicobar", "Andaman Nicobar"] },
+    State {
+        name: "Andaman and Nicobar Islands",
+        code: "AN",
+        kind: UT,
+        aliases: &["Andaman and Nicobar", "Andaman Nicobar"],
+    },
     State { name: "Chandigarh", code: "CH", kind: UT, aliases: &[] },
     State {
         name: "Dadra and Nagar Haveli and Daman and Diu",
@@ -61,7 +66,12 @@ pub static STATES: [State; 36] = [
         kind: UT,
         aliases: &["DNHDD", "Dadra and Nagar Haveli", "Daman and Diu", "DN", "DD"],
     },
-    State { name: "Delhi", code: "DL", kind: UT, aliases: &["NCT of Delhi", "National Capital Territory of Delhi", "NCT"] },
+    State {
+        name: "Delhi",
+        code: "DL",
+        kind: UT,
+        aliases: &["NCT of Delhi", "National Capital Territory of Delhi", "NCT"],
+    },
     State { name: "Jammu and Kashmir", code: "JK", kind: UT, aliases: &["J and K", "Kashmir"] },
     State { name: "Ladakh", code: "LA", kind: UT, aliases: &[] },
     State { name: "Lakshadweep", code: "LD", kind: UT, aliases: &[] },
@@ -71,12 +81,7 @@ pub static STATES: [State; 36] = [
 /// The form matching compares: lower case, `&` read as "and", nothing but
 /// letters and digits.
 pub fn normalize(input: &str) -> String {
-    input
-        .replace('&', " and ")
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    input.replace('&', " and ").chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
 impl State {
@@ -119,7 +124,9 @@ impl State {
             return Err("is required".into());
         }
         State::find(input).ok_or_else(|| match State::closest(input) {
-            Some(s) => format!("'{}' is not a state or union territory of India; did you mean '{}'?", input.trim(), s.name),
+            Some(s) => {
+                format!("'{}' is not a state or union territory of India; did you mean '{}'?", input.trim(), s.name)
+            }
             None => format!("'{}' is not a state or union territory of India", input.trim()),
         })
     }

@@ -4,9 +4,10 @@
 //! row whose values are all strings): numbers may come as JSON numbers or as text.
 //! One set of rules reads all of them.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::fmt;
 
 /// India's bounding box, in degrees.
 pub const LATITUDE_RANGE: (f64, f64) = (6.0, 37.6);
@@ -159,8 +160,8 @@ impl<'a> Reader<'a> {
         let b = match v {
             Value::Bool(b) => Some(*b),
             Value::Number(n) => match n.as_f64() {
-                Some(x) if x == 1.0 => Some(true),
-                Some(x) if x == 0.0 => Some(false),
+                Some(1.0) => Some(true),
+                Some(0.0) => Some(false),
                 _ => None,
             },
             Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {

@@ -1,7 +1,8 @@
-//! The answer to a write: where its event landed, or why it was refused.
+//! The answer to a write: where its event landed.
 
-use super::validation::ValidationErrors;
 use serde::{Deserialize, Serialize};
+
+use super::error::AppError;
 
 /// Where an event landed (the REST API's 202 body).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -14,18 +15,5 @@ pub struct Published {
     pub offset: i64,
 }
 
-/// Why a write was refused; nothing was published.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
-pub enum Refusal {
-    #[error("{0}")]
-    Invalid(ValidationErrors),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Conflict(String),
-    /// Kafka or MongoDB is away; try again.
-    #[error("{0}")]
-    Unavailable(String),
-}
-
-pub type WriteResult = Result<Published, Refusal>;
+/// A write's answer: published, or refused with nothing published.
+pub type WriteResult = Result<Published, AppError>;

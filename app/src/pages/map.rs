@@ -1,58 +1,18 @@
-//! The map: cities as markers in the visible area, refetched as the view moves
-//! and as changes arrive; a click offers "new city here"; a marker's popup has
-//! Edit and Delete; a dragged marker, once confirmed, moves its city.
+//! The map page: the Leaflet map (components::map) with what an admin does on
+//! it: a click offers "New city here" and "New pincode here", a marker's Edit
+//! opens the city form, and a line says how much of the view is shown.
 
-use crate::api::get_map_config;
-use crate::components::live::Live;
-use crate::domain::city::City;
-use crate::domain::pincode::field as pincode_field;
-use crate::pages::cities::{CityForm, Editing};
-use crate::pages::pincodes::PincodeForm;
 use std::collections::HashMap;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// India, whole, at first.
-pub const START: (f64, f64, f64) = (22.5, 80.0, 5.0);
-// At most this many cities on the map at once (the most populous when more are in
-// view), and pincodes: a listing's largest page.
-use crate::domain::city::MAX_PAGE as MAP_LIMIT;
-use crate::domain::pincode::MAX_PAGE as PINCODE_LIMIT;
-/// Pincodes show from this zoom on (a district or so).
-pub const PINCODE_ZOOM: f64 = 10.0;
-
-/// The view in the address, as `#map=zoom/latitude/longitude` (as OpenStreetMap
-/// writes it): a view can be bookmarked, shared, and survives a reload.
-pub fn view_to_hash(lat: f64, lng: f64, zoom: f64) -> String {
-    format!("#map={}/{lat:.5}/{lng:.5}", zoom.round())
-}
-
-/// The view a `#map=zoom/latitude/longitude` address names, when it is a real one.
-pub fn view_from_hash(hash: &str) -> Option<(f64, f64, f64)> {
-    let mut parts = hash.strip_prefix("#map=")?.split('/').map(|p| p.parse::<f64>().ok().filter(|v| v.is_finite()));
-    let (zoom, lat, lng) = (parts.next()??, parts.next()??, parts.next()??);
-    let ok = parts.next().is_none() && (0.0..=19.0).contains(&zoom) && (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lng);
-    ok.then_some((lat, lng, zoom))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_view_round_trips_through_the_address() {
-        let hash = view_to_hash(28.535512, 77.391, 12.0);
-        assert_eq!(hash, "#map=12/28.53551/77.39100");
-        assert_eq!(view_from_hash(&hash), Some((28.53551, 77.391, 12.0)));
-    }
-
-    #[test]
-    fn a_broken_view_in_the_address_is_ignored() {
-        for bad in ["", "#", "#map=", "#map=12/28.5", "#map=12/28.5/77/1", "#map=x/28.5/77", "#map=30/28.5/77", "#map=5/95/77", "#map=5/28/NaN", "#other=5/28/77"] {
-            assert_eq!(view_from_hash(bad), None, "{bad}");
-        }
-    }
-}
+use crate::api::get_map_config;
+use crate::components::city_form::{CityForm, Editing};
+use crate::components::live::Live;
+use crate::components::map::{MapView, MAP_LIMIT, PINCODE_LIMIT};
+use crate::components::pincode_form::PincodeForm;
+use crate::domain::pincode::field as pincode_field;
 
 #[component]
 pub fn MapPage() -> impl IntoView {
@@ -70,9 +30,10 @@ pub fn MapPage() -> impl IntoView {
         <div class="page-head">
             <h1>"Map"</h1>
             <p class="muted" data-testid="map-count">
-                {move || {
-                    let n = shown.get();
-                    if n >= MAP_LIMIT { format!("the {n} largest cities in view; zoom in for more") } else if n == 1 { "1 city in view".to_string() } else { format!("{n} cities in view") }
+                {move || match shown.get() {
+                    1 => "1 city in view".to_string(),
+                    n if n >= MAP_LIMIT => format!("the {n} largest cities in view; zoom in for more"),
+                    n => format!("{n} cities in view"),
                 }}
                 {move || match pins.get() {
                     0 => String::new(),
@@ -85,7 +46,10 @@ pub fn MapPage() -> impl IntoView {
         {move || clicked.get().map(|(lat, lng)| view! {
             <div class="panel here" data-testid="click-panel">
                 <span>{format!("{lat:.5}, {lng:.5}")}</span>
-                <button class="button" on:click=move |_| { editing.set(Some(Editing::new_city_at(lat, lng))); clicked.set(None); }>
+                <button class="button" on:click=move |_| {
+                    editing.set(Some(Editing::new_city_at(lat, lng)));
+                    clicked.set(None);
+                }>
                     "New city here"
                 </button>
                 <button class="button" on:click=move |_| {
@@ -108,269 +72,5 @@ pub fn MapPage() -> impl IntoView {
                 Err(e) => view! { <p class="alert alert-down">{e.to_string()}</p> }.into_any(),
             })}
         </Suspense>
-    }
-}
-
-#[component]
-fn MapView(
-    config: crate::api::MapConfig,
-    live: Live,
-    editing: RwSignal<Option<Editing>>,
-    clicked: RwSignal<Option<(f64, f64)>>,
-    shown: RwSignal<usize>,
-    pins: RwSignal<usize>,
-    loading: RwSignal<bool>,
-) -> impl IntoView {
-    let node = NodeRef::<leptos::html::Div>::new();
-    #[cfg(feature = "hydrate")]
-    browser::mount(node, config, live, editing, clicked, Counts { shown, pins, loading });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (config, live, editing, clicked, shown, pins);
-    // data-loading: true while the markers of the view are being fetched.
-    view! { <div class="map" node_ref=node data-testid="map" data-loading=move || loading.get().to_string() role="application" aria-label="Map of cities"></div> }
-}
-
-/// What the map reports about itself.
-#[derive(Clone, Copy)]
-pub struct Counts {
-    pub shown: RwSignal<usize>,
-    pub pins: RwSignal<usize>,
-    pub loading: RwSignal<bool>,
-}
-
-/// A city's popup text, for people (kept as text: never parsed as markup).
-pub fn popup_lines(c: &City) -> Vec<String> {
-    let f = &c.fields;
-    let mut lines = vec![format!("{}, {}", f.name, f.state)];
-    if let Some(d) = &f.district {
-        lines.push(format!("District: {d}"));
-    }
-    lines.push(format!("{:.4}, {:.4}", f.latitude, f.longitude));
-    if let Some(p) = f.population {
-        lines.push(format!("Population: {}", crate::format::indian(p)));
-    }
-    if f.is_metro {
-        lines.push("Metro".into());
-    }
-    lines
-}
-
-#[cfg(feature = "hydrate")]
-mod browser {
-    use super::*;
-    use crate::api::{list_cities, list_pincodes, run_city_command, CityCommand, MapConfig};
-    use crate::domain::city::{field, CityListQuery};
-    use crate::domain::pincode::{Pincode, PincodeListQuery};
-    use leaflet::{LatLng, LayerGroup, Map, MapOptions, Marker, MarkerOptions, TileLayer, TileLayerOptions};
-    use std::collections::HashMap;
-    use wasm_bindgen::prelude::*;
-    use wasm_bindgen::JsCast;
-
-    pub fn mount(
-        node: NodeRef<leptos::html::Div>,
-        config: MapConfig,
-        live: Live,
-        editing: RwSignal<Option<Editing>>,
-        clicked: RwSignal<Option<(f64, f64)>>,
-        counts: Counts,
-    ) {
-        let state = StoredValue::new_local(None::<Layers>);
-        Effect::new(move |_| {
-            let Some(el) = node.get() else { return };
-            if state.with_value(|s| s.is_some()) {
-                return;
-            }
-            let options = MapOptions::default();
-            let Ok(map) = Map::new_with_element(&el, &options) else { return };
-            let (lat, lng, zoom) = address_view().unwrap_or(START);
-            map.set_view(&LatLng::new(lat, lng), zoom);
-            if !config.tile_url.is_empty() {
-                let tile_options = TileLayerOptions::default();
-                tile_options.set_attribution(config.attribution.clone());
-                TileLayer::new_options(&config.tile_url, &tile_options).add_to(&map);
-            }
-            let markers = LayerGroup::new();
-            markers.add_to(&map);
-            let pincodes = LayerGroup::new();
-            pincodes.add_to(&map);
-            let on_move = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
-                remember_view(state);
-                refresh(state, live, editing, counts)
-            });
-            map.on("moveend", on_move.as_ref().unchecked_ref());
-            on_move.forget();
-            // An address typed or followed (back, forward, a link) moves the map there.
-            let on_hash = Closure::<dyn FnMut()>::new(move || {
-                if let Some((lat, lng, zoom)) = address_view() {
-                    state.with_value(|s| s.as_ref().map(|l| l.map.set_view(&LatLng::new(lat, lng), zoom)));
-                }
-            });
-            window().set_onhashchange(Some(on_hash.as_ref().unchecked_ref()));
-            on_hash.forget();
-            let on_click = Closure::<dyn FnMut(leaflet::MouseEvent)>::new(move |e: leaflet::MouseEvent| {
-                let at = e.lat_lng();
-                clicked.set(Some((at.lat(), at.lng())));
-            });
-            map.on("click", on_click.as_ref().unchecked_ref());
-            on_click.forget();
-            state.set_value(Some(Layers { map, markers, pincodes }));
-            refresh(state, live, editing, counts);
-        });
-        // Changes by anyone, and reconnects: show the area again.
-        Effect::new(move |prev: Option<()>| {
-            live.version.track();
-            if prev.is_some() {
-                refresh(state, live, editing, counts);
-            }
-        });
-        on_cleanup(move || {
-            window().set_onhashchange(None);
-            if let Some(layers) = state.try_update_value(|s| s.take()).flatten() {
-                layers.map.remove();
-            }
-        });
-    }
-
-    fn address_view() -> Option<(f64, f64, f64)> {
-        view_from_hash(&window().location().hash().ok()?)
-    }
-
-    /// Writes the view into the address, in place (no new history entry per move).
-    fn remember_view(state: StoredValue<Option<Layers>, LocalStorage>) {
-        let Some((center, zoom)) = state.with_value(|s| s.as_ref().map(|l| (l.map.get_center(), l.map.get_zoom()))) else { return };
-        let hash = view_to_hash(center.lat(), center.lng(), zoom);
-        if window().location().hash().ok().as_deref() != Some(hash.as_str()) {
-            let _ = window().history().and_then(|h| h.replace_state_with_url(&JsValue::NULL, "", Some(&hash)));
-        }
-    }
-
-    pub struct Layers {
-        map: Map,
-        markers: LayerGroup,
-        pincodes: LayerGroup,
-    }
-
-    fn refresh(state: StoredValue<Option<Layers>, LocalStorage>, live: Live, editing: RwSignal<Option<Editing>>, counts: Counts) {
-        let Some((bounds, zoom)) = state.with_value(|s| s.as_ref().map(|l| (l.map.get_bounds(), l.map.get_zoom()))) else { return };
-        let (sw, ne) = (bounds.get_south_west(), bounds.get_north_east());
-        let bbox = [sw.lng().max(-180.0), sw.lat().max(-90.0), ne.lng().min(180.0), ne.lat().min(90.0)];
-        let query = CityListQuery { limit: MAP_LIMIT, bbox: Some(bbox), ..Default::default() };
-        counts.loading.set(true);
-        leptos::task::spawn_local(async move {
-            let cities = list_cities(query).await;
-            // Pincodes only when zoomed in: a district holds hundreds, India tens of thousands.
-            let pincodes = if zoom >= PINCODE_ZOOM {
-                list_pincodes(PincodeListQuery { limit: PINCODE_LIMIT, bbox: Some(bbox), ..Default::default() }).await.ok().and_then(Result::ok)
-            } else {
-                None
-            };
-            counts.loading.set(false);
-            let Ok(Ok(page)) = cities else { return };
-            state.with_value(|s| {
-                let Some(layers) = s else { return };
-                layers.markers.clear_layers();
-                for city in &page.cities {
-                    add_marker(&layers.markers, city, live, editing);
-                }
-                layers.pincodes.clear_layers();
-                for p in pincodes.iter().flat_map(|p| p.pincodes.iter()) {
-                    add_pincode(&layers.pincodes, p);
-                }
-            });
-            counts.shown.set(page.cities.len());
-            counts.pins.set(pincodes.map(|p| p.pincodes.len()).unwrap_or(0));
-        });
-    }
-
-    /// A pincode: a small circle, its code and area in a tooltip.
-    fn add_pincode(layer: &LayerGroup, p: &Pincode) {
-        let options = js_sys::Object::new();
-        for (k, v) in [("radius", JsValue::from(5)), ("color", "#8a5a12".into()), ("weight", 1.into()), ("fillColor", "#e0a526".into()), ("fillOpacity", 0.7.into()), ("className", "pincode-dot".into())] {
-            let _ = js_sys::Reflect::set(&options, &k.into(), &v);
-        }
-        let circle = leaflet::CircleMarker::new_with_options(&LatLng::new(p.fields.latitude, p.fields.longitude), &options);
-        let label = match &p.fields.area_name {
-            Some(a) => format!("{} · {a}", p.fields.pincode),
-            None => p.fields.pincode.clone(),
-        };
-        // As a text node: an area's name is never markup.
-        let text: JsValue = document().create_text_node(&label).into();
-        // (leaflet 0.5's `bind_tooltip_with_content` calls a method Leaflet lacks: bind a Tooltip.)
-        let tooltip = leaflet::Tooltip::new(&leaflet::TooltipOptions::default(), None);
-        tooltip.set_content(&text);
-        circle.bind_tooltip(&tooltip);
-        circle.add_to_layer_group(layer);
-    }
-
-    fn add_marker(markers: &LayerGroup, city: &City, live: Live, editing: RwSignal<Option<Editing>>) {
-        let options = MarkerOptions::default();
-        options.set_draggable(true);
-        options.set_title(city.fields.name.clone());
-        options.set_alt(city.fields.name.clone());
-        let home = LatLng::new(city.fields.latitude, city.fields.longitude);
-        let marker = Marker::new_with_options(&home, &options);
-        if let Some(content) = popup(city, live, editing) {
-            marker.bind_popup_with_options(&content, &JsValue::UNDEFINED);
-        }
-        // A drag moves the city, once confirmed; otherwise the marker goes back.
-        let (moved, c) = (marker.clone(), city.clone());
-        let on_drag_end = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
-            let to = moved.get_lat_lng();
-            let question = format!("Move {} to {:.5}, {:.5}?", c.fields.name, to.lat(), to.lng());
-            let confirmed = window().confirm_with_message(&question).unwrap_or(false);
-            if !confirmed {
-                moved.set_lat_lng(&LatLng::new(c.fields.latitude, c.fields.longitude));
-                return;
-            }
-            let command = CityCommand::Update { name: c.fields.name.clone(), state: c.fields.state.clone() };
-            let fields = HashMap::from([
-                (field::LATITUDE.to_string(), format!("{:.6}", to.lat())),
-                (field::LONGITUDE.to_string(), format!("{:.6}", to.lng())),
-            ]);
-            let (back, home) = (moved.clone(), (c.fields.latitude, c.fields.longitude));
-            // Refused (outside India, Kafka away…): the toast says why, and the marker goes back.
-            live.send(format!("Move {}", c.fields.name), run_city_command(command, fields), move || {
-                back.set_lat_lng(&LatLng::new(home.0, home.1));
-            });
-        });
-        marker.on("dragend", on_drag_end.as_ref().unchecked_ref());
-        on_drag_end.forget();
-        marker.add_to_layer_group(markers);
-    }
-
-    /// The popup, built as DOM nodes with text content (a name is never markup).
-    fn popup(city: &City, live: Live, editing: RwSignal<Option<Editing>>) -> Option<web_sys::Element> {
-        let doc = document();
-        let root = doc.create_element("div").ok()?;
-        root.set_class_name("popup");
-        root.set_attribute("data-city-id", &city.id).ok()?;
-        for (i, line) in popup_lines(city).into_iter().enumerate() {
-            let p = doc.create_element(if i == 0 { "strong" } else { "div" }).ok()?;
-            p.set_text_content(Some(&line));
-            root.append_child(&p).ok()?;
-        }
-        let actions = doc.create_element("div").ok()?;
-        actions.set_class_name("popup-actions");
-        let edit = doc.create_element("button").ok()?;
-        edit.set_text_content(Some("Edit"));
-        edit.set_class_name("link");
-        let c = city.clone();
-        let on_edit = Closure::<dyn FnMut()>::new(move || editing.set(Some(Editing::edit(&c))));
-        edit.add_event_listener_with_callback("click", on_edit.as_ref().unchecked_ref()).ok()?;
-        on_edit.forget();
-        let delete = doc.create_element("button").ok()?;
-        delete.set_text_content(Some("Delete"));
-        delete.set_class_name("link danger");
-        let c = city.clone();
-        let on_delete = Closure::<dyn FnMut()>::new(move || {
-            let command = CityCommand::Delete { name: c.fields.name.clone(), state: c.fields.state.clone() };
-            live.send(format!("Delete {}", c.fields.name), run_city_command(command, HashMap::new()), || ());
-        });
-        delete.add_event_listener_with_callback("click", on_delete.as_ref().unchecked_ref()).ok()?;
-        on_delete.forget();
-        actions.append_child(&edit).ok()?;
-        actions.append_child(&delete).ok()?;
-        root.append_child(&actions).ok()?;
-        Some(root)
     }
 }

@@ -12,6 +12,6 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <Title text="Not found"/>
         <h1>"Page not found"</h1>
-        <p>"There is no page at this address. " <a href="/">"Back to the overview"</a></p>
+        <p>"There is no page at this address. " <a href="/">"Back to the map"</a></p>
     }
 }

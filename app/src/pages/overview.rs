@@ -1,9 +1,11 @@
 //! The overview: is GeoLedger connected to its backends right now?
 
-use crate::api::get_readiness;
-use crate::domain::health::{BackendCheck, Readiness};
 use leptos::prelude::*;
 use leptos_meta::Title;
+
+use crate::api::get_readiness;
+use crate::domain::health::{BackendCheck, Readiness};
+use crate::format::readable_time;
 
 /// How often the page checks again by itself.
 const REFRESH_MS: u64 = 10_000;
@@ -72,16 +74,10 @@ fn ReadinessView(readiness: Readiness) -> impl IntoView {
         </div>
         <p class="muted small">
             "Checked at "
-            <time data-testid="checked-at" datetime=readiness.checked_at.clone()>{readable_time(&readiness.checked_at)}</time>
+            <time data-testid="checked-at" datetime=readiness.checked_at.clone()>
+                {readable_time(&readiness.checked_at)}
+            </time>
         </p>
-    }
-}
-
-/// `2026-11-28T08:24:42.314Z` as `2026-11-28 08:24:42.314 UTC`.
-fn readable_time(rfc3339: &str) -> String {
-    match rfc3339.strip_suffix('Z') {
-        Some(t) => format!("{} UTC", t.replacen('T', " ", 1)),
-        None => rfc3339.to_string(),
     }
 }
 

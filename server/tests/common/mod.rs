@@ -21,13 +21,7 @@ pub fn shared_kafka() -> String {
 pub fn private_mongo_uri(test: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
     let base = std::env::var("GEOLEDGER_TEST_MONGODB_URI").unwrap_or_else(|_| "mongodb://127.0.0.1:27017".into());
-    format!(
-        "{}/test_{}_{}_{}",
-        base.trim_end_matches('/'),
-        test,
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+    format!("{}/test_{}_{}_{}", base.trim_end_matches('/'), test, std::process::id(), N.fetch_add(1, Ordering::Relaxed))
 }
 
 /// A TCP port nothing listens on right now.
@@ -244,7 +238,10 @@ impl World {
                 let admin: Result<AdminClient<rdkafka::client::DefaultClientContext>, _> =
                     rdkafka::ClientConfig::new().set("bootstrap.servers", &brokers).create();
                 if let Ok(admin) = admin {
-                    let topics: Vec<String> = ["city-updates", "pincode-updates", "location-updates.DLT"].iter().map(|t| format!("{prefix}{t}")).collect();
+                    let topics: Vec<String> = ["city-updates", "pincode-updates", "location-updates.DLT"]
+                        .iter()
+                        .map(|t| format!("{prefix}{t}"))
+                        .collect();
                     let names: Vec<&str> = topics.iter().map(String::as_str).collect();
                     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(5)));
                     let _ = tokio::time::timeout(Duration::from_secs(10), admin.delete_topics(&names, &options)).await;
@@ -289,7 +286,12 @@ impl Api {
         Api { base: server.base_url.clone(), token: token.into(), http: reqwest::Client::new() }
     }
 
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<&serde_json::Value>) -> (u16, serde_json::Value) {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
         let mut req = self.http.request(method, format!("{}{}", self.base, path)).bearer_auth(&self.token);
         if let Some(b) = body {
             req = req.json(b);
@@ -314,7 +316,12 @@ impl Api {
     }
 
     /// Polls GET `path` until `ok` holds for (status, body), or panics after `limit`.
-    pub async fn eventually(&self, path: &str, limit: Duration, ok: impl Fn(u16, &serde_json::Value) -> bool) -> serde_json::Value {
+    pub async fn eventually(
+        &self,
+        path: &str,
+        limit: Duration,
+        ok: impl Fn(u16, &serde_json::Value) -> bool,
+    ) -> serde_json::Value {
         let started = Instant::now();
         loop {
             let (code, body) = self.get(path).await;

@@ -2,17 +2,17 @@
 //! topics into fresh collections (cities, pincodes and the history), then swaps
 //! them in for the live ones.
 
-use crate::config::Config;
-use crate::kafka::Kafka;
-use crate::mongo::Mongo;
-use crate::store::{ApplyError, Position, Store};
+use std::collections::HashMap;
+use std::time::Duration;
+
 use anyhow::Context;
-use app::domain::event::Envelope;
 use mongodb::bson::doc;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
-use std::time::Duration;
+
+use super::kafka::Kafka;
+use crate::config::Config;
+use crate::store::{ApplyError, Mongo, Store};
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ReplayReport {
@@ -69,7 +69,7 @@ async fn replay_topic(kafka: &Kafka, topic: &str, store: &Store, report: &mut Re
     let partitions: Vec<i32> = metadata.topics().iter().flat_map(|t| t.partitions().iter().map(|p| p.id())).collect();
     // The end of each partition now: events published during the replay are the
     // live materializer's to apply.
-    let mut ends = std::collections::HashMap::new();
+    let mut ends = HashMap::new();
     let mut assignment = TopicPartitionList::new();
     for p in partitions {
         let (low, high) = consumer.fetch_watermarks(topic, p, Duration::from_secs(10))?;
@@ -86,10 +86,8 @@ async fn replay_topic(kafka: &Kafka, topic: &str, store: &Store, report: &mut Re
         let Some(message) = consumer.poll(Duration::from_secs(10)) else {
             anyhow::bail!("no message from {topic} for 10 s while {} partition(s) were unfinished", ends.len());
         };
-        let m = message?;
-        let pos = Position { partition: m.partition(), offset: m.offset() };
+        let (pos, decoded) = super::event::read(&message?);
         report.events += 1;
-        let decoded = Envelope::decode(m.payload().unwrap_or_default()).and_then(|e| e.change().map(|c| (e, c)));
         match decoded {
             Ok((event, change)) => match store.apply(&event, &change, pos).await {
                 Ok(_) => report.applied += 1,

@@ -1,22 +1,30 @@
 //! The embedded consumer: reads the event topics, applies each event to the read
 //! model, then stores its offset, and tells every browser what happened.
 //!
+//! Invariant: an offset is stored (and so committed) only after its event's
+//! write to MongoDB, or after the event was copied to the dead-letter topic. A
+//! crash in between redelivers the event, and the store's position guard makes
+//! the redelivery a no-op: at-least-once delivery, exactly-once effect.
+//!
 //! One consumer for both topics: a pincode waiting for its city pauses only its
 //! own partition, so the city (on the other topic) is never held back.
 
-use crate::config::KafkaConfig;
-use crate::kafka::{Kafka, KafkaContext};
-use crate::store::{ApplyError, Applied, Position, Store};
+use std::sync::Arc;
+use std::time::Duration;
+
 use app::domain::event::Envelope;
 use app::domain::notice::{ChangeNotice, Outcome};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
-use rdkafka::TopicPartitionList;
-use tokio::time::Instant;
 use rdkafka::producer::FutureRecord;
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::{broadcast, watch};
+use rdkafka::TopicPartitionList;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::kafka::{Kafka, KafkaContext};
+use super::notices::Notices;
+use crate::config::KafkaConfig;
+use crate::store::{Applied, ApplyError, Store};
 
 /// How long to wait for a pincode's city before dead-lettering it.
 #[derive(Clone, Debug)]
@@ -35,7 +43,7 @@ impl RetryPolicy {
 pub struct Materializer {
     pub kafka: Arc<Kafka>,
     pub store: Store,
-    pub notices: broadcast::Sender<ChangeNotice>,
+    pub notices: Notices,
     pub retry: RetryPolicy,
 }
 
@@ -115,7 +123,7 @@ impl Materializer {
                                 store(&consumer, &p.message);
                                 set_paused(&consumer, &p.message, false);
                             }
-                            Step::Wait(attempt) => parked.push(Parked { due: Instant::now() + self.retry.backoff(attempt - 1), attempt, message: p.message }),
+                            Step::Wait(attempt) => parked.push(self.park(p.message, attempt)),
                             Step::Stopped => break 'consume,
                         }
                     }
@@ -127,7 +135,7 @@ impl Materializer {
                             Step::Done => store(&consumer, &message),
                             Step::Wait(attempt) => {
                                 set_paused(&consumer, &message, true);
-                                parked.push(Parked { due: Instant::now() + self.retry.backoff(attempt - 1), attempt, message });
+                                parked.push(self.park(message, attempt));
                             }
                             Step::Stopped => break,
                         }
@@ -146,10 +154,14 @@ impl Materializer {
         tracing::info!("materializer stopped");
     }
 
+    /// Sets a message aside until its next try, `attempt` retries done.
+    fn park(&self, message: OwnedMessage, attempt: u32) -> Parked {
+        Parked { due: Instant::now() + self.retry.backoff(attempt - 1), attempt, message }
+    }
+
     /// Applies (or dead-letters) one message; `attempt` retries were done before.
     async fn step(&self, m: &OwnedMessage, attempt: u32, shutdown: &mut watch::Receiver<bool>) -> Step {
-        let pos = Position { partition: m.partition(), offset: m.offset() };
-        let decoded = Envelope::decode(m.payload().unwrap_or_default()).and_then(|env| env.change().map(|c| (env, c)));
+        let (pos, decoded) = super::event::read(m);
         let (event, change) = match decoded {
             Ok(ok) => ok,
             Err(reason) => return self.dead_letter(m, None, &reason, shutdown).await,
@@ -158,9 +170,22 @@ impl Materializer {
             match self.store.apply(&event, &change, pos).await {
                 Ok(applied) => {
                     if applied == Applied::AlreadyApplied {
-                        tracing::debug!("{} {} at {}/{}: already applied", event.event_type, event.subject, pos.partition, pos.offset);
+                        tracing::debug!(
+                            "{} {} at {}/{}: already applied",
+                            event.event_type,
+                            event.subject,
+                            pos.partition,
+                            pos.offset
+                        );
                     }
-                    self.notify(m, event.id.clone(), event.event_type.clone(), event.subject.clone(), change.coordinates(), Outcome::Applied);
+                    self.notify(
+                        m,
+                        event.id.clone(),
+                        event.event_type.clone(),
+                        event.subject.clone(),
+                        change.coordinates(),
+                        Outcome::Applied,
+                    );
                     return Step::Done;
                 }
                 Err(ApplyError::CityMissing(city)) if attempt < self.retry.attempts => {
@@ -181,9 +206,16 @@ impl Materializer {
         }
     }
 
-    fn notify(&self, m: &OwnedMessage, event_id: String, event_type: String, entity_id: String, at: Option<(f64, f64)>, outcome: Outcome) {
-        // No subscriber is fine: nobody is watching.
-        let _ = self.notices.send(ChangeNotice {
+    fn notify(
+        &self,
+        m: &OwnedMessage,
+        event_id: String,
+        event_type: String,
+        entity_id: String,
+        at: Option<(f64, f64)>,
+        outcome: Outcome,
+    ) {
+        self.notices.send(ChangeNotice {
             event_id,
             event_type,
             entity_id,
@@ -199,7 +231,13 @@ impl Materializer {
     /// Copies the message, bytes unchanged, to the dead-letter topic with headers
     /// saying where it came from and why it failed. Retries until the broker takes
     /// it: a message is never dropped.
-    async fn dead_letter(&self, m: &OwnedMessage, event: Option<&Envelope>, reason: &str, shutdown: &mut watch::Receiver<bool>) -> Step {
+    async fn dead_letter(
+        &self,
+        m: &OwnedMessage,
+        event: Option<&Envelope>,
+        reason: &str,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Step {
         tracing::warn!("dead-lettering {}/{}@{}: {reason}", m.topic(), m.partition(), m.offset());
         let dlt = self.kafka.config.dead_letter_topic();
         let (partition, offset) = (m.partition().to_string(), m.offset().to_string());

@@ -1,25 +1,67 @@
-//! The Kafka client GeoLedger keeps for its whole life.
+//! The Kafka client GeoLedger keeps for its whole life: the producer every
+//! write goes through, topic set-up, and the cluster check behind readiness.
 
-use crate::config::KafkaConfig;
-use app::domain::event::Envelope;
-use app::domain::health::BackendCheck;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::FutureRecord;
-use rdkafka::client::ClientContext;
-use rdkafka::error::KafkaError;
-use rdkafka::producer::{FutureProducer, Producer};
-use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::ClientConfig;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::domain::event::{Envelope, Stream};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::error::KafkaError as ClientError;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::ClientConfig;
+
+use crate::config::KafkaConfig;
+
+/// What went wrong with Kafka, in words an admin can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum KafkaError {
+    /// The write was not acknowledged within the publish timeout.
+    #[error("Kafka did not accept the change in time (is the broker running?)")]
+    TimedOut,
+    #[error("Kafka is unreachable")]
+    Unreachable,
+    #[error("Kafka refused the change: {0}")]
+    Refused(ClientError),
+    #[error("the event could not be encoded: {0}")]
+    Encode(#[from] serde_json::Error),
+    /// A client (admin, consumer) could not be created or set up.
+    #[error("Kafka client: {0}")]
+    Client(#[from] ClientError),
+    #[error("cannot create topic {topic}: {code}")]
+    CreateTopic { topic: String, code: RDKafkaErrorCode },
+    #[error("cluster metadata not fetched: {0}")]
+    Metadata(ClientError),
+}
+
+impl KafkaError {
+    /// Why a write was not delivered.
+    fn undelivered(e: ClientError) -> Self {
+        match e.rdkafka_error_code() {
+            Some(RDKafkaErrorCode::MessageTimedOut) => KafkaError::TimedOut,
+            Some(RDKafkaErrorCode::AllBrokersDown | RDKafkaErrorCode::BrokerTransportFailure) => {
+                KafkaError::Unreachable
+            }
+            _ => KafkaError::Refused(e),
+        }
+    }
+}
+
+/// What the cluster check saw.
+pub struct ClusterSummary {
+    pub brokers: usize,
+    /// Topics other than Kafka's own (`__consumer_offsets`, …).
+    pub topics: usize,
+}
+
 pub struct Kafka {
     pub brokers: String,
     pub config: KafkaConfig,
-    pub producer: FutureProducer<KafkaContext>,
+    pub(super) producer: FutureProducer<KafkaContext>,
     /// Shared with the producer's context.
     all_down: Arc<AtomicBool>,
 }
@@ -42,7 +84,7 @@ impl ClientContext for KafkaContext {
         }
     }
 
-    fn error(&self, error: KafkaError, reason: &str) {
+    fn error(&self, error: ClientError, reason: &str) {
         match error.rdkafka_error_code() {
             Some(RDKafkaErrorCode::AllBrokersDown) => {
                 if !self.all_down.swap(true, Ordering::Relaxed) {
@@ -55,6 +97,8 @@ impl ClientContext for KafkaContext {
         }
     }
 }
+
+impl rdkafka::consumer::ConsumerContext for KafkaContext {}
 
 impl Kafka {
     /// A context for another client of this cluster, sharing the reachability flag.
@@ -76,7 +120,7 @@ impl Kafka {
 
     /// Creates the producer. librdkafka connects in the background and reconnects
     /// by itself, so this succeeds while the brokers are down; readiness tells.
-    pub fn connect(brokers: &str, config: &KafkaConfig) -> anyhow::Result<Self> {
+    pub fn connect(brokers: &str, config: &KafkaConfig) -> Result<Self, KafkaError> {
         let all_down = Arc::new(AtomicBool::new(false));
         let producer = Self::client_config(brokers)
             // Each write is acknowledged by every in-sync replica, once and in order.
@@ -92,31 +136,37 @@ impl Kafka {
 
     /// Creates GeoLedger's topics where missing (partitions and replication from
     /// the configuration). Topics that exist are left as they are.
-    pub async fn ensure_topics(&self) -> Result<(), String> {
-        let admin: AdminClient<KafkaContext> = Self::client_config(&self.brokers)
-            .create_with_context(self.context())
-            .map_err(|e| e.to_string())?;
+    pub async fn ensure_topics(&self) -> Result<(), KafkaError> {
+        let admin: AdminClient<KafkaContext> =
+            Self::client_config(&self.brokers).create_with_context(self.context())?;
         let names = [self.config.city_topic(), self.config.pincode_topic(), self.config.dead_letter_topic()];
         let topics: Vec<NewTopic> = names
             .iter()
             .map(|n| NewTopic::new(n, self.config.partitions, TopicReplication::Fixed(self.config.replication)))
             .collect();
         let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-        let results = admin.create_topics(&topics, &options).await.map_err(|e| e.to_string())?;
-        for result in results {
+        for result in admin.create_topics(&topics, &options).await? {
             match result {
                 Ok(name) => tracing::info!("created topic {name}"),
                 Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-                Err((name, code)) => return Err(format!("cannot create topic {name}: {code}")),
+                Err((topic, code)) => return Err(KafkaError::CreateTopic { topic, code }),
             }
         }
         Ok(())
     }
 
+    /// The topic a stream of events goes to.
+    pub fn topic(&self, stream: Stream) -> String {
+        match stream {
+            Stream::City => self.config.city_topic(),
+            Stream::Pincode => self.config.pincode_topic(),
+        }
+    }
+
     /// Publishes one event, keyed by its subject, and waits for the broker's
-    /// acknowledgement: where it landed, or why it could not.
-    pub async fn publish(&self, topic: &str, event: &Envelope) -> Result<(i32, i64), String> {
-        let payload = serde_json::to_vec(event).map_err(|e| e.to_string())?;
+    /// acknowledgement: where it landed (partition, offset), or why it could not.
+    pub async fn publish(&self, topic: &str, event: &Envelope) -> Result<(i32, i64), KafkaError> {
+        let payload = serde_json::to_vec(event)?;
         let headers = OwnedHeaders::new()
             .insert(Header { key: "ce_specversion", value: Some(event.specversion.as_str()) })
             .insert(Header { key: "ce_id", value: Some(event.id.as_str()) })
@@ -129,50 +179,26 @@ impl Kafka {
         // against a send that never even gets queued.
         match tokio::time::timeout(limit + Duration::from_secs(2), self.producer.send(record, limit)).await {
             Ok(Ok(delivery)) => Ok((delivery.partition, delivery.offset)),
-            Ok(Err((e, _))) => Err(describe_kafka_error(&e)),
-            Err(_) => Err(format!("the broker did not confirm the write within {} ms", limit.as_millis())),
+            Ok(Err((e, _))) => Err(KafkaError::undelivered(e)),
+            Err(_) => Err(KafkaError::TimedOut),
         }
     }
 
-    /// Fetches the cluster's metadata: ok when a broker answers within `timeout`.
-    pub async fn check(&self, timeout: Duration) -> BackendCheck {
+    /// Fetches the cluster's metadata within `timeout`: how many brokers and
+    /// topics it has.
+    pub async fn cluster_summary(&self, timeout: Duration) -> Result<ClusterSummary, KafkaError> {
         let producer = self.producer.clone();
         let all_down = self.all_down.clone();
-        crate::health::timed("kafka", &self.brokers, async move {
-            tokio::task::spawn_blocking(move || {
-                let metadata = producer
-                    .client()
-                    .fetch_metadata(None, timeout)
-                    .map_err(|e| format!("cluster metadata not fetched: {e}"))?;
-                if all_down.swap(false, Ordering::Relaxed) {
-                    tracing::info!("Kafka is reachable again");
-                }
-                let brokers = metadata.brokers().len();
-                let topics = metadata.topics().iter().filter(|t| !t.name().starts_with("__")).count();
-                Ok(format!("{} broker{}, {} topic{}", brokers, plural(brokers), topics, plural(topics)))
-            })
-            .await
-            .map_err(|e| format!("metadata task failed: {e}"))?
+        let fetched = tokio::task::spawn_blocking(move || {
+            let metadata = producer.client().fetch_metadata(None, timeout).map_err(KafkaError::Metadata)?;
+            if all_down.swap(false, Ordering::Relaxed) {
+                tracing::info!("Kafka is reachable again");
+            }
+            let topics = metadata.topics().iter().filter(|t| !t.name().starts_with("__")).count();
+            Ok(ClusterSummary { brokers: metadata.brokers().len(), topics })
         })
-        .await
+        .await;
+        // The blocking task ends only by returning: a join error means it was cancelled.
+        fetched.unwrap_or(Err(KafkaError::Metadata(ClientError::Canceled)))
     }
 }
-
-/// A Kafka error in words an admin can act on.
-pub fn describe_kafka_error(e: &KafkaError) -> String {
-    match e.rdkafka_error_code() {
-        Some(RDKafkaErrorCode::MessageTimedOut) => {
-            "Kafka did not accept the change in time (is the broker running?); nothing was saved".into()
-        }
-        Some(RDKafkaErrorCode::AllBrokersDown) | Some(RDKafkaErrorCode::BrokerTransportFailure) => {
-            "Kafka is unreachable; nothing was saved".into()
-        }
-        _ => format!("Kafka refused the change: {e}; nothing was saved"),
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-impl rdkafka::consumer::ConsumerContext for KafkaContext {}

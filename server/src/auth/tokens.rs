@@ -2,10 +2,14 @@
 //! once, when created; only its SHA-256 is stored (a token is 256 random bits,
 //! so a fast hash is enough: there is nothing to guess).
 
+use futures::TryStreamExt;
 use mongodb::bson::{doc, DateTime, Document};
-use mongodb::{Collection, Database};
+use mongodb::options::IndexOptions;
+use mongodb::{Collection, Database, IndexModel};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+
+use crate::store::{create_missing_indexes, is_duplicate_key};
 
 const PREFIX: &str = "glt_";
 
@@ -31,11 +35,11 @@ impl Tokens {
     }
 
     pub async fn ensure_indexes(&self) -> mongodb::error::Result<()> {
-        let by_hash = mongodb::IndexModel::builder()
+        let by_hash = IndexModel::builder()
             .keys(doc! { "hash": 1 })
-            .options(mongodb::options::IndexOptions::builder().unique(true).name("hash".to_string()).build())
+            .options(IndexOptions::builder().unique(true).name("hash".to_string()).build())
             .build();
-        crate::store::create_missing_indexes(&self.coll, vec![by_hash]).await
+        create_missing_indexes(&self.coll, vec![by_hash]).await
     }
 
     /// Creates a token named `name` and returns it (the only time it is seen).
@@ -45,13 +49,11 @@ impl Tokens {
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
         let token = format!("{PREFIX}{}", hex::encode(bytes));
-        let inserted = self
-            .coll
-            .insert_one(doc! { "_id": name, "hash": digest(&token), "created_at": DateTime::now() })
-            .await;
+        let inserted =
+            self.coll.insert_one(doc! { "_id": name, "hash": digest(&token), "created_at": DateTime::now() }).await;
         match inserted {
             Ok(_) => Ok(token),
-            Err(e) if crate::store::is_duplicate_key(&e) => {
+            Err(e) if is_duplicate_key(&e) => {
                 anyhow::bail!("a token named '{name}' exists already; revoke it first")
             }
             Err(e) => Err(e.into()),
@@ -68,7 +70,8 @@ impl Tokens {
         let name = found.get_str("_id").unwrap_or_default().to_string();
         // "Last used" to the minute: a script's thousand requests cost one write, not a thousand.
         let now = DateTime::now();
-        let fresh = found.get_datetime("last_used_at").is_ok_and(|t| now.timestamp_millis() - t.timestamp_millis() < 60_000);
+        let fresh =
+            found.get_datetime("last_used_at").is_ok_and(|t| now.timestamp_millis() - t.timestamp_millis() < 60_000);
         if !fresh {
             let _ = self.coll.update_one(doc! { "_id": &name }, doc! { "$set": { "last_used_at": now } }).await;
         }
@@ -76,7 +79,6 @@ impl Tokens {
     }
 
     pub async fn list(&self) -> mongodb::error::Result<Vec<TokenInfo>> {
-        use futures::TryStreamExt;
         let docs: Vec<Document> = self.coll.find(doc! {}).sort(doc! { "_id": 1 }).await?.try_collect().await?;
         let time = |d: &Document, k: &str| d.get_datetime(k).ok().and_then(|t| t.try_to_rfc3339_string().ok());
         Ok(docs

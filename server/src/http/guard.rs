@@ -1,0 +1,107 @@
+//! Who may pass.
+//!
+//! - Pages need a signed-in admin (else: to the login page, and back afterwards).
+//! - Server functions refuse a request from another origin (they check the
+//!   session themselves).
+//! - The REST API needs `Authorization: Bearer <token>`; a signed-in admin's
+//!   browser may also read (GET) with its session cookie.
+
+use app::api::ssr::SESSION_USER;
+use app::domain::error::AppError;
+use axum::extract::{Request, State};
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+use super::state::AppState;
+use crate::error::Error;
+use crate::service::Actor;
+
+/// Paths anyone may fetch: the login page, the bundle and static files, health.
+fn is_public(path: &str) -> bool {
+    path == "/login"
+        || path == "/healthz"
+        || path == "/readyz"
+        || path.starts_with("/pkg/")
+        || path.rsplit('/').next().is_some_and(|last| last.contains('.'))
+}
+
+/// Server functions live under /api/ (the REST API under /api/v1/ checks its own).
+fn is_server_fn(path: &str) -> bool {
+    path.starts_with("/api/") && !path.starts_with("/api/v1/")
+}
+
+/// The guard around pages and server functions; `secure` is whether GeoLedger
+/// is served over https.
+pub async fn pages(State(secure): State<bool>, session: Session, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    if is_server_fn(&path) {
+        if !same_origin(&request, secure) {
+            return (StatusCode::FORBIDDEN, "cross-origin request refused").into_response();
+        }
+        return next.run(request).await;
+    }
+    if is_public(&path) || path.starts_with("/api/v1/") || request.method() != Method::GET {
+        return next.run(request).await;
+    }
+    match session.get::<String>(SESSION_USER).await {
+        Ok(Some(_)) => next.run(request).await,
+        _ => {
+            let wanted = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let mut target = url::form_urlencoded::Serializer::new(String::new());
+            target.append_pair("next", wanted);
+            Redirect::to(&format!("/login?{}", target.finish())).into_response()
+        }
+    }
+}
+
+/// True when the request's Origin is this server (as the browser reached it).
+fn same_origin(request: &Request, secure: bool) -> bool {
+    let headers = request.headers();
+    let (Some(origin), Some(host)) = (headers.get(header::ORIGIN), headers.get(header::HOST)) else {
+        return false;
+    };
+    let scheme = if secure { "https" } else { "http" };
+    origin.as_bytes() == format!("{scheme}://{}", host.to_str().unwrap_or_default()).as_bytes()
+}
+
+/// The REST API's guard: the token's name (or the admin's email) becomes the
+/// events' actor, put in the request for the handler.
+pub async fn require_token(
+    State(state): State<AppState>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let actor = match token {
+        Some(token) => match state.tokens.verify(token).await {
+            Ok(Some(name)) => Ok(Actor::token(&name)),
+            Ok(None) => Err(unauthorized("the API token is not valid (revoked, or never issued)")),
+            Err(e) => Err(Error::Store(e)),
+        },
+        None => match session.get::<String>(SESSION_USER).await {
+            Ok(Some(email)) if request.method() == Method::GET => Ok(Actor::admin(email)),
+            _ => Err(unauthorized(
+                "an API token is required: Authorization: Bearer <token> (geoledger token create --name NAME)",
+            )),
+        },
+    };
+    match actor {
+        Ok(actor) => {
+            request.extensions_mut().insert(actor);
+            next.run(request).await
+        }
+        Err(refused) => refused.into_response(),
+    }
+}
+
+fn unauthorized(message: &str) -> Error {
+    AppError::Unauthorized(message.into()).into()
+}

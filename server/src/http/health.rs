@@ -1,0 +1,89 @@
+//! `/healthz` (the process is up), `/readyz` (every backend answers), and the
+//! Kafka check of the REST API (`/api/v1/location-updates/kafka/health`).
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use app::domain::health::{BackendCheck, Readiness, Status};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use super::state::AppState;
+use crate::pipeline::Kafka;
+use crate::store::Mongo;
+
+/// Runs one check and times it.
+async fn timed(name: &str, target: String, check: impl Future<Output = Result<String, String>>) -> BackendCheck {
+    let started = Instant::now();
+    let outcome = check.await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let (status, detail) = match outcome {
+        Ok(detail) => (Status::Ok, detail),
+        Err(error) => (Status::Down, error),
+    };
+    BackendCheck { name: name.into(), status, target, latency_ms, detail }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// Kafka: ok when a broker gives the cluster's metadata within `timeout`.
+pub async fn check_kafka(kafka: &Kafka, timeout: Duration) -> BackendCheck {
+    timed("kafka", kafka.brokers.clone(), async {
+        let cluster = kafka.cluster_summary(timeout).await.map_err(|e| e.to_string())?;
+        let (brokers, topics) = (cluster.brokers, cluster.topics);
+        Ok(format!("{brokers} broker{}, {topics} topic{}", plural(brokers), plural(topics)))
+    })
+    .await
+}
+
+/// MongoDB: ok when it answers a ping within `timeout`.
+pub async fn check_mongo(mongo: &Mongo, timeout: Duration) -> BackendCheck {
+    let target = format!("{} (database {})", mongo.target, mongo.db.name());
+    timed("mongodb", target, async {
+        match tokio::time::timeout(timeout, mongo.ping()).await {
+            Ok(Ok(())) => Ok("ping answered".to_string()),
+            Ok(Err(e)) => Err(format!("ping failed: {e}")),
+            Err(_) => Err(format!("no answer to ping within {} ms", timeout.as_millis())),
+        }
+    })
+    .await
+}
+
+/// Checks every backend at once.
+pub async fn readiness(kafka: &Kafka, mongo: &Mongo, timeout: Duration) -> Readiness {
+    let (kafka, mongo) = tokio::join!(check_kafka(kafka, timeout), check_mongo(mongo, timeout));
+    let checked_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    Readiness::new(vec![kafka, mongo], checked_at)
+}
+
+pub async fn healthz() -> impl IntoResponse {
+    Json(json!({ "status": "ok" }))
+}
+
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let r = readiness(&state.kafka, &state.mongo, state.config.health_timeout()).await;
+    let code = if r.is_ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (code, Json(r))
+}
+
+/// The broker, GeoLedger's topics and its consumer group (no token needed).
+pub async fn kafka_health(State(state): State<AppState>) -> Response {
+    let check = check_kafka(&state.kafka, state.config.health_timeout()).await;
+    let code = if check.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let config = &state.kafka.config;
+    let topics = json!({
+        "city": config.city_topic(),
+        "pincode": config.pincode_topic(),
+        "dead_letter": config.dead_letter_topic(),
+    });
+    (code, Json(json!({ "kafka": check, "topics": topics, "consumer_group": config.group() }))).into_response()
+}

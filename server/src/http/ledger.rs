@@ -1,0 +1,77 @@
+//! The server functions' port, implemented: each method calls one service
+//! function and answers its error (`http::error::answer`).
+
+use std::collections::HashMap;
+
+use app::api::ssr::Ledger;
+use app::api::{CityCommand, MapConfig, PincodeCommand};
+use app::domain::city::{CityListQuery, CityPage};
+use app::domain::error::AppError;
+use app::domain::health::Readiness;
+use app::domain::history::CityDetails;
+use app::domain::pincode::{PincodeListQuery, PincodePage};
+use app::domain::write::WriteResult;
+use serde_json::{Map, Value};
+
+use super::error::answer;
+use super::health::readiness;
+use super::state::AppState;
+use crate::error::Error;
+use crate::service::Actor;
+
+/// A form's text as the loose record the domain rules read.
+fn text_record(fields: HashMap<String, String>) -> Map<String, Value> {
+    fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect()
+}
+
+#[async_trait::async_trait]
+impl Ledger for AppState {
+    async fn readiness(&self) -> Readiness {
+        readiness(&self.kafka, &self.mongo, self.config.health_timeout()).await
+    }
+
+    async fn verify_login(&self, email: &str, password: &str) -> Result<Option<String>, AppError> {
+        self.users.verify(email, password).await.map_err(|e| answer(Error::Store(e)))
+    }
+
+    fn map_config(&self) -> MapConfig {
+        MapConfig { tile_url: self.config.tile_url.clone(), attribution: self.config.tile_attribution.clone() }
+    }
+
+    async fn list_cities(&self, query: CityListQuery) -> Result<CityPage, AppError> {
+        self.queries.list_cities(query).await.map_err(answer)
+    }
+
+    async fn city_details(&self, id: String) -> Result<Option<CityDetails>, AppError> {
+        self.queries.city_details(&id).await.map_err(answer)
+    }
+
+    async fn list_pincodes(&self, query: PincodeListQuery) -> Result<PincodePage, AppError> {
+        self.queries.list_pincodes(query).await.map_err(answer)
+    }
+
+    async fn city_command(&self, actor: String, command: CityCommand, fields: HashMap<String, String>) -> WriteResult {
+        let (actor, record, commands) = (Actor::admin(actor), text_record(fields), &self.commands);
+        let result = match command {
+            CityCommand::Create => commands.create_city(&actor, &record).await,
+            CityCommand::Update { name, state } => commands.update_city(&actor, &name, &state, &record).await,
+            CityCommand::Delete { name, state } => commands.delete_city(&actor, &name, &state).await,
+            CityCommand::Restore { name, state } => commands.restore_city(&actor, &name, &state).await,
+        };
+        result.map_err(answer)
+    }
+
+    async fn pincode_command(
+        &self,
+        actor: String,
+        command: PincodeCommand,
+        fields: HashMap<String, String>,
+    ) -> WriteResult {
+        let (actor, record, commands) = (Actor::admin(actor), text_record(fields), &self.commands);
+        let result = match command {
+            PincodeCommand::Upsert => commands.upsert_pincode(&actor, &record).await,
+            PincodeCommand::Delete { code } => commands.delete_pincode(&actor, &code).await,
+        };
+        result.map_err(answer)
+    }
+}

@@ -1,0 +1,25 @@
+//! The HTTP surface, the only room that knows axum and Leptos's server side:
+//!
+//! - `router`: every route, and the layers around them (sessions, the guard, tracing);
+//! - `guard`: who may pass: pages need a session, server functions the same
+//!   origin, the REST API a token (or a session, to read);
+//! - `rest`: the REST API's handlers (`/api/v1`), for scripts;
+//! - `sse`: the live stream of applied changes;
+//! - `health`: `/healthz`, `/readyz` and the Kafka check;
+//! - `ledger`: the server functions' port (`app::api::ssr::Ledger`), implemented;
+//! - `error`: how a failure becomes an answer, and where it is logged;
+//! - `state`: the one state everything above shares.
+//!
+//! Every door is thin: authenticate, call one service function, answer.
+
+mod error;
+mod guard;
+mod health;
+mod ledger;
+mod rest;
+mod router;
+mod sse;
+mod state;
+
+pub use router::router;
+pub use state::AppState;

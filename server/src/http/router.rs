@@ -1,0 +1,50 @@
+//! Every route, and the layers around them: server-rendered pages and server
+//! functions (leptos_axum), the REST API, static files, and the health
+//! endpoints; sessions, the guard, and request tracing around all of it.
+
+use std::sync::Arc;
+
+use app::api::ssr::SharedLedger;
+use app::{shell, App};
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use super::state::AppState;
+use super::{guard, health, rest};
+use crate::auth::MongoSessionStore;
+
+pub fn router(state: AppState) -> Router {
+    let ledger: SharedLedger = Arc::new(state.clone());
+    let leptos_options = state.leptos_options.clone();
+    let routes = generate_route_list(App);
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(ledger.clone()),
+            move || shell(leptos_options.clone()),
+        )
+        .nest("/api/v1", rest::routes(&state))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(state.config.secure_cookies, guard::pages))
+        .layer(session_layer(&state))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// HttpOnly, SameSite=Strict session cookies (Secure when served over https),
+/// kept in MongoDB and ended after 12 idle hours.
+fn session_layer(state: &AppState) -> SessionManagerLayer<MongoSessionStore> {
+    SessionManagerLayer::new(state.sessions.clone())
+        .with_name("geoledger_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_secure(state.config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)))
+}

@@ -1,0 +1,68 @@
+//! The one state every handler, guard and server function shares: cheap to
+//! clone (handles and `Arc`s), built once at start.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+
+use crate::auth::{MongoSessionStore, Tokens, Users};
+use crate::config::Config;
+use crate::pipeline::{Kafka, Notices};
+use crate::service::{Commands, Queries};
+use crate::store::{Mongo, Store};
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub config: Arc<Config>,
+    /// The backends.
+    pub kafka: Arc<Kafka>,
+    pub mongo: Mongo,
+    /// The read model, as the materializer writes it.
+    pub store: Store,
+    pub commands: Commands,
+    pub queries: Queries,
+    pub users: Users,
+    pub tokens: Tokens,
+    pub sessions: MongoSessionStore,
+    /// Every change the materializer handled, for the live stream.
+    pub notices: Notices,
+}
+
+impl AppState {
+    /// Creates the backends' clients (without waiting for them: readiness
+    /// reports them) and everything built on them.
+    pub async fn connect(config: Config) -> anyhow::Result<Self> {
+        let kafka = Arc::new(Kafka::connect(&config.kafka_brokers, &config.kafka)?);
+        let mongo = Mongo::connect(&config.mongodb_uri).await?;
+        let store = Store::new(&mongo.db);
+        Ok(AppState {
+            leptos_options: leptos_options(&config),
+            commands: Commands::new(kafka.clone(), store.clone()),
+            queries: Queries::new(store.clone()),
+            users: Users::new(&mongo.db),
+            tokens: Tokens::new(&mongo.db),
+            sessions: MongoSessionStore::new(&mongo.db),
+            notices: Notices::new(),
+            config: Arc::new(config),
+            kafka,
+            mongo,
+            store,
+        })
+    }
+}
+
+/// The bundle's name and layout are fixed by Cargo.toml's
+/// `[workspace.metadata.leptos]`; our own configuration decides where the site
+/// is and where we listen.
+fn leptos_options(config: &Config) -> LeptosOptions {
+    let reload_port = std::env::var("LEPTOS_RELOAD_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3001);
+    LeptosOptions::builder()
+        .output_name("geoledger")
+        .site_root(config.site_root().to_string_lossy().as_ref())
+        .site_pkg_dir("pkg")
+        .site_addr(config.listen)
+        .reload_port(reload_port)
+        .build()
+}

@@ -1,0 +1,22 @@
+//! The event pipeline: Kafka in and out.
+//!
+//! - `kafka`: the client GeoLedger keeps for its life (the producer, topic
+//!   set-up, the cluster check) and its errors;
+//! - `materializer`: the consumer embedded in the server, which applies each
+//!   event to the read model and then tells `notices`;
+//! - `notices`: the channel of applied changes that feeds every open browser;
+//! - `event`: how a Kafka message is read into an event (one way, for the
+//!   materializer and replay alike);
+//! - `replay`: `geoledger replay`, rebuilding the read model from offset 0.
+//!
+//! This room knows Kafka, the store and the domain; it never imports HTTP.
+
+pub mod event;
+pub mod kafka;
+pub mod materializer;
+pub mod notices;
+pub mod replay;
+
+pub use kafka::{Kafka, KafkaError};
+pub use materializer::{Materializer, RetryPolicy};
+pub use notices::Notices;

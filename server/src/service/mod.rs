@@ -1,0 +1,30 @@
+//! The service both doors call: the REST API and the server functions reach
+//! the data only through [`Commands`] (the write side) and [`Queries`] (the
+//! read side), so a rule holds for scripts and the browser alike.
+
+mod commands;
+mod queries;
+
+pub use commands::Commands;
+pub use queries::Queries;
+
+/// Who makes a change, and through what.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    /// An admin's email, or an API token's name.
+    pub name: String,
+    /// The CloudEvents `source`: `/geoledger/api` or `/geoledger/ui`.
+    pub source: &'static str,
+}
+
+impl Actor {
+    /// A signed-in admin, in the browser.
+    pub fn admin(email: String) -> Self {
+        Actor { name: email, source: "/geoledger/ui" }
+    }
+
+    /// A script, by its API token's name.
+    pub fn token(name: &str) -> Self {
+        Actor { name: format!("token:{name}"), source: "/geoledger/api" }
+    }
+}

@@ -1,0 +1,84 @@
+//! The read side: every read a page or a script makes, with the same rules
+//! (state names, page limits, what "not found" says) for both.
+
+use app::domain::city::{City, CityListQuery, CityPage, MAX_PAGE as MAX_CITIES};
+use app::domain::history::CityDetails;
+use app::domain::pincode::{check_pincode, Pincode, PincodeListQuery, PincodePage, MAX_PAGE as MAX_PINCODES};
+use app::domain::state::State;
+use app::domain::validation::ValidationErrors;
+
+use crate::error::Error;
+use crate::store::{CityQuery, Store};
+
+/// How many history entries a city's page shows.
+const HISTORY_SHOWN: i64 = 200;
+
+#[derive(Clone)]
+pub struct Queries {
+    store: Store,
+}
+
+impl Queries {
+    pub fn new(store: Store) -> Self {
+        Queries { store }
+    }
+
+    /// A page of cities: by state (any of its names), name prefix, box,
+    /// deleted ones too or not, after a cursor.
+    pub async fn list_cities(&self, q: CityListQuery) -> Result<CityPage, Error> {
+        let state = match q.state.trim() {
+            "" => None,
+            s => Some(
+                State::parse(s).map_err(|m| Error::invalid(ValidationErrors::single("state", m)))?.name.to_string(),
+            ),
+        };
+        let limit = q.limit.clamp(1, MAX_CITIES);
+        let query = CityQuery {
+            state,
+            name_prefix: Some(q.q),
+            bbox: q.bbox,
+            include_deleted: q.include_deleted,
+            cursor: q.cursor,
+            limit,
+        };
+        Ok(CityPage::of(self.store.list_cities(&query).await?, limit))
+    }
+
+    /// A city by the names in a URL: its name (any case) and its state
+    /// (official name, code or alias).
+    pub async fn find_city(&self, name: &str, state: &str) -> Result<City, Error> {
+        let state = State::find(state).ok_or_else(|| Error::not_found(State::parse(state).unwrap_err()))?;
+        self.store
+            .city_by_name(state.name, name.trim())
+            .await?
+            .ok_or_else(|| Error::not_found(format!("no city named '{}' in {}", name.trim(), state.name)))
+    }
+
+    /// A city with its pincodes and its history, by id (None: no such city).
+    pub async fn city_details(&self, id: &str) -> Result<Option<CityDetails>, Error> {
+        let Some(city) = self.store.city_by_id(id).await? else { return Ok(None) };
+        let pincodes = self.store.pincodes_of(id).await?;
+        let history = self.store.history_of(id, HISTORY_SHOWN).await?;
+        Ok(Some(CityDetails { city, pincodes, history }))
+    }
+
+    /// A page of pincodes (not deleted) by code prefix or in a box, after a cursor.
+    pub async fn list_pincodes(&self, q: PincodeListQuery) -> Result<PincodePage, Error> {
+        let limit = q.limit.clamp(1, MAX_PINCODES);
+        let pincodes = self.store.list_pincodes(q.q.trim(), q.bbox, q.cursor.as_deref(), limit).await?;
+        Ok(PincodePage::of(pincodes, limit))
+    }
+
+    /// One pincode, deleted or not.
+    pub async fn pincode(&self, code: &str) -> Result<Pincode, Error> {
+        let code = code.trim();
+        self.store.pincode(code).await?.ok_or_else(|| Error::not_found(format!("no pincode {code}")))
+    }
+
+    /// One pincode by what an admin typed: checked first, so a malformed code
+    /// is named as such rather than not found.
+    pub async fn checked_pincode(&self, raw: &str) -> Result<Pincode, Error> {
+        let code = check_pincode(raw).map_err(|m| Error::invalid(ValidationErrors::single("pincode", m)))?;
+        self.pincode(&code).await
+    }
+}

@@ -1,0 +1,63 @@
+//! Start-up in the background: the topics on Kafka, and the indexes and first
+//! admin on MongoDB (each side retrying while its backend is away, neither
+//! waiting for the other), then the materializer until shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::http::AppState;
+use crate::pipeline::{Materializer, RetryPolicy};
+
+pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let config = state.config.clone();
+        let mongo = retry("indexes and the first admin", shutdown.clone(), || async {
+            state.store.ensure_indexes().await?;
+            state.tokens.ensure_indexes().await?;
+            state.sessions.ensure_indexes().await?;
+            state.users.bootstrap(config.admin_email.as_deref(), config.admin_password.as_deref()).await
+        });
+        let kafka = retry("topics", shutdown.clone(), || async { Ok(state.kafka.ensure_topics().await?) });
+        let (mongo, kafka) = tokio::join!(mongo, kafka);
+        if !(mongo && kafka) {
+            return;
+        }
+        let materializer = Arc::new(Materializer {
+            kafka: state.kafka.clone(),
+            store: state.store.clone(),
+            notices: state.notices.clone(),
+            retry: RetryPolicy {
+                attempts: config.city_wait_retries,
+                first_backoff: Duration::from_millis(config.city_wait_backoff_ms),
+                max_backoff: Duration::from_secs(5),
+            },
+        });
+        let _ = materializer.spawn(shutdown).await;
+    })
+}
+
+/// Runs `step` until it succeeds (true), waiting longer after each failure, or
+/// until shutdown (false).
+async fn retry<F, Fut>(what: &str, mut shutdown: watch::Receiver<bool>, step: F) -> bool
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let mut wait = Duration::from_millis(250);
+    loop {
+        match step().await {
+            Ok(()) => return true,
+            Err(e) => tracing::warn!("setting up {what}: {e:#}; retrying in {wait:?}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => return false,
+        }
+        wait = (wait * 2).min(Duration::from_secs(5));
+    }
+}
