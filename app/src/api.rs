@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use leptos::prelude::*;
-use leptos::server_fn::codec::{Json, JsonEncoding};
+use leptos::server_fn::codec::{Json, JsonEncoding, MultipartData, MultipartFormData};
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +19,7 @@ use crate::domain::city::{CityListQuery, CityPage};
 use crate::domain::error::AppError;
 use crate::domain::health::Readiness;
 use crate::domain::history::CityDetails;
+use crate::domain::import::job::{ImportJob, JobReport};
 use crate::domain::pincode::{PincodeListQuery, PincodePage};
 use crate::domain::write::Published;
 
@@ -74,6 +75,7 @@ pub mod ssr {
     use std::sync::Arc;
 
     use leptos::prelude::*;
+    use leptos::server_fn::codec::MultipartData;
     use leptos::server_fn::error::FromServerFnError;
     use tower_sessions::Session;
 
@@ -82,6 +84,7 @@ pub mod ssr {
     use crate::domain::error::AppError;
     use crate::domain::health::Readiness;
     use crate::domain::history::CityDetails;
+    use crate::domain::import::job::{ImportJob, JobReport};
     use crate::domain::pincode::{PincodeListQuery, PincodePage};
     use crate::domain::write::WriteResult;
 
@@ -117,6 +120,15 @@ pub mod ssr {
             command: PincodeCommand,
             fields: HashMap<String, String>,
         ) -> WriteResult;
+
+        /// Starts importing the file of a form (fields `file`, `format`, `dry_run`).
+        async fn start_import(&self, actor: String, form: MultipartData) -> Result<ImportJob, AppError>;
+
+        /// The newest import jobs.
+        async fn list_imports(&self) -> Result<Vec<ImportJob>, AppError>;
+
+        /// A job and the first lines of its report.
+        async fn import_report(&self, id: String) -> Result<JobReport, AppError>;
     }
 
     /// How server functions find the ledger: `provide_context(SharedLedger)`.
@@ -265,6 +277,37 @@ pub async fn run_pincode_command(
     ssr::answer(async move {
         let actor = ssr::require_user().await?;
         ssr::ledger()?.pincode_command(actor, command, fields).await
+    })
+    .await
+}
+
+/// Starts importing a file: a form with the file (`file`), and optionally
+/// `format` (`cities`, `pincodes`, `india-post`, or `auto`) and `dry_run`.
+#[server(endpoint = "start_import", input = MultipartFormData)]
+pub async fn start_import(form: MultipartData) -> Result<ImportJob, AppError> {
+    ssr::answer(async move {
+        let actor = ssr::require_user().await?;
+        ssr::ledger()?.start_import(actor, form).await
+    })
+    .await
+}
+
+/// The newest import jobs, newest first.
+#[server(endpoint = "list_imports")]
+pub async fn list_imports() -> Result<Vec<ImportJob>, AppError> {
+    ssr::answer(async {
+        ssr::require_user().await?;
+        ssr::ledger()?.list_imports().await
+    })
+    .await
+}
+
+/// An import job with the first lines of its report.
+#[server(endpoint = "get_import_report")]
+pub async fn get_import_report(id: String) -> Result<JobReport, AppError> {
+    ssr::answer(async move {
+        ssr::require_user().await?;
+        ssr::ledger()?.import_report(id).await
     })
     .await
 }

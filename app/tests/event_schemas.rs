@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use apache_avro::{types::Value as Avro, Schema};
 use app::domain::city::validate_new_city;
 use app::domain::event::{Change, CityData, CityRef, EventType, PincodeRef};
-use app::domain::pincode::validate_pincode;
+use app::domain::pincode::{validate_pincode, Office, OfficeKind, PincodeFields};
 use serde_json::{json, Value};
 
 fn schema(t: EventType) -> Schema {
@@ -64,6 +64,13 @@ fn every_change() -> Vec<Change> {
         Change::CityRestored(r),
         Change::PincodeUpserted(pin(Some("Sector 1"))),
         Change::PincodeUpserted(pin(None)),
+        Change::PincodeUpserted(PincodeFields {
+            offices: vec![
+                Office { name: "Noida H.O".into(), kind: OfficeKind::Head, delivery: true },
+                Office { name: "Sector 12 B.O".into(), kind: OfficeKind::Branch, delivery: false },
+            ],
+            ..pin(Some("Noida H.O"))
+        }),
         Change::PincodeDeleted(PincodeRef { pincode: "201301".into() }),
     ]
 }

@@ -63,6 +63,25 @@ pub struct Config {
 
     #[command(flatten)]
     pub kafka: KafkaConfig,
+
+    #[command(flatten)]
+    pub import: ImportConfig,
+}
+
+/// Bulk imports.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ImportConfig {
+    /// The largest file an import takes, in bytes; past it the answer is 413.
+    #[arg(long, env = "GEOLEDGER_IMPORT_MAX_BYTES", default_value_t = 200 * 1024 * 1024)]
+    pub import_max_bytes: u64,
+
+    /// Where uploads wait while they are imported (the system's temporary folder when unset).
+    #[arg(long, env = "GEOLEDGER_IMPORT_DIR")]
+    pub import_dir: Option<PathBuf>,
+
+    /// Rows read, looked up in the read model and published at a time.
+    #[arg(long, env = "GEOLEDGER_IMPORT_BATCH", default_value_t = 1000)]
+    pub import_batch: usize,
 }
 
 /// Topics, partitions and the consumer group.

@@ -9,6 +9,7 @@
 //! - `auth/`: admins, sessions, API tokens;
 //! - `error`: what can stop a request;
 //! - `service/`: the write side (`Commands`) and the read side (`Queries`);
+//! - `import/`: bulk imports, one engine for the page, the API and the CLI;
 //! - `http/`: router, guard, REST, SSE, health, the server functions' port;
 //! - `setup`: topics, indexes and the first admin at start, then the materializer.
 
@@ -16,6 +17,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod pipeline;
 pub mod service;
 pub mod setup;

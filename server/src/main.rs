@@ -1,11 +1,19 @@
 //! `geoledger`: serve the app (the default), manage API tokens and admins, or
 //! rebuild the read model from the event topics.
 
+use std::sync::Arc;
+
+use app::domain::import::format::Format;
+use app::domain::import::job::{Door, ImportJob, JobStatus};
 use clap::{Parser, Subcommand};
 use geoledger::auth::{normalize_email, Tokens, Users};
 use geoledger::config::Config;
+use geoledger::import::{progress, ImportLimits, Importer, Upload};
 use geoledger::pipeline::replay::replay;
-use geoledger::store::Mongo;
+use geoledger::pipeline::{GroupPosition, Kafka};
+use geoledger::service::Actor;
+use geoledger::store::{ImportJobs, Mongo, Store};
+use indicatif::{ProgressBar, ProgressStyle};
 
 /// GeoLedger: the admin dashboard for India's location reference data.
 #[derive(Parser)]
@@ -36,6 +44,28 @@ enum Command {
     /// Rebuild the read model from offset 0 of the event topics, into fresh
     /// collections that then replace the live ones.
     Replay(Config),
+    /// Import a CSV file (GeoLedger cities or pincodes, or India Post's
+    /// directory): publish its changes, then wait until they are applied. Exits
+    /// with status 1 when any row was refused or any change not made.
+    Import(ImportArgs),
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// The CSV file.
+    file: std::path::PathBuf,
+    /// cities, pincodes or india-post (default: read from the header row).
+    #[arg(long, value_parser = |s: &str| Format::parse(s))]
+    format: Option<Format>,
+    /// Check every row and report; publish nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// How long to wait for the changes to be applied (a GeoLedger server's
+    /// materializer applies them), in seconds.
+    #[arg(long, default_value_t = 600)]
+    wait_secs: u64,
+    #[command(flatten)]
+    config: Config,
 }
 
 #[derive(Subcommand)]
@@ -95,6 +125,14 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("admin {} can sign in", normalize_email(&email));
             Ok(())
         }
+        Command::Import(args) => {
+            let job = import_file(args).await?;
+            println!("{}", job.summary());
+            if job.has_problems() {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::Replay(config) => {
             let report = replay(&config).await?;
             println!(
@@ -142,4 +180,75 @@ async fn token_action(action: TokenAction, mongo: &Mongo) -> anyhow::Result<()> 
         }
     }
     Ok(())
+}
+
+/// A bar on a terminal (hidden when stderr is not one).
+fn bar(what: &'static str) -> ProgressBar {
+    let bar = ProgressBar::new(1000);
+    let style = ProgressStyle::with_template("{prefix:>10} [{bar:40}] {percent:>3}% {msg}").expect("a valid template");
+    bar.set_style(style.progress_chars("=> "));
+    bar.set_prefix(what);
+    bar
+}
+
+/// `geoledger import`: runs the import engine here, with bars for published
+/// and applied; the job at its end.
+async fn import_file(args: ImportArgs) -> anyhow::Result<ImportJob> {
+    let config = args.config;
+    let kafka = Arc::new(Kafka::connect(&config.kafka_brokers, &config.kafka)?);
+    let mongo = Mongo::connect(&config.mongodb_uri).await?;
+    let store = Store::new(&mongo.db);
+    let jobs = ImportJobs::new(&mongo.db);
+    let ready = async {
+        store.ensure_indexes().await?;
+        jobs.ensure_indexes().await?;
+        kafka.ensure_topics().await?;
+        anyhow::Ok(())
+    };
+    if let Err(e) = ready.await {
+        mongo.close().await;
+        return Err(e.context("Kafka or MongoDB is not ready"));
+    }
+    let importer = Importer::new(kafka.clone(), store, jobs.clone(), ImportLimits::of(&config.import));
+    let file_name = args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let upload =
+        Upload { file_name, format: args.format, dry_run: args.dry_run, actor: Actor::cli(&user), door: Door::Cli };
+    let published = bar("published");
+    let show = |job: &ImportJob| {
+        published.set_position((job.published_share() * 1000.0) as u64);
+        published.set_message(format!(
+            "{} changes of {} rows read; {} invalid",
+            job.changes.published, job.rows.read, job.rows.invalid
+        ));
+    };
+    let result = importer.run_file(&args.file, upload, &show).await;
+    published.finish();
+    let mut job = match result {
+        Ok(job) => job,
+        Err(e) => {
+            mongo.close().await;
+            return Err(anyhow::anyhow!("{}", e.to_app_error()));
+        }
+    };
+    if job.status == JobStatus::Applying {
+        let applied = bar("applied");
+        let position = GroupPosition::new(&kafka)?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(args.wait_secs);
+        while job.status == JobStatus::Applying && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            let Some((now, offsets)) = jobs.get_with_offsets(&job.id).await? else { break };
+            job = now;
+            progress::refresh(&mut job, &offsets, None, &position).await?;
+            applied.set_position((job.applied_share() * 1000.0) as u64);
+            applied.set_message(format!("{} of {} changes", job.changes.applied, job.changes.published));
+        }
+        applied.finish();
+        jobs.set_progress(&job).await?;
+        if job.status == JobStatus::Applying {
+            eprintln!("not all changes were applied within {} s: is a GeoLedger server running?", args.wait_secs);
+        }
+    }
+    mongo.close().await;
+    Ok(job)
 }

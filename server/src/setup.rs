@@ -1,6 +1,7 @@
 //! Start-up in the background: the topics on Kafka, and the indexes and first
 //! admin on MongoDB (each side retrying while its backend is away, neither
-//! waiting for the other), then the materializer until shutdown.
+//! waiting for the other), then the materializer and the import progress
+//! watcher until shutdown.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -10,7 +11,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::http::AppState;
-use crate::pipeline::{Materializer, RetryPolicy};
+use crate::import;
+use crate::pipeline::{GroupPosition, Materializer, RetryPolicy};
 
 pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
     let state = state.clone();
@@ -20,6 +22,7 @@ pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()
             state.store.ensure_indexes().await?;
             state.tokens.ensure_indexes().await?;
             state.sessions.ensure_indexes().await?;
+            state.importer.jobs().ensure_indexes().await?;
             state.users.bootstrap(config.admin_email.as_deref(), config.admin_password.as_deref()).await
         });
         let kafka = retry("topics", shutdown.clone(), || async { Ok(state.kafka.ensure_topics().await?) });
@@ -31,12 +34,21 @@ pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()
             kafka: state.kafka.clone(),
             store: state.store.clone(),
             notices: state.notices.clone(),
+            imports: state.importer.jobs().clone(),
             retry: RetryPolicy {
                 attempts: config.city_wait_retries,
                 first_backoff: Duration::from_millis(config.city_wait_backoff_ms),
                 max_backoff: Duration::from_secs(5),
             },
         });
+        // Import jobs' progress, from the materializer's committed offsets.
+        match GroupPosition::new(&state.kafka) {
+            Ok(position) => {
+                let (jobs, notices) = (state.importer.jobs().clone(), state.notices.clone());
+                tokio::spawn(import::progress::watch(jobs, position, notices, shutdown.clone()));
+            }
+            Err(e) => tracing::error!("import progress cannot be watched: {e}"),
+        }
         let _ = materializer.spawn(shutdown).await;
     })
 }

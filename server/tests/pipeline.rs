@@ -223,16 +223,6 @@ async fn invalid_input_names_every_field_and_writes_nothing() {
     }
 }
 
-fn plain_consumer(world: &World) -> BaseConsumer {
-    ClientConfig::new()
-        .set("bootstrap.servers", &world.brokers)
-        .set("group.id", format!("{}inspector", world.prefix))
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap()
-}
-
 /// Every message of a topic, from the beginning of each partition.
 fn read_all(consumer: &BaseConsumer, topic: &str) -> Vec<rdkafka::message::OwnedMessage> {
     let total = message_count(consumer, topic);
@@ -272,18 +262,6 @@ fn lag(consumer: &BaseConsumer, topics: &[String]) -> i64 {
                 rdkafka::Offset::Offset(o) => hi - o,
                 _ => hi - lo,
             }
-        })
-        .sum()
-}
-
-fn message_count(consumer: &BaseConsumer, topic: &str) -> i64 {
-    let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap();
-    md.topics()[0]
-        .partitions()
-        .iter()
-        .map(|p| {
-            let (lo, hi) = consumer.fetch_watermarks(topic, p.id(), Duration::from_secs(10)).unwrap();
-            hi - lo
         })
         .sum()
 }

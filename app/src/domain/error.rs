@@ -25,6 +25,9 @@ pub enum AppError {
     /// The change contradicts what is there (a name taken, a city deleted already).
     #[error("{0}")]
     Conflict(String),
+    /// An upload over the configured size.
+    #[error("{0}")]
+    TooLarge(String),
     /// Kafka or MongoDB is away: nothing was saved; try again.
     #[error("{0}")]
     Unavailable(String),
@@ -45,6 +48,7 @@ impl AppError {
             AppError::Unauthorized(_) => 401,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
+            AppError::TooLarge(_) => 413,
             AppError::Unavailable(_) => 503,
             AppError::Unreachable(_) => 502,
             AppError::Internal(_) => 500,
@@ -69,11 +73,12 @@ mod tests {
             AppError::Unauthorized("x".into()).status(),
             AppError::NotFound("x".into()).status(),
             AppError::Conflict("x".into()).status(),
+            AppError::TooLarge("x".into()).status(),
             AppError::Unavailable("x".into()).status(),
             AppError::Unreachable("x".into()).status(),
             AppError::Internal("x".into()).status(),
         ];
-        assert_eq!(statuses, [422, 400, 401, 404, 409, 503, 502, 500]);
+        assert_eq!(statuses, [422, 400, 401, 404, 409, 413, 503, 502, 500]);
     }
 
     #[test]

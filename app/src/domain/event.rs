@@ -191,6 +191,7 @@ impl Change {
             dataschema: event_type.dataschema(),
             actor: actor.into(),
             data: self.data(),
+            importjob: None,
         }
     }
 }
@@ -210,6 +211,10 @@ pub struct Envelope {
     /// Who made the change (an admin's email or an API token's name).
     pub actor: String,
     pub data: Value,
+    /// The import job the change came from, if any (a CloudEvents extension
+    /// attribute: lower-case letters only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub importjob: Option<String>,
 }
 
 impl Envelope {

@@ -3,9 +3,11 @@
 pub mod city;
 pub mod error;
 pub mod event;
+pub mod fold;
 pub mod geo;
 pub mod health;
 pub mod history;
+pub mod import;
 pub mod notice;
 pub mod pincode;
 pub mod slug;

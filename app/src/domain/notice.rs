@@ -1,7 +1,19 @@
-//! What the server tells every open browser after the materializer handled an
-//! event (`GET /api/v1/stream`, server-sent events).
+//! What the server tells every open browser (`GET /api/v1/stream`,
+//! server-sent events): each event the materializer handled, and how the
+//! import jobs under way are getting on.
 
 use serde::{Deserialize, Serialize};
+
+use super::import::job::ImportJob;
+
+/// One message of the live stream.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Notice {
+    /// An event was applied or dead-lettered (SSE event `change`).
+    Change(ChangeNotice),
+    /// An import job moved on (SSE event `import`).
+    Import(Box<ImportJob>),
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]

@@ -15,6 +15,51 @@ pub mod field {
     pub const AREA_NAME: &str = "area_name";
     pub const LATITUDE: &str = "latitude";
     pub const LONGITUDE: &str = "longitude";
+    pub const OFFICES: &str = "offices";
+}
+
+/// A post office's kind, as India Post names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OfficeKind {
+    /// Head office.
+    #[serde(rename = "HO")]
+    Head,
+    /// Sub office (the directory also writes "PO").
+    #[serde(rename = "SO")]
+    Sub,
+    /// Branch office.
+    #[serde(rename = "BO")]
+    Branch,
+}
+
+impl OfficeKind {
+    /// "HO", "H.O", "H.O.", "SO", "PO", "BO", in any case.
+    pub fn parse(raw: &str) -> Option<OfficeKind> {
+        let letters: String = raw.chars().filter(char::is_ascii_alphabetic).collect::<String>().to_ascii_uppercase();
+        match letters.as_str() {
+            "HO" => Some(OfficeKind::Head),
+            "SO" | "PO" => Some(OfficeKind::Sub),
+            "BO" => Some(OfficeKind::Branch),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            OfficeKind::Head => "HO",
+            OfficeKind::Sub => "SO",
+            OfficeKind::Branch => "BO",
+        }
+    }
+}
+
+/// A post office serving a pincode.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Office {
+    pub name: String,
+    pub kind: OfficeKind,
+    /// Whether it delivers mail.
+    pub delivery: bool,
 }
 
 /// Checks a pincode's form: exactly six digits, not starting with 0.
@@ -43,6 +88,22 @@ pub struct PincodeFields {
     pub area_name: Option<String>,
     pub latitude: f64,
     pub longitude: f64,
+    /// The post offices that serve it (from the India Post directory); none
+    /// for a pincode entered by hand.
+    #[serde(default)]
+    pub offices: Vec<Office>,
+}
+
+/// The offices of a record: a list of `{name, kind, delivery}`.
+fn offices(r: &mut Reader, record: &Map<String, Value>) -> Vec<Office> {
+    let Some(value) = record.get(field::OFFICES).filter(|v| !v.is_null()) else { return Vec::new() };
+    match serde_json::from_value::<Vec<Office>>(value.clone()) {
+        Ok(list) => list,
+        Err(e) => {
+            r.errors.add(field::OFFICES, format!("must be a list of {{name, kind: HO|SO|BO, delivery}}: {e}"));
+            Vec::new()
+        }
+    }
 }
 
 pub fn validate_pincode(record: &Map<String, Value>) -> Result<PincodeFields, ValidationErrors> {
@@ -66,6 +127,7 @@ pub fn validate_pincode(record: &Map<String, Value>) -> Result<PincodeFields, Va
     let area_name = r.name(field::AREA_NAME, false);
     let latitude = r.number_in(field::LATITUDE, true, LATITUDE_RANGE);
     let longitude = r.number_in(field::LONGITUDE, true, LONGITUDE_RANGE);
+    let offices = offices(&mut r, record);
     r.finish(|| {
         let state = state.unwrap().name.to_string();
         let city_name = city_name.unwrap();
@@ -77,6 +139,7 @@ pub fn validate_pincode(record: &Map<String, Value>) -> Result<PincodeFields, Va
             area_name,
             latitude: latitude.unwrap(),
             longitude: longitude.unwrap(),
+            offices,
         }
     })
 }

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::fold::fold_accents;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StateKind {
@@ -64,7 +66,15 @@ pub static STATES: [State; 36] = [
         name: "Dadra and Nagar Haveli and Daman and Diu",
         code: "DH",
         kind: UT,
-        aliases: &["DNHDD", "Dadra and Nagar Haveli", "Daman and Diu", "DN", "DD"],
+        aliases: &[
+            "DNHDD",
+            "Dadra and Nagar Haveli",
+            "Daman and Diu",
+            "DN",
+            "DD",
+            // As the India Post directory writes it.
+            "The Dadra and Nagar Haveli and Daman and Diu",
+        ],
     },
     State {
         name: "Delhi",
@@ -78,10 +88,14 @@ pub static STATES: [State; 36] = [
     State { name: "Puducherry", code: "PY", kind: UT, aliases: &["Pondicherry", "Pondy"] },
 ];
 
-/// The form matching compares: lower case, `&` read as "and", nothing but
-/// letters and digits.
+/// The form matching compares: lower case, Latin accents off ("Mahārāshtra"),
+/// `&` read as "and", nothing but letters and digits.
 pub fn normalize(input: &str) -> String {
-    input.replace('&', " and ").chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    fold_accents(&input.replace('&', " and "))
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 impl State {
@@ -183,6 +197,11 @@ mod tests {
             ("Jammu & Kashmir", "Jammu and Kashmir"),
             ("Uttaranchal", "Uttarakhand"),
             (" Tamil Nadu ", "Tamil Nadu"),
+            // As open data writes them: accents, capitals, a leading "The".
+            ("Mahārāshtra", "Maharashtra"),
+            ("Dādra and Nagar Haveli and Damān and Diu", "Dadra and Nagar Haveli and Daman and Diu"),
+            ("THE DADRA AND NAGAR HAVELI AND DAMAN AND DIU", "Dadra and Nagar Haveli and Daman and Diu"),
+            ("ANDAMAN AND NICOBAR ISLANDS", "Andaman and Nicobar Islands"),
         ] {
             assert_eq!(State::find(input).map(|s| s.name), Some(want), "{input}");
         }

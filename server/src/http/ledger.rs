@@ -9,14 +9,17 @@ use app::domain::city::{CityListQuery, CityPage};
 use app::domain::error::AppError;
 use app::domain::health::Readiness;
 use app::domain::history::CityDetails;
+use app::domain::import::job::{Door, ImportJob, JobReport};
 use app::domain::pincode::{PincodeListQuery, PincodePage};
 use app::domain::write::WriteResult;
+use leptos::server_fn::codec::MultipartData;
 use serde_json::{Map, Value};
 
 use super::error::answer;
 use super::health::readiness;
 use super::state::AppState;
 use crate::error::Error;
+use crate::import::Upload;
 use crate::service::Actor;
 
 /// A form's text as the loose record the domain rules read.
@@ -73,5 +76,19 @@ impl Ledger for AppState {
             PincodeCommand::Delete { code } => commands.delete_pincode(&actor, &code).await,
         };
         result.map_err(answer)
+    }
+
+    async fn start_import(&self, actor: String, form: MultipartData) -> Result<ImportJob, AppError> {
+        let form = form.into_inner().ok_or_else(|| AppError::BadRequest("no form was sent".into()))?;
+        let upload = Upload { door: Door::Page, ..Upload::new("upload.csv", None, false, Actor::admin(actor)) };
+        self.importer.start_multipart(form, upload).await.map_err(answer)
+    }
+
+    async fn list_imports(&self) -> Result<Vec<ImportJob>, AppError> {
+        self.importer.recent(50).await.map_err(answer)
+    }
+
+    async fn import_report(&self, id: String) -> Result<JobReport, AppError> {
+        self.importer.report(&id).await.map_err(answer)
     }
 }

@@ -5,10 +5,12 @@
 use app::domain::city::CityListQuery;
 use app::domain::error::AppError;
 use app::domain::geo::BBox;
+use app::domain::import::format::Format;
+use app::domain::import::job::{Door, ImportJob, JobReport};
 use app::domain::write::Published;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
@@ -16,12 +18,18 @@ use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::error::answer;
 use super::state::AppState;
 use super::{guard, health, sse};
 use crate::error::Error;
-use crate::service::Actor;
+use crate::import::spool::human_bytes;
+use crate::import::Upload;
+use crate::service::{Actor, BulkOutcome};
 
 type Answer<T> = Result<T, Error>;
+
+/// The largest JSON body taken (a bigger batch is a file to import).
+const JSON_LIMIT: usize = 2 * 1024 * 1024;
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     let writes = Router::new()
@@ -30,6 +38,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/cities/{name}/{state}", put(update_city).delete(delete_city))
         .route("/cities/{name}/{state}/restore", post(restore_city))
         .route("/pincodes", post(upsert_pincode))
+        .route("/pincodes/bulk", post(upsert_pincodes))
         .route("/pincodes/{code}", delete(delete_pincode));
     let protected = Router::new()
         .nest("/location-updates", writes)
@@ -37,6 +46,9 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/cities/{name}/{state}", get(get_city))
         .route("/pincodes/{code}", get(get_pincode))
         .route("/stream", get(sse::stream))
+        .route("/imports", post(create_import).get(list_imports))
+        .route("/imports/{id}", get(get_import))
+        .route("/imports/{id}/report.csv", get(import_report_csv))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::require_token));
     Router::new()
         .merge(protected)
@@ -64,12 +76,141 @@ async fn create_city(State(s): State<AppState>, Extension(actor): Extension<Acto
     Ok(accepted(s.commands.create_city(&actor, &object_body(&body)?).await?))
 }
 
-async fn create_cities(State(s): State<AppState>, Extension(actor): Extension<Actor>, body: Bytes) -> Answer<Response> {
-    let Value::Array(rows) = json_body(&body)? else {
+/// Many cities: a JSON array (checked whole, then published), or a CSV file
+/// (an import job).
+async fn create_cities(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    headers: HeaderMap,
+    body: Body,
+) -> Answer<Response> {
+    if !is_json(&headers) {
+        let upload = Upload::new("cities.csv", Some(Format::Cities), false, actor);
+        return Ok(started(receive(&s, &headers, body, upload).await?));
+    }
+    let Value::Array(rows) = json_body(&read_json(body).await?)? else {
         return Err(AppError::invalid("body", "must be a JSON array of cities").into());
     };
-    let published = s.commands.create_cities(&actor, &rows).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "count": published.len(), "events": published }))).into_response())
+    Ok(bulk_answer(s.commands.create_cities(&actor, &rows).await?))
+}
+
+/// Many pincodes, as `create_cities` takes cities.
+async fn upsert_pincodes(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    headers: HeaderMap,
+    body: Body,
+) -> Answer<Response> {
+    if !is_json(&headers) {
+        let upload = Upload::new("pincodes.csv", Some(Format::Pincodes), false, actor);
+        return Ok(started(receive(&s, &headers, body, upload).await?));
+    }
+    let Value::Array(rows) = json_body(&read_json(body).await?)? else {
+        return Err(AppError::invalid("body", "must be a JSON array of pincodes").into());
+    };
+    Ok(bulk_answer(s.commands.upsert_pincodes(&actor, &rows).await?))
+}
+
+/// 202 with the events published; when Kafka failed partway, 503 naming the
+/// rows (by index) that were not published — the others were.
+fn bulk_answer(outcome: BulkOutcome) -> Response {
+    let BulkOutcome { published, unchanged, unpublished, failure } = outcome;
+    let mut body = json!({ "count": published.len(), "unchanged": unchanged, "events": published });
+    let Some(failure) = failure else { return (StatusCode::ACCEPTED, Json(body)).into_response() };
+    let public = answer(Error::Kafka(failure));
+    body["error"] = json!(format!(
+        "{public}: {} row(s) were not published (see \"unpublished\"); the {} in \"events\" were",
+        unpublished.len(),
+        body["count"]
+    ));
+    body["unpublished"] = json!(unpublished);
+    (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+}
+
+/// The content type's essence: `text/csv; charset=utf-8` is `text/csv`.
+fn content_type(headers: &HeaderMap) -> String {
+    let raw = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    raw.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    matches!(content_type(headers).as_str(), "application/json" | "")
+}
+
+/// A JSON body, up to its limit.
+async fn read_json(body: Body) -> Answer<Bytes> {
+    axum::body::to_bytes(body, JSON_LIMIT).await.map_err(|_| {
+        AppError::TooLarge(format!(
+            "a JSON body may have at most {} (send a CSV file to import more)",
+            human_bytes(JSON_LIMIT as u64)
+        ))
+        .into()
+    })
+}
+
+/// An uploaded file, as a CSV body or a multipart form: its import job, started.
+async fn receive(s: &AppState, headers: &HeaderMap, body: Body, upload: Upload) -> Answer<ImportJob> {
+    let kind = content_type(headers);
+    if kind == "multipart/form-data" {
+        let raw = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let boundary =
+            multer::parse_boundary(raw).map_err(|e| AppError::BadRequest(format!("the form has no boundary: {e}")))?;
+        let form = multer::Multipart::new(body.into_data_stream(), boundary);
+        return s.importer.start_multipart(form, upload).await;
+    }
+    if !matches!(kind.as_str(), "text/csv" | "application/csv" | "text/plain" | "application/octet-stream") {
+        return Err(AppError::BadRequest(format!(
+            "send the file as text/csv or multipart/form-data (a field named file), not {kind}"
+        ))
+        .into());
+    }
+    s.importer.start(body.into_data_stream(), upload).await
+}
+
+fn started(job: ImportJob) -> Response {
+    (StatusCode::ACCEPTED, Json(job)).into_response()
+}
+
+#[derive(Deserialize)]
+struct ImportParams {
+    format: Option<String>,
+    #[serde(default)]
+    dry_run: bool,
+    file_name: Option<String>,
+}
+
+/// `POST /imports?format=&dry_run=&file_name=`: a CSV body or a multipart form.
+async fn create_import(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Query(p): Query<ImportParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> Answer<Response> {
+    let format = p.format.as_deref().filter(|f| *f != "auto").map(Format::parse).transpose();
+    let format = format.map_err(|m| AppError::invalid("format", m))?;
+    let name = p.file_name.unwrap_or_else(|| "upload.csv".into());
+    let upload = Upload { door: Door::Api, ..Upload::new(&name, format, p.dry_run, actor) };
+    Ok(started(receive(&s, &headers, body, upload).await?))
+}
+
+/// The newest import jobs.
+async fn list_imports(State(s): State<AppState>) -> Answer<Json<Value>> {
+    Ok(Json(json!({ "imports": s.importer.recent(50).await? })))
+}
+
+/// A job and the first lines of its report.
+async fn get_import(State(s): State<AppState>, Path(id): Path<String>) -> Answer<Json<JobReport>> {
+    Ok(Json(s.importer.report(&id).await?))
+}
+
+/// A job's whole report, as a CSV download.
+async fn import_report_csv(State(s): State<AppState>, Path(id): Path<String>) -> Answer<Response> {
+    let csv = s.importer.report_csv(&id).await?;
+    let disposition = format!("attachment; filename=\"import-{id}-report.csv\"");
+    let headers =
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)];
+    Ok((headers, csv).into_response())
 }
 
 async fn update_city(

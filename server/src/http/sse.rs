@@ -1,9 +1,11 @@
 //! The live stream (`GET /api/v1/stream`): every change the materializer
-//! handles, as server-sent events named `change`, with keep-alives.
+//! handles (server-sent events named `change`) and how import jobs get on
+//! (`import`), with keep-alives.
 
 use std::convert::Infallible;
 use std::time::Duration;
 
+use app::domain::notice::Notice;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
@@ -15,7 +17,8 @@ use super::state::AppState;
 
 pub async fn stream(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let notices = BroadcastStream::new(state.notices.subscribe()).map(|n| match n {
-        Ok(notice) => Ok(Event::default().event("change").json_data(&notice).unwrap_or_default()),
+        Ok(Notice::Change(change)) => Ok(Event::default().event("change").json_data(&change).unwrap_or_default()),
+        Ok(Notice::Import(job)) => Ok(Event::default().event("import").json_data(&job).unwrap_or_default()),
         // A slow subscriber missed some: tell it to refetch what it shows.
         Err(BroadcastStreamRecvError::Lagged(missed)) => Ok(Event::default().event("resync").data(missed.to_string())),
     });

@@ -8,9 +8,10 @@ use leptos::prelude::LeptosOptions;
 
 use crate::auth::{MongoSessionStore, Tokens, Users};
 use crate::config::Config;
+use crate::import::{ImportLimits, Importer};
 use crate::pipeline::{Kafka, Notices};
 use crate::service::{Commands, Queries};
-use crate::store::{Mongo, Store};
+use crate::store::{ImportJobs, Mongo, Store};
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -28,6 +29,7 @@ pub struct AppState {
     pub sessions: MongoSessionStore,
     /// Every change the materializer handled, for the live stream.
     pub notices: Notices,
+    pub importer: Importer,
 }
 
 impl AppState {
@@ -45,6 +47,12 @@ impl AppState {
             tokens: Tokens::new(&mongo.db),
             sessions: MongoSessionStore::new(&mongo.db),
             notices: Notices::new(),
+            importer: Importer::new(
+                kafka.clone(),
+                store.clone(),
+                ImportJobs::new(&mongo.db),
+                ImportLimits::of(&config.import),
+            ),
             config: Arc::new(config),
             kafka,
             mongo,

@@ -173,6 +173,10 @@ impl Kafka {
             .insert(Header { key: "ce_type", value: Some(event.event_type.as_str()) })
             .insert(Header { key: "ce_source", value: Some(event.source.as_str()) })
             .insert(Header { key: "content-type", value: Some("application/cloudevents+json") });
+        let headers = match &event.importjob {
+            Some(job) => headers.insert(Header { key: "ce_importjob", value: Some(job.as_str()) }),
+            None => headers,
+        };
         let record = FutureRecord::to(topic).key(&event.subject).payload(&payload).headers(headers);
         let limit = self.config.publish_timeout();
         // librdkafka gives up after message.timeout.ms; the outer limit only guards
@@ -182,6 +186,13 @@ impl Kafka {
             Ok(Err((e, _))) => Err(KafkaError::undelivered(e)),
             Err(_) => Err(KafkaError::TimedOut),
         }
+    }
+
+    /// Publishes many events at once (each to its topic), and waits for every
+    /// acknowledgement: for each, where it landed or why it did not. Events of
+    /// one key keep their order (the producer is idempotent).
+    pub async fn publish_many(&self, events: &[(String, Envelope)]) -> Vec<Result<(i32, i64), KafkaError>> {
+        futures::future::join_all(events.iter().map(|(topic, event)| self.publish(topic, event))).await
     }
 
     /// Fetches the cluster's metadata within `timeout`: how many brokers and

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::domain::event::Envelope;
-use app::domain::notice::{ChangeNotice, Outcome};
+use app::domain::notice::{ChangeNotice, Notice, Outcome};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::FutureRecord;
@@ -24,7 +24,7 @@ use tokio::time::Instant;
 use super::kafka::{Kafka, KafkaContext};
 use super::notices::Notices;
 use crate::config::KafkaConfig;
-use crate::store::{Applied, ApplyError, Store};
+use crate::store::{Applied, ApplyError, ImportJobs, Store};
 
 /// How long to wait for a pincode's city before dead-lettering it.
 #[derive(Clone, Debug)]
@@ -44,6 +44,8 @@ pub struct Materializer {
     pub kafka: Arc<Kafka>,
     pub store: Store,
     pub notices: Notices,
+    /// Where an import's dead-lettered events are counted.
+    pub imports: ImportJobs,
     pub retry: RetryPolicy,
 }
 
@@ -215,7 +217,7 @@ impl Materializer {
         at: Option<(f64, f64)>,
         outcome: Outcome,
     ) {
-        self.notices.send(ChangeNotice {
+        self.notices.send(Notice::Change(ChangeNotice {
             event_id,
             event_type,
             entity_id,
@@ -225,7 +227,7 @@ impl Materializer {
             partition: m.partition(),
             offset: m.offset(),
             outcome,
-        });
+        }));
     }
 
     /// Copies the message, bytes unchanged, to the dead-letter topic with headers
@@ -276,6 +278,13 @@ impl Materializer {
             Some(e) => (e.id.clone(), e.event_type.clone(), e.subject.clone()),
             None => (String::new(), String::new(), key()),
         };
+        // An import's event: its job counts it failed, and its report says why.
+        if let Some(job) = event.and_then(|e| e.importjob.as_deref()) {
+            let what = format!("{} {entity}: {reason}", event_type.split('.').next().unwrap_or("event"));
+            if let Err(e) = self.imports.record_failed(job, what).await {
+                tracing::warn!("cannot record a dead-lettered event of import {job}: {e}");
+            }
+        }
         self.notify(m, id, event_type, entity, None, Outcome::Failed { reason: reason.to_string() });
         Step::Done
     }

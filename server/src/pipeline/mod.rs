@@ -5,6 +5,7 @@
 //! - `materializer`: the consumer embedded in the server, which applies each
 //!   event to the read model and then tells `notices`;
 //! - `notices`: the channel of applied changes that feeds every open browser;
+//! - `position`: how far the materializer's group has got (import progress);
 //! - `event`: how a Kafka message is read into an event (one way, for the
 //!   materializer and replay alike);
 //! - `replay`: `geoledger replay`, rebuilding the read model from offset 0.
@@ -15,8 +16,10 @@ pub mod event;
 pub mod kafka;
 pub mod materializer;
 pub mod notices;
+pub mod position;
 pub mod replay;
 
 pub use kafka::{Kafka, KafkaError};
 pub use materializer::{Materializer, RetryPolicy};
 pub use notices::Notices;
+pub use position::GroupPosition;

@@ -1,8 +1,8 @@
-//! The change notices: what the materializer tells every open browser after it
-//! handled an event (`GET /api/v1/stream`). The materializer is the only sender;
-//! anyone may listen.
+//! The live stream's channel (`GET /api/v1/stream`): what every open browser
+//! is told. Two senders: the materializer, after it handled each event, and
+//! the import progress watcher, as jobs move on. Anyone may listen.
 
-use app::domain::notice::ChangeNotice;
+use app::domain::notice::Notice;
 use tokio::sync::broadcast;
 
 /// How many notices a slow listener may fall behind before it is told to resync.
@@ -10,7 +10,7 @@ const BACKLOG: usize = 4096;
 
 #[derive(Clone)]
 pub struct Notices {
-    sender: broadcast::Sender<ChangeNotice>,
+    sender: broadcast::Sender<Notice>,
 }
 
 impl Notices {
@@ -19,12 +19,12 @@ impl Notices {
     }
 
     /// Every notice sent from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<ChangeNotice> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Notice> {
         self.sender.subscribe()
     }
 
     /// Tells every listener (none listening is fine: nobody is watching).
-    pub(super) fn send(&self, notice: ChangeNotice) {
+    pub fn send(&self, notice: Notice) {
         let _ = self.sender.send(notice);
     }
 }

@@ -12,10 +12,29 @@ use app::domain::validation::ValidationErrors;
 use app::domain::write::Published;
 use serde_json::{Map, Value};
 
+use super::batch::{self, CityRule, Plan};
 use super::{Actor, Queries};
 use crate::error::Error;
-use crate::pipeline::Kafka;
+use crate::pipeline::{Kafka, KafkaError};
 use crate::store::Store;
+
+/// How many changes a bulk write publishes at once.
+const BULK_BATCH: usize = 1000;
+
+/// What a bulk write did: the events published, the rows left as they were,
+/// and, when Kafka failed partway, the rows (by index) not published and why.
+#[derive(Debug, Default)]
+pub struct BulkOutcome {
+    pub published: Vec<Published>,
+    pub unchanged: u64,
+    pub unpublished: Vec<usize>,
+    pub failure: Option<KafkaError>,
+}
+
+/// The row of a field named `[12].latitude`, to order errors by row.
+fn row_of(field: &str) -> usize {
+    field.trim_start_matches('[').split(']').next().and_then(|n| n.parse().ok()).unwrap_or(usize::MAX)
+}
 
 #[derive(Clone)]
 pub struct Commands {
@@ -33,10 +52,7 @@ impl Commands {
     /// Wraps the change in its envelope (a new id, now) and publishes it to its
     /// topic: where it landed, once the broker has it.
     async fn publish(&self, change: Change, actor: &Actor) -> Result<Published, Error> {
-        let topic = self.kafka.topic(change.event_type().stream());
-        let id = uuid::Uuid::now_v7().to_string();
-        let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-        let event = change.into_envelope(id, time, actor.source, &actor.name);
+        let (topic, event) = batch::event(&self.kafka, change, actor, None);
         let (partition, offset) = self.kafka.publish(&topic, &event).await?;
         Ok(Published {
             event_id: event.id,
@@ -46,6 +62,28 @@ impl Commands {
             partition,
             offset,
         })
+    }
+
+    /// Publishes planned changes a batch at a time; once Kafka fails, the rest
+    /// is not tried, and the outcome says which rows were not published.
+    async fn publish_all(&self, actor: &Actor, plan: Plan) -> BulkOutcome {
+        let mut outcome = BulkOutcome { unchanged: plan.unchanged, ..BulkOutcome::default() };
+        for chunk in plan.changes.chunks(BULK_BATCH) {
+            if outcome.failure.is_some() {
+                outcome.unpublished.extend(chunk.iter().flat_map(|p| p.lines.iter().map(|l| *l as usize)));
+                continue;
+            }
+            for (planned, result) in chunk.iter().zip(batch::publish(&self.kafka, chunk, actor, None).await) {
+                match result {
+                    Ok(published) => outcome.published.push(published),
+                    Err(e) => {
+                        outcome.unpublished.extend(planned.lines.iter().map(|l| *l as usize));
+                        outcome.failure.get_or_insert(e);
+                    }
+                }
+            }
+        }
+        outcome
     }
 
     pub async fn create_city(&self, actor: &Actor, record: &Map<String, Value>) -> Result<Published, Error> {
@@ -60,15 +98,14 @@ impl Commands {
     /// Why a new city cannot have this id or this name in its state, if it cannot.
     async fn taken(&self, id: &str, fields: &CityFields) -> Result<Option<String>, Error> {
         let existing = self.store.city_by_id_or_name(id, &fields.state, &fields.name).await?;
-        Ok(existing.map(|c| {
-            let hint = if c.deleted_at.is_some() { " (deleted: restore it instead)" } else { "" };
-            format!("{} in {} exists already{hint}", c.fields.name, c.fields.state)
-        }))
+        Ok(existing.as_ref().map(batch::taken))
     }
 
-    /// Validates every city first: one bad row refuses the whole batch, naming
-    /// each bad row and field; then publishes them all.
-    pub async fn create_cities(&self, actor: &Actor, rows: &[Value]) -> Result<Vec<Published>, Error> {
+    /// Creates many cities (a JSON array). Every row is checked first, and the
+    /// batch against the read model in one query: one bad row refuses the
+    /// whole batch, naming each bad row and field. Then they are published a
+    /// batch at a time.
+    pub async fn create_cities(&self, actor: &Actor, rows: &[Value]) -> Result<BulkOutcome, Error> {
         let mut errors = ValidationErrors::default();
         let mut valid = Vec::with_capacity(rows.len());
         let mut seen = HashMap::new();
@@ -78,15 +115,47 @@ impl Commands {
                 continue;
             };
             match validate_new_city(record) {
-                Ok(fields) => {
-                    let id = fields.id();
-                    if let Some(first) = seen.insert(id.clone(), i) {
-                        errors.add(&format!("[{i}].city_name"), format!("repeats row {first} ({id})"));
-                    } else if let Some(taken) = self.taken(&id, &fields).await? {
-                        errors.add(&format!("[{i}].city_name"), taken);
+                Ok(fields) => match seen.insert(fields.id(), i) {
+                    Some(first) => {
+                        errors.add(&format!("[{i}].city_name"), format!("repeats row {first} ({})", fields.id()))
                     }
-                    valid.push(CityData { id, fields });
+                    None => valid.push((fields, vec![i as u64])),
+                },
+                Err(e) => {
+                    for fe in e.errors {
+                        errors.add(&format!("[{i}].{}", fe.field), fe.message);
+                    }
                 }
+            }
+        }
+        let plan = batch::plan_cities(&self.store, valid, CityRule::CreateOnly).await?;
+        for (lines, why) in &plan.refused {
+            errors.add(&format!("[{}].city_name", lines[0]), why.clone());
+        }
+        if !errors.is_empty() {
+            errors.errors.sort_by_key(|e| row_of(&e.field));
+            return Err(Error::invalid(errors));
+        }
+        Ok(self.publish_all(actor, plan).await)
+    }
+
+    /// Adds or changes many pincodes (a JSON array), checked as
+    /// `create_cities` checks cities; a pincode the read model holds as it is
+    /// is not published again.
+    pub async fn upsert_pincodes(&self, actor: &Actor, rows: &[Value]) -> Result<BulkOutcome, Error> {
+        let mut errors = ValidationErrors::default();
+        let mut valid = Vec::with_capacity(rows.len());
+        let mut seen = HashMap::new();
+        for (i, row) in rows.iter().enumerate() {
+            let Some(record) = row.as_object() else {
+                errors.add(&format!("[{i}]"), "must be a JSON object");
+                continue;
+            };
+            match validate_pincode(record) {
+                Ok(fields) => match seen.insert(fields.pincode.clone(), i) {
+                    Some(first) => errors.add(&format!("[{i}].pincode"), format!("repeats row {first}")),
+                    None => valid.push((fields, vec![i as u64])),
+                },
                 Err(e) => {
                     for fe in e.errors {
                         errors.add(&format!("[{i}].{}", fe.field), fe.message);
@@ -97,11 +166,8 @@ impl Commands {
         if !errors.is_empty() {
             return Err(Error::invalid(errors));
         }
-        let mut published = Vec::with_capacity(valid.len());
-        for data in valid {
-            published.push(self.publish(Change::CityCreated(data), actor).await?);
-        }
-        Ok(published)
+        let plan = batch::plan_pincodes(&self.store, valid, true).await?;
+        Ok(self.publish_all(actor, plan).await)
     }
 
     pub async fn update_city(
@@ -143,8 +209,14 @@ impl Commands {
 
     /// Adds or changes a pincode. Its city may still be on its way (a script
     /// creating a city and then its pincodes): the materializer waits for it.
+    /// Without offices of its own, it keeps those the pincode has.
     pub async fn upsert_pincode(&self, actor: &Actor, record: &Map<String, Value>) -> Result<Published, Error> {
-        let fields = validate_pincode(record).map_err(Error::invalid)?;
+        let mut fields = validate_pincode(record).map_err(Error::invalid)?;
+        if fields.offices.is_empty() {
+            if let Some(there) = self.store.pincode(&fields.pincode).await? {
+                fields.offices = there.fields.offices;
+            }
+        }
         self.publish(Change::PincodeUpserted(fields), actor).await
     }
 

@@ -2,10 +2,11 @@
 //! the data only through [`Commands`] (the write side) and [`Queries`] (the
 //! read side), so a rule holds for scripts and the browser alike.
 
+pub mod batch;
 mod commands;
 mod queries;
 
-pub use commands::Commands;
+pub use commands::{BulkOutcome, Commands};
 pub use queries::Queries;
 
 /// Who makes a change, and through what.
@@ -21,6 +22,11 @@ impl Actor {
     /// A signed-in admin, in the browser.
     pub fn admin(email: String) -> Self {
         Actor { name: email, source: "/geoledger/ui" }
+    }
+
+    /// Someone at a terminal (`geoledger import`), by their login name.
+    pub fn cli(user: &str) -> Self {
+        Actor { name: format!("cli:{user}"), source: "/geoledger/cli" }
     }
 
     /// A script, by its API token's name.

@@ -36,6 +36,7 @@ pub(super) fn pincode_doc(p: &PincodeFields) -> Document {
         "state": &p.state,
         "area_name": p.area_name.as_deref(),
         "location": point(p.latitude, p.longitude),
+        "offices": bson::to_bson(&p.offices).unwrap_or_else(|_| Bson::Array(Vec::new())),
     }
 }
 
@@ -102,6 +103,7 @@ pub(super) fn pincode_from_doc(d: &Document) -> Pincode {
             area_name: opt_str(d, "area_name"),
             latitude,
             longitude,
+            offices: d.get("offices").and_then(|o| bson::from_bson(o.clone()).ok()).unwrap_or_default(),
         },
         created_at: time_str(d, "created_at").unwrap_or_default(),
         updated_at: time_str(d, "updated_at").unwrap_or_default(),

@@ -8,10 +8,12 @@
 //!   collection uses;
 //! - `apply`: an event's effect, guarded by its Kafka position;
 //! - `reads`: what pages and the API ask for;
-//! - `documents`: the mapping between domain types and BSON.
+//! - `documents`: the mapping between domain types and BSON;
+//! - `imports`: import jobs and their reports.
 
 mod apply;
 mod documents;
+mod imports;
 mod mongo;
 mod reads;
 
@@ -20,6 +22,7 @@ use mongodb::options::{Collation, CollationStrength, IndexOptions};
 use mongodb::{Collection, Database, IndexModel};
 
 pub use apply::{Applied, ApplyError, Position};
+pub use imports::{EventOffsets, ImportJobs, PartitionOffsets};
 pub use mongo::{create_missing_indexes, is_duplicate_key, Mongo};
 pub use reads::CityQuery;
 

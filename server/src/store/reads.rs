@@ -1,5 +1,7 @@
 //! Reads of the read model: what pages and the API ask for.
 
+use std::collections::HashMap;
+
 use app::domain::city::City;
 use app::domain::geo::BBox;
 use app::domain::history::HistoryEntry;
@@ -40,6 +42,18 @@ impl Store {
             Some(city) => Ok(Some(city)),
             None => self.city_by_name(state, name).await,
         }
+    }
+
+    /// The cities with these ids, by id: one query for a batch.
+    pub async fn cities_by_ids(&self, ids: &[String]) -> mongodb::error::Result<HashMap<String, City>> {
+        let docs: Vec<Document> = self.cities.find(doc! { "_id": { "$in": ids } }).await?.try_collect().await?;
+        Ok(docs.iter().map(city_from_doc).map(|c| (c.id.clone(), c)).collect())
+    }
+
+    /// The pincodes with these codes, by code: one query for a batch.
+    pub async fn pincodes_by_codes(&self, codes: &[String]) -> mongodb::error::Result<HashMap<String, Pincode>> {
+        let docs: Vec<Document> = self.pincodes.find(doc! { "_id": { "$in": codes } }).await?.try_collect().await?;
+        Ok(docs.iter().map(pincode_from_doc).map(|p| (p.fields.pincode.clone(), p)).collect())
     }
 
     pub async fn pincode(&self, code: &str) -> mongodb::error::Result<Option<Pincode>> {

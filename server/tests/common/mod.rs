@@ -8,6 +8,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::ClientConfig;
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test")).parent().unwrap().to_path_buf()
 }
@@ -302,6 +305,41 @@ impl Api {
         (code, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
     }
 
+    /// POSTs a raw body (a CSV file, say) with its content type.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
+        let url = format!("{}{}", self.base, path);
+        let res = self.http.post(url).bearer_auth(&self.token).header("content-type", content_type).body(body);
+        let res = res.send().await.expect("request");
+        let code = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (code, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    }
+
+    /// GETs a body as text (a CSV download, say): status, content type, text.
+    pub async fn get_text(&self, path: &str) -> (u16, String, String) {
+        let res =
+            self.http.get(format!("{}{}", self.base, path)).bearer_auth(&self.token).send().await.expect("request");
+        let code = res.status().as_u16();
+        let kind = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        (code, kind, res.text().await.unwrap())
+    }
+
+    /// Imports a CSV file through the API (`POST /api/v1/imports`) and waits
+    /// until its job has ended (done, failed or interrupted): the job's report.
+    pub async fn import(&self, csv: &[u8], query: &str, limit: Duration) -> serde_json::Value {
+        let (code, job) = self.post_raw(&format!("/api/v1/imports?{query}"), "text/csv", csv.to_vec()).await;
+        assert_eq!(code, 202, "{job}");
+        self.wait_for_job(job["id"].as_str().unwrap(), limit).await
+    }
+
+    /// Waits until the import job has ended: its report.
+    pub async fn wait_for_job(&self, id: &str, limit: Duration) -> serde_json::Value {
+        self.eventually(&format!("/api/v1/imports/{id}"), limit, |code, b| {
+            code == 200 && !matches!(b["job"]["status"].as_str(), Some("running" | "applying"))
+        })
+        .await
+    }
+
     pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
         self.send(reqwest::Method::GET, path, None).await
     }
@@ -339,4 +377,28 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A consumer of this world's topics that joins no one's group and commits nothing.
+pub fn plain_consumer(world: &World) -> BaseConsumer {
+    ClientConfig::new()
+        .set("bootstrap.servers", &world.brokers)
+        .set("group.id", format!("{}inspector", world.prefix))
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap()
+}
+
+/// How many messages a topic holds (the sum over its partitions).
+pub fn message_count(consumer: &BaseConsumer, topic: &str) -> i64 {
+    let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap();
+    md.topics()[0]
+        .partitions()
+        .iter()
+        .map(|p| {
+            let (lo, hi) = consumer.fetch_watermarks(topic, p.id(), Duration::from_secs(10)).unwrap();
+            hi - lo
+        })
+        .sum()
 }

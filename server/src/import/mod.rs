@@ -1,0 +1,233 @@
+//! Bulk imports: one engine behind the Import page, the REST API and
+//! `geoledger import`.
+//!
+//! Invariants:
+//! - An upload is written to disk as it arrives, never held whole in memory,
+//!   and refused (413, nothing published) past the configured size.
+//! - A row's change is published only when the domain rules accept the row, no
+//!   later row of the file replaces it, and the read model does not hold it
+//!   already: importing the same file twice publishes nothing the second time,
+//!   and a re-run finishes a job that Kafka cut short.
+//! - The job in MongoDB says, at every batch, which rows were refused, which
+//!   changes were published, and which were not; its events carry its id, and
+//!   "applied" is counted from the materializer's committed offsets, so it
+//!   means in the read model.
+//!
+//! - `spool`: the upload to disk; `read`: the file as rows;
+//! - `run`: one job, from the file to Kafka;
+//! - `progress`: how open jobs get on (applied, interrupted), for every browser.
+
+pub mod progress;
+mod read;
+mod run;
+pub mod spool;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use app::domain::error::AppError;
+use app::domain::import::format::Format;
+use app::domain::import::job::{ChangeCounts, Door, ImportJob, JobReport, JobStatus, Problem, RowCounts};
+use bytes::Bytes;
+use futures::Stream;
+
+use self::run::{Engine, Run};
+use self::spool::{spool, Spooled};
+use crate::config::ImportConfig;
+use crate::error::Error;
+use crate::pipeline::Kafka;
+use crate::service::Actor;
+use crate::store::{ImportJobs, Store};
+
+/// How many lines of a job's report its page and the API show (the CSV
+/// download has them all).
+pub const REPORT_LINES: usize = 1000;
+
+/// Limits from the configuration.
+#[derive(Clone, Debug)]
+pub struct ImportLimits {
+    /// The largest upload taken, in bytes.
+    pub max_bytes: u64,
+    /// Where uploads are written while they are imported.
+    pub dir: PathBuf,
+    /// Rows read, looked up and published at a time.
+    pub batch: usize,
+}
+
+impl ImportLimits {
+    pub fn of(config: &ImportConfig) -> Self {
+        ImportLimits {
+            max_bytes: config.import_max_bytes,
+            dir: config.import_dir.clone().unwrap_or_else(std::env::temp_dir),
+            batch: config.import_batch.max(1),
+        }
+    }
+}
+
+/// What came with a file.
+#[derive(Clone, Debug)]
+pub struct Upload {
+    pub file_name: String,
+    /// Named by the sender, or else read from the header row.
+    pub format: Option<Format>,
+    pub dry_run: bool,
+    pub actor: Actor,
+    pub door: Door,
+}
+
+impl Upload {
+    /// A file sent through the API.
+    pub fn new(file_name: &str, format: Option<Format>, dry_run: bool, actor: Actor) -> Self {
+        Upload { file_name: file_name.to_string(), format, dry_run, actor, door: Door::Api }
+    }
+}
+
+#[derive(Clone)]
+pub struct Importer {
+    kafka: Arc<Kafka>,
+    store: Store,
+    jobs: ImportJobs,
+    limits: ImportLimits,
+}
+
+fn new_job(upload: &Upload, bytes: u64) -> ImportJob {
+    ImportJob {
+        id: uuid::Uuid::now_v7().to_string(),
+        file_name: upload.file_name.clone(),
+        format: upload.format.unwrap_or(Format::Cities),
+        dry_run: upload.dry_run,
+        actor: upload.actor.name.clone(),
+        door: upload.door,
+        status: JobStatus::Running,
+        started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        finished_at: None,
+        bytes,
+        rows: RowCounts::default(),
+        changes: ChangeCounts::default(),
+        error: None,
+    }
+}
+
+/// A text field of a form as true or false ("true", "on", "1", "yes").
+fn is_set(value: &str) -> bool {
+    matches!(value.trim().to_ascii_lowercase().as_str(), "true" | "on" | "1" | "yes")
+}
+
+impl Importer {
+    pub fn new(kafka: Arc<Kafka>, store: Store, jobs: ImportJobs, limits: ImportLimits) -> Self {
+        Importer { kafka, store, jobs, limits }
+    }
+
+    /// Takes an upload (a CSV body as it streams in), and starts importing it
+    /// in the background: the job, as it starts.
+    pub async fn start<S, E>(&self, body: S, upload: Upload) -> Result<ImportJob, Error>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let spooled = spool(body, &self.limits.dir, self.limits.max_bytes).await?;
+        self.begin(spooled, upload).await
+    }
+
+    /// Takes a multipart form: the file in a field named `file` (its file name
+    /// the job's), and optionally `format` and `dry_run` fields.
+    pub async fn start_multipart(
+        &self,
+        mut form: multer::Multipart<'static>,
+        mut upload: Upload,
+    ) -> Result<ImportJob, Error> {
+        let broken = |e: multer::Error| AppError::BadRequest(format!("the form could not be read: {e}"));
+        let mut file = None;
+        while let Some(field) = form.next_field().await.map_err(broken)? {
+            match field.name().unwrap_or_default() {
+                "file" => {
+                    if let Some(name) = field.file_name().filter(|n| !n.is_empty()) {
+                        upload.file_name = name.to_string();
+                    }
+                    file = Some(spool(Box::pin(field), &self.limits.dir, self.limits.max_bytes).await?);
+                }
+                "format" => {
+                    let text = field.text().await.map_err(broken)?;
+                    if !text.trim().is_empty() && text.trim() != "auto" {
+                        upload.format = Some(Format::parse(&text).map_err(|m| AppError::invalid("format", m))?);
+                    }
+                }
+                "dry_run" => upload.dry_run = is_set(&field.text().await.map_err(broken)?),
+                _ => {}
+            }
+        }
+        let file = file.ok_or_else(|| AppError::invalid("file", "is required: the form has no file"))?;
+        self.begin(file, upload).await
+    }
+
+    /// Saves the new job and runs it in the background.
+    async fn begin(&self, spooled: Spooled, upload: Upload) -> Result<ImportJob, Error> {
+        let job = new_job(&upload, spooled.bytes);
+        self.jobs.save(&job).await?;
+        let me = self.clone();
+        let started = job.clone();
+        tokio::spawn(async move {
+            // The file is removed when the job is done with it.
+            let Spooled { file, .. } = spooled;
+            let path = file.path().to_path_buf();
+            Run::new(me.engine(), job, upload.actor, &|_| {}).run(path, upload.format).await;
+            drop(file);
+        });
+        Ok(started)
+    }
+
+    /// Imports a file on disk to its end, in the foreground (the CLI): the job
+    /// once every change is published (or known not to be). `progress` sees
+    /// the job after every batch.
+    pub async fn run_file(
+        &self,
+        path: &Path,
+        upload: Upload,
+        progress: &(dyn Fn(&ImportJob) + Send + Sync),
+    ) -> Result<ImportJob, Error> {
+        let bytes = std::fs::metadata(path)
+            .map_err(|e| AppError::BadRequest(format!("{} cannot be read: {e}", path.display())))?
+            .len();
+        if bytes > self.limits.max_bytes {
+            return Err(AppError::TooLarge(format!(
+                "{} is larger than the import limit of {} (GEOLEDGER_IMPORT_MAX_BYTES)",
+                path.display(),
+                spool::human_bytes(self.limits.max_bytes)
+            ))
+            .into());
+        }
+        let job = new_job(&upload, bytes);
+        self.jobs.save(&job).await?;
+        Ok(Run::new(self.engine(), job, upload.actor, progress).run(path.to_path_buf(), upload.format).await)
+    }
+
+    pub async fn recent(&self, limit: i64) -> Result<Vec<ImportJob>, Error> {
+        Ok(self.jobs.recent(limit).await?)
+    }
+
+    async fn job(&self, id: &str) -> Result<ImportJob, Error> {
+        self.jobs.get(id).await?.ok_or_else(|| Error::not_found(format!("no import job {id}")))
+    }
+
+    /// The job and the first lines of its report.
+    pub async fn report(&self, id: &str) -> Result<JobReport, Error> {
+        let job = self.job(id).await?;
+        let (problems, total_problems) = self.jobs.problems(id, REPORT_LINES).await?;
+        Ok(JobReport { job, problems, total_problems })
+    }
+
+    /// The whole report, as CSV.
+    pub async fn report_csv(&self, id: &str) -> Result<String, Error> {
+        self.job(id).await?;
+        let (problems, _) = self.jobs.problems(id, usize::MAX).await?;
+        Ok(Problem::csv(&problems))
+    }
+
+    fn engine(&self) -> Engine<'_> {
+        Engine { kafka: &self.kafka, store: &self.store, jobs: &self.jobs, batch: self.limits.batch }
+    }
+
+    pub fn jobs(&self) -> &ImportJobs {
+        &self.jobs
+    }
+}

@@ -1,0 +1,98 @@
+//! How open import jobs get on after their runner has published: the share of
+//! their events in the read model, counted from the materializer's committed
+//! offsets (an offset is committed only after its event was applied or
+//! dead-lettered), and jobs whose runner died (no heartbeat). Every instance
+//! watches every open job and tells its own browsers.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use app::domain::import::job::{ImportJob, JobStatus};
+use app::domain::notice::Notice;
+use mongodb::bson::DateTime;
+use tokio::sync::watch;
+
+use crate::pipeline::{GroupPosition, KafkaError, Notices};
+use crate::store::{EventOffsets, ImportJobs};
+
+/// A running job whose runner has not been heard of for this long was
+/// interrupted (its runner beats every 5 s, and saves after every batch).
+const STALE: Duration = Duration::from_secs(30);
+
+/// How often open jobs are looked at.
+const EVERY: Duration = Duration::from_millis(500);
+
+/// Brings the job's applied count and status up to date: applied from the
+/// group's committed offsets, done once everything published is applied (or
+/// dead-lettered), interrupted when its runner went silent.
+pub async fn refresh(
+    job: &mut ImportJob,
+    offsets: &EventOffsets,
+    heartbeat: Option<DateTime>,
+    position: &GroupPosition,
+) -> Result<(), KafkaError> {
+    let now = DateTime::now();
+    let silent = heartbeat.is_none_or(|h| now.timestamp_millis() - h.timestamp_millis() > STALE.as_millis() as i64);
+    if job.status == JobStatus::Running && silent {
+        job.status = JobStatus::Interrupted;
+        job.error.get_or_insert_with(|| "the process running it ended before it finished".into());
+        job.finished_at = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        return Ok(());
+    }
+    if offsets.partitions.is_empty() {
+        return Ok(());
+    }
+    let partitions: Vec<(String, i32)> = offsets.partitions.iter().map(|p| (p.topic.clone(), p.partition)).collect();
+    let committed = position.committed(&partitions).await?;
+    let handled = offsets.count_before(|topic, partition| committed.get(&(topic.to_string(), partition)).copied());
+    job.changes.applied = handled.saturating_sub(job.changes.failed);
+    if job.status == JobStatus::Applying && handled >= job.changes.published {
+        job.status = JobStatus::Done;
+        job.finished_at = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    }
+    Ok(())
+}
+
+/// What a browser would see change.
+fn seen(job: &ImportJob) -> (JobStatus, u64, u64, u64, u64, u64) {
+    let (r, c) = (&job.rows, &job.changes);
+    (job.status, r.read, c.published, c.unpublished, c.applied, c.failed)
+}
+
+/// Watches open jobs until shutdown: saves what moved, and tells this
+/// instance's browsers.
+pub async fn watch(jobs: ImportJobs, position: GroupPosition, notices: Notices, mut shutdown: watch::Receiver<bool>) {
+    let mut last: HashMap<String, (JobStatus, u64, u64, u64, u64, u64)> = HashMap::new();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(EVERY) => {}
+            _ = shutdown.changed() => return,
+        }
+        let open = match jobs.open().await {
+            Ok(open) => open,
+            Err(e) => {
+                tracing::debug!("import progress: {e}");
+                continue;
+            }
+        };
+        let open_ids: Vec<String> = open.iter().map(|(j, ..)| j.id.clone()).collect();
+        for (mut job, offsets, heartbeat) in open {
+            let status = job.status;
+            if let Err(e) = refresh(&mut job, &offsets, heartbeat, &position).await {
+                tracing::debug!("import progress of {}: {e}", job.id);
+                continue;
+            }
+            if job.status != status || job.status != JobStatus::Running {
+                if let Err(e) = jobs.set_progress(&job).await {
+                    tracing::debug!("import progress of {}: {e}", job.id);
+                    continue;
+                }
+            }
+            if last.get(&job.id) != Some(&seen(&job)) {
+                last.insert(job.id.clone(), seen(&job));
+                notices.send(Notice::Import(Box::new(job)));
+            }
+        }
+        last.retain(|id, _| open_ids.contains(id));
+    }
+}

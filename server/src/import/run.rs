@@ -1,0 +1,398 @@
+//! Running one import job: read the file, check each row with the domain
+//! rules, compare with the read model a batch at a time, publish what
+//! changes, and keep the job's counts and report in MongoDB as it goes.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use app::domain::city::CityFields;
+use app::domain::event::Stream;
+use app::domain::import::format::{CellProblem, Format, Row};
+use app::domain::import::india_post::{Directory, Made};
+use app::domain::import::job::{ImportJob, JobStatus, Problem, ProblemKind};
+use app::domain::pincode::PincodeFields;
+use tokio::sync::mpsc::Receiver;
+
+use super::read::{CsvFile, ReadRow};
+use crate::error::Error;
+use crate::pipeline::Kafka;
+use crate::service::batch::{self, CityRule, Plan, Planned};
+use crate::service::Actor;
+use crate::store::{EventOffsets, ImportJobs, Store};
+
+/// What a run works with.
+pub(super) struct Engine<'a> {
+    pub kafka: &'a Kafka,
+    pub store: &'a Store,
+    pub jobs: &'a ImportJobs,
+    /// Rows read, looked up and published at a time.
+    pub batch: usize,
+}
+
+/// What the runner keeps between batches.
+pub(super) struct Run<'a> {
+    engine: Engine<'a>,
+    pub job: ImportJob,
+    actor: Actor,
+    offsets: EventOffsets,
+    /// Report lines not yet written.
+    problems: Vec<Problem>,
+    /// Why publishing stopped (Kafka failed): later changes are not tried.
+    stopped: Option<String>,
+    progress: &'a (dyn Fn(&ImportJob) + Send + Sync),
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn cell_problems(line: u64, problems: Vec<CellProblem>) -> impl Iterator<Item = Problem> {
+    problems.into_iter().map(move |p| Problem {
+        line: Some(line),
+        column: p.column,
+        kind: ProblemKind::Invalid,
+        message: p.message,
+    })
+}
+
+/// "lines 4, 9" or "line 4".
+fn lines_text(lines: &[u64]) -> String {
+    let shown: Vec<String> = lines.iter().take(10).map(u64::to_string).collect();
+    let more = if lines.len() > 10 { format!(" and {} more", lines.len() - 10) } else { String::new() };
+    format!("line{} {}{more}", if lines.len() == 1 { "" } else { "s" }, shown.join(", "))
+}
+
+/// Reads the file on a blocking thread, `batch` rows at a time: the batches
+/// arrive in order (two at most wait), or why the file cannot be read on.
+fn read_in_batches(path: PathBuf, format: Format, batch: usize) -> Receiver<Result<Vec<ReadRow>, String>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    tokio::task::spawn_blocking(move || {
+        let file = match CsvFile::open(&path, Some(format)) {
+            Ok(f) => f,
+            Err(e) => return drop(tx.blocking_send(Err(e))),
+        };
+        let mut rows = Vec::with_capacity(batch);
+        for item in file {
+            match item {
+                Ok(row) => rows.push(row),
+                Err(e) => return drop(tx.blocking_send(Err(e))),
+            }
+            // A send fails only when the job stopped listening: stop reading.
+            if rows.len() == batch && tx.blocking_send(Ok(std::mem::take(&mut rows))).is_err() {
+                return;
+            }
+        }
+        if !rows.is_empty() {
+            let _ = tx.blocking_send(Ok(rows));
+        }
+    });
+    rx
+}
+
+/// The file cannot be read on: the job fails, saying why.
+fn unreadable(message: String) -> Error {
+    app::domain::error::AppError::BadRequest(message).into()
+}
+
+impl<'a> Run<'a> {
+    pub(super) fn new(
+        engine: Engine<'a>,
+        job: ImportJob,
+        actor: Actor,
+        progress: &'a (dyn Fn(&ImportJob) + Send + Sync),
+    ) -> Self {
+        Run { engine, job, actor, offsets: EventOffsets::default(), problems: Vec::new(), stopped: None, progress }
+    }
+
+    /// Runs the job to its end: every change published (or known not to be).
+    /// The job as it ends is saved, whatever happens.
+    pub(super) async fn run(mut self, path: PathBuf, format: Option<Format>) -> ImportJob {
+        let jobs = self.engine.jobs.clone();
+        let id = self.job.id.clone();
+        // A heartbeat while it runs: a job whose process died shows as interrupted.
+        let heartbeat = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                let _ = jobs.touch(&id).await;
+            }
+        });
+        let outcome = self.read_and_publish(path, format).await;
+        heartbeat.abort();
+        if let Err(e) = outcome {
+            // The job's report says why it stopped; an admin reads it there.
+            tracing::warn!("import {} ({}) stopped: {e}", self.job.id, self.job.file_name);
+            self.job.error = Some(e.to_string());
+        }
+        self.finish().await
+    }
+
+    async fn read_and_publish(&mut self, path: PathBuf, format: Option<Format>) -> Result<(), Error> {
+        let opened = {
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || {
+                CsvFile::open(&path, format).map(|f| (f.header.format, f.unknown_columns()))
+            })
+            .await
+            .map_err(|e| unreadable(e.to_string()))?
+        };
+        let (format, unknown) = opened.map_err(|e| {
+            self.problems.push(Problem { line: Some(1), column: None, kind: ProblemKind::Invalid, message: e.clone() });
+            unreadable(e)
+        })?;
+        self.job.format = format;
+        if !unknown.is_empty() {
+            let message = format!(
+                "column{} {} ignored: not part of the {} format",
+                plural(unknown.len()),
+                unknown.join(", "),
+                format.name()
+            );
+            self.problems.push(Problem { line: Some(1), column: None, kind: ProblemKind::Ignored, message });
+        }
+        match format {
+            Format::Cities | Format::Pincodes => self.rows(path, format).await,
+            Format::IndiaPost => self.directory(path).await,
+        }
+    }
+
+    /// A file of cities or pincodes: one pass to find which row of each key
+    /// is the last (it wins), then one to check, compare and publish.
+    async fn rows(&mut self, path: PathBuf, format: Format) -> Result<(), Error> {
+        let last = {
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || -> Result<(HashMap<String, u64>, u64), String> {
+                let mut last = HashMap::new();
+                let mut total = 0;
+                for item in CsvFile::open(&path, Some(format))? {
+                    let read = item?;
+                    total += 1;
+                    if let Ok(row) = read.row {
+                        last.insert(row.key(), read.line);
+                    }
+                }
+                Ok((last, total))
+            })
+            .await
+            .map_err(|e| unreadable(e.to_string()))?
+            .map_err(unreadable)?
+        };
+        let (last, total) = last;
+        self.job.rows.total = total;
+        self.save().await?;
+        let batch = self.engine.batch;
+        let mut batches = read_in_batches(path, format, batch);
+        while let Some(rows) = batches.recv().await {
+            let rows = rows.map_err(unreadable)?;
+            let mut cities = Vec::new();
+            let mut pincodes = Vec::new();
+            for ReadRow { line, row } in rows {
+                self.job.rows.read += 1;
+                let row = match row {
+                    Ok(row) => row,
+                    Err(problems) => {
+                        self.job.rows.invalid += 1;
+                        self.problems.extend(cell_problems(line, problems));
+                        continue;
+                    }
+                };
+                let winner = last.get(&row.key()).copied().unwrap_or(line);
+                if winner != line {
+                    self.job.rows.superseded += 1;
+                    let message = format!("line {winner} is for the same {}, and replaces this one", what(&row));
+                    self.problems.push(Problem {
+                        line: Some(line),
+                        column: None,
+                        kind: ProblemKind::Superseded,
+                        message,
+                    });
+                    continue;
+                }
+                self.job.rows.valid += 1;
+                match row {
+                    Row::City(c) => cities.push((c, vec![line])),
+                    Row::Pincode(p) => pincodes.push((p, vec![line])),
+                    Row::Office(_) => unreachable!("a cities or pincodes file has no offices"),
+                }
+            }
+            let store = self.engine.store;
+            let mut plan = batch::plan_cities(store, cities, CityRule::Upsert).await?;
+            let pincode_plan = batch::plan_pincodes(store, pincodes, true).await?;
+            plan.unchanged += pincode_plan.unchanged;
+            plan.changes.extend(pincode_plan.changes);
+            self.carry_out(plan).await?;
+        }
+        self.job.changes.all_planned = true;
+        Ok(())
+    }
+
+    /// An India Post directory: every office read first (a pincode's offices
+    /// may be anywhere in the file), then its cities, then its pincodes.
+    async fn directory(&mut self, path: PathBuf) -> Result<(), Error> {
+        let batch = self.engine.batch;
+        let mut directory = Directory::default();
+        let mut batches = read_in_batches(path, Format::IndiaPost, batch);
+        while let Some(rows) = batches.recv().await {
+            for ReadRow { line, row } in rows.map_err(unreadable)? {
+                self.job.rows.read += 1;
+                match row {
+                    Ok(Row::Office(office)) => {
+                        self.job.rows.valid += 1;
+                        if let Some(earlier) = directory.add(line, office) {
+                            self.job.rows.valid -= 1;
+                            self.job.rows.superseded += 1;
+                            let message = format!("line {line} is for the same office, and replaces this one");
+                            let superseded =
+                                Problem { line: Some(earlier), column: None, kind: ProblemKind::Superseded, message };
+                            self.problems.push(superseded);
+                        }
+                    }
+                    Ok(_) => unreachable!("an India Post file has only offices"),
+                    Err(problems) => {
+                        self.job.rows.invalid += 1;
+                        self.problems.extend(cell_problems(line, problems));
+                    }
+                }
+            }
+            self.job.rows.total = self.job.rows.read;
+            self.save().await?;
+        }
+        let Made { cities, pincodes, not_made } = directory.make();
+        self.problems.extend(not_made.into_iter().map(|n| Problem {
+            line: Some(n.line),
+            column: n.column,
+            kind: ProblemKind::Invalid,
+            message: n.message,
+        }));
+        // Plan everything first, so the published bar knows its end; cities
+        // before their pincodes.
+        let store = self.engine.store;
+        let mut plan = Plan::default();
+        for chunk in cities.chunks(batch) {
+            let rows: Vec<(CityFields, Vec<u64>)> = chunk.iter().map(|c| (c.fields.clone(), vec![c.line])).collect();
+            let part = batch::plan_cities(store, rows, CityRule::CreateMissing).await?;
+            plan.unchanged += part.unchanged;
+            plan.changes.extend(part.changes);
+        }
+        for chunk in pincodes.chunks(batch) {
+            let rows: Vec<(PincodeFields, Vec<u64>)> =
+                chunk.iter().map(|p| (p.fields.clone(), p.lines.clone())).collect();
+            let part = batch::plan_pincodes(store, rows, false).await?;
+            plan.unchanged += part.unchanged;
+            plan.changes.extend(part.changes);
+        }
+        self.job.changes.unchanged += plan.unchanged;
+        self.job.changes.planned += plan.changes.len() as u64;
+        self.job.changes.all_planned = true;
+        self.save().await?;
+        for chunk in plan.changes.chunks(batch) {
+            self.publish(chunk).await?;
+        }
+        Ok(())
+    }
+
+    /// Counts a batch's plan, and publishes its changes.
+    async fn carry_out(&mut self, plan: Plan) -> Result<(), Error> {
+        self.job.changes.unchanged += plan.unchanged;
+        self.job.changes.planned += plan.changes.len() as u64;
+        self.publish(&plan.changes).await
+    }
+
+    /// Publishes a batch (unless it is a dry run, or publishing has stopped),
+    /// noting where each event landed or why it was not published; then
+    /// saves the job.
+    async fn publish(&mut self, changes: &[Planned]) -> Result<(), Error> {
+        if !self.job.dry_run && !changes.is_empty() {
+            if let Some(why) = self.stopped.clone() {
+                self.not_published(changes.iter(), &why);
+            } else {
+                let kafka = self.engine.kafka;
+                let outcomes = batch::publish(kafka, changes, &self.actor, Some(&self.job.id)).await;
+                let mut failed = Vec::new();
+                for (planned, outcome) in changes.iter().zip(outcomes) {
+                    match outcome {
+                        Ok(p) => {
+                            self.offsets.add(&p.topic, p.partition, p.offset);
+                            self.job.changes.published += 1;
+                        }
+                        Err(e) => {
+                            self.stopped.get_or_insert_with(|| e.to_string());
+                            failed.push(planned);
+                        }
+                    }
+                }
+                let why = self.stopped.clone().unwrap_or_default();
+                self.not_published(failed.into_iter(), &why);
+                self.engine.jobs.save_offsets(&self.job.id, &self.offsets).await?;
+            }
+        }
+        self.save().await
+    }
+
+    fn not_published<'p>(&mut self, changes: impl Iterator<Item = &'p Planned>, why: &str) {
+        for planned in changes {
+            self.job.changes.unpublished += 1;
+            self.problems.push(Problem {
+                line: planned.lines.first().copied(),
+                column: None,
+                kind: ProblemKind::Unpublished,
+                message: format!(
+                    "{} {} ({}) was not published: {why}",
+                    match planned.change.event_type().stream() {
+                        Stream::City => "city",
+                        Stream::Pincode => "pincode",
+                    },
+                    planned.change.subject(),
+                    lines_text(&planned.lines)
+                ),
+            });
+        }
+    }
+
+    /// Writes the report lines gathered, and the job as it stands.
+    async fn save(&mut self) -> Result<(), Error> {
+        let jobs = self.engine.jobs;
+        jobs.add_problems(&self.job.id, &std::mem::take(&mut self.problems)).await?;
+        jobs.save(&self.job).await?;
+        (self.progress)(&self.job);
+        Ok(())
+    }
+
+    /// The job's end: its status from what happened, saved.
+    async fn finish(mut self) -> ImportJob {
+        let c = &self.job.changes;
+        self.job.status = if self.job.error.is_some() || c.unpublished > 0 {
+            JobStatus::Failed
+        } else if self.job.dry_run || c.published == 0 {
+            JobStatus::Done
+        } else {
+            JobStatus::Applying
+        };
+        if let Some(why) = &self.stopped {
+            self.job.error.get_or_insert_with(|| format!("{} changes were not published: {why}", c.unpublished));
+        }
+        if !self.job.status.is_open() {
+            self.job.finished_at = Some(now());
+        }
+        if let Err(e) = self.save().await {
+            tracing::error!("import {}: the job's end could not be saved: {e}", self.job.id);
+        }
+        self.job
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// What a row is about, for people.
+fn what(row: &Row) -> String {
+    match row {
+        Row::City(c) => format!("city ({}, {})", c.name, c.state),
+        Row::Pincode(p) => format!("pincode ({})", p.pincode),
+        Row::Office(o) => format!("office ({}, {})", o.office.name, o.pincode),
+    }
+}

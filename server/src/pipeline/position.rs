@@ -1,0 +1,50 @@
+//! How far the materializer's consumer group has got: the offsets it has
+//! committed, read without joining the group. An offset is committed only
+//! after its event was applied (or dead-lettered), so an event before the
+//! committed offset of its partition is in the read model.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+
+use super::kafka::{Kafka, KafkaContext, KafkaError};
+
+/// Reads the committed offsets of the materializer's group.
+#[derive(Clone)]
+pub struct GroupPosition {
+    consumer: Arc<BaseConsumer<KafkaContext>>,
+}
+
+impl GroupPosition {
+    /// A client of the group that never subscribes, so never joins it.
+    pub fn new(kafka: &Kafka) -> Result<Self, KafkaError> {
+        let consumer: BaseConsumer<KafkaContext> = Kafka::client_config(&kafka.brokers)
+            .set("group.id", kafka.config.group())
+            .set("enable.auto.commit", "false")
+            .create_with_context(kafka.context())?;
+        Ok(GroupPosition { consumer: Arc::new(consumer) })
+    }
+
+    /// The next offset the group will read on each of these partitions (a
+    /// partition where it has committed nothing is left out).
+    pub async fn committed(&self, partitions: &[(String, i32)]) -> Result<HashMap<(String, i32), i64>, KafkaError> {
+        let mut list = TopicPartitionList::new();
+        for (topic, partition) in partitions {
+            list.add_partition(topic, *partition);
+        }
+        let consumer = self.consumer.clone();
+        let read = tokio::task::spawn_blocking(move || consumer.committed_offsets(list, Duration::from_secs(5))).await;
+        let list = read.map_err(|_| KafkaError::Client(rdkafka::error::KafkaError::Canceled))??;
+        Ok(list
+            .elements()
+            .iter()
+            .filter_map(|e| match e.offset() {
+                Offset::Offset(o) => Some(((e.topic().to_string(), e.partition()), o)),
+                _ => None,
+            })
+            .collect())
+    }
+}
