@@ -8,6 +8,20 @@ pub fn readable_time(rfc3339: &str) -> String {
     }
 }
 
+/// `2026-11-28T08:24:42.314Z` as `2026-11-28 08:24` (UTC), for lists.
+pub fn short_time(rfc3339: &str) -> String {
+    rfc3339.get(..16).map(|t| t.replacen('T', " ", 1)).unwrap_or_else(|| rfc3339.to_string())
+}
+
+/// A file's size: "812 bytes", "1.4 KB", "23.1 MB".
+pub fn file_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1000 => format!("{b} bytes"),
+        b if b < 1_000_000 => format!("{:.1} KB", b as f64 / 1e3),
+        b => format!("{:.1} MB", b as f64 / 1e6),
+    }
+}
+
 /// Digits grouped the Indian way: thousands, then lakhs and crores in pairs
 /// (12,442,000 → "1,24,42,000").
 pub fn indian(n: u64) -> String {
@@ -30,7 +44,14 @@ pub fn indian(n: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{indian, readable_time};
+    use super::{file_size, indian, readable_time};
+
+    #[test]
+    fn file_sizes() {
+        assert_eq!(file_size(812), "812 bytes");
+        assert_eq!(file_size(1451), "1.5 KB");
+        assert_eq!(file_size(23_100_000), "23.1 MB");
+    }
 
     #[test]
     fn times_in_utc_read_as_such() {

@@ -7,8 +7,8 @@ use leptos_router::{
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    cities::CitiesPage, city::CityPage, login::LoginPage, map::MapPage, not_found::NotFound, overview::Overview,
-    pincodes::PincodesPage,
+    cities::CitiesPage, city::CityPage, import::ImportPage, login::LoginPage, map::MapPage, not_found::NotFound,
+    overview::Overview, pincodes::PincodesPage,
 };
 
 /// The HTML document the server renders around the app.
@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cities/:state/:name") view=CityPage/>
                     <Route path=path!("/map") view=MapPage/>
                     <Route path=path!("/pincodes") view=PincodesPage/>
+                    <Route path=path!("/import") view=ImportPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -44,16 +44,18 @@ enum Command {
     /// Rebuild the read model from offset 0 of the event topics, into fresh
     /// collections that then replace the live ones.
     Replay(Config),
-    /// Import a CSV file (GeoLedger cities or pincodes, or India Post's
-    /// directory): publish its changes, then wait until they are applied. Exits
-    /// with status 1 when any row was refused or any change not made.
+    /// Import CSV files (GeoLedger cities or pincodes, or India Post's
+    /// directory), one after the other: publish each file's changes, then wait
+    /// until they are applied. Exits with status 1 when any row was refused or
+    /// any change not made.
     Import(ImportArgs),
 }
 
 #[derive(clap::Args)]
 struct ImportArgs {
-    /// The CSV file.
-    file: std::path::PathBuf,
+    /// The CSV files, imported in this order.
+    #[arg(required = true)]
+    files: Vec<std::path::PathBuf>,
     /// cities, pincodes or india-post (default: read from the header row).
     #[arg(long, value_parser = |s: &str| Format::parse(s))]
     format: Option<Format>,
@@ -64,6 +66,10 @@ struct ImportArgs {
     /// materializer applies them), in seconds.
     #[arg(long, default_value_t = 600)]
     wait_secs: u64,
+    /// Import only into an empty read model (no city, no pincode), as on a
+    /// first start; otherwise do nothing.
+    #[arg(long)]
+    if_empty: bool,
     #[command(flatten)]
     config: Config,
 }
@@ -126,9 +132,11 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import(args) => {
-            let job = import_file(args).await?;
-            println!("{}", job.summary());
-            if job.has_problems() {
+            let jobs = import_files(args).await?;
+            for job in &jobs {
+                println!("{}", job.summary());
+            }
+            if jobs.iter().any(ImportJob::has_problems) {
                 std::process::exit(1);
             }
             Ok(())
@@ -191,30 +199,53 @@ fn bar(what: &'static str) -> ProgressBar {
     bar
 }
 
-/// `geoledger import`: runs the import engine here, with bars for published
-/// and applied; the job at its end.
-async fn import_file(args: ImportArgs) -> anyhow::Result<ImportJob> {
-    let config = args.config;
+/// `geoledger import`: runs the import engine here, a file at a time, with bars
+/// for published and applied; each file's job at its end.
+async fn import_files(args: ImportArgs) -> anyhow::Result<Vec<ImportJob>> {
+    let config = &args.config;
     let kafka = Arc::new(Kafka::connect(&config.kafka_brokers, &config.kafka)?);
     let mongo = Mongo::connect(&config.mongodb_uri).await?;
     let store = Store::new(&mongo.db);
     let jobs = ImportJobs::new(&mongo.db);
-    let ready = async {
+    let importer = Importer::new(kafka.clone(), store.clone(), jobs.clone(), ImportLimits::of(&config.import));
+    let done = async {
         store.ensure_indexes().await?;
         jobs.ensure_indexes().await?;
         kafka.ensure_topics().await?;
-        anyhow::Ok(())
-    };
-    if let Err(e) = ready.await {
-        mongo.close().await;
-        return Err(e.context("Kafka or MongoDB is not ready"));
+        if args.if_empty && !store.is_empty().await? {
+            eprintln!("the read model holds data already: nothing imported");
+            return Ok(Vec::new());
+        }
+        let mut done = Vec::new();
+        for file in &args.files {
+            done.push(import_file(&args, file, &importer, &jobs, &kafka).await?);
+        }
+        anyhow::Ok(done)
     }
-    let importer = Importer::new(kafka.clone(), store, jobs.clone(), ImportLimits::of(&config.import));
-    let file_name = args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    let upload =
-        Upload { file_name, format: args.format, dry_run: args.dry_run, actor: Actor::cli(&user), door: Door::Cli };
+    .await;
+    mongo.close().await;
+    done
+}
+
+async fn import_file(
+    args: &ImportArgs,
+    file: &std::path::Path,
+    importer: &Importer,
+    jobs: &ImportJobs,
+    kafka: &Kafka,
+) -> anyhow::Result<ImportJob> {
+    let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let user =
+        ["USER", "LOGNAME", "USERNAME"].iter().find_map(|v| std::env::var(v).ok()).unwrap_or_else(|| "someone".into());
+    let upload = Upload {
+        file_name: file_name.clone(),
+        format: args.format,
+        dry_run: args.dry_run,
+        actor: Actor::cli(&user),
+        door: Door::Cli,
+    };
     let published = bar("published");
+    published.println(format!("importing {}", file.display()));
     let show = |job: &ImportJob| {
         published.set_position((job.published_share() * 1000.0) as u64);
         published.set_message(format!(
@@ -222,18 +253,12 @@ async fn import_file(args: ImportArgs) -> anyhow::Result<ImportJob> {
             job.changes.published, job.rows.read, job.rows.invalid
         ));
     };
-    let result = importer.run_file(&args.file, upload, &show).await;
+    let result = importer.run_file(file, upload, &show).await;
     published.finish();
-    let mut job = match result {
-        Ok(job) => job,
-        Err(e) => {
-            mongo.close().await;
-            return Err(anyhow::anyhow!("{}", e.to_app_error()));
-        }
-    };
+    let mut job = result.map_err(|e| anyhow::anyhow!("{file_name}: {}", e.to_app_error()))?;
     if job.status == JobStatus::Applying {
         let applied = bar("applied");
-        let position = GroupPosition::new(&kafka)?;
+        let position = GroupPosition::new(kafka)?;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(args.wait_secs);
         while job.status == JobStatus::Applying && std::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
@@ -249,6 +274,5 @@ async fn import_file(args: ImportArgs) -> anyhow::Result<ImportJob> {
             eprintln!("not all changes were applied within {} s: is a GeoLedger server running?", args.wait_secs);
         }
     }
-    mongo.close().await;
     Ok(job)
 }

@@ -14,7 +14,7 @@ const SECTIONS: &[(&str, &str, bool)] = &[
     ("Cities", "/cities", true),
     ("Pincodes", "/pincodes", true),
     ("Overview", "/overview", true),
-    ("Bulk import", "/import", false),
+    ("Bulk import", "/import", true),
     ("Kafka", "/kafka", false),
 ];
 

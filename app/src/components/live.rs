@@ -1,12 +1,15 @@
 //! Live updates: one EventSource on `/api/v1/stream` per page, shared through
-//! context. Pages refetch when `version` moves; the author of a change sees it
-//! pending (from the 202) until its notice arrives, then applied or failed.
+//! context. Pages refetch when `version` moves (at most twice a second, however
+//! fast changes come: an import applies thousands); the author of a change
+//! sees it pending (from the 202) until its notice arrives, then applied or
+//! failed; import jobs' progress is kept as it arrives.
 
 use std::collections::HashMap;
 use std::future::Future;
 
 use leptos::prelude::*;
 
+use crate::domain::import::job::ImportJob;
 use crate::domain::notice::{ChangeNotice, Outcome};
 use crate::domain::write::{Published, WriteResult};
 
@@ -24,12 +27,19 @@ pub struct Toast {
     pub state: ToastState,
 }
 
+/// How long pages wait to refetch after a change.
+const REFETCH_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
+
 #[derive(Clone, Copy)]
 pub struct Live {
     /// Moves on every notice, and after a reconnect: what a page shows may be stale.
     pub version: RwSignal<u64>,
     pub last: RwSignal<Option<ChangeNotice>>,
     pub toasts: RwSignal<Vec<Toast>>,
+    /// The newest word of each import job under way, by id.
+    pub imports: RwSignal<HashMap<String, ImportJob>>,
+    /// A refetch is already due.
+    refetch_due: StoredValue<bool>,
     /// Outcomes seen recently, for a notice that beats its own 202 to the browser.
     seen: StoredValue<HashMap<String, Outcome>>,
     /// Refusals shown so far (they have no event id: this numbers their toasts).
@@ -49,6 +59,8 @@ impl Live {
             version: RwSignal::new(0),
             last: RwSignal::new(None),
             toasts: RwSignal::new(Vec::new()),
+            imports: RwSignal::new(HashMap::new()),
+            refetch_due: StoredValue::new(false),
             seen: StoredValue::new(HashMap::new()),
             refusals: StoredValue::new(0),
         }
@@ -102,7 +114,36 @@ impl Live {
         });
         self.dismiss_later(&notice.event_id);
         self.last.set(Some(notice));
-        self.version.update(|v| *v += 1);
+        self.changed();
+    }
+
+    /// What pages show may be stale: they refetch, half a second from the
+    /// first change of a burst (a burst of thousands is one refetch a half-second).
+    fn changed(&self) {
+        if self.refetch_due.get_value() {
+            return;
+        }
+        self.refetch_due.set_value(true);
+        let (due, version) = (self.refetch_due, self.version);
+        set_timeout(
+            move || {
+                due.set_value(false);
+                version.update(|v| *v += 1);
+            },
+            REFETCH_AFTER,
+        );
+    }
+
+    /// An import job moved on; once it ends, what pages show has changed.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn on_import(&self, job: ImportJob) {
+        let ended = !job.status.is_open();
+        self.imports.update(|jobs| {
+            jobs.insert(job.id.clone(), job);
+        });
+        if ended {
+            self.changed();
+        }
     }
 
     /// Applied toasts go after a few seconds; failed ones stay until closed.
@@ -164,6 +205,12 @@ fn open_stream(live: Live, state: std::rc::Rc<StreamState>) {
         }
     });
     let _ = source.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
+    let on_import = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+        if let Some(job) = e.data().as_string().and_then(|t| serde_json::from_str::<ImportJob>(&t).ok()) {
+            live.on_import(job);
+        }
+    });
+    let _ = source.add_event_listener_with_callback("import", on_import.as_ref().unchecked_ref());
     let opened = state.clone();
     let on_open = Closure::<dyn FnMut()>::new(move || {
         opened.failures.set(0);
@@ -190,6 +237,7 @@ fn open_stream(live: Live, state: std::rc::Rc<StreamState>) {
     // The stream lives as long as the page (a closed one is never reopened, so
     // its few handlers are all that is left behind).
     on_change.forget();
+    on_import.forget();
     on_open.forget();
     on_resync.forget();
     on_error.forget();

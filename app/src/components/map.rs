@@ -10,6 +10,9 @@ use crate::components::city_form::Editing;
 use crate::components::live::Live;
 use crate::domain::city::City;
 
+/// India's outline and its neighbours', drawn when the map has no tiles.
+pub const OUTLINE: &str = "/geo/south-asia.geojson";
+
 /// India, whole, at first.
 pub const START: (f64, f64, f64) = (22.5, 80.0, 5.0);
 /// At most this many cities on the map at once (the most populous when more are
@@ -146,7 +149,9 @@ mod browser {
             let Ok(map) = Map::new_with_element(&el, &options) else { return };
             let (lat, lng, zoom) = address_view().unwrap_or(START);
             map.set_view(&LatLng::new(lat, lng), zoom);
-            if !config.tile_url.is_empty() {
+            if config.tile_url.is_empty() {
+                draw_outline(&map);
+            } else {
                 let tile_options = TileLayerOptions::default();
                 tile_options.set_attribution(config.attribution.clone());
                 TileLayer::new_options(&config.tile_url, &tile_options).add_to(&map);
@@ -189,6 +194,57 @@ mod browser {
             window().set_onhashchange(None);
             if let Some(layers) = state.try_update_value(|s| s.take()).flatten() {
                 layers.map.remove();
+            }
+        });
+    }
+
+    /// Without tiles (offline, or none configured), India and its neighbours
+    /// are drawn from Natural Earth's outlines (`/geo/south-asia.geojson`), in
+    /// a pane of their own below the pincodes and the markers.
+    fn draw_outline(map: &Map) {
+        let map = map.clone();
+        leptos::task::spawn_local(async move {
+            use wasm_bindgen_futures::JsFuture;
+            let Ok(response) = JsFuture::from(window().fetch_with_str(OUTLINE)).await else { return };
+            let response: web_sys::Response = response.unchecked_into();
+            let Ok(body) = response.json() else { return };
+            let Ok(data) = JsFuture::from(body).await else { return };
+            let set = |o: &js_sys::Object, k: &str, v: JsValue| {
+                let _ = js_sys::Reflect::set(o, &k.into(), &v);
+            };
+            if let Ok(create) = js_sys::Reflect::get(map.as_ref(), &"createPane".into()) {
+                let create: js_sys::Function = create.unchecked_into();
+                if let Ok(pane) = create.call1(map.as_ref(), &"outline".into()) {
+                    let style = js_sys::Reflect::get(&pane, &"style".into()).unwrap_or(JsValue::NULL);
+                    let _ = js_sys::Reflect::set(&style, &"zIndex".into(), &"250".into());
+                }
+            }
+            let style = Closure::<dyn Fn(JsValue) -> JsValue>::new(|feature: JsValue| {
+                let india = js_sys::Reflect::get(&feature, &"properties".into())
+                    .and_then(|p| js_sys::Reflect::get(&p, &"india".into()))
+                    .is_ok_and(|v| v.is_truthy());
+                let look = js_sys::Object::new();
+                let (fill, line) = if india { ("#fffdf6", "#5b8d8d") } else { ("#eceae2", "#b9b6aa") };
+                for (k, v) in [("fillColor", fill), ("color", line)] {
+                    let _ = js_sys::Reflect::set(&look, &k.into(), &v.into());
+                }
+                for (k, v) in [("fillOpacity", 1.0), ("weight", if india { 1.2 } else { 0.8 })] {
+                    let _ = js_sys::Reflect::set(&look, &k.into(), &v.into());
+                }
+                look.into()
+            });
+            let options = js_sys::Object::new();
+            set(&options, "pane", "outline".into());
+            set(&options, "interactive", false.into());
+            set(&options, "attribution", "Outline: Natural Earth".into());
+            set(&options, "style", style.as_ref().clone());
+            style.forget();
+            // `L.geoJSON` (the leaflet crate keeps its binding private).
+            let Ok(leaflet) = js_sys::Reflect::get(&js_sys::global(), &"L".into()) else { return };
+            let Ok(geo_json) = js_sys::Reflect::get(&leaflet, &"geoJSON".into()) else { return };
+            let geo_json: js_sys::Function = geo_json.unchecked_into();
+            if let Ok(layer) = geo_json.call2(&leaflet, &data, &options) {
+                layer.unchecked_into::<leaflet::GeoJson>().add_to(&map);
             }
         });
     }

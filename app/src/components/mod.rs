@@ -6,5 +6,6 @@ pub mod form;
 pub mod layout;
 pub mod live;
 pub mod map;
+pub mod offices;
 pub mod pager;
 pub mod pincode_form;

@@ -9,6 +9,7 @@ use crate::api::get_city_details;
 use crate::components::alert::Problem;
 use crate::components::live::Live;
 use crate::components::map::view_to_hash;
+use crate::components::offices::Offices;
 use crate::domain::history::CityDetails;
 use crate::format::{indian, readable_time};
 
@@ -79,6 +80,7 @@ fn CityView(details: CityDetails) -> impl IntoView {
                         <thead>
                             <tr>
                                 <th scope="col">"Pincode"</th><th scope="col">"Area or office"</th>
+                                <th scope="col">"Offices"</th>
                                 <th scope="col">"Coordinates"</th><th scope="col">"Status"</th>
                             </tr>
                         </thead>
@@ -87,6 +89,7 @@ fn CityView(details: CityDetails) -> impl IntoView {
                                 <tr class:deleted=p.deleted_at.is_some()>
                                     <td class="name">{p.fields.pincode.clone()}</td>
                                     <td>{p.fields.area_name.clone().unwrap_or_default()}</td>
+                                    <td><Offices offices=p.fields.offices.clone()/></td>
                                     <td>{format!("{:.4}, {:.4}", p.fields.latitude, p.fields.longitude)}</td>
                                     <td>{if p.deleted_at.is_some() { "Deleted" } else { "" }}</td>
                                 </tr>

@@ -1,5 +1,6 @@
 pub mod cities;
 pub mod city;
+pub mod import;
 pub mod login;
 pub mod map;
 pub mod not_found;

@@ -7,6 +7,7 @@ use leptos_meta::Title;
 
 use crate::api::{list_pincodes, run_pincode_command, PincodeCommand};
 use crate::components::live::Live;
+use crate::components::offices::Offices;
 use crate::components::pager::{listing, Paging};
 use crate::components::pincode_form::{values_of, PincodeForm};
 use crate::domain::pincode::{Pincode, PincodeListQuery, PincodePage};
@@ -62,6 +63,7 @@ fn PincodeTable(pincodes: Vec<Pincode>, editing: RwSignal<Option<HashMap<String,
                 <tr class:deleted=deleted>
                     <td class="name">{p.fields.pincode.clone()}</td>
                     <td>{p.fields.area_name.clone().unwrap_or_default()}</td>
+                    <td><Offices offices=p.fields.offices.clone()/></td>
                     <td><a href=format!("/cities/{}", p.fields.city_id)>{p.fields.city_name.clone()}</a></td>
                     <td>{p.fields.state.clone()}</td>
                     <td class="num">{format!("{:.4}, {:.4}", p.fields.latitude, p.fields.longitude)}</td>
@@ -80,7 +82,7 @@ fn PincodeTable(pincodes: Vec<Pincode>, editing: RwSignal<Option<HashMap<String,
         <div class="table-wrap">
             <table class="table">
                 <thead><tr>
-                    <th scope="col">"Pincode"</th><th scope="col">"Area or office"</th>
+                    <th scope="col">"Pincode"</th><th scope="col">"Area or office"</th><th scope="col">"Offices"</th>
                     <th scope="col">"City"</th><th scope="col">"State"</th>
                     <th scope="col">"Coordinates"</th><th scope="col">"Status"</th>
                     <th scope="col"><span class="sr-only">"Actions"</span></th>

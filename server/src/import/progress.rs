@@ -13,7 +13,7 @@ use mongodb::bson::DateTime;
 use tokio::sync::watch;
 
 use crate::pipeline::{GroupPosition, KafkaError, Notices};
-use crate::store::{EventOffsets, ImportJobs};
+use crate::store::{EventOffsets, ImportJobs, Watched};
 
 /// A running job whose runner has not been heard of for this long was
 /// interrupted (its runner beats every 5 s, and saves after every batch).
@@ -53,46 +53,57 @@ pub async fn refresh(
     Ok(())
 }
 
-/// What a browser would see change.
-fn seen(job: &ImportJob) -> (JobStatus, u64, u64, u64, u64, u64) {
+/// What a browser would see change: the status and the counts.
+type Seen = (JobStatus, u64, u64, u64, u64, u64, u64);
+
+fn seen(job: &ImportJob) -> Seen {
     let (r, c) = (&job.rows, &job.changes);
-    (job.status, r.read, c.published, c.unpublished, c.applied, c.failed)
+    (job.status, r.read, c.planned, c.published, c.unpublished, c.applied, c.failed)
 }
 
-/// Watches open jobs until shutdown: saves what moved, and tells this
-/// instance's browsers.
+/// How many of the newest jobs every browser hears the end of (a job can
+/// start and end between two looks).
+const RECENT: i64 = 20;
+
+/// Watches the open jobs and the newest ones until shutdown: saves what moved
+/// (applied, done, interrupted), and tells this instance's browsers of every
+/// job whose counts or status changed since the last look.
 pub async fn watch(jobs: ImportJobs, position: GroupPosition, notices: Notices, mut shutdown: watch::Receiver<bool>) {
-    let mut last: HashMap<String, (JobStatus, u64, u64, u64, u64, u64)> = HashMap::new();
+    let mut last: HashMap<String, Seen> = HashMap::new();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(EVERY) => {}
             _ = shutdown.changed() => return,
         }
-        let open = match jobs.open().await {
-            Ok(open) => open,
+        let (open, recent) = match tokio::try_join!(jobs.open(), jobs.recent_with_offsets(RECENT)) {
+            Ok(found) => found,
             Err(e) => {
                 tracing::debug!("import progress: {e}");
                 continue;
             }
         };
-        let open_ids: Vec<String> = open.iter().map(|(j, ..)| j.id.clone()).collect();
-        for (mut job, offsets, heartbeat) in open {
-            let status = job.status;
-            if let Err(e) = refresh(&mut job, &offsets, heartbeat, &position).await {
-                tracing::debug!("import progress of {}: {e}", job.id);
-                continue;
-            }
-            if job.status != status || job.status != JobStatus::Running {
-                if let Err(e) = jobs.set_progress(&job).await {
-                    tracing::debug!("import progress of {}: {e}", job.id);
+        let mut watched: HashMap<String, Watched> = recent.into_iter().map(|w| (w.0.id.clone(), w)).collect();
+        watched.extend(open.into_iter().map(|w| (w.0.id.clone(), w)));
+        for (id, (mut job, offsets, heartbeat)) in watched.iter().map(|(id, w)| (id.clone(), w.clone())) {
+            if job.status.is_open() {
+                let status = job.status;
+                if let Err(e) = refresh(&mut job, &offsets, heartbeat, &position).await {
+                    tracing::debug!("import progress of {id}: {e}");
                     continue;
                 }
+                let moved = job.status != status || job.status != JobStatus::Running;
+                if moved {
+                    if let Err(e) = jobs.set_progress(&job).await {
+                        tracing::debug!("import progress of {id}: {e}");
+                        continue;
+                    }
+                }
             }
-            if last.get(&job.id) != Some(&seen(&job)) {
-                last.insert(job.id.clone(), seen(&job));
+            if last.get(&id) != Some(&seen(&job)) {
+                last.insert(id, seen(&job));
                 notices.send(Notice::Import(Box::new(job)));
             }
         }
-        last.retain(|id, _| open_ids.contains(id));
+        last.retain(|id, _| watched.contains_key(id));
     }
 }

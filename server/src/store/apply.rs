@@ -209,12 +209,18 @@ impl Store {
 /// Matches the entity only if it has not seen an event at or after `pos`. Offsets
 /// order events within one partition only: an event from another partition (the
 /// topic was given more partitions, so the key moved) is newer than what is there.
+///
+/// Written as `$and: [{_id}, {$or: …}]`: secantusd-rs scans the collection for
+/// an `_id` beside a top-level `$or` (8.8 ms at 20,000 pincodes, growing with
+/// them) but finds it by index inside `$and` (0.3 ms); an upsert takes its `_id`
+/// from either.
 fn not_yet_applied(id: &str, pos: Position) -> Document {
-    doc! { "_id": id, "$or": [
+    let unapplied = doc! { "$or": [
         { "_pos": { "$exists": false } },
         { "_pos.p": { "$ne": pos.partition } },
         { "_pos.o": { "$lt": pos.offset } },
-    ] }
+    ] };
+    doc! { "$and": [{ "_id": id }, unapplied] }
 }
 
 /// The same test as [`not_yet_applied`], on a document already read.

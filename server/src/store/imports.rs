@@ -68,6 +68,9 @@ impl EventOffsets {
     }
 }
 
+/// A job, where its events are, and when its runner was last heard of.
+pub type Watched = (ImportJob, EventOffsets, Option<DateTime>);
+
 #[derive(Clone)]
 pub struct ImportJobs {
     jobs: Collection<Document>,
@@ -111,7 +114,7 @@ impl ImportJobs {
         Ok(())
     }
 
-    fn decode(d: &Document) -> Option<(ImportJob, EventOffsets, Option<DateTime>)> {
+    fn decode(d: &Document) -> Option<Watched> {
         let job: ImportJob = bson::from_document(d.clone()).ok()?;
         let offsets = d
             .get_document("offsets")
@@ -132,14 +135,20 @@ impl ImportJobs {
 
     /// The newest jobs first (ids are UUIDv7: they sort by time).
     pub async fn recent(&self, limit: i64) -> mongodb::error::Result<Vec<ImportJob>> {
+        Ok(self.recent_with_offsets(limit).await?.into_iter().map(|(j, ..)| j).collect())
+    }
+
+    /// The newest jobs first, with where their events are and when their
+    /// runner was last heard of.
+    pub async fn recent_with_offsets(&self, limit: i64) -> mongodb::error::Result<Vec<Watched>> {
         let docs: Vec<Document> =
             self.jobs.find(doc! {}).sort(doc! { "_id": -1 }).limit(limit).await?.try_collect().await?;
-        Ok(docs.iter().filter_map(Self::decode).map(|(j, ..)| j).collect())
+        Ok(docs.iter().filter_map(Self::decode).collect())
     }
 
     /// The jobs still moving, with where their events are and when their
     /// runner was last heard of.
-    pub async fn open(&self) -> mongodb::error::Result<Vec<(ImportJob, EventOffsets, Option<DateTime>)>> {
+    pub async fn open(&self) -> mongodb::error::Result<Vec<Watched>> {
         let docs: Vec<Document> = self.jobs.find(doc! { "open": true }).await?.try_collect().await?;
         Ok(docs.iter().filter_map(Self::decode).collect())
     }

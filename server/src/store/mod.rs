@@ -22,7 +22,7 @@ use mongodb::options::{Collation, CollationStrength, IndexOptions};
 use mongodb::{Collection, Database, IndexModel};
 
 pub use apply::{Applied, ApplyError, Position};
-pub use imports::{EventOffsets, ImportJobs, PartitionOffsets};
+pub use imports::{EventOffsets, ImportJobs, PartitionOffsets, Watched};
 pub use mongo::{create_missing_indexes, is_duplicate_key, Mongo};
 pub use reads::CityQuery;
 

@@ -44,6 +44,13 @@ impl Store {
         }
     }
 
+    /// True when the read model holds no city and no pincode (a first start).
+    pub async fn is_empty(&self) -> mongodb::error::Result<bool> {
+        let city = self.cities.find_one(doc! {}).projection(doc! { "_id": 1 }).await?;
+        let pincode = self.pincodes.find_one(doc! {}).projection(doc! { "_id": 1 }).await?;
+        Ok(city.is_none() && pincode.is_none())
+    }
+
     /// The cities with these ids, by id: one query for a batch.
     pub async fn cities_by_ids(&self, ids: &[String]) -> mongodb::error::Result<HashMap<String, City>> {
         let docs: Vec<Document> = self.cities.find(doc! { "_id": { "$in": ids } }).await?.try_collect().await?;
