@@ -82,6 +82,11 @@ pub struct ImportConfig {
     /// Rows read, looked up in the read model and published at a time.
     #[arg(long, env = "GEOLEDGER_IMPORT_BATCH", default_value_t = 1000)]
     pub import_batch: usize,
+
+    /// How often a running import says it is alive, in milliseconds; after six
+    /// silent beats its job shows as interrupted.
+    #[arg(long, env = "GEOLEDGER_IMPORT_HEARTBEAT_MS", default_value_t = 5000)]
+    pub import_heartbeat_ms: u64,
 }
 
 /// Topics, partitions and the consumer group.

@@ -264,7 +264,7 @@ async fn import_file(
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
             let Some((now, offsets)) = jobs.get_with_offsets(&job.id).await? else { break };
             job = now;
-            progress::refresh(&mut job, &offsets, None, &position).await?;
+            progress::refresh(&mut job, &offsets, None, importer.limits().stale_after(), &position).await?;
             applied.set_position((job.applied_share() * 1000.0) as u64);
             applied.set_message(format!("{} of {} changes", job.changes.applied, job.changes.published));
         }

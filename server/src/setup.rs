@@ -45,7 +45,8 @@ pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()
         match GroupPosition::new(&state.kafka) {
             Ok(position) => {
                 let (jobs, notices) = (state.importer.jobs().clone(), state.notices.clone());
-                tokio::spawn(import::progress::watch(jobs, position, notices, shutdown.clone()));
+                let stale = state.importer.limits().stale_after();
+                tokio::spawn(import::progress::watch(jobs, stale, position, notices, shutdown.clone()));
             }
             Err(e) => tracing::error!("import progress cannot be watched: {e}"),
         }

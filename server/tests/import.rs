@@ -399,3 +399,30 @@ async fn the_cli_imports_with_a_summary_line_and_an_exit_status_that_tells() {
         "{line}"
     );
 }
+
+#[tokio::test]
+async fn a_job_whose_process_died_shows_as_interrupted_not_running_forever() {
+    let world = Owned(
+        World::new("import_killed").with("GEOLEDGER_IMPORT_BATCH", "10").with("GEOLEDGER_IMPORT_HEARTBEAT_MS", "300"),
+    );
+    let server = world.server();
+    let token = world.token();
+    let api = Api::new(&server, &token);
+    let (file, ..) = mixed_file(12000);
+    let (code, job) = api.post_raw("/api/v1/imports?file_name=cut.csv", "text/csv", file).await;
+    assert_eq!(code, 202, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    api.eventually(&format!("/api/v1/imports/{id}"), APPLIED, |_, b| {
+        b["job"]["changes"]["published"].as_u64() > Some(0)
+    })
+    .await;
+    // The process ends mid-import, as a crash would.
+    server.kill();
+    let again = world.server();
+    let api = Api::new(&again, &token);
+    let report = api.wait_for_job(&id, Duration::from_secs(60)).await;
+    let job = &report["job"];
+    assert_eq!(job["status"], "interrupted", "{job}");
+    assert!(job["error"].as_str().unwrap().contains("ended before it finished"), "{job}");
+    assert!(job["finished_at"].is_string(), "{job}");
+}

@@ -27,8 +27,16 @@ pub struct Toast {
     pub state: ToastState,
 }
 
-/// How long pages wait to refetch after a change.
-const REFETCH_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
+/// How often, at most, pages refetch because of changes.
+const REFETCH_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The browser's clock, in milliseconds (the server renders no changes: 0).
+fn now_ms() -> f64 {
+    #[cfg(feature = "hydrate")]
+    return js_sys::Date::now();
+    #[cfg(not(feature = "hydrate"))]
+    0.0
+}
 
 #[derive(Clone, Copy)]
 pub struct Live {
@@ -40,6 +48,8 @@ pub struct Live {
     pub imports: RwSignal<HashMap<String, ImportJob>>,
     /// A refetch is already due.
     refetch_due: StoredValue<bool>,
+    /// When pages last refetched because of changes.
+    last_refetch: StoredValue<f64>,
     /// Outcomes seen recently, for a notice that beats its own 202 to the browser.
     seen: StoredValue<HashMap<String, Outcome>>,
     /// Refusals shown so far (they have no event id: this numbers their toasts).
@@ -61,6 +71,7 @@ impl Live {
             toasts: RwSignal::new(Vec::new()),
             imports: RwSignal::new(HashMap::new()),
             refetch_due: StoredValue::new(false),
+            last_refetch: StoredValue::new(0.0),
             seen: StoredValue::new(HashMap::new()),
             refusals: StoredValue::new(0),
         }
@@ -117,21 +128,27 @@ impl Live {
         self.changed();
     }
 
-    /// What pages show may be stale: they refetch, half a second from the
-    /// first change of a burst (a burst of thousands is one refetch a half-second).
+    /// What pages show may be stale: they refetch at once, unless they did
+    /// less than half a second ago; then once when the half-second is up (a
+    /// burst of thousands of changes is a refetch a half-second).
     fn changed(&self) {
         if self.refetch_due.get_value() {
             return;
         }
-        self.refetch_due.set_value(true);
-        let (due, version) = (self.refetch_due, self.version);
-        set_timeout(
-            move || {
-                due.set_value(false);
-                version.update(|v| *v += 1);
-            },
-            REFETCH_AFTER,
-        );
+        let since = now_ms() - self.last_refetch.get_value();
+        let (due, last, version) = (self.refetch_due, self.last_refetch, self.version);
+        let refetch = move || {
+            due.set_value(false);
+            last.set_value(now_ms());
+            version.update(|v| *v += 1);
+        };
+        let wait = REFETCH_EVERY.as_millis() as f64 - since;
+        if wait <= 0.0 {
+            refetch();
+        } else {
+            due.set_value(true);
+            set_timeout(refetch, std::time::Duration::from_millis(wait as u64));
+        }
     }
 
     /// An import job moved on; once it ends, what pages show has changed.

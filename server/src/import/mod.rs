@@ -24,6 +24,7 @@ pub mod spool;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use app::domain::error::AppError;
 use app::domain::import::format::Format;
@@ -52,6 +53,8 @@ pub struct ImportLimits {
     pub dir: PathBuf,
     /// Rows read, looked up and published at a time.
     pub batch: usize,
+    /// How often a running job says it is alive.
+    pub heartbeat: Duration,
 }
 
 impl ImportLimits {
@@ -60,7 +63,13 @@ impl ImportLimits {
             max_bytes: config.import_max_bytes,
             dir: config.import_dir.clone().unwrap_or_else(std::env::temp_dir),
             batch: config.import_batch.max(1),
+            heartbeat: Duration::from_millis(config.import_heartbeat_ms.max(10)),
         }
+    }
+
+    /// A running job not heard of for this long was interrupted.
+    pub fn stale_after(&self) -> Duration {
+        self.heartbeat * 6
     }
 }
 
@@ -224,7 +233,18 @@ impl Importer {
     }
 
     fn engine(&self) -> Engine<'_> {
-        Engine { kafka: &self.kafka, store: &self.store, jobs: &self.jobs, batch: self.limits.batch }
+        let limits = &self.limits;
+        Engine {
+            kafka: &self.kafka,
+            store: &self.store,
+            jobs: &self.jobs,
+            batch: limits.batch,
+            heartbeat: limits.heartbeat,
+        }
+    }
+
+    pub fn limits(&self) -> &ImportLimits {
+        &self.limits
     }
 
     pub fn jobs(&self) -> &ImportJobs {

@@ -15,24 +15,21 @@ use tokio::sync::watch;
 use crate::pipeline::{GroupPosition, KafkaError, Notices};
 use crate::store::{EventOffsets, ImportJobs, Watched};
 
-/// A running job whose runner has not been heard of for this long was
-/// interrupted (its runner beats every 5 s, and saves after every batch).
-const STALE: Duration = Duration::from_secs(30);
-
 /// How often open jobs are looked at.
 const EVERY: Duration = Duration::from_millis(500);
 
 /// Brings the job's applied count and status up to date: applied from the
 /// group's committed offsets, done once everything published is applied (or
-/// dead-lettered), interrupted when its runner went silent.
+/// dead-lettered), interrupted when its runner has been silent for `stale`.
 pub async fn refresh(
     job: &mut ImportJob,
     offsets: &EventOffsets,
     heartbeat: Option<DateTime>,
+    stale: Duration,
     position: &GroupPosition,
 ) -> Result<(), KafkaError> {
     let now = DateTime::now();
-    let silent = heartbeat.is_none_or(|h| now.timestamp_millis() - h.timestamp_millis() > STALE.as_millis() as i64);
+    let silent = heartbeat.is_none_or(|h| now.timestamp_millis() - h.timestamp_millis() > stale.as_millis() as i64);
     if job.status == JobStatus::Running && silent {
         job.status = JobStatus::Interrupted;
         job.error.get_or_insert_with(|| "the process running it ended before it finished".into());
@@ -68,7 +65,13 @@ const RECENT: i64 = 20;
 /// Watches the open jobs and the newest ones until shutdown: saves what moved
 /// (applied, done, interrupted), and tells this instance's browsers of every
 /// job whose counts or status changed since the last look.
-pub async fn watch(jobs: ImportJobs, position: GroupPosition, notices: Notices, mut shutdown: watch::Receiver<bool>) {
+pub async fn watch(
+    jobs: ImportJobs,
+    stale: Duration,
+    position: GroupPosition,
+    notices: Notices,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut last: HashMap<String, Seen> = HashMap::new();
     loop {
         tokio::select! {
@@ -87,7 +90,7 @@ pub async fn watch(jobs: ImportJobs, position: GroupPosition, notices: Notices, 
         for (id, (mut job, offsets, heartbeat)) in watched.iter().map(|(id, w)| (id.clone(), w.clone())) {
             if job.status.is_open() {
                 let status = job.status;
-                if let Err(e) = refresh(&mut job, &offsets, heartbeat, &position).await {
+                if let Err(e) = refresh(&mut job, &offsets, heartbeat, stale, &position).await {
                     tracing::debug!("import progress of {id}: {e}");
                     continue;
                 }

@@ -27,6 +27,8 @@ pub(super) struct Engine<'a> {
     pub jobs: &'a ImportJobs,
     /// Rows read, looked up and published at a time.
     pub batch: usize,
+    /// How often the job says it is alive.
+    pub heartbeat: std::time::Duration,
 }
 
 /// What the runner keeps between batches.
@@ -107,12 +109,12 @@ impl<'a> Run<'a> {
     /// Runs the job to its end: every change published (or known not to be).
     /// The job as it ends is saved, whatever happens.
     pub(super) async fn run(mut self, path: PathBuf, format: Option<Format>) -> ImportJob {
-        let jobs = self.engine.jobs.clone();
+        let (jobs, every) = (self.engine.jobs.clone(), self.engine.heartbeat);
         let id = self.job.id.clone();
         // A heartbeat while it runs: a job whose process died shows as interrupted.
         let heartbeat = tokio::spawn(async move {
             loop {
-                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                tokio::time::sleep(every).await;
                 let _ = jobs.touch(&id).await;
             }
         });

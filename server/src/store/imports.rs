@@ -189,13 +189,14 @@ impl ImportJobs {
     }
 
     /// Sets how many of the job's events were applied, and its status (and
-    /// when it finished, once it has).
+    /// when it finished and why it failed, once it has).
     pub async fn set_progress(&self, job: &ImportJob) -> mongodb::error::Result<()> {
         let set = doc! {
             "changes.applied": job.changes.applied as i64,
             "status": job.status.label(),
             "open": job.status.is_open(),
             "finished_at": job.finished_at.as_deref(),
+            "error": job.error.as_deref(),
         };
         self.jobs.update_one(doc! { "_id": &job.id }, doc! { "$set": set }).await?;
         Ok(())
