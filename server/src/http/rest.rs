@@ -76,6 +76,24 @@ async fn create_city(State(s): State<AppState>, Extension(actor): Extension<Acto
     Ok(accepted(s.commands.create_city(&actor, &object_body(&body)?).await?))
 }
 
+/// What a bulk route was sent: a CSV file (its import job, started) or a
+/// JSON array of rows.
+enum Bulk {
+    Started(Box<ImportJob>),
+    Rows(Vec<Value>),
+}
+
+async fn bulk(s: &AppState, actor: &Actor, headers: &HeaderMap, body: Body, format: Format) -> Answer<Bulk> {
+    if !is_json(headers) {
+        let upload = Upload::new(&format!("{}.csv", format.name()), Some(format), false, actor.clone());
+        return Ok(Bulk::Started(Box::new(receive(s, headers, body, upload).await?)));
+    }
+    match json_body(&read_json(body).await?)? {
+        Value::Array(rows) => Ok(Bulk::Rows(rows)),
+        _ => Err(AppError::invalid("body", format!("must be a JSON array of {}", format.name())).into()),
+    }
+}
+
 /// Many cities: a JSON array (checked whole, then published), or a CSV file
 /// (an import job).
 async fn create_cities(
@@ -84,14 +102,10 @@ async fn create_cities(
     headers: HeaderMap,
     body: Body,
 ) -> Answer<Response> {
-    if !is_json(&headers) {
-        let upload = Upload::new("cities.csv", Some(Format::Cities), false, actor);
-        return Ok(started(receive(&s, &headers, body, upload).await?));
+    match bulk(&s, &actor, &headers, body, Format::Cities).await? {
+        Bulk::Started(job) => Ok(started(*job)),
+        Bulk::Rows(rows) => Ok(bulk_answer(s.commands.create_cities(&actor, &rows).await?)),
     }
-    let Value::Array(rows) = json_body(&read_json(body).await?)? else {
-        return Err(AppError::invalid("body", "must be a JSON array of cities").into());
-    };
-    Ok(bulk_answer(s.commands.create_cities(&actor, &rows).await?))
 }
 
 /// Many pincodes, as `create_cities` takes cities.
@@ -101,14 +115,10 @@ async fn upsert_pincodes(
     headers: HeaderMap,
     body: Body,
 ) -> Answer<Response> {
-    if !is_json(&headers) {
-        let upload = Upload::new("pincodes.csv", Some(Format::Pincodes), false, actor);
-        return Ok(started(receive(&s, &headers, body, upload).await?));
+    match bulk(&s, &actor, &headers, body, Format::Pincodes).await? {
+        Bulk::Started(job) => Ok(started(*job)),
+        Bulk::Rows(rows) => Ok(bulk_answer(s.commands.upsert_pincodes(&actor, &rows).await?)),
     }
-    let Value::Array(rows) = json_body(&read_json(body).await?)? else {
-        return Err(AppError::invalid("body", "must be a JSON array of pincodes").into());
-    };
-    Ok(bulk_answer(s.commands.upsert_pincodes(&actor, &rows).await?))
 }
 
 /// 202 with the events published; when Kafka failed partway, 503 naming the

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use app::domain::city::{validate_city_update, validate_new_city, CityFields};
 use app::domain::event::{Change, CityData, CityRef, PincodeRef};
-use app::domain::pincode::validate_pincode;
+use app::domain::pincode::{validate_pincode, PincodeFields};
 use app::domain::validation::ValidationErrors;
 use app::domain::write::Published;
 use serde_json::{Map, Value};
@@ -29,6 +29,40 @@ pub struct BulkOutcome {
     pub unchanged: u64,
     pub unpublished: Vec<usize>,
     pub failure: Option<KafkaError>,
+}
+
+/// Checks every row of a JSON array with `validate`: the valid rows, each
+/// with its index, and every problem at `[index].field`; a row whose `key`
+/// an earlier row has is refused at `key_field`.
+fn check_rows<T>(
+    rows: &[Value],
+    validate: impl Fn(&Map<String, Value>) -> Result<T, ValidationErrors>,
+    key: impl Fn(&T) -> String,
+    key_field: &str,
+) -> (Vec<(T, Vec<u64>)>, ValidationErrors) {
+    let mut errors = ValidationErrors::default();
+    let mut valid = Vec::with_capacity(rows.len());
+    let mut seen = HashMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        let Some(record) = row.as_object() else {
+            errors.add(&format!("[{i}]"), "must be a JSON object");
+            continue;
+        };
+        match validate(record) {
+            Ok(fields) => match seen.insert(key(&fields), i) {
+                Some(first) => {
+                    errors.add(&format!("[{i}].{key_field}"), format!("repeats row {first} ({})", key(&fields)))
+                }
+                None => valid.push((fields, vec![i as u64])),
+            },
+            Err(e) => {
+                for fe in e.errors {
+                    errors.add(&format!("[{i}].{}", fe.field), fe.message);
+                }
+            }
+        }
+    }
+    (valid, errors)
 }
 
 /// The row of a field named `[12].latitude`, to order errors by row.
@@ -102,32 +136,11 @@ impl Commands {
     }
 
     /// Creates many cities (a JSON array). Every row is checked first, and the
-    /// batch against the read model in one query: one bad row refuses the
-    /// whole batch, naming each bad row and field. Then they are published a
-    /// batch at a time.
+    /// batch against the read model in one query: one bad row (or a city there
+    /// already) refuses the whole batch, naming each bad row and field. Then
+    /// they are published a batch at a time.
     pub async fn create_cities(&self, actor: &Actor, rows: &[Value]) -> Result<BulkOutcome, Error> {
-        let mut errors = ValidationErrors::default();
-        let mut valid = Vec::with_capacity(rows.len());
-        let mut seen = HashMap::new();
-        for (i, row) in rows.iter().enumerate() {
-            let Some(record) = row.as_object() else {
-                errors.add(&format!("[{i}]"), "must be a JSON object");
-                continue;
-            };
-            match validate_new_city(record) {
-                Ok(fields) => match seen.insert(fields.id(), i) {
-                    Some(first) => {
-                        errors.add(&format!("[{i}].city_name"), format!("repeats row {first} ({})", fields.id()))
-                    }
-                    None => valid.push((fields, vec![i as u64])),
-                },
-                Err(e) => {
-                    for fe in e.errors {
-                        errors.add(&format!("[{i}].{}", fe.field), fe.message);
-                    }
-                }
-            }
-        }
+        let (valid, mut errors) = check_rows(rows, validate_new_city, CityFields::id, "city_name");
         let plan = batch::plan_cities(&self.store, valid, CityRule::CreateOnly).await?;
         for (lines, why) in &plan.refused {
             errors.add(&format!("[{}].city_name", lines[0]), why.clone());
@@ -143,26 +156,8 @@ impl Commands {
     /// `create_cities` checks cities; a pincode the read model holds as it is
     /// is not published again.
     pub async fn upsert_pincodes(&self, actor: &Actor, rows: &[Value]) -> Result<BulkOutcome, Error> {
-        let mut errors = ValidationErrors::default();
-        let mut valid = Vec::with_capacity(rows.len());
-        let mut seen = HashMap::new();
-        for (i, row) in rows.iter().enumerate() {
-            let Some(record) = row.as_object() else {
-                errors.add(&format!("[{i}]"), "must be a JSON object");
-                continue;
-            };
-            match validate_pincode(record) {
-                Ok(fields) => match seen.insert(fields.pincode.clone(), i) {
-                    Some(first) => errors.add(&format!("[{i}].pincode"), format!("repeats row {first}")),
-                    None => valid.push((fields, vec![i as u64])),
-                },
-                Err(e) => {
-                    for fe in e.errors {
-                        errors.add(&format!("[{i}].{}", fe.field), fe.message);
-                    }
-                }
-            }
-        }
+        let key = |p: &PincodeFields| p.pincode.clone();
+        let (valid, errors) = check_rows(rows, validate_pincode, key, "pincode");
         if !errors.is_empty() {
             return Err(Error::invalid(errors));
         }

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::india_post::{self, read_office, OfficeRow};
-use crate::domain::city::{validate_new_city, CityFields};
-use crate::domain::pincode::{validate_pincode, PincodeFields};
+use crate::domain::city::{field as city, validate_new_city, CityFields};
+use crate::domain::pincode::{field as pincode, validate_pincode, PincodeFields};
 use crate::domain::validation::ValidationErrors;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -21,19 +21,21 @@ pub enum Format {
     IndiaPost,
 }
 
+/// The columns are the fields' names, the forms' and the API's.
 const CITY_COLUMNS: &[&str] = &[
-    "city_name",
-    "state",
-    "district",
-    "latitude",
-    "longitude",
-    "is_metro",
-    "is_capital",
-    "population",
-    "area_sq_km",
-    "alternate_names",
+    city::NAME,
+    city::STATE,
+    city::DISTRICT,
+    city::LATITUDE,
+    city::LONGITUDE,
+    city::IS_METRO,
+    city::IS_CAPITAL,
+    city::POPULATION,
+    city::AREA,
+    city::ALTERNATE_NAMES,
 ];
-const PINCODE_COLUMNS: &[&str] = &["pincode", "city_name", "state", "area_name", "latitude", "longitude"];
+const PINCODE_COLUMNS: &[&str] =
+    &[pincode::PINCODE, pincode::CITY_NAME, pincode::STATE, pincode::AREA_NAME, pincode::LATITUDE, pincode::LONGITUDE];
 
 impl Format {
     pub const ALL: [Format; 3] = [Format::Cities, Format::Pincodes, Format::IndiaPost];
