@@ -6,6 +6,7 @@
 //! - `config`, `telemetry`: settings and logging;
 //! - `store/`: the read model in MongoDB (reads, the apply step, documents);
 //! - `pipeline/`: Kafka — the producer, the materializer, notices, replay;
+//! - `kafka_admin/`: what the status pages read of Kafka (topics, groups, lag);
 //! - `auth/`: admins, sessions, API tokens;
 //! - `error`: what can stop a request;
 //! - `service/`: the write side (`Commands`) and the read side (`Queries`);
@@ -18,6 +19,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod import;
+pub mod kafka_admin;
 pub mod pipeline;
 pub mod service;
 pub mod setup;

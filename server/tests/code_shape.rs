@@ -16,8 +16,21 @@ use std::path::{Path, PathBuf};
 
 /// The server's rooms, from the bottom up: a room may import itself and the
 /// rooms before it, never one after it.
-const SERVER_ROOMS: &[&str] =
-    &["config", "telemetry", "store", "pipeline", "auth", "error", "service", "import", "http", "setup", "lib", "main"];
+const SERVER_ROOMS: &[&str] = &[
+    "config",
+    "telemetry",
+    "store",
+    "pipeline",
+    "kafka_admin",
+    "auth",
+    "error",
+    "service",
+    "import",
+    "http",
+    "setup",
+    "lib",
+    "main",
+];
 
 /// The UI crate's rooms, from the bottom up.
 const APP_ROOMS: &[&str] = &["domain", "format", "api", "components", "pages", "shell", "lib"];

@@ -8,6 +8,7 @@ pub mod geo;
 pub mod health;
 pub mod history;
 pub mod import;
+pub mod kafka;
 pub mod notice;
 pub mod pincode;
 pub mod slug;

@@ -75,15 +75,58 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     (code, Json(r))
 }
 
-/// The broker, GeoLedger's topics and its consumer group (no token needed).
+/// The brokers and the controller, whether each of GeoLedger's topics exists
+/// (with its partitions), and the materializer's group with its lag, total and
+/// per partition: 200, or 503 with the reason (no token needed).
 pub async fn kafka_health(State(state): State<AppState>) -> Response {
     let check = check_kafka(&state.kafka, state.config.health_timeout()).await;
-    let code = if check.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let config = &state.kafka.config;
-    let topics = json!({
-        "city": config.city_topic(),
-        "pincode": config.pincode_topic(),
-        "dead_letter": config.dead_letter_topic(),
-    });
-    (code, Json(json!({ "kafka": check, "topics": topics, "consumer_group": config.group() }))).into_response()
+    let roles = [
+        ("city", config.city_topic()),
+        ("pincode", config.pincode_topic()),
+        ("dead_letter", config.dead_letter_topic()),
+    ];
+    let topics: serde_json::Map<String, serde_json::Value> =
+        roles.iter().map(|(role, name)| (role.to_string(), json!(name))).collect();
+    let mut body = json!({ "kafka": check, "topics": topics, "consumer_group": config.group() });
+    let mut reasons = Vec::new();
+    if !check.is_ok() {
+        reasons.push(check.detail.clone());
+    }
+    match state.kafka_admin.cluster().await {
+        Ok((cluster, groups)) => {
+            let topic_status: Vec<serde_json::Value> = roles
+                .iter()
+                .map(|(role, name)| {
+                    let found = cluster.topics.iter().find(|t| &t.name == name);
+                    if found.is_none() {
+                        reasons.push(format!("topic {name} does not exist"));
+                    }
+                    json!({ "role": role, "name": name, "exists": found.is_some(),
+                            "partitions": found.map(|t| t.partitions.len()) })
+                })
+                .collect();
+            let group = groups.iter().find(|g| g.id == config.group());
+            body["cluster_id"] = json!(cluster.id);
+            body["controller"] = json!(cluster.controller);
+            body["brokers"] = json!(cluster.brokers);
+            body["topic_status"] = json!(topic_status);
+            body["group"] = match group {
+                Some(g) => json!({
+                    "id": g.id, "state": g.state, "total_lag": g.total_lag(),
+                    "partitions": g.partitions.iter().map(|p| json!({
+                        "topic": p.topic, "partition": p.partition, "committed": p.committed,
+                        "end": p.end, "lag": p.lag(),
+                    })).collect::<Vec<_>>(),
+                }),
+                None => json!({ "id": config.group(), "state": "Unknown", "total_lag": null, "partitions": [] }),
+            };
+        }
+        Err(e) => reasons.push(e.to_string()),
+    }
+    let ok = reasons.is_empty();
+    body["status"] = json!(if ok { "ok" } else { "down" });
+    body["reason"] = json!(reasons.first());
+    let code = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (code, Json(body)).into_response()
 }

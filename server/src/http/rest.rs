@@ -49,6 +49,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/imports", post(create_import).get(list_imports))
         .route("/imports/{id}", get(get_import))
         .route("/imports/{id}/report.csv", get(import_report_csv))
+        .route("/kafka/cluster", get(kafka_cluster))
+        .route("/kafka/groups/{id}", get(kafka_group))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::require_token));
     Router::new()
         .merge(protected)
@@ -299,4 +301,21 @@ async fn get_city(State(s): State<AppState>, Path((name, state)): Path<(String, 
 async fn get_pincode(State(s): State<AppState>, Path(code): Path<String>) -> Answer<Json<Value>> {
     let pincode = s.queries.pincode(&code).await?;
     Ok(Json(serde_json::to_value(pincode).unwrap_or_default()))
+}
+
+/// The cluster: brokers, topics (partitions, watermarks, configuration, the
+/// groups reading each), and every consumer group with its lag.
+async fn kafka_cluster(State(s): State<AppState>) -> Answer<Json<Value>> {
+    let (cluster, groups) = s.kafka_admin.cluster().await?;
+    Ok(Json(json!({ "cluster": cluster, "groups": groups })))
+}
+
+/// One consumer group: state, coordinator, assignor, members, and per
+/// partition the committed offset, the log end offset and the lag.
+async fn kafka_group(State(s): State<AppState>, Path(id): Path<String>) -> Answer<Json<Value>> {
+    let group = s.kafka_admin.group(&id).await?.ok_or_else(|| Error::not_found(format!("no consumer group {id}")))?;
+    let total = group.total_lag();
+    let mut body = serde_json::to_value(&group).unwrap_or_default();
+    body["total_lag"] = json!(total);
+    Ok(Json(body))
 }

@@ -9,6 +9,7 @@ use leptos::prelude::LeptosOptions;
 use crate::auth::{MongoSessionStore, Tokens, Users};
 use crate::config::Config;
 use crate::import::{ImportLimits, Importer};
+use crate::kafka_admin::KafkaAdmin;
 use crate::pipeline::{Kafka, Notices};
 use crate::service::{Commands, Queries};
 use crate::store::{ImportJobs, Mongo, Store};
@@ -30,6 +31,8 @@ pub struct AppState {
     /// Every change the materializer handled, for the live stream.
     pub notices: Notices,
     pub importer: Importer,
+    /// What the Kafka status pages read.
+    pub kafka_admin: KafkaAdmin,
 }
 
 impl AppState {
@@ -47,6 +50,7 @@ impl AppState {
             tokens: Tokens::new(&mongo.db),
             sessions: MongoSessionStore::new(&mongo.db),
             notices: Notices::new(),
+            kafka_admin: KafkaAdmin::new(kafka.clone(), config.health_timeout())?,
             importer: Importer::new(
                 kafka.clone(),
                 store.clone(),

@@ -1,0 +1,232 @@
+//! What the Kafka status pages show: the cluster, its topics and partitions,
+//! the consumer groups and their lag. Plain values, read from Kafka by the
+//! server and shown by the browser; the arithmetic (message counts, lag, the
+//! coordinator of a group) is here, once.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Broker {
+    pub id: i32,
+    pub host: String,
+    pub port: i32,
+    /// `broker.rack`, when set.
+    pub rack: Option<String>,
+}
+
+/// One partition of a topic, as its leader sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Partition {
+    pub id: i32,
+    /// The leader's broker id (-1: none).
+    pub leader: i32,
+    pub replicas: Vec<i32>,
+    /// The in-sync replicas.
+    pub isr: Vec<i32>,
+    /// The first offset still kept.
+    pub low: i64,
+    /// The next offset to be written (the high watermark).
+    pub high: i64,
+}
+
+impl Partition {
+    /// The messages kept: high minus low watermark.
+    pub fn messages(&self) -> i64 {
+        (self.high - self.low).max(0)
+    }
+
+    /// Fewer replicas in sync than there are.
+    pub fn under_replicated(&self) -> bool {
+        self.isr.len() < self.replicas.len()
+    }
+}
+
+/// A group reading a topic, and how far behind it is there.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupLag {
+    pub group: String,
+    pub lag: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Topic {
+    pub name: String,
+    /// Kafka's own (`__consumer_offsets`, …).
+    pub internal: bool,
+    /// One of GeoLedger's (its events, its dead letters).
+    pub geoledger: bool,
+    pub partitions: Vec<Partition>,
+    /// Its configuration, by name, as Kafka reports it (retention, cleanup
+    /// policy, minimum in-sync replicas…).
+    pub config: Vec<(String, String)>,
+    /// The groups that have committed offsets on it.
+    pub groups: Vec<GroupLag>,
+}
+
+impl Topic {
+    pub fn messages(&self) -> i64 {
+        self.partitions.iter().map(Partition::messages).sum()
+    }
+
+    pub fn replication_factor(&self) -> usize {
+        self.partitions.iter().map(|p| p.replicas.len()).max().unwrap_or(0)
+    }
+
+    pub fn under_replicated(&self) -> usize {
+        self.partitions.iter().filter(|p| p.under_replicated()).count()
+    }
+
+    /// A configuration value, by name.
+    pub fn config(&self, name: &str) -> Option<&str> {
+        self.config.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The cluster at one moment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cluster {
+    pub id: Option<String>,
+    /// The broker clients are told is the controller.
+    pub controller: Option<i32>,
+    pub brokers: Vec<Broker>,
+    pub topics: Vec<Topic>,
+    /// RFC 3339, UTC.
+    pub read_at: String,
+}
+
+/// A member of a group: a consumer and the partitions it is given.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub id: String,
+    pub client_id: String,
+    pub host: String,
+    pub assignment: Vec<(String, i32)>,
+}
+
+/// Where a group is on one partition.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PartitionLag {
+    pub topic: String,
+    pub partition: i32,
+    /// The group's committed offset (None: it has committed none there).
+    pub committed: Option<i64>,
+    /// The log end offset (the high watermark).
+    pub end: i64,
+    /// The member reading it now, if any.
+    pub member: Option<String>,
+}
+
+impl PartitionLag {
+    /// End minus committed, as Kafka's consumer-groups tool counts it (None
+    /// where nothing is committed).
+    pub fn lag(&self) -> Option<i64> {
+        self.committed.map(|c| (self.end - c).max(0))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    pub id: String,
+    /// Stable, Empty, PreparingRebalance, CompletingRebalance, Dead.
+    pub state: String,
+    /// The broker coordinating it.
+    pub coordinator: Option<i32>,
+    /// The partition assignor (`range`, `cooperative-sticky`…).
+    pub assignor: String,
+    pub members: Vec<Member>,
+    /// Every partition it is given or has committed on, by topic and partition.
+    pub partitions: Vec<PartitionLag>,
+    /// Events consumed per second, from its lag history (None until two samples).
+    pub rate: Option<f64>,
+}
+
+impl Group {
+    pub fn total_lag(&self) -> i64 {
+        self.partitions.iter().filter_map(PartitionLag::lag).sum()
+    }
+
+    pub fn topics(&self) -> Vec<String> {
+        let mut topics: Vec<String> = self.partitions.iter().map(|p| p.topic.clone()).collect();
+        topics.dedup();
+        topics
+    }
+}
+
+/// Java's `String.hashCode` (over UTF-16 code units, wrapping).
+fn java_hash(s: &str) -> i32 {
+    s.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
+}
+
+/// The partition of `__consumer_offsets` whose leader coordinates `group`, as
+/// Kafka places it: `abs(group.hashCode) % partitions` (0 for the one hash
+/// `abs` cannot take).
+pub fn coordinator_partition(group: &str, offsets_partitions: i32) -> i32 {
+    let hash = java_hash(group);
+    let abs = if hash == i32::MIN { 0 } else { hash.abs() };
+    abs % offsets_partitions.max(1)
+}
+
+/// Reads a consumer group member's assignment, as the consumer protocol
+/// encodes it: a version, then topics with their partitions (then user data,
+/// ignored). None for bytes that are not one.
+pub fn decode_assignment(bytes: &[u8]) -> Option<Vec<(String, i32)>> {
+    let mut at = 0usize;
+    let mut take = |n: usize| -> Option<&[u8]> {
+        let part = bytes.get(at..at + n)?;
+        at += n;
+        Some(part)
+    };
+    let _version = i16::from_be_bytes(take(2)?.try_into().ok()?);
+    let topics = i32::from_be_bytes(take(4)?.try_into().ok()?);
+    let mut out = Vec::new();
+    for _ in 0..topics.max(0) {
+        let len = i16::from_be_bytes(take(2)?.try_into().ok()?);
+        let name = String::from_utf8(take(len.max(0) as usize)?.to_vec()).ok()?;
+        let count = i32::from_be_bytes(take(4)?.try_into().ok()?);
+        for _ in 0..count.max(0) {
+            out.push((name.clone(), i32::from_be_bytes(take(4)?.try_into().ok()?)));
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_group_is_placed_as_kafka_places_it() {
+        // Java: "geoledger-materializer".hashCode() == -1810220488; "".hashCode() == 0.
+        assert_eq!(java_hash("geoledger-materializer"), -1810220488);
+        assert_eq!(coordinator_partition("geoledger-materializer", 50), 1810220488 % 50);
+        assert_eq!(java_hash(""), 0);
+        // "polygenelubricants".hashCode() is Integer.MIN_VALUE: Kafka's abs makes it 0.
+        assert_eq!(java_hash("polygenelubricants"), i32::MIN);
+        assert_eq!(coordinator_partition("polygenelubricants", 6), 0);
+    }
+
+    #[test]
+    fn an_assignment_is_read_from_the_consumer_protocol() {
+        let mut bytes = vec![0, 1, 0, 0, 0, 1, 0, 12];
+        bytes.extend_from_slice(b"city-updates");
+        bytes.extend_from_slice(&[0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff, 0xff]);
+        assert_eq!(decode_assignment(&bytes), Some(vec![("city-updates".into(), 0), ("city-updates".into(), 3)]));
+        assert_eq!(decode_assignment(&bytes[..9]), None, "cut short");
+    }
+
+    #[test]
+    fn lag_is_end_minus_committed_and_none_without_a_commit() {
+        let p = |committed, end| PartitionLag { topic: "t".into(), partition: 0, committed, end, member: None };
+        let group = Group {
+            id: "g".into(),
+            state: "Stable".into(),
+            coordinator: Some(1),
+            assignor: "range".into(),
+            members: vec![],
+            partitions: vec![p(Some(7), 10), p(None, 4), p(Some(5), 5)],
+            rate: None,
+        };
+        assert_eq!(group.partitions.iter().map(PartitionLag::lag).collect::<Vec<_>>(), [Some(3), None, Some(0)]);
+        assert_eq!(group.total_lag(), 3);
+    }
+}

@@ -1,0 +1,293 @@
+//! The Kafka status pages' reads: the cluster (brokers, controller, id), its
+//! topics (partitions, watermarks, configuration), and its consumer groups
+//! (members, committed offsets, lag). Read as Kafka's own tools read them, so
+//! the numbers agree with `kafka-consumer-groups`: lag is the log end offset
+//! (the high watermark) minus the committed offset, partition by partition.
+//!
+//! Nothing here joins a group or commits: a group's offsets are read by a
+//! client of that group that never subscribes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::domain::kafka::{
+    coordinator_partition, decode_assignment, Broker, Cluster, Group, GroupLag, Member, Partition, PartitionLag, Topic,
+};
+use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+
+use crate::pipeline::kafka::KafkaContext;
+use crate::pipeline::{Kafka, KafkaError};
+
+/// The topic configuration the pages show.
+const SHOWN_CONFIG: &[&str] =
+    &["retention.ms", "retention.bytes", "cleanup.policy", "min.insync.replicas", "compression.type"];
+
+/// Kafka's topic of committed offsets, whose partition leaders coordinate groups.
+const OFFSETS_TOPIC: &str = "__consumer_offsets";
+
+#[derive(Clone)]
+pub struct KafkaAdmin {
+    kafka: Arc<Kafka>,
+    /// Metadata, watermarks and the group list (it joins no group).
+    reader: Arc<BaseConsumer<KafkaContext>>,
+    admin: Arc<AdminClient<KafkaContext>>,
+    timeout: Duration,
+}
+
+/// A topic's partitions as the metadata has them (no watermarks yet).
+struct TopicMeta {
+    name: String,
+    partitions: Vec<(i32, i32, Vec<i32>, Vec<i32>)>,
+}
+
+/// Runs a blocking librdkafka call off the async runtime.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, KafkaError> + Send + 'static,
+) -> Result<T, KafkaError> {
+    tokio::task::spawn_blocking(f).await.map_err(|_| KafkaError::Client(rdkafka::error::KafkaError::Canceled))?
+}
+
+impl KafkaAdmin {
+    pub fn new(kafka: Arc<Kafka>, timeout: Duration) -> Result<Self, KafkaError> {
+        let reader: BaseConsumer<KafkaContext> =
+            Kafka::client_config(&kafka.brokers).create_with_context(kafka.context())?;
+        let admin: AdminClient<KafkaContext> =
+            Kafka::client_config(&kafka.brokers).create_with_context(kafka.context())?;
+        Ok(KafkaAdmin { kafka, reader: Arc::new(reader), admin: Arc::new(admin), timeout })
+    }
+
+    /// True for GeoLedger's own topics (its events and its dead letters).
+    fn is_geoledger(&self, topic: &str) -> bool {
+        let c = &self.kafka.config;
+        [c.city_topic(), c.pincode_topic(), c.dead_letter_topic()].iter().any(|t| t == topic)
+    }
+
+    /// The metadata of every topic, the cluster's id and controller, and its brokers.
+    async fn metadata(&self) -> Result<(Vec<TopicMeta>, Vec<Broker>, Option<String>, Option<i32>), KafkaError> {
+        let (reader, timeout) = (self.reader.clone(), self.timeout);
+        blocking(move || {
+            let client = reader.client();
+            let metadata = client.fetch_metadata(None, timeout).map_err(KafkaError::Metadata)?;
+            let brokers = metadata
+                .brokers()
+                .iter()
+                .map(|b| Broker { id: b.id(), host: b.host().to_string(), port: b.port(), rack: None })
+                .collect();
+            let topics = metadata
+                .topics()
+                .iter()
+                .map(|t| TopicMeta {
+                    name: t.name().to_string(),
+                    partitions: t
+                        .partitions()
+                        .iter()
+                        .map(|p| (p.id(), p.leader(), p.replicas().to_vec(), p.isr().to_vec()))
+                        .collect(),
+                })
+                .collect();
+            let id = client.fetch_cluster_id(timeout);
+            // SAFETY: the client is alive for the call; librdkafka returns the
+            // controller's broker id, or -1 when it does not know it in time.
+            let controller =
+                unsafe { rdkafka::bindings::rd_kafka_controllerid(client.native_ptr(), timeout.as_millis() as i32) };
+            Ok((topics, brokers, id, (controller >= 0).then_some(controller)))
+        })
+        .await
+    }
+
+    /// The low and high watermark of every partition of these topics.
+    async fn watermarks(&self, topics: &[TopicMeta]) -> Result<BTreeMap<(String, i32), (i64, i64)>, KafkaError> {
+        let wanted: Vec<(String, i32)> =
+            topics.iter().flat_map(|t| t.partitions.iter().map(|p| (t.name.clone(), p.0))).collect();
+        let (reader, timeout) = (self.reader.clone(), self.timeout);
+        blocking(move || {
+            let mut marks = BTreeMap::new();
+            for (topic, partition) in wanted {
+                let (low, high) = reader.fetch_watermarks(&topic, partition, timeout).map_err(KafkaError::Metadata)?;
+                marks.insert((topic, partition), (low, high));
+            }
+            Ok(marks)
+        })
+        .await
+    }
+
+    /// The shown configuration of these topics, and each broker's rack.
+    async fn configs(&self, topics: &[String], brokers: &[i32]) -> BTreeMap<String, Vec<(String, String)>> {
+        let mut specs: Vec<ResourceSpecifier> = topics.iter().map(|t| ResourceSpecifier::Topic(t)).collect();
+        specs.extend(brokers.iter().map(|b| ResourceSpecifier::Broker(*b)));
+        let options = AdminOptions::new().request_timeout(Some(self.timeout));
+        let mut out = BTreeMap::new();
+        let Ok(results) = self.admin.describe_configs(&specs, &options).await else { return out };
+        for (spec, result) in specs.iter().zip(results) {
+            let Ok(resource) = result else { continue };
+            let key = match spec {
+                ResourceSpecifier::Topic(t) => t.to_string(),
+                ResourceSpecifier::Broker(b) => format!("broker:{b}"),
+                ResourceSpecifier::Group(g) => format!("group:{g}"),
+            };
+            let shown = resource
+                .entries
+                .iter()
+                .filter(|e| SHOWN_CONFIG.contains(&e.name.as_str()) || e.name == "broker.rack")
+                .filter_map(|e| e.value.clone().map(|v| (e.name.clone(), v)))
+                .collect();
+            out.insert(key, shown);
+        }
+        out
+    }
+
+    /// Every group's id, state, assignor and members.
+    async fn group_list(&self) -> Result<Vec<(String, String, String, Vec<Member>)>, KafkaError> {
+        let (reader, timeout) = (self.reader.clone(), self.timeout);
+        blocking(move || {
+            let list = reader.fetch_group_list(None, timeout).map_err(KafkaError::Metadata)?;
+            Ok(list
+                .groups()
+                .iter()
+                .filter(|g| g.protocol_type() == "consumer" || g.protocol_type().is_empty())
+                .map(|g| {
+                    let members = g
+                        .members()
+                        .iter()
+                        .map(|m| Member {
+                            id: m.id().to_string(),
+                            client_id: m.client_id().to_string(),
+                            host: m.client_host().to_string(),
+                            assignment: m.assignment().and_then(decode_assignment).unwrap_or_default(),
+                        })
+                        .collect();
+                    (g.name().to_string(), g.state().to_string(), g.protocol().to_string(), members)
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// What `group` has committed on these partitions (those it has).
+    async fn committed(
+        &self,
+        group: &str,
+        partitions: Vec<(String, i32)>,
+    ) -> Result<BTreeMap<(String, i32), i64>, KafkaError> {
+        let config = Kafka::client_config(&self.kafka.brokers);
+        let context = self.kafka.context();
+        let (group, timeout) = (group.to_string(), self.timeout);
+        blocking(move || {
+            let mut config = config;
+            let consumer: BaseConsumer<KafkaContext> =
+                config.set("group.id", &group).set("enable.auto.commit", "false").create_with_context(context)?;
+            let mut list = TopicPartitionList::new();
+            for (topic, partition) in &partitions {
+                list.add_partition(topic, *partition);
+            }
+            let found = consumer.committed_offsets(list, timeout).map_err(KafkaError::Metadata)?;
+            Ok(found
+                .elements()
+                .iter()
+                .filter_map(|e| match e.offset() {
+                    Offset::Offset(o) => Some(((e.topic().to_string(), e.partition()), o)),
+                    _ => None,
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// The cluster whole: brokers, topics with their watermarks and
+    /// configuration, and the groups reading each topic with their lag.
+    pub async fn cluster(&self) -> Result<(Cluster, Vec<Group>), KafkaError> {
+        let (metas, mut brokers, id, controller) = self.metadata().await?;
+        let marks = self.watermarks(&metas).await?;
+        let names: Vec<String> = metas.iter().map(|t| t.name.clone()).collect();
+        let broker_ids: Vec<i32> = brokers.iter().map(|b| b.id).collect();
+        let configs = self.configs(&names, &broker_ids).await;
+        for b in &mut brokers {
+            let rack =
+                configs.get(&format!("broker:{}", b.id)).and_then(|c| c.iter().find(|(k, _)| k == "broker.rack"));
+            b.rack = rack.map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
+        }
+        let groups = self.groups_of(&metas, &marks, None).await?;
+        let topics = metas
+            .into_iter()
+            .map(|t| {
+                let partitions = t
+                    .partitions
+                    .iter()
+                    .map(|(id, leader, replicas, isr)| {
+                        let (low, high) = marks.get(&(t.name.clone(), *id)).copied().unwrap_or((0, 0));
+                        Partition { id: *id, leader: *leader, replicas: replicas.clone(), isr: isr.clone(), low, high }
+                    })
+                    .collect();
+                let groups = groups
+                    .iter()
+                    .filter(|g| g.partitions.iter().any(|p| p.topic == t.name))
+                    .map(|g| GroupLag {
+                        group: g.id.clone(),
+                        lag: g.partitions.iter().filter(|p| p.topic == t.name).filter_map(PartitionLag::lag).sum(),
+                    })
+                    .collect();
+                Topic {
+                    internal: t.name.starts_with("__"),
+                    geoledger: self.is_geoledger(&t.name),
+                    config: configs.get(&t.name).cloned().unwrap_or_default(),
+                    name: t.name,
+                    partitions,
+                    groups,
+                }
+            })
+            .collect();
+        let read_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        Ok((Cluster { id, controller, brokers, topics, read_at }, groups))
+    }
+
+    /// Every consumer group (or only the one named), with where it is on every
+    /// partition it is given or has committed on.
+    async fn groups_of(
+        &self,
+        metas: &[TopicMeta],
+        marks: &BTreeMap<(String, i32), (i64, i64)>,
+        only: Option<&str>,
+    ) -> Result<Vec<Group>, KafkaError> {
+        let offsets_partitions = metas.iter().find(|t| t.name == OFFSETS_TOPIC).map(|t| t.partitions.clone());
+        let every: Vec<(String, i32)> = metas
+            .iter()
+            .filter(|t| !t.name.starts_with("__"))
+            .flat_map(|t| t.partitions.iter().map(|p| (t.name.clone(), p.0)))
+            .collect();
+        let mut groups = Vec::new();
+        let listed = self.group_list().await?;
+        for (id, state, assignor, members) in listed.into_iter().filter(|g| only.is_none_or(|o| o == g.0)) {
+            let committed = self.committed(&id, every.clone()).await?;
+            let assigned: BTreeMap<(String, i32), String> =
+                members.iter().flat_map(|m| m.assignment.iter().map(|tp| (tp.clone(), m.client_id.clone()))).collect();
+            let keys: BTreeSet<(String, i32)> = committed.keys().chain(assigned.keys()).cloned().collect();
+            let partitions = keys
+                .into_iter()
+                .map(|key| PartitionLag {
+                    committed: committed.get(&key).copied(),
+                    end: marks.get(&key).map(|m| m.1).unwrap_or(0),
+                    member: assigned.get(&key).cloned(),
+                    topic: key.0,
+                    partition: key.1,
+                })
+                .collect();
+            let coordinator = offsets_partitions.as_ref().and_then(|parts| {
+                let wanted = coordinator_partition(&id, parts.len() as i32);
+                parts.iter().find(|p| p.0 == wanted).map(|p| p.1)
+            });
+            groups.push(Group { id, state, coordinator, assignor, members, partitions, rate: None });
+        }
+        groups.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(groups)
+    }
+
+    /// One group, by id (None: Kafka knows no such group).
+    pub async fn group(&self, id: &str) -> Result<Option<Group>, KafkaError> {
+        let (metas, ..) = self.metadata().await?;
+        let marks = self.watermarks(&metas).await?;
+        Ok(self.groups_of(&metas, &marks, Some(id)).await?.into_iter().next())
+    }
+}

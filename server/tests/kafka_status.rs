@@ -1,0 +1,195 @@
+//! The Kafka status numbers against known counts (messages produced, records
+//! deleted, offsets committed) and against what Kafka's own consumer-groups
+//! tool reports for the same group at the same moment.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::*;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::ClientConfig;
+use serde_json::{json, Value};
+
+/// Where `scripts/services` keeps Kafka's jars (scripts/test says so).
+fn kafka_home() -> PathBuf {
+    if let Ok(home) = std::env::var("GEOLEDGER_KAFKA_HOME") {
+        return PathBuf::from(home);
+    }
+    let cache = PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/geoledger");
+    std::fs::read_dir(&cache)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("kafka-")))
+        .expect("Kafka's jars: run scripts/services first")
+}
+
+/// A group on one partition: topic, partition, committed offset, log end
+/// offset, lag (None where nothing is committed).
+type Row = (String, i32, Option<i64>, i64, Option<i64>);
+
+/// `kafka-consumer-groups --describe --group GROUP`, as rows of
+/// (topic, partition, current offset, log end offset, lag); "-" is None.
+fn consumer_groups_tool(brokers: &str, group: &str) -> Vec<Row> {
+    let classpath = format!("{}/libs/*", kafka_home().display());
+    let out = std::process::Command::new("java")
+        .args(["-Xmx256m", "-cp", &classpath, "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand"])
+        .args(["--bootstrap-server", brokers, "--describe", "--group", group])
+        .output()
+        .expect("run java");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let number = |s: &str| s.parse::<i64>().ok();
+    let mut rows: Vec<_> = text
+        .lines()
+        .filter(|l| l.starts_with(group))
+        .map(|l| {
+            let c: Vec<&str> = l.split_whitespace().collect();
+            (c[1].to_string(), c[2].parse().unwrap(), number(c[3]), number(c[4]).unwrap(), number(c[5]))
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// GeoLedger's rows for the same group, in the same shape.
+fn geoledger_rows(group: &Value) -> Vec<Row> {
+    let mut rows: Vec<_> = group["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let committed = p["committed"].as_i64();
+            let end = p["end"].as_i64().unwrap();
+            (
+                p["topic"].as_str().unwrap().to_string(),
+                p["partition"].as_i64().unwrap() as i32,
+                committed,
+                end,
+                committed.map(|c| end - c),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[tokio::test]
+async fn watermarks_counts_and_lag_match_what_was_produced_deleted_and_committed_and_what_kafka_reports() {
+    let world = Owned(World::new("kafka_status"));
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    let brokers = world.brokers.clone();
+
+    // A topic of this test's own: 3 partitions, 10, 7 and 4 messages.
+    let topic = world.topic("probe");
+    let admin: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", &brokers).create().unwrap();
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let made = admin.create_topics(&[NewTopic::new(&topic, 3, TopicReplication::Fixed(1))], &options).await.unwrap();
+    assert!(made[0].is_ok(), "{made:?}");
+    let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", &brokers).create().unwrap();
+    for (partition, count) in [(0, 10), (1, 7), (2, 4)] {
+        for i in 0..count {
+            let payload = format!("m{i}");
+            let record = FutureRecord::to(&topic).partition(partition).key("k").payload(&payload);
+            producer.send(record, Duration::from_secs(10)).await.unwrap();
+        }
+    }
+    // The first 3 messages of partition 0 are deleted: its low watermark moves to 3.
+    let mut below = TopicPartitionList::new();
+    below.add_partition_offset(&topic, 0, Offset::Offset(3)).unwrap();
+    admin.delete_records(&below, &options).await.unwrap();
+
+    // A group commits 6 on partition 0 and 7 on partition 1, nothing on 2.
+    let group = world.topic("probe-readers");
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("group.id", &group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut commits = TopicPartitionList::new();
+    commits.add_partition_offset(&topic, 0, Offset::Offset(6)).unwrap();
+    commits.add_partition_offset(&topic, 1, Offset::Offset(7)).unwrap();
+    consumer.commit(&commits, CommitMode::Sync).unwrap();
+
+    let (code, body) = api.get("/api/v1/kafka/cluster").await;
+    assert_eq!(code, 200, "{body}");
+    let probe = body["cluster"]["topics"].as_array().unwrap().iter().find(|t| t["name"] == topic.as_str()).unwrap();
+    let marks: Vec<(i64, i64)> = probe["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["low"].as_i64().unwrap(), p["high"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(marks, [(3, 10), (0, 7), (0, 4)]);
+    assert_eq!(probe["internal"], false);
+    assert_eq!(probe["groups"], json!([{ "group": group, "lag": 4 }]), "10 - 6 on partition 0, none on 1");
+    assert!(
+        body["cluster"]["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "__consumer_offsets" && t["internal"] == true),
+        "Kafka's own topics are listed, marked internal"
+    );
+    assert_eq!(body["cluster"]["brokers"].as_array().unwrap().len(), 1);
+    assert!(body["cluster"]["id"].as_str().is_some_and(|id| !id.is_empty()), "{}", body["cluster"]);
+
+    let (code, mine) = api.get(&format!("/api/v1/kafka/groups/{group}")).await;
+    assert_eq!(code, 200, "{mine}");
+    assert_eq!(mine["total_lag"], 4);
+    assert_eq!(mine["state"], "Empty");
+    assert!(mine["coordinator"].as_i64().is_some(), "{mine}");
+    let expected = vec![(topic.clone(), 0, Some(6), 10, Some(4)), (topic.clone(), 1, Some(7), 7, Some(0))];
+    assert_eq!(geoledger_rows(&mine), expected);
+    assert_eq!(consumer_groups_tool(&brokers, &group), expected, "Kafka's own tool says the same");
+
+    // The materializer's group, live, after some events: the same as the tool too.
+    let (code, _) = api
+        .post(
+            "/api/v1/location-updates/cities",
+            &json!({"city_name": "Agra", "state": "UP",
+        "latitude": 27.17, "longitude": 78.0}),
+        )
+        .await;
+    assert_eq!(code, 202);
+    api.eventually("/api/v1/cities/Agra/UP", Duration::from_secs(30), |c, _| c == 200).await;
+    // Offsets are committed every second: once they are, both readings agree.
+    let materializer = world.topic("geoledger-materializer");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, ours) = api.get(&format!("/api/v1/kafka/groups/{materializer}")).await;
+        let tool = consumer_groups_tool(&brokers, &materializer);
+        let (_, again) = api.get(&format!("/api/v1/kafka/groups/{materializer}")).await;
+        if geoledger_rows(&ours) == tool && geoledger_rows(&again) == tool && tool.iter().any(|r| r.2.is_some()) {
+            assert_eq!(ours["total_lag"], 0, "{ours}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "ours {ours}\ntool {tool:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // The health route names the group, its lag, and each of GeoLedger's topics.
+    let health: Value =
+        reqwest::get(server.url("/api/v1/location-updates/kafka/health")).await.unwrap().json().await.unwrap();
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(health["group"]["total_lag"], 0);
+    assert_eq!(health["group"]["state"], "Stable");
+    let topics: Vec<(String, bool, i64)> = health["topic_status"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (t["role"].as_str().unwrap().to_string(), t["exists"].as_bool().unwrap(), t["partitions"].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(topics, [("city".into(), true, 3), ("pincode".into(), true, 3), ("dead_letter".into(), true, 3)]);
+    let _ = admin.delete_topics(&[&topic], &options).await;
+}
