@@ -46,7 +46,11 @@ impl Error {
         match self {
             Error::Refused(e) => e.clone(),
             Error::Store(_) => AppError::Unavailable("the database is unavailable; nothing was saved".into()),
-            Error::Kafka(e) => AppError::Unavailable(format!("{e}; nothing was saved")),
+            // A write that Kafka did not take: say that nothing was saved.
+            Error::Kafka(e @ (KafkaError::TimedOut | KafkaError::Unreachable | KafkaError::Refused(_))) => {
+                AppError::Unavailable(format!("{e}; nothing was saved"))
+            }
+            Error::Kafka(e) => AppError::Unavailable(e.to_string()),
         }
     }
 }

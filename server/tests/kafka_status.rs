@@ -193,3 +193,86 @@ async fn watermarks_counts_and_lag_match_what_was_produced_deleted_and_committed
     assert_eq!(topics, [("city".into(), true, 3), ("pincode".into(), true, 3), ("dead_letter".into(), true, 3)]);
     let _ = admin.delete_topics(&[&topic], &options).await;
 }
+
+#[tokio::test]
+async fn the_message_browser_pages_by_offset_and_seeks_by_time_reading_as_no_group() {
+    let world = Owned(World::new("kafka_messages"));
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    let brokers = world.brokers.clone();
+    let topic = world.topic("browse");
+    let admin: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", &brokers).create().unwrap();
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    admin.create_topics(&[NewTopic::new(&topic, 2, TopicReplication::Fixed(1))], &options).await.unwrap();
+    let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", &brokers).create().unwrap();
+    // Partition 0: 30 messages a second apart; partition 1: 10, half a second after each of the first 10.
+    let t0 = 1_790_000_000_000i64;
+    for (partition, count, shift) in [(0, 30, 0), (1, 10, 500)] {
+        for i in 0..count {
+            let (key, value) = (format!("k{i}"), format!("{{\"n\": {i}, \"p\": {partition}}}"));
+            let record = FutureRecord::to(&topic)
+                .partition(partition)
+                .key(&key)
+                .payload(&value)
+                .timestamp(t0 + i * 1000 + shift);
+            producer.send(record, Duration::from_secs(10)).await.unwrap();
+        }
+    }
+    let look = |query: String| {
+        let api = &api;
+        let path = format!("/api/v1/kafka/topics/{topic}/messages?{query}");
+        async move {
+            let (code, page) = api.get(&path).await;
+            assert_eq!(code, 200, "{path}: {page}");
+            let shown: Vec<(i64, i64)> = page["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| (m["partition"].as_i64().unwrap(), m["offset"].as_i64().unwrap()))
+                .collect();
+            (shown, page)
+        }
+    };
+    let offsets = |shown: &[(i64, i64)]| shown.iter().map(|m| m.1).collect::<Vec<_>>();
+
+    // The newest 10 of partition 0, newest first; older and newer by offset.
+    let (shown, page) = look("partition=0&limit=10".into()).await;
+    assert_eq!(offsets(&shown), (20..30).rev().collect::<Vec<_>>());
+    assert_eq!(page["older"]["start"], json!({"Offset": 10}));
+    assert!(page["newer"].is_null(), "nothing newer than the newest");
+    let (shown, page) = look("partition=0&limit=10&offset=10".into()).await;
+    assert_eq!(offsets(&shown), (10..20).rev().collect::<Vec<_>>());
+    assert_eq!(
+        (page["older"]["start"].clone(), page["newer"]["start"].clone()),
+        (json!({"Offset": 0}), json!({"Offset": 20}))
+    );
+    let (shown, page) = look("partition=0&limit=10&offset=0".into()).await;
+    assert_eq!(offsets(&shown), (0..10).rev().collect::<Vec<_>>());
+    assert!(page["older"].is_null(), "nothing older than offset 0");
+
+    // By time, across both partitions.
+    let (shown, _) = look(format!("after={}&limit=50", t0 + 25_000)).await;
+    assert_eq!(shown, (25..30).rev().map(|o| (0, o)).collect::<Vec<_>>(), "25 s on: partition 0's last five");
+    let (shown, _) = look(format!("before={}&limit=50", t0 + 5_000)).await;
+    let mut expected: Vec<(i64, i64)> = (0..5).flat_map(|i| [(0, i), (1, i)]).collect();
+    expected.reverse();
+    assert_eq!(shown, expected, "older than 5 s: five of each, newest first");
+    let (shown, _) = look("limit=5".into()).await;
+    assert_eq!(shown, (25..30).rev().map(|o| (0, o)).collect::<Vec<_>>(), "the newest five of the topic");
+
+    // A message reads as its key, headers and formatted value.
+    let (_, page) = look("partition=1&limit=1".into()).await;
+    let m = &page["messages"][0];
+    assert_eq!((m["key"].as_str(), m["json"].as_bool()), (Some("k9"), Some(true)));
+    assert_eq!(m["value"], "{\n  \"n\": 9,\n  \"p\": 1\n}");
+    assert_eq!(m["timestamp"], t0 + 9000 + 500);
+
+    let (code, _) = api.get(&format!("/api/v1/kafka/topics/{topic}/messages?partition=7")).await;
+    assert_eq!(code, 404, "no partition 7");
+    // Looking joined no group and committed nothing: Kafka knows no group of it.
+    let (_, cluster) = api.get("/api/v1/kafka/cluster").await;
+    let browse = cluster["cluster"]["topics"].as_array().unwrap().iter().find(|t| t["name"] == topic.as_str()).unwrap();
+    assert_eq!(browse["groups"], json!([]));
+    let _ = admin.delete_topics(&[&topic], &options).await;
+}

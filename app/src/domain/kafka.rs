@@ -230,3 +230,99 @@ mod tests {
         assert_eq!(group.total_lag(), 3);
     }
 }
+
+/// Where a look at a topic's messages starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Start {
+    /// The newest messages.
+    Latest,
+    /// From this offset on (of the partition chosen; of each, for all).
+    Offset(i64),
+    /// From this time on (milliseconds since 1970).
+    After(i64),
+    /// Older than this time.
+    Before(i64),
+}
+
+/// A look at a topic's messages: one partition or all, from where, how many.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageQuery {
+    pub partition: Option<i32>,
+    pub start: Start,
+    pub limit: usize,
+}
+
+/// The most messages one look shows.
+pub const MAX_MESSAGES: usize = 200;
+
+/// The city or pincode an event concerns, as a link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntityLink {
+    pub label: String,
+    pub href: String,
+}
+
+/// One message, for people: its place, its key and headers as text, its value
+/// as formatted JSON when it is JSON.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KafkaMessage {
+    pub partition: i32,
+    pub offset: i64,
+    /// Milliseconds since 1970, when the message has a timestamp.
+    pub timestamp: Option<i64>,
+    pub key: Option<String>,
+    pub headers: Vec<(String, String)>,
+    /// The value: indented JSON when it parses as JSON, else the text as it is.
+    pub value: String,
+    pub json: bool,
+    pub entity: Option<EntityLink>,
+}
+
+impl KafkaMessage {
+    /// The value, formatted, and the entity it concerns (a GeoLedger event's
+    /// city, or a pincode's).
+    pub fn read_value(bytes: &[u8]) -> (String, bool, Option<EntityLink>) {
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+            return (String::from_utf8_lossy(bytes).into_owned(), false, None);
+        };
+        let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+        let event_type = value["type"].as_str().unwrap_or_default();
+        let subject = value["subject"].as_str().unwrap_or_default();
+        let entity = if event_type.starts_with("city.") && !subject.is_empty() {
+            Some(EntityLink { label: format!("city {subject}"), href: format!("/cities/{subject}") })
+        } else if event_type.starts_with("pincode.") && !subject.is_empty() {
+            let city = value["data"]["city_id"].as_str();
+            let href = city.map(|c| format!("/cities/{c}")).unwrap_or_else(|| format!("/pincodes?q={subject}"));
+            Some(EntityLink { label: format!("pincode {subject}"), href })
+        } else {
+            None
+        };
+        (text, true, entity)
+    }
+}
+
+/// Messages, newest first, and the looks before and after them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MessagePage {
+    pub messages: Vec<KafkaMessage>,
+    pub older: Option<MessageQuery>,
+    pub newer: Option<MessageQuery>,
+}
+
+#[cfg(test)]
+mod message_tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_shown_formatted_with_a_link_to_what_it_concerns() {
+        let city = br#"{"type":"city.created.v1","subject":"goa/panaji","data":{"name":"<b>Panaji</b>"}}"#;
+        let (text, json, entity) = KafkaMessage::read_value(city);
+        assert!(json);
+        assert!(text.contains("\n  \"subject\": \"goa/panaji\""), "{text}");
+        assert_eq!(entity, Some(EntityLink { label: "city goa/panaji".into(), href: "/cities/goa/panaji".into() }));
+        let pin = br#"{"type":"pincode.upserted.v1","subject":"403001","data":{"city_id":"goa/north-goa"}}"#;
+        assert_eq!(KafkaMessage::read_value(pin).2.unwrap().href, "/cities/goa/north-goa");
+        let (text, json, entity) = KafkaMessage::read_value(b"not json <script>");
+        assert_eq!((text.as_str(), json, entity), ("not json <script>", false, None));
+    }
+}

@@ -7,6 +7,7 @@ use app::domain::error::AppError;
 use app::domain::geo::BBox;
 use app::domain::import::format::Format;
 use app::domain::import::job::{Door, ImportJob, JobReport};
+use app::domain::kafka::{MessagePage, MessageQuery, Start};
 use app::domain::write::Published;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
@@ -51,6 +52,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/imports/{id}/report.csv", get(import_report_csv))
         .route("/kafka/cluster", get(kafka_cluster))
         .route("/kafka/groups/{id}", get(kafka_group))
+        .route("/kafka/topics/{name}/messages", get(kafka_messages))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::require_token));
     Router::new()
         .merge(protected)
@@ -318,4 +320,33 @@ async fn kafka_group(State(s): State<AppState>, Path(id): Path<String>) -> Answe
     let mut body = serde_json::to_value(&group).unwrap_or_default();
     body["total_lag"] = json!(total);
     Ok(Json(body))
+}
+
+#[derive(Deserialize)]
+struct MessageParams {
+    partition: Option<i32>,
+    offset: Option<i64>,
+    /// Milliseconds since 1970.
+    after: Option<i64>,
+    before: Option<i64>,
+    limit: Option<usize>,
+}
+
+/// A topic's messages: the newest, from an offset, or from or before a time;
+/// one partition or all (`older` and `newer` are the looks around this one).
+async fn kafka_messages(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    Query(p): Query<MessageParams>,
+) -> Answer<Json<MessagePage>> {
+    let start = match (p.offset, p.after, p.before) {
+        (Some(o), None, None) => Start::Offset(o),
+        (None, Some(t), None) => Start::After(t),
+        (None, None, Some(t)) => Start::Before(t),
+        (None, None, None) => Start::Latest,
+        _ => return Err(AppError::invalid("offset", "give at most one of offset, after and before").into()),
+    };
+    let query = MessageQuery { partition: p.partition, start, limit: p.limit.unwrap_or(50) };
+    let page = s.kafka_admin.messages(&name, query).await?;
+    Ok(Json(page.ok_or_else(|| Error::not_found(format!("no topic {name} (or no such partition)")))?))
 }

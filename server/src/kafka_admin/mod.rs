@@ -7,6 +7,8 @@
 //! Nothing here joins a group or commits: a group's offsets are read by a
 //! client of that group that never subscribes.
 
+mod messages;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
