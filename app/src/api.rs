@@ -20,8 +20,16 @@ use crate::domain::error::AppError;
 use crate::domain::health::Readiness;
 use crate::domain::history::CityDetails;
 use crate::domain::import::job::{ImportJob, JobReport};
+use crate::domain::kafka::{Cluster, Group, MessagePage, MessageQuery};
 use crate::domain::pincode::{PincodeListQuery, PincodePage};
 use crate::domain::write::Published;
+
+/// The Kafka status pages' view of the cluster.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KafkaOverview {
+    pub cluster: Cluster,
+    pub groups: Vec<Group>,
+}
 
 /// The map's tiles, from the server's configuration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -79,12 +87,14 @@ pub mod ssr {
     use leptos::server_fn::error::FromServerFnError;
     use tower_sessions::Session;
 
+    use super::KafkaOverview;
     use super::{CityCommand, MapConfig, PincodeCommand};
     use crate::domain::city::{CityListQuery, CityPage};
     use crate::domain::error::AppError;
     use crate::domain::health::Readiness;
     use crate::domain::history::CityDetails;
     use crate::domain::import::job::{ImportJob, JobReport};
+    use crate::domain::kafka::{Group, MessagePage, MessageQuery};
     use crate::domain::pincode::{PincodeListQuery, PincodePage};
     use crate::domain::write::WriteResult;
 
@@ -129,6 +139,15 @@ pub mod ssr {
 
         /// A job and the first lines of its report.
         async fn import_report(&self, id: String) -> Result<JobReport, AppError>;
+
+        /// The Kafka cluster, its topics and its consumer groups.
+        async fn kafka_overview(&self) -> Result<KafkaOverview, AppError>;
+
+        /// One consumer group (None: Kafka knows no such group).
+        async fn kafka_group(&self, id: String) -> Result<Option<Group>, AppError>;
+
+        /// A look at a topic's messages (None: no such topic or partition).
+        async fn kafka_messages(&self, topic: String, query: MessageQuery) -> Result<Option<MessagePage>, AppError>;
     }
 
     /// How server functions find the ledger: `provide_context(SharedLedger)`.
@@ -308,6 +327,37 @@ pub async fn get_import_report(id: String) -> Result<JobReport, AppError> {
     ssr::answer(async move {
         ssr::require_user().await?;
         ssr::ledger()?.import_report(id).await
+    })
+    .await
+}
+
+/// The Kafka cluster: brokers, topics (with watermarks, configuration and the
+/// groups reading them) and consumer groups.
+#[server(endpoint = "get_kafka_overview")]
+pub async fn get_kafka_overview() -> Result<KafkaOverview, AppError> {
+    ssr::answer(async {
+        ssr::require_user().await?;
+        ssr::ledger()?.kafka_overview().await
+    })
+    .await
+}
+
+/// One consumer group, with its members and its lag per partition.
+#[server(endpoint = "get_kafka_group")]
+pub async fn get_kafka_group(id: String) -> Result<Option<Group>, AppError> {
+    ssr::answer(async move {
+        ssr::require_user().await?;
+        ssr::ledger()?.kafka_group(id).await
+    })
+    .await
+}
+
+/// A look at a topic's messages.
+#[server(endpoint = "get_kafka_messages", input = Json)]
+pub async fn get_kafka_messages(topic: String, query: MessageQuery) -> Result<Option<MessagePage>, AppError> {
+    ssr::answer(async move {
+        ssr::require_user().await?;
+        ssr::ledger()?.kafka_messages(topic, query).await
     })
     .await
 }

@@ -6,6 +6,7 @@ use leptos_router::{
 };
 
 use crate::components::layout::Layout;
+use crate::pages::kafka::{group::GroupPage, groups::GroupsPage, overview::KafkaPage, topic::TopicPage};
 use crate::pages::{
     cities::CitiesPage, city::CityPage, import::ImportPage, login::LoginPage, map::MapPage, not_found::NotFound,
     overview::Overview, pincodes::PincodesPage,
@@ -65,6 +66,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/map") view=MapPage/>
                     <Route path=path!("/pincodes") view=PincodesPage/>
                     <Route path=path!("/import") view=ImportPage/>
+                    <Route path=path!("/kafka") view=KafkaPage/>
+                    <Route path=path!("/kafka/topics/:name") view=TopicPage/>
+                    <Route path=path!("/kafka/groups") view=GroupsPage/>
+                    <Route path=path!("/kafka/groups/:id") view=GroupPage/>
                 </ParentRoute>
             </Routes>
         </Router>

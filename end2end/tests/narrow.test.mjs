@@ -8,7 +8,7 @@ test('every page fits a 390 px wide phone without sideways scrolling', async () 
     const page = await browser.newPage();
     await signIn(page);
     await page.waitForURL(BASE_URL + '/');
-    for (const path of ['/', '/overview', '/cities', '/pincodes', '/import']) {
+    for (const path of ['/', '/overview', '/cities', '/pincodes', '/import', '/kafka', '/kafka/groups']) {
       await page.goto(BASE_URL + path);
       await waitForHydration(page);
       await page.locator('main h1').waitFor();

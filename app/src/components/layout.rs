@@ -15,7 +15,7 @@ const SECTIONS: &[(&str, &str, bool)] = &[
     ("Pincodes", "/pincodes", true),
     ("Overview", "/overview", true),
     ("Bulk import", "/import", true),
-    ("Kafka", "/kafka", false),
+    ("Kafka", "/kafka", true),
 ];
 
 #[component]

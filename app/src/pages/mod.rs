@@ -1,6 +1,7 @@
 pub mod cities;
 pub mod city;
 pub mod import;
+pub mod kafka;
 pub mod login;
 pub mod map;
 pub mod not_found;

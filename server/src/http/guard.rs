@@ -6,6 +6,9 @@
 //! - The REST API needs `Authorization: Bearer <token>`; a signed-in admin's
 //!   browser may also read (GET) with its session cookie.
 
+use std::path::Path;
+use std::sync::Arc;
+
 use app::api::ssr::SESSION_USER;
 use app::domain::error::AppError;
 use axum::extract::{Request, State};
@@ -18,13 +21,31 @@ use super::state::AppState;
 use crate::error::Error;
 use crate::service::Actor;
 
-/// Paths anyone may fetch: the login page, the bundle and static files, health.
-fn is_public(path: &str) -> bool {
-    path == "/login"
-        || path == "/healthz"
-        || path == "/readyz"
-        || path.starts_with("/pkg/")
-        || path.rsplit('/').next().is_some_and(|last| last.contains('.'))
+/// What the page guard knows: whether GeoLedger is served over https, and the
+/// static files (the site root's top-level files and folders: the bundle,
+/// Leaflet, the outline, the icon) anyone may fetch.
+#[derive(Clone)]
+pub struct PageGuard {
+    pub secure: bool,
+    pub static_entries: Arc<Vec<String>>,
+}
+
+impl PageGuard {
+    pub fn new(secure: bool, site_root: &Path) -> Self {
+        let mut entries: Vec<String> = std::fs::read_dir(site_root)
+            .map(|dir| dir.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        // The bundle is there once built; it is public before that too.
+        entries.push("pkg".into());
+        PageGuard { secure, static_entries: Arc::new(entries) }
+    }
+
+    /// Paths anyone may fetch: the login page, health, and the static files
+    /// (a page whose address has a dot in it, `/kafka/topics/x.DLT`, is not one).
+    fn is_public(&self, path: &str) -> bool {
+        let first = path.trim_start_matches('/').split('/').next().unwrap_or_default();
+        matches!(path, "/login" | "/healthz" | "/readyz") || self.static_entries.iter().any(|e| e == first)
+    }
 }
 
 /// Server functions live under /api/ (the REST API under /api/v1/ checks its own).
@@ -34,7 +55,8 @@ fn is_server_fn(path: &str) -> bool {
 
 /// The guard around pages and server functions; `secure` is whether GeoLedger
 /// is served over https.
-pub async fn pages(State(secure): State<bool>, session: Session, request: Request, next: Next) -> Response {
+pub async fn pages(State(guard): State<PageGuard>, session: Session, request: Request, next: Next) -> Response {
+    let secure = guard.secure;
     let path = request.uri().path().to_string();
     if is_server_fn(&path) {
         if !same_origin(&request, secure) {
@@ -42,7 +64,7 @@ pub async fn pages(State(secure): State<bool>, session: Session, request: Reques
         }
         return next.run(request).await;
     }
-    if is_public(&path) || path.starts_with("/api/v1/") || request.method() != Method::GET {
+    if guard.is_public(&path) || path.starts_with("/api/v1/") || request.method() != Method::GET {
         return next.run(request).await;
     }
     match session.get::<String>(SESSION_USER).await {

@@ -4,12 +4,13 @@
 use std::collections::HashMap;
 
 use app::api::ssr::Ledger;
-use app::api::{CityCommand, MapConfig, PincodeCommand};
+use app::api::{CityCommand, KafkaOverview, MapConfig, PincodeCommand};
 use app::domain::city::{CityListQuery, CityPage};
 use app::domain::error::AppError;
 use app::domain::health::Readiness;
 use app::domain::history::CityDetails;
 use app::domain::import::job::{Door, ImportJob, JobReport};
+use app::domain::kafka::{Group, MessagePage, MessageQuery};
 use app::domain::pincode::{PincodeListQuery, PincodePage};
 use app::domain::write::WriteResult;
 use leptos::server_fn::codec::MultipartData;
@@ -90,5 +91,18 @@ impl Ledger for AppState {
 
     async fn import_report(&self, id: String) -> Result<JobReport, AppError> {
         self.importer.report(&id).await.map_err(answer)
+    }
+
+    async fn kafka_overview(&self) -> Result<KafkaOverview, AppError> {
+        let (cluster, groups) = self.kafka_admin.cluster().await.map_err(|e| answer(e.into()))?;
+        Ok(KafkaOverview { cluster, groups })
+    }
+
+    async fn kafka_group(&self, id: String) -> Result<Option<Group>, AppError> {
+        self.kafka_admin.group(&id).await.map_err(|e| answer(e.into()))
+    }
+
+    async fn kafka_messages(&self, topic: String, query: MessageQuery) -> Result<Option<MessagePage>, AppError> {
+        self.kafka_admin.messages(&topic, query).await.map_err(|e| answer(e.into()))
     }
 }

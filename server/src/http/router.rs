@@ -21,6 +21,7 @@ pub fn router(state: AppState) -> Router {
     let ledger: SharedLedger = Arc::new(state.clone());
     let leptos_options = state.leptos_options.clone();
     let routes = generate_route_list(App);
+    let page_guard = guard::PageGuard::new(state.config.secure_cookies, &state.config.site_root());
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -32,7 +33,7 @@ pub fn router(state: AppState) -> Router {
         )
         .nest("/api/v1", rest::routes(&state))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(axum::middleware::from_fn_with_state(state.config.secure_cookies, guard::pages))
+        .layer(axum::middleware::from_fn_with_state(page_guard, guard::pages))
         .layer(session_layer(&state))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -248,6 +248,10 @@ impl World {
                     let names: Vec<&str> = topics.iter().map(String::as_str).collect();
                     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(5)));
                     let _ = tokio::time::timeout(Duration::from_secs(10), admin.delete_topics(&names, &options)).await;
+                    // Its consumer group too, so a shared broker lists no leftovers.
+                    let group = format!("{prefix}geoledger-materializer");
+                    let _ =
+                        tokio::time::timeout(Duration::from_secs(10), admin.delete_groups(&[&group], &options)).await;
                 }
             });
         })

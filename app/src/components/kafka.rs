@@ -1,0 +1,124 @@
+//! What the Kafka status pages share: a steady refresh, and the ways they
+//! write numbers, retention and a group's state.
+
+use leptos::prelude::*;
+
+use crate::components::live::Live;
+use crate::domain::kafka::Group;
+use crate::format::indian;
+
+/// How often the status pages read Kafka again by themselves.
+pub const REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A number that moves whenever the page should read again: every few
+/// seconds, and when a change arrives on the live stream (browser only).
+pub fn refreshes() -> Signal<(u32, u64)> {
+    let live = expect_context::<Live>();
+    let (ticks, set_ticks) = signal(0u32);
+    Effect::new(move |_| {
+        let handle = set_interval_with_handle(move || set_ticks.update(|n| *n += 1), REFRESH);
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    });
+    Signal::derive(move || (ticks.get(), live.version.get()))
+}
+
+/// `retention.ms` for people: "7 days", "12 hours", "forever".
+pub fn retention(ms: Option<&str>) -> String {
+    let Some(ms) = ms.and_then(|m| m.parse::<i64>().ok()) else { return "—".into() };
+    match ms {
+        m if m < 0 => "forever".into(),
+        m if m % 86_400_000 == 0 => plural(m / 86_400_000, "day"),
+        m if m % 3_600_000 == 0 => plural(m / 3_600_000, "hour"),
+        m if m % 60_000 == 0 => plural(m / 60_000, "minute"),
+        m => format!("{m} ms"),
+    }
+}
+
+fn plural(n: i64, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
+/// A count the Indian way; negative stays as it is.
+pub fn count(n: i64) -> String {
+    if n < 0 {
+        n.to_string()
+    } else {
+        indian(n as u64)
+    }
+}
+
+/// A group's state, coloured: stable green, empty grey, rebalancing amber.
+pub fn group_state(state: &str) -> impl IntoView {
+    let class = match state {
+        "Stable" => "pill pill-ok",
+        "Dead" => "pill pill-down",
+        "Empty" => "pill pill-quiet",
+        _ => "pill pill-busy",
+    };
+    view! { <span class=class data-state=state.to_string()>{state.to_string()}</span> }
+}
+
+/// Milliseconds since 1970 as `2026-11-29 10:00:00.123 UTC`.
+pub fn time_of(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+/// The groups, as the overview and `/kafka/groups` list them.
+#[component]
+pub fn GroupTable(groups: Vec<Group>) -> impl IntoView {
+    if groups.is_empty() {
+        return view! { <p class="muted empty">"No consumer group."</p> }.into_any();
+    }
+    let rows = groups
+        .into_iter()
+        .map(|g| {
+            let href = format!("/kafka/groups/{}", g.id);
+            view! {
+                <tr data-group=g.id.clone()>
+                    <td class="name"><a href=href>{g.id.clone()}</a></td>
+                    <td>{group_state(&g.state)}</td>
+                    <td>{g.assignor.clone()}</td>
+                    <td class="num">{g.members.len()}</td>
+                    <td class="wrap">{g.topics().join(", ")}</td>
+                    <td class="num" data-testid="total-lag">{count(g.total_lag())}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="table" data-testid="groups">
+                <thead><tr>
+                    <th scope="col">"Group"</th><th scope="col">"State"</th><th scope="col">"Assignor"</th>
+                    <th scope="col">"Members"</th><th scope="col">"Topics"</th><th scope="col">"Lag"</th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_reads_as_people_say_it() {
+        assert_eq!(retention(Some("604800000")), "7 days");
+        assert_eq!(retention(Some("-1")), "forever");
+        assert_eq!(retention(Some("3600000")), "1 hour");
+        assert_eq!(retention(Some("1500")), "1500 ms");
+        assert_eq!(retention(None), "—");
+    }
+}

@@ -1,0 +1,7 @@
+//! The Kafka status pages: the cluster, a topic with its messages, the
+//! consumer groups, one group with its lag.
+
+pub mod group;
+pub mod groups;
+pub mod overview;
+pub mod topic;
