@@ -40,6 +40,7 @@ fn GroupView(group: Group, only_lagging: RwSignal<bool>) -> impl IntoView {
     let total = group.total_lag();
     let rate = group.rate.map(|r| format!("{r:.1} events/s")).unwrap_or_else(|| "—".into());
     let partitions = group.partitions.clone();
+    let assignor = if group.assignor.is_empty() { "—".to_string() } else { group.assignor.clone() };
     view! {
         <Title text=group.id.clone()/>
         <p class="crumbs"><a href="/kafka">"Kafka"</a> " / " <a href="/kafka/groups">"Consumer groups"</a></p>
@@ -51,7 +52,7 @@ fn GroupView(group: Group, only_lagging: RwSignal<bool>) -> impl IntoView {
             <dl class="details">
                 <dt>"Coordinator"</dt>
                 <dd>{group.coordinator.map(|c| format!("broker {c}")).unwrap_or_else(|| "—".into())}</dd>
-                <dt>"Assignor"</dt><dd>{if group.assignor.is_empty() { "—".to_string() } else { group.assignor.clone() }}</dd>
+                <dt>"Assignor"</dt><dd>{assignor}</dd>
                 <dt>"Total lag"</dt><dd data-testid="total-lag">{count(total)}</dd>
                 <dt>"Consumption"</dt><dd>{rate}</dd>
             </dl>

@@ -205,7 +205,10 @@ fn MessageView(message: KafkaMessage) -> impl IntoView {
                 <details class="headers">
                     <summary>{format!("{headers} header{}", if headers == 1 { "" } else { "s" })}</summary>
                     <dl>
-                        {m.headers.iter().map(|(k, v)| view! { <dt>{k.clone()}</dt><dd>{v.clone()}</dd> }).collect_view()}
+                        {m.headers
+                            .iter()
+                            .map(|(k, v)| view! { <dt>{k.clone()}</dt><dd>{v.clone()}</dd> })
+                            .collect_view()}
                     </dl>
                 </details>
             })}
