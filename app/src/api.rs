@@ -20,7 +20,7 @@ use crate::domain::error::AppError;
 use crate::domain::health::Readiness;
 use crate::domain::history::CityDetails;
 use crate::domain::import::job::{ImportJob, JobReport};
-use crate::domain::kafka::{Cluster, Group, MessagePage, MessageQuery};
+use crate::domain::kafka::{Cluster, Group, LagHistory, MessagePage, MessageQuery};
 use crate::domain::pincode::{PincodeListQuery, PincodePage};
 use crate::domain::write::Published;
 
@@ -94,7 +94,7 @@ pub mod ssr {
     use crate::domain::health::Readiness;
     use crate::domain::history::CityDetails;
     use crate::domain::import::job::{ImportJob, JobReport};
-    use crate::domain::kafka::{Group, MessagePage, MessageQuery};
+    use crate::domain::kafka::{Group, LagHistory, MessagePage, MessageQuery};
     use crate::domain::pincode::{PincodeListQuery, PincodePage};
     use crate::domain::write::WriteResult;
 
@@ -148,6 +148,9 @@ pub mod ssr {
 
         /// A look at a topic's messages (None: no such topic or partition).
         async fn kafka_messages(&self, topic: String, query: MessageQuery) -> Result<Option<MessagePage>, AppError>;
+
+        /// A group's lag over the last `window_secs`.
+        async fn lag_history(&self, group: String, window_secs: u64) -> Result<LagHistory, AppError>;
     }
 
     /// How server functions find the ledger: `provide_context(SharedLedger)`.
@@ -358,6 +361,16 @@ pub async fn get_kafka_messages(topic: String, query: MessageQuery) -> Result<Op
     ssr::answer(async move {
         ssr::require_user().await?;
         ssr::ledger()?.kafka_messages(topic, query).await
+    })
+    .await
+}
+
+/// A consumer group's lag history over the last `window_secs` (15 min to 24 h).
+#[server(endpoint = "get_lag_history")]
+pub async fn get_lag_history(group: String, window_secs: u64) -> Result<LagHistory, AppError> {
+    ssr::answer(async move {
+        ssr::require_user().await?;
+        ssr::ledger()?.lag_history(group, window_secs).await
     })
     .await
 }

@@ -42,9 +42,36 @@ pub fn indian(n: u64) -> String {
     out
 }
 
+/// "1 day", "3 hours": a count of a unit.
+pub fn plural(n: i64, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
+/// How long something has lasted, in its largest whole unit: "40 seconds",
+/// "3 minutes", "2 hours".
+pub fn lasting(ms: i64) -> String {
+    match ms.max(0) / 1000 {
+        s if s < 60 => plural(s, "second"),
+        s if s < 3600 => plural(s / 60, "minute"),
+        s => plural(s / 3600, "hour"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{file_size, indian, readable_time};
+    use super::{file_size, indian, lasting, readable_time};
+
+    #[test]
+    fn how_long_reads_in_its_largest_unit() {
+        assert_eq!(lasting(40_500), "40 seconds");
+        assert_eq!(lasting(61_000), "1 minute");
+        assert_eq!(lasting(3 * 3_600_000 + 59_000), "3 hours");
+        assert_eq!(lasting(-5), "0 seconds");
+    }
 
     #[test]
     fn file_sizes() {

@@ -65,6 +65,22 @@ test('the Kafka pages show the cluster, a topic with its messages as text, and t
     assert.equal(await page.getByTestId('members').locator('tbody tr').count(), 1);
     assert.ok((await page.getByTestId('lag').locator('tbody tr').count()) >= 3, 'the partitions of both event topics');
     await page.getByLabel('Only partitions with lag').check();
+    // Its lag history: sampled every few seconds, the chart redrawn as samples come.
+    const chart = page.getByTestId('lag-chart');
+    await chart.waitFor();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="samples"]')?.textContent) >= 2, null, { timeout: 30000 });
+    assert.equal(await page.locator('[data-testid="lag-chart"] polyline').count(), 1);
+    assert.match(await chart.getAttribute('aria-label'), /lag over the last 15 min$/);
+    assert.match(await page.getByTestId('rate').textContent(), /^\d+\.\d events\/s$/);
+    await page.getByRole('button', { name: '1 h' }).click();
+    await page.waitForFunction(() => /last 1 h$/.test(document.querySelector('[data-testid="lag-chart"]').getAttribute('aria-label')));
+    assert.equal(await page.getByRole('button', { name: '1 h' }).getAttribute('aria-pressed'), 'true');
+    assert.equal(await page.getByRole('button', { name: '15 min' }).getAttribute('aria-pressed'), 'false');
+    // The next samples redraw the page: the chosen window stays.
+    const drawn = Number(await page.getByTestId('samples').textContent());
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="samples"]').textContent) > n, drawn, { timeout: 30000 });
+    assert.equal(await page.getByRole('button', { name: '1 h' }).getAttribute('aria-pressed'), 'true');
+    assert.match(await chart.getAttribute('aria-label'), /last 1 h$/);
     await screenshot(page, 'kafka-group');
     assert.deepEqual(browser.problems, []);
   } finally {

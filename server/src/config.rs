@@ -66,6 +66,25 @@ pub struct Config {
 
     #[command(flatten)]
     pub import: ImportConfig,
+
+    #[command(flatten)]
+    pub lag: LagConfig,
+}
+
+/// The lag history and its alert.
+#[derive(Clone, Debug, clap::Args)]
+pub struct LagConfig {
+    /// How often every group reading GeoLedger's topics has its lag sampled, in seconds.
+    #[arg(long, env = "GEOLEDGER_LAG_SAMPLE_SECS", default_value_t = 5)]
+    pub lag_sample_secs: u64,
+
+    /// A banner on every page when the materializer's lag stays over this many events…
+    #[arg(long, env = "GEOLEDGER_LAG_ALERT", default_value_t = 1000, allow_negative_numbers = true)]
+    pub lag_alert: i64,
+
+    /// …for this many seconds.
+    #[arg(long, env = "GEOLEDGER_LAG_ALERT_SECS", default_value_t = 60)]
+    pub lag_alert_secs: u64,
 }
 
 /// Bulk imports.

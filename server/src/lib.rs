@@ -35,15 +35,17 @@ use crate::http::AppState;
 /// and serves until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState::connect(config).await?;
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let background = setup::start(&state, stopped);
+    let background = setup::start(&state, state.stopping.subscribe());
     let listen = state.config.listen;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!("GeoLedger listening on http://{}", listener.local_addr()?);
+    let stopping = state.stopping.clone();
     axum::serve(listener, http::router(state.clone()))
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
-            let _ = stop.send(true);
+            // Live streams never end by themselves: this ends them, or the
+            // server would wait for every open browser tab.
+            stopping.send_replace(true);
         })
         .await?;
     // Let the materializer finish the event in hand and commit its offsets.

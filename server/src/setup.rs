@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::http::AppState;
 use crate::import;
+use crate::kafka_admin::sampler::{self, LagWatch};
 use crate::pipeline::{GroupPosition, Materializer, RetryPolicy};
 
 pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
@@ -23,6 +24,7 @@ pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()
             state.tokens.ensure_indexes().await?;
             state.sessions.ensure_indexes().await?;
             state.importer.jobs().ensure_indexes().await?;
+            state.lag_samples.ensure_indexes().await?;
             state.users.bootstrap(config.admin_email.as_deref(), config.admin_password.as_deref()).await
         });
         let kafka = retry("topics", shutdown.clone(), || async { Ok(state.kafka.ensure_topics().await?) });
@@ -50,6 +52,16 @@ pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()
             }
             Err(e) => tracing::error!("import progress cannot be watched: {e}"),
         }
+        let lag = &config.lag;
+        let watch = LagWatch {
+            every: Duration::from_secs(lag.lag_sample_secs.max(1)),
+            group: state.kafka.config.group(),
+            topics: vec![state.kafka.config.city_topic(), state.kafka.config.pincode_topic()],
+            alert_over: lag.lag_alert,
+            alert_after: Duration::from_secs(lag.lag_alert_secs),
+        };
+        let (admin, samples, notices) = (state.kafka_admin.clone(), state.lag_samples.clone(), state.notices.clone());
+        tokio::spawn(sampler::sample(admin, samples, notices, watch, shutdown.clone()));
         let _ = materializer.spawn(shutdown).await;
     })
 }

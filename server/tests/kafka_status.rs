@@ -276,3 +276,113 @@ async fn the_message_browser_pages_by_offset_and_seeks_by_time_reading_as_no_gro
     assert_eq!(browse["groups"], json!([]));
     let _ = admin.delete_topics(&[&topic], &options).await;
 }
+
+/// The next server-sent event named `name` whose data passes `wanted`.
+async fn next_event(
+    stream: &mut reqwest::Response,
+    text: &mut String,
+    name: &str,
+    wanted: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        // Events are separated by a blank line; take whole ones off the front.
+        while let Some(end) = text.find("\n\n") {
+            let block: String = text.drain(..end + 2).collect();
+            let event = block.lines().find_map(|l| l.strip_prefix("event:")).map(str::trim);
+            let data = block.lines().find_map(|l| l.strip_prefix("data:")).map(str::trim);
+            if let (Some(event), Some(data)) = (event, data) {
+                let data: Value = serde_json::from_str(data).unwrap();
+                if event == name && wanted(&data) {
+                    return data;
+                }
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "no `{name}` event as wanted; left: {text}");
+        if let Ok(Ok(Some(chunk))) = tokio::time::timeout(Duration::from_secs(1), stream.chunk()).await {
+            text.push_str(&String::from_utf8_lossy(&chunk).replace("\r\n", "\n"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_lag_history_is_sampled_kept_across_a_restart_and_alerts_only_after_the_lag_lasts() {
+    // Sampled every second; an alert once the materializer's lag has been
+    // over -1 (so always) for two seconds: the first samples are no alert yet.
+    let world = Owned(
+        World::new("lag_history")
+            .with("GEOLEDGER_LAG_SAMPLE_SECS", "1")
+            .with("GEOLEDGER_LAG_ALERT", "-1")
+            .with("GEOLEDGER_LAG_ALERT_SECS", "2"),
+    );
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    let materializer = world.topic("geoledger-materializer");
+    api.post(
+        "/api/v1/location-updates/cities",
+        &json!({"city_name": "Noida", "state": "UP", "latitude": 28.5,
+        "longitude": 77.3}),
+    )
+    .await;
+    api.eventually("/api/v1/cities/Noida/UP", Duration::from_secs(60), |s, _| s == 200).await;
+
+    // A second group on the city topic, 3 behind: it has lag of its own.
+    let city_topic = world.topic("city-updates");
+    let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", &world.brokers).create().unwrap();
+    for i in 0..3 {
+        let payload = format!("not an event {i}");
+        let record = FutureRecord::to(&city_topic).partition(1).key("probe").payload(&payload);
+        producer.send(record, Duration::from_secs(10)).await.unwrap();
+    }
+    let behind = world.topic("behind-readers");
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &world.brokers)
+        .set("group.id", &behind)
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let (_, end) = consumer.fetch_watermarks(&city_topic, 1, Duration::from_secs(10)).unwrap();
+    let mut commits = TopicPartitionList::new();
+    commits.add_partition_offset(&city_topic, 1, Offset::Offset(end - 3)).unwrap();
+    consumer.commit(&commits, CommitMode::Sync).unwrap();
+
+    // The live stream: lag reports, the materializer's alert only once it has lasted.
+    let mut stream =
+        reqwest::Client::new().get(server.url("/api/v1/stream")).bearer_auth(&api.token).send().await.unwrap();
+    let mut text = String::new();
+    let has = |report: &Value, group: &str| report["groups"].as_array().unwrap().iter().any(|g| g["group"] == group);
+    let alerted = next_event(&mut stream, &mut text, "lag", |r| !r["alert"].is_null()).await;
+    let alert = &alerted["alert"];
+    assert_eq!(alert["group"], json!(materializer));
+    assert_eq!((alert["lag"].as_i64(), alert["threshold"].as_i64()), (Some(0), Some(-1)));
+    let lasted = alerted["at"].as_i64().unwrap() - alert["since"].as_i64().unwrap();
+    assert!(lasted >= 2000, "an alert only once the lag has lasted 2 s: {alerted}");
+    let behind_now = next_event(&mut stream, &mut text, "lag", |r| has(r, &behind)).await;
+    let lag_of = |r: &Value, group: &str| {
+        r["groups"].as_array().unwrap().iter().find(|g| g["group"] == group).map(|g| g["lag"].as_i64().unwrap())
+    };
+    assert_eq!(lag_of(&behind_now, &behind), Some(3));
+    assert!(lag_of(&behind_now, &materializer).is_some(), "{behind_now}");
+
+    // The history, over REST.
+    let path = format!("/api/v1/kafka/groups/{behind}/lag?window=900");
+    let (status, history) = api.get(&path).await;
+    assert_eq!(status, 200, "{history}");
+    let samples = history["samples"].as_array().unwrap().clone();
+    assert!(!samples.is_empty(), "{history}");
+    assert!(samples.iter().all(|s| s["lag"] == 3 && s["consumed"] == end - 3), "{history}");
+    assert!(samples.windows(2).all(|w| w[0]["at"].as_i64() < w[1]["at"].as_i64()), "oldest first: {history}");
+    assert_eq!(history["rate"], json!(if samples.len() > 1 { Some(0.0) } else { None }), "it reads nothing");
+
+    // Stopped with a live stream open (the stream ends, the server goes), then
+    // restarted, the server still has every sample it took before.
+    server.stop();
+    let ended = tokio::time::timeout(Duration::from_secs(5), stream.chunk()).await;
+    assert!(matches!(ended, Ok(Ok(None)) | Ok(Err(_))), "the live stream ended: {ended:?}");
+    let server = world.server();
+    let api = Api::new(&server, &api.token);
+    let (_, after) = api.get(&path).await;
+    let kept = after["samples"].as_array().unwrap();
+    assert!(kept.len() >= samples.len(), "{after}");
+    assert_eq!(kept[..samples.len()], samples[..], "the samples from before the restart");
+}

@@ -5,25 +5,14 @@ use leptos::prelude::*;
 
 use crate::components::live::Live;
 use crate::domain::kafka::Group;
-use crate::format::indian;
+use crate::format::{indian, plural};
 
-/// How often the status pages read Kafka again by themselves.
-pub const REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// A number that moves whenever the page should read again: every few
-/// seconds, and when a change arrives on the live stream (browser only).
-pub fn refreshes() -> Signal<(u32, u64)> {
+/// A number that moves whenever the page should read Kafka again: at every
+/// lag sample the live stream brings (every few seconds), and when a change
+/// arrives.
+pub fn refreshes() -> Signal<(i64, u64)> {
     let live = expect_context::<Live>();
-    let (ticks, set_ticks) = signal(0u32);
-    Effect::new(move |_| {
-        let handle = set_interval_with_handle(move || set_ticks.update(|n| *n += 1), REFRESH);
-        on_cleanup(move || {
-            if let Ok(h) = handle {
-                h.clear();
-            }
-        });
-    });
-    Signal::derive(move || (ticks.get(), live.version.get()))
+    Signal::derive(move || (live.lag.with(|l| l.as_ref().map(|l| l.at).unwrap_or(0)), live.version.get()))
 }
 
 /// `retention.ms` for people: "7 days", "12 hours", "forever".
@@ -35,14 +24,6 @@ pub fn retention(ms: Option<&str>) -> String {
         m if m % 3_600_000 == 0 => plural(m / 3_600_000, "hour"),
         m if m % 60_000 == 0 => plural(m / 60_000, "minute"),
         m => format!("{m} ms"),
-    }
-}
-
-fn plural(n: i64, unit: &str) -> String {
-    if n == 1 {
-        format!("1 {unit}")
-    } else {
-        format!("{n} {unit}s")
     }
 }
 

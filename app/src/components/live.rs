@@ -10,6 +10,7 @@ use std::future::Future;
 use leptos::prelude::*;
 
 use crate::domain::import::job::ImportJob;
+use crate::domain::kafka::LagReport;
 use crate::domain::notice::{ChangeNotice, Outcome};
 use crate::domain::write::{Published, WriteResult};
 
@@ -46,6 +47,9 @@ pub struct Live {
     pub toasts: RwSignal<Vec<Toast>>,
     /// The newest word of each import job under way, by id.
     pub imports: RwSignal<HashMap<String, ImportJob>>,
+    /// The newest lag sample of the consumer groups (every few seconds): the
+    /// Kafka pages read again when it moves.
+    pub lag: RwSignal<Option<LagReport>>,
     /// A refetch is already due.
     refetch_due: StoredValue<bool>,
     /// When pages last refetched because of changes.
@@ -70,6 +74,7 @@ impl Live {
             last: RwSignal::new(None),
             toasts: RwSignal::new(Vec::new()),
             imports: RwSignal::new(HashMap::new()),
+            lag: RwSignal::new(None),
             refetch_due: StoredValue::new(false),
             last_refetch: StoredValue::new(0.0),
             seen: StoredValue::new(HashMap::new()),
@@ -187,6 +192,7 @@ pub fn LiveProvider(children: Children) -> impl IntoView {
         connect(live);
     });
     view! {
+        <LagBanner/>
         {children()}
         <Toasts/>
     }
@@ -228,6 +234,12 @@ fn open_stream(live: Live, state: std::rc::Rc<StreamState>) {
         }
     });
     let _ = source.add_event_listener_with_callback("import", on_import.as_ref().unchecked_ref());
+    let on_lag = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+        if let Some(report) = e.data().as_string().and_then(|t| serde_json::from_str::<LagReport>(&t).ok()) {
+            live.lag.set(Some(report));
+        }
+    });
+    let _ = source.add_event_listener_with_callback("lag", on_lag.as_ref().unchecked_ref());
     let opened = state.clone();
     let on_open = Closure::<dyn FnMut()>::new(move || {
         opened.failures.set(0);
@@ -255,10 +267,32 @@ fn open_stream(live: Live, state: std::rc::Rc<StreamState>) {
     // its few handlers are all that is left behind).
     on_change.forget();
     on_import.forget();
+    on_lag.forget();
     on_open.forget();
     on_resync.forget();
     on_error.forget();
     std::mem::forget(source);
+}
+
+/// On every page while the materializer has been behind for too long.
+#[component]
+fn LagBanner() -> impl IntoView {
+    let live = expect_context::<Live>();
+    move || {
+        let alert = live.lag.get()?.alert?;
+        let lasted = crate::format::lasting(live.lag.get()?.at - alert.since);
+        let href = format!("/kafka/groups/{}", alert.group);
+        Some(view! {
+            <p class="alert alert-warn banner" role="alert" data-testid="lag-banner">
+                {format!(
+                    "Changes are slow to apply: the materializer is {} events behind (more than {}) for {lasted}. ",
+                    crate::format::indian(alert.lag.max(0) as u64),
+                    crate::format::indian(alert.threshold.max(0) as u64),
+                )}
+                <a href=href>"See its lag"</a>
+            </p>
+        })
+    }
 }
 
 #[component]

@@ -136,8 +136,6 @@ pub struct Group {
     pub members: Vec<Member>,
     /// Every partition it is given or has committed on, by topic and partition.
     pub partitions: Vec<PartitionLag>,
-    /// Events consumed per second, from its lag history (None until two samples).
-    pub rate: Option<f64>,
 }
 
 impl Group {
@@ -224,7 +222,6 @@ mod tests {
             assignor: "range".into(),
             members: vec![],
             partitions: vec![p(Some(7), 10), p(None, 4), p(Some(5), 5)],
-            rate: None,
         };
         assert_eq!(group.partitions.iter().map(PartitionLag::lag).collect::<Vec<_>>(), [Some(3), None, Some(0)]);
         assert_eq!(group.total_lag(), 3);
@@ -324,5 +321,75 @@ mod message_tests {
         assert_eq!(KafkaMessage::read_value(pin).2.unwrap().href, "/cities/goa/north-goa");
         let (text, json, entity) = KafkaMessage::read_value(b"not json <script>");
         assert_eq!((text.as_str(), json, entity), ("not json <script>", false, None));
+    }
+}
+
+/// A group's lag at one moment, and how far it had read (the sum of its
+/// committed offsets), for its history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LagSample {
+    /// Milliseconds since 1970.
+    pub at: i64,
+    pub lag: i64,
+    pub consumed: i64,
+}
+
+/// A group's lag over a window of time, oldest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LagHistory {
+    pub group: String,
+    pub window_secs: u64,
+    /// When the window ends: the moment it was read (milliseconds since 1970).
+    pub until: i64,
+    pub samples: Vec<LagSample>,
+}
+
+impl LagHistory {
+    /// Events consumed per second over the window (None before two samples).
+    pub fn rate(&self) -> Option<f64> {
+        let (first, last) = (self.samples.first()?, self.samples.last()?);
+        let seconds = (last.at - first.at) as f64 / 1000.0;
+        (seconds > 0.0).then(|| (last.consumed - first.consumed).max(0) as f64 / seconds)
+    }
+}
+
+/// A group's lag now, as the live stream tells it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LagNow {
+    pub group: String,
+    pub lag: i64,
+    /// Events consumed per second since the sample before.
+    pub rate: Option<f64>,
+}
+
+/// The materializer has been behind for too long.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LagAlert {
+    pub group: String,
+    pub lag: i64,
+    pub threshold: i64,
+    /// Since when it has been over the threshold (milliseconds since 1970).
+    pub since: i64,
+}
+
+/// Every sample of the live stream's `lag` event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LagReport {
+    pub at: i64,
+    pub groups: Vec<LagNow>,
+    pub alert: Option<LagAlert>,
+}
+
+#[cfg(test)]
+mod lag_tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_is_what_was_consumed_over_the_time_it_took() {
+        let s = |at, consumed| LagSample { at, lag: 0, consumed };
+        let h = |samples| LagHistory { group: "g".into(), window_secs: 900, until: 10_000, samples };
+        assert_eq!(h(vec![s(0, 100), s(5_000, 150), s(10_000, 300)]).rate(), Some(20.0));
+        assert_eq!(h(vec![s(0, 100)]).rate(), None);
+        assert_eq!(h(vec![s(0, 100), s(1_000, 50)]).rate(), Some(0.0), "offsets reset: nothing consumed");
     }
 }

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::import::job::ImportJob;
+use super::kafka::LagReport;
 
 /// One message of the live stream.
 #[derive(Clone, Debug, PartialEq)]
@@ -13,6 +14,8 @@ pub enum Notice {
     Change(ChangeNotice),
     /// An import job moved on (SSE event `import`).
     Import(Box<ImportJob>),
+    /// The consumer groups' lag, sampled (SSE event `lag`).
+    Lag(LagReport),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

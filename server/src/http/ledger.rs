@@ -10,7 +10,7 @@ use app::domain::error::AppError;
 use app::domain::health::Readiness;
 use app::domain::history::CityDetails;
 use app::domain::import::job::{Door, ImportJob, JobReport};
-use app::domain::kafka::{Group, MessagePage, MessageQuery};
+use app::domain::kafka::{Group, LagHistory, MessagePage, MessageQuery};
 use app::domain::pincode::{PincodeListQuery, PincodePage};
 use app::domain::write::WriteResult;
 use leptos::server_fn::codec::MultipartData;
@@ -104,5 +104,9 @@ impl Ledger for AppState {
 
     async fn kafka_messages(&self, topic: String, query: MessageQuery) -> Result<Option<MessagePage>, AppError> {
         self.kafka_admin.messages(&topic, query).await.map_err(|e| answer(e.into()))
+    }
+
+    async fn lag_history(&self, group: String, window_secs: u64) -> Result<LagHistory, AppError> {
+        self.lag_samples.history(&group, window_secs).await.map_err(|e| answer(e.into()))
     }
 }

@@ -52,6 +52,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/imports/{id}/report.csv", get(import_report_csv))
         .route("/kafka/cluster", get(kafka_cluster))
         .route("/kafka/groups/{id}", get(kafka_group))
+        .route("/kafka/groups/{id}/lag", get(kafka_lag))
         .route("/kafka/topics/{name}/messages", get(kafka_messages))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::require_token));
     Router::new()
@@ -349,4 +350,24 @@ async fn kafka_messages(
     let query = MessageQuery { partition: p.partition, start, limit: p.limit.unwrap_or(50) };
     let page = s.kafka_admin.messages(&name, query).await?;
     Ok(Json(page.ok_or_else(|| Error::not_found(format!("no topic {name} (or no such partition)")))?))
+}
+
+#[derive(Deserialize)]
+struct LagParams {
+    /// Seconds back from now (default 15 minutes, at most 24 hours).
+    window: Option<u64>,
+}
+
+/// A group's lag history: its samples over the window, oldest first, and the
+/// events it consumed per second over it.
+async fn kafka_lag(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(p): Query<LagParams>,
+) -> Answer<Json<Value>> {
+    let history = s.lag_samples.history(&id, p.window.unwrap_or(900)).await?;
+    let rate = history.rate();
+    let mut body = serde_json::to_value(&history).unwrap_or_default();
+    body["rate"] = json!(rate);
+    Ok(Json(body))
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
+use tokio::sync::watch;
 
 use crate::auth::{MongoSessionStore, Tokens, Users};
 use crate::config::Config;
@@ -12,7 +13,7 @@ use crate::import::{ImportLimits, Importer};
 use crate::kafka_admin::KafkaAdmin;
 use crate::pipeline::{Kafka, Notices};
 use crate::service::{Commands, Queries};
-use crate::store::{ImportJobs, Mongo, Store};
+use crate::store::{ImportJobs, LagSamples, Mongo, Store};
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -33,6 +34,10 @@ pub struct AppState {
     pub importer: Importer,
     /// What the Kafka status pages read.
     pub kafka_admin: KafkaAdmin,
+    /// The consumer groups' lag history.
+    pub lag_samples: LagSamples,
+    /// Set once the server is stopping: background work and live streams end.
+    pub stopping: Arc<watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -51,12 +56,14 @@ impl AppState {
             sessions: MongoSessionStore::new(&mongo.db),
             notices: Notices::new(),
             kafka_admin: KafkaAdmin::new(kafka.clone(), config.health_timeout())?,
+            lag_samples: LagSamples::new(&mongo.db),
             importer: Importer::new(
                 kafka.clone(),
                 store.clone(),
                 ImportJobs::new(&mongo.db),
                 ImportLimits::of(&config.import),
             ),
+            stopping: Arc::new(watch::channel(false).0),
             config: Arc::new(config),
             kafka,
             mongo,

@@ -8,9 +8,10 @@
 //! client of that group that never subscribes.
 
 mod messages;
+pub mod sampler;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::domain::kafka::{
@@ -36,8 +37,14 @@ pub struct KafkaAdmin {
     /// Metadata, watermarks and the group list (it joins no group).
     reader: Arc<BaseConsumer<KafkaContext>>,
     admin: Arc<AdminClient<KafkaContext>>,
+    /// A client per group read, kept (clients are costly to make): each reads
+    /// its group's committed offsets and never subscribes.
+    group_readers: Arc<Mutex<HashMap<String, Arc<BaseConsumer<KafkaContext>>>>>,
     timeout: Duration,
 }
+
+/// The most group clients kept; past it they are made afresh.
+const KEPT_GROUP_READERS: usize = 64;
 
 /// A topic's partitions as the metadata has them (no watermarks yet).
 struct TopicMeta {
@@ -58,7 +65,8 @@ impl KafkaAdmin {
             Kafka::client_config(&kafka.brokers).create_with_context(kafka.context())?;
         let admin: AdminClient<KafkaContext> =
             Kafka::client_config(&kafka.brokers).create_with_context(kafka.context())?;
-        Ok(KafkaAdmin { kafka, reader: Arc::new(reader), admin: Arc::new(admin), timeout })
+        let group_readers = Arc::new(Mutex::new(HashMap::new()));
+        Ok(KafkaAdmin { kafka, reader: Arc::new(reader), admin: Arc::new(admin), group_readers, timeout })
     }
 
     /// True for GeoLedger's own topics (its events and its dead letters).
@@ -168,19 +176,33 @@ impl KafkaAdmin {
         .await
     }
 
+    /// The kept client of `group`, made the first time.
+    fn group_reader(&self, group: &str) -> Result<Arc<BaseConsumer<KafkaContext>>, KafkaError> {
+        let mut readers = self.group_readers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(reader) = readers.get(group) {
+            return Ok(reader.clone());
+        }
+        if readers.len() >= KEPT_GROUP_READERS {
+            readers.clear();
+        }
+        let reader: BaseConsumer<KafkaContext> = Kafka::client_config(&self.kafka.brokers)
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .create_with_context(self.kafka.context())?;
+        let reader = Arc::new(reader);
+        readers.insert(group.to_string(), reader.clone());
+        Ok(reader)
+    }
+
     /// What `group` has committed on these partitions (those it has).
     async fn committed(
         &self,
         group: &str,
         partitions: Vec<(String, i32)>,
     ) -> Result<BTreeMap<(String, i32), i64>, KafkaError> {
-        let config = Kafka::client_config(&self.kafka.brokers);
-        let context = self.kafka.context();
-        let (group, timeout) = (group.to_string(), self.timeout);
+        let consumer = self.group_reader(group)?;
+        let timeout = self.timeout;
         blocking(move || {
-            let mut config = config;
-            let consumer: BaseConsumer<KafkaContext> =
-                config.set("group.id", &group).set("enable.auto.commit", "false").create_with_context(context)?;
             let mut list = TopicPartitionList::new();
             for (topic, partition) in &partitions {
                 list.add_partition(topic, *partition);
@@ -280,10 +302,27 @@ impl KafkaAdmin {
                 let wanted = coordinator_partition(&id, parts.len() as i32);
                 parts.iter().find(|p| p.0 == wanted).map(|p| p.1)
             });
-            groups.push(Group { id, state, coordinator, assignor, members, partitions, rate: None });
+            groups.push(Group { id, state, coordinator, assignor, members, partitions });
         }
         groups.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(groups)
+    }
+
+    /// Every group reading these topics now: its lag on them, and how far it has
+    /// read (the sum of its committed offsets there).
+    pub async fn lag_on(&self, topics: &[String]) -> Result<Vec<(String, i64, i64)>, KafkaError> {
+        let (metas, ..) = self.metadata().await?;
+        let metas: Vec<TopicMeta> = metas.into_iter().filter(|t| topics.contains(&t.name)).collect();
+        let marks = self.watermarks(&metas).await?;
+        let groups = self.groups_of(&metas, &marks, None).await?;
+        Ok(groups
+            .into_iter()
+            .filter(|g| g.partitions.iter().any(|p| p.committed.is_some()))
+            .map(|g| {
+                let consumed = g.partitions.iter().filter_map(|p| p.committed).sum();
+                (g.id.clone(), g.total_lag(), consumed)
+            })
+            .collect())
     }
 
     /// One group, by id (None: Kafka knows no such group).

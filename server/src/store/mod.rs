@@ -9,11 +9,13 @@
 //! - `apply`: an event's effect, guarded by its Kafka position;
 //! - `reads`: what pages and the API ask for;
 //! - `documents`: the mapping between domain types and BSON;
-//! - `imports`: import jobs and their reports.
+//! - `imports`: import jobs and their reports;
+//! - `lag`: the consumer groups' lag history.
 
 mod apply;
 mod documents;
 mod imports;
+mod lag;
 mod mongo;
 mod reads;
 
@@ -23,6 +25,7 @@ use mongodb::{Collection, Database, IndexModel};
 
 pub use apply::{Applied, ApplyError, Position};
 pub use imports::{EventOffsets, ImportJobs, PartitionOffsets, Watched};
+pub use lag::LagSamples;
 pub use mongo::{create_missing_indexes, is_duplicate_key, Mongo};
 pub use reads::CityQuery;
 

@@ -144,10 +144,18 @@ impl Server {
         let _ = self.child.wait();
     }
 
-    /// Asks the process to stop (SIGTERM) and waits for it.
+    /// Asks the process to stop (SIGTERM) and waits for it: it must be gone
+    /// within 30 s, open live streams or not.
     pub fn stop(mut self) {
         let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
-        let _ = self.child.wait();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.child.try_wait().ok().flatten().is_none() {
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("geoledger did not stop within 30 s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 

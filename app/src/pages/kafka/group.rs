@@ -7,10 +7,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::get_kafka_group;
+use crate::api::{get_kafka_group, get_lag_history};
 use crate::components::alert::Problem;
 use crate::components::kafka::{count, group_state, refreshes};
-use crate::domain::kafka::{Group, PartitionLag};
+use crate::domain::error::AppError;
+use crate::domain::kafka::{Group, LagHistory, PartitionLag};
 
 #[component]
 pub fn GroupPage() -> impl IntoView {
@@ -19,10 +20,15 @@ pub fn GroupPage() -> impl IntoView {
     let only_lagging = RwSignal::new(false);
     let ticks = refreshes();
     let group = Resource::new(move || (id(), ticks.get()), |(id, _)| get_kafka_group(id));
+    // Here, not in the view below: that is drawn again at every refresh, and
+    // the chosen window and the chart must outlive it.
+    let window = RwSignal::new(WINDOWS[0].1);
+    let history = Resource::new(move || (id(), window.get(), ticks.get()), |(g, w, _)| get_lag_history(g, w));
+    let lag = LagView { window, history };
     view! {
         <Transition fallback=|| view! { <p class="muted">"Reading the group…"</p> }>
             {move || group.get().map(|r| match r {
-                Ok(Some(g)) => view! { <GroupView group=g only_lagging/> }.into_any(),
+                Ok(Some(g)) => view! { <GroupView group=g only_lagging lag/> }.into_any(),
                 Ok(None) => view! {
                     <Title text="No such group"/>
                     <h1>"No such consumer group"</h1>
@@ -36,9 +42,8 @@ pub fn GroupPage() -> impl IntoView {
 }
 
 #[component]
-fn GroupView(group: Group, only_lagging: RwSignal<bool>) -> impl IntoView {
+fn GroupView(group: Group, only_lagging: RwSignal<bool>, lag: LagView) -> impl IntoView {
     let total = group.total_lag();
-    let rate = group.rate.map(|r| format!("{r:.1} events/s")).unwrap_or_else(|| "—".into());
     let partitions = group.partitions.clone();
     let assignor = if group.assignor.is_empty() { "—".to_string() } else { group.assignor.clone() };
     view! {
@@ -54,9 +59,9 @@ fn GroupView(group: Group, only_lagging: RwSignal<bool>) -> impl IntoView {
                 <dd>{group.coordinator.map(|c| format!("broker {c}")).unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Assignor"</dt><dd>{assignor}</dd>
                 <dt>"Total lag"</dt><dd data-testid="total-lag">{count(total)}</dd>
-                <dt>"Consumption"</dt><dd>{rate}</dd>
             </dl>
         </section>
+        <LagPanel lag/>
         <h2>"Members"</h2>
         {if group.members.is_empty() {
             view! { <p class="muted">"No member: nobody is reading now."</p> }.into_any()
@@ -134,4 +139,88 @@ fn LagTable(partitions: Vec<PartitionLag>) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// The windows the lag chart offers: (label, seconds).
+const WINDOWS: [(&str, u64); 3] = [("15 min", 900), ("1 h", 3600), ("24 h", 86_400)];
+
+/// The chosen window of the lag history, and the history, read again at
+/// every lag sample.
+#[derive(Clone, Copy)]
+struct LagView {
+    window: RwSignal<u64>,
+    history: Resource<Result<LagHistory, AppError>>,
+}
+
+/// The group's lag over a window, drawn, beside its consumption rate.
+#[component]
+fn LagPanel(lag: LagView) -> impl IntoView {
+    let LagView { window, history } = lag;
+    view! {
+        <div class="page-head section-head">
+            <h2>"Lag history"</h2>
+            <div class="windows" role="group" aria-label="Window">
+                {WINDOWS.iter().map(|(label, secs)| {
+                    let secs = *secs;
+                    view! {
+                        <button class="button button-light" type="button"
+                            aria-pressed=move || (window.get() == secs).to_string()
+                            on:click=move |_| window.set(secs)>{*label}</button>
+                    }
+                }).collect_view()}
+            </div>
+        </div>
+        <Transition fallback=|| view! { <p class="muted">"Reading the history…"</p> }>
+            {move || history.get().map(|r| match r {
+                Ok(h) => view! { <LagChart history=h/> }.into_any(),
+                Err(e) => view! { <Problem message=e.to_string()/> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+/// The chart: lag over the window, as a line over a shaded area (drawn on the
+/// server; the browser redraws it as samples come).
+#[component]
+fn LagChart(history: LagHistory) -> impl IntoView {
+    const W: f64 = 640.0;
+    const H: f64 = 170.0;
+    let (left, right, top, bottom) = (56.0, 10.0, 12.0, 24.0);
+    let rate = history.rate().map(|r| format!("{r:.1} events/s")).unwrap_or_else(|| "—".into());
+    let samples = &history.samples;
+    let span = history.window_secs as f64 * 1000.0;
+    let start = history.until as f64 - span;
+    let max = samples.iter().map(|s| s.lag).max().unwrap_or(0).max(1) as f64;
+    let x = |at: i64| left + ((at as f64 - start) / span).clamp(0.0, 1.0) * (W - left - right);
+    let y = |lag: i64| top + (1.0 - lag.max(0) as f64 / max) * (H - top - bottom);
+    let line: Vec<String> = samples.iter().map(|s| format!("{:.1},{:.1}", x(s.at), y(s.lag))).collect();
+    let area = match (samples.first(), samples.last()) {
+        (Some(a), Some(b)) => format!("{:.1},{:.1} {} {:.1},{:.1}", x(a.at), y(0), line.join(" "), x(b.at), y(0)),
+        _ => String::new(),
+    };
+    let label = WINDOWS.iter().find(|(_, s)| *s == history.window_secs).map(|(l, _)| *l).unwrap_or("window");
+    let last = samples.last().map(|s| count(s.lag)).unwrap_or_else(|| "—".into());
+    view! {
+        <div class="lag-chart">
+            <dl class="details lag-numbers">
+                <dt>"Now"</dt><dd data-testid="lag-now">{last}</dd>
+                <dt>"Consumption"</dt><dd data-testid="rate">{rate}</dd>
+                <dt>"Samples"</dt><dd data-testid="samples">{samples.len()}</dd>
+            </dl>
+            <svg viewBox=format!("0 0 {W} {H}") role="img" data-testid="lag-chart"
+                aria-label=format!("{} lag over the last {label}", history.group)>
+                <line x1=left y1=y(0) x2=W - right y2=y(0) class="axis"/>
+                <line x1=left y1=top x2=left y2=y(0) class="axis"/>
+                <text x=left - 6.0 y=top + 4.0 text-anchor="end" class="tick">{count(max as i64)}</text>
+                <text x=left - 6.0 y=y(0) text-anchor="end" class="tick">"0"</text>
+                <text x=left y=H - 6.0 class="tick">{format!("−{label}")}</text>
+                <text x=W - right y=H - 6.0 text-anchor="end" class="tick">"now"</text>
+                <polygon points=area class="area"/>
+                <polyline points=line.join(" ") class="line"/>
+            </svg>
+            {samples.is_empty().then(|| view! {
+                <p class="muted small">"No sample yet: the lag is sampled every few seconds."</p>
+            })}
+        </div>
+    }
 }
