@@ -16,6 +16,7 @@ use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::city::{CityListQuery, CityPage};
+use crate::domain::dead_letter::{ActionOutcome, DeadLetterPage};
 use crate::domain::error::AppError;
 use crate::domain::health::Readiness;
 use crate::domain::history::CityDetails;
@@ -90,6 +91,7 @@ pub mod ssr {
     use super::KafkaOverview;
     use super::{CityCommand, MapConfig, PincodeCommand};
     use crate::domain::city::{CityListQuery, CityPage};
+    use crate::domain::dead_letter::{ActionOutcome, DeadLetterPage};
     use crate::domain::error::AppError;
     use crate::domain::health::Readiness;
     use crate::domain::history::CityDetails;
@@ -151,6 +153,18 @@ pub mod ssr {
 
         /// A group's lag over the last `window_secs`.
         async fn lag_history(&self, group: String, window_secs: u64) -> Result<LagHistory, AppError>;
+
+        /// The newest dead letters; the handled ones only when asked.
+        async fn dead_letters(&self, include_handled: bool) -> Result<DeadLetterPage, AppError>;
+
+        /// Sends dead letters back to their topics, or (`discard`) marks them
+        /// handled, for the signed-in admin `actor`.
+        async fn handle_dead_letters(
+            &self,
+            actor: String,
+            ids: Vec<String>,
+            discard: bool,
+        ) -> Result<Vec<ActionOutcome>, AppError>;
     }
 
     /// How server functions find the ledger: `provide_context(SharedLedger)`.
@@ -371,6 +385,27 @@ pub async fn get_lag_history(group: String, window_secs: u64) -> Result<LagHisto
     ssr::answer(async move {
         ssr::require_user().await?;
         ssr::ledger()?.lag_history(group, window_secs).await
+    })
+    .await
+}
+
+/// The newest dead letters, newest first; the handled ones only when asked.
+#[server(endpoint = "get_dead_letters")]
+pub async fn get_dead_letters(include_handled: bool) -> Result<DeadLetterPage, AppError> {
+    ssr::answer(async move {
+        ssr::require_user().await?;
+        ssr::ledger()?.dead_letters(include_handled).await
+    })
+    .await
+}
+
+/// Sends dead letters back to their original topics, or (`discard`) marks
+/// them handled: for each, what became of it or why it was left.
+#[server(endpoint = "handle_dead_letters", input = Json)]
+pub async fn handle_dead_letters(ids: Vec<String>, discard: bool) -> Result<Vec<ActionOutcome>, AppError> {
+    ssr::answer(async move {
+        let actor = ssr::require_user().await?;
+        ssr::ledger()?.handle_dead_letters(actor, ids, discard).await
     })
     .await
 }

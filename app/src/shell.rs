@@ -6,6 +6,7 @@ use leptos_router::{
 };
 
 use crate::components::layout::Layout;
+use crate::pages::kafka::dead_letters::DeadLettersPage;
 use crate::pages::kafka::{group::GroupPage, groups::GroupsPage, overview::KafkaPage, topic::TopicPage};
 use crate::pages::{
     cities::CitiesPage, city::CityPage, import::ImportPage, login::LoginPage, map::MapPage, not_found::NotFound,
@@ -70,6 +71,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/kafka/topics/:name") view=TopicPage/>
                     <Route path=path!("/kafka/groups") view=GroupsPage/>
                     <Route path=path!("/kafka/groups/:id") view=GroupPage/>
+                    <Route path=path!("/kafka/dead-letters") view=DeadLettersPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -131,6 +131,11 @@ pub struct KafkaConfig {
     /// How long a write waits for the broker to confirm it, in milliseconds.
     #[arg(long, env = "GEOLEDGER_PUBLISH_TIMEOUT_MS", default_value_t = 10_000)]
     pub publish_timeout_ms: u64,
+
+    /// How many times a dead letter may be sent back to its topic; past it a
+    /// redrive is refused.
+    #[arg(long, env = "GEOLEDGER_DLT_MAX_REDRIVES", default_value_t = 3)]
+    pub dlt_max_redrives: u32,
 }
 
 impl KafkaConfig {

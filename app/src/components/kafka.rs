@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::components::live::Live;
-use crate::domain::kafka::Group;
+use crate::domain::kafka::{Group, KafkaMessage};
 use crate::format::{indian, plural};
 
 /// A number that moves whenever the page should read Kafka again: at every
@@ -86,6 +86,28 @@ pub fn GroupTable(groups: Vec<Group>) -> impl IntoView {
                 <tbody>{rows}</tbody>
             </table>
         </div>
+    }
+    .into_any()
+}
+
+/// A message's headers (folded away) and its value, as text: JSON formatted,
+/// anything else as it is.
+#[component]
+pub fn MessageBody(message: KafkaMessage) -> impl IntoView {
+    let headers = message.headers.len();
+    view! {
+        {(headers > 0).then(|| view! {
+            <details class="headers">
+                <summary>{plural(headers as i64, "header")}</summary>
+                <dl>
+                    {message.headers
+                        .iter()
+                        .map(|(k, v)| view! { <dt>{k.clone()}</dt><dd>{v.clone()}</dd> })
+                        .collect_view()}
+                </dl>
+            </details>
+        })}
+        <pre class="value" class:raw=!message.json>{message.value.clone()}</pre>
     }
     .into_any()
 }

@@ -1,6 +1,7 @@
 //! The pure domain: types and rules shared by the browser and the server. No I/O.
 
 pub mod city;
+pub mod dead_letter;
 pub mod error;
 pub mod event;
 pub mod fold;

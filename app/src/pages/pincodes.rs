@@ -1,9 +1,11 @@
-//! Pincodes: search by code; add, edit and delete, the city chosen from a search box.
+//! Pincodes: search by code (`?q=` opens with a search); add, edit and delete,
+//! the city chosen from a search box.
 
 use std::collections::HashMap;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use crate::api::{list_pincodes, run_pincode_command, PincodeCommand};
 use crate::components::live::Live;
@@ -17,7 +19,8 @@ const PAGE_SIZE: usize = 25;
 #[component]
 pub fn PincodesPage() -> impl IntoView {
     let live = expect_context::<Live>();
-    let q = RwSignal::new(String::new());
+    // `/pincodes?q=2013` opens with that search (the Kafka pages link so).
+    let q = RwSignal::new(use_query_map().with_untracked(|m| m.get("q")).unwrap_or_default());
     let paging = Paging::new();
     let editing = RwSignal::new(None::<HashMap<String, String>>);
     let page = Resource::new(

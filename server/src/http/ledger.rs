@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use app::api::ssr::Ledger;
 use app::api::{CityCommand, KafkaOverview, MapConfig, PincodeCommand};
 use app::domain::city::{CityListQuery, CityPage};
+use app::domain::dead_letter::{ActionOutcome, DeadLetterPage};
 use app::domain::error::AppError;
 use app::domain::health::Readiness;
 use app::domain::history::CityDetails;
@@ -108,5 +109,23 @@ impl Ledger for AppState {
 
     async fn lag_history(&self, group: String, window_secs: u64) -> Result<LagHistory, AppError> {
         self.lag_samples.history(&group, window_secs).await.map_err(|e| answer(e.into()))
+    }
+
+    async fn dead_letters(&self, include_handled: bool) -> Result<DeadLetterPage, AppError> {
+        self.dead_letters.list(include_handled).await.map_err(answer)
+    }
+
+    async fn handle_dead_letters(
+        &self,
+        actor: String,
+        ids: Vec<String>,
+        discard: bool,
+    ) -> Result<Vec<ActionOutcome>, AppError> {
+        let actor = Actor::admin(actor);
+        let handled = match discard {
+            true => self.dead_letters.discard(&ids, &actor).await,
+            false => self.dead_letters.redrive(&ids, &actor).await,
+        };
+        handled.map_err(answer)
     }
 }

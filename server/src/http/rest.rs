@@ -3,6 +3,7 @@
 //! function, and an `Error` answers for itself (`http::error`).
 
 use app::domain::city::CityListQuery;
+use app::domain::dead_letter::{ActionOutcome, DeadLetterPage};
 use app::domain::error::AppError;
 use app::domain::geo::BBox;
 use app::domain::import::format::Format;
@@ -54,6 +55,9 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/kafka/groups/{id}", get(kafka_group))
         .route("/kafka/groups/{id}/lag", get(kafka_lag))
         .route("/kafka/topics/{name}/messages", get(kafka_messages))
+        .route("/kafka/dead-letters", get(dead_letters))
+        .route("/kafka/dead-letters/redrive", post(redrive_dead_letters))
+        .route("/kafka/dead-letters/discard", post(discard_dead_letters))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::require_token));
     Router::new()
         .merge(protected)
@@ -370,4 +374,44 @@ async fn kafka_lag(
     let mut body = serde_json::to_value(&history).unwrap_or_default();
     body["rate"] = json!(rate);
     Ok(Json(body))
+}
+
+#[derive(Deserialize)]
+struct DeadLetterParams {
+    /// Show the handled ones too.
+    handled: Option<bool>,
+}
+
+/// The dead letters waiting (and the handled ones with `handled=true`), newest first.
+async fn dead_letters(State(s): State<AppState>, Query(p): Query<DeadLetterParams>) -> Answer<Json<DeadLetterPage>> {
+    Ok(Json(s.dead_letters.list(p.handled.unwrap_or(false)).await?))
+}
+
+/// The dead letters a body `{"ids": ["partition-offset", …]}` names.
+fn letter_ids(body: &Bytes) -> Answer<Vec<String>> {
+    let ids = object_body(body)?.remove("ids").unwrap_or(Value::Null);
+    let ids: Vec<String> = serde_json::from_value(ids)
+        .map_err(|_| AppError::invalid("ids", "must be a list of dead letter ids (partition-offset)"))?;
+    if ids.is_empty() {
+        return Err(AppError::invalid("ids", "name at least one dead letter").into());
+    }
+    Ok(ids)
+}
+
+/// Sends dead letters back to their topics: for each, where it landed or why not.
+async fn redrive_dead_letters(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    body: Bytes,
+) -> Answer<Json<Vec<ActionOutcome>>> {
+    Ok(Json(s.dead_letters.redrive(&letter_ids(&body)?, &actor).await?))
+}
+
+/// Marks dead letters handled: for each, done or why not.
+async fn discard_dead_letters(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    body: Bytes,
+) -> Answer<Json<Vec<ActionOutcome>>> {
+    Ok(Json(s.dead_letters.discard(&letter_ids(&body)?, &actor).await?))
 }

@@ -12,8 +12,8 @@ use crate::config::Config;
 use crate::import::{ImportLimits, Importer};
 use crate::kafka_admin::KafkaAdmin;
 use crate::pipeline::{Kafka, Notices};
-use crate::service::{Commands, Queries};
-use crate::store::{ImportJobs, LagSamples, Mongo, Store};
+use crate::service::{Commands, DeadLetters, Queries};
+use crate::store::{DeadLetterHandlings, ImportJobs, LagSamples, Mongo, Store};
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -36,6 +36,8 @@ pub struct AppState {
     pub kafka_admin: KafkaAdmin,
     /// The consumer groups' lag history.
     pub lag_samples: LagSamples,
+    /// The dead-letter topic's letters, and their redrive or discard.
+    pub dead_letters: DeadLetters,
     /// Set once the server is stopping: background work and live streams end.
     pub stopping: Arc<watch::Sender<bool>>,
 }
@@ -47,6 +49,7 @@ impl AppState {
         let kafka = Arc::new(Kafka::connect(&config.kafka_brokers, &config.kafka)?);
         let mongo = Mongo::connect(&config.mongodb_uri).await?;
         let store = Store::new(&mongo.db);
+        let kafka_admin = KafkaAdmin::new(kafka.clone(), config.health_timeout())?;
         Ok(AppState {
             leptos_options: leptos_options(&config),
             commands: Commands::new(kafka.clone(), store.clone()),
@@ -55,7 +58,8 @@ impl AppState {
             tokens: Tokens::new(&mongo.db),
             sessions: MongoSessionStore::new(&mongo.db),
             notices: Notices::new(),
-            kafka_admin: KafkaAdmin::new(kafka.clone(), config.health_timeout())?,
+            dead_letters: DeadLetters::new(kafka.clone(), kafka_admin.clone(), DeadLetterHandlings::new(&mongo.db)),
+            kafka_admin,
             lag_samples: LagSamples::new(&mongo.db),
             importer: Importer::new(
                 kafka.clone(),

@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use app::domain::kafka::{KafkaMessage, MessagePage, MessageQuery, Start, MAX_MESSAGES};
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Headers, Message};
+use rdkafka::message::{BorrowedMessage, Headers, Message, OwnedMessage};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::Timestamp;
 
 use super::{blocking, KafkaAdmin};
@@ -29,7 +30,8 @@ struct Plan {
     to: i64,
 }
 
-fn message(m: &rdkafka::message::BorrowedMessage) -> KafkaMessage {
+/// A message, for people: its key and headers as text, its value formatted.
+pub fn message<M: Message>(m: &M) -> KafkaMessage {
     let timestamp = match m.timestamp() {
         Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => Some(t),
         Timestamp::NotAvailable => None,
@@ -58,18 +60,70 @@ fn message(m: &rdkafka::message::BorrowedMessage) -> KafkaMessage {
 }
 
 impl KafkaAdmin {
-    /// The messages `query` asks for, newest first, with the looks before and after.
-    pub async fn messages(&self, topic: &str, query: MessageQuery) -> Result<Option<MessagePage>, KafkaError> {
-        // librdkafka assigns partitions only to a consumer with a group id; this
-        // one never subscribes, so it never joins its group, and never commits.
+    /// A consumer for looking. librdkafka assigns partitions only to a consumer
+    /// with a group id; this one never subscribes, so it never joins its group,
+    /// and never commits.
+    fn browser(&self) -> Result<BaseConsumer<KafkaContext>, KafkaError> {
         let group = format!("{}geoledger-browser", self.kafka.config.topic_prefix);
-        let consumer: BaseConsumer<KafkaContext> = Kafka::client_config(&self.kafka.brokers)
+        Ok(Kafka::client_config(&self.kafka.brokers)
             .set("group.id", group)
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "false")
-            .create_with_context(self.kafka.context())?;
+            .create_with_context(self.kafka.context())?)
+    }
+
+    /// The messages `query` asks for, newest first, with the looks before and after.
+    pub async fn messages(&self, topic: &str, query: MessageQuery) -> Result<Option<MessagePage>, KafkaError> {
+        let consumer = self.browser()?;
         let (topic, timeout) = (topic.to_string(), self.timeout);
         blocking(move || read(&consumer, &topic, query, timeout)).await
+    }
+
+    /// The newest `limit` messages of `topic` (of each partition, then of all,
+    /// newest first), and how many messages it holds; an absent topic is empty.
+    pub async fn newest(&self, topic: &str, limit: usize) -> Result<(Vec<KafkaMessage>, i64), KafkaError> {
+        let consumer = self.browser()?;
+        let (topic, timeout) = (topic.to_string(), self.timeout);
+        blocking(move || {
+            let metadata = consumer.fetch_metadata(Some(&topic), timeout).map_err(KafkaError::Metadata)?;
+            let Some(meta) = metadata.topics().iter().find(|t| t.name() == topic && t.error().is_none()) else {
+                return Ok((Vec::new(), 0));
+            };
+            let mut plans = Vec::new();
+            for p in meta.partitions() {
+                let (low, high) = consumer.fetch_watermarks(&topic, p.id(), timeout).map_err(KafkaError::Metadata)?;
+                plans.push(Plan { partition: p.id(), low, high, from: (high - limit as i64).max(low), to: high });
+            }
+            let mut read = fetch(&consumer, &topic, &plans, timeout, |m| message(m))?;
+            read.sort_by_key(|m| std::cmp::Reverse((m.timestamp, m.partition, m.offset)));
+            read.truncate(limit);
+            Ok((read, plans.iter().map(|p| p.high - p.low).sum()))
+        })
+        .await
+    }
+
+    /// One message, its key, headers and value as they are (None: not there).
+    pub async fn message_at(
+        &self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+    ) -> Result<Option<OwnedMessage>, KafkaError> {
+        let consumer = self.browser()?;
+        let (topic, timeout) = (topic.to_string(), self.timeout);
+        blocking(move || {
+            let (low, high) = match consumer.fetch_watermarks(&topic, partition, timeout) {
+                Ok(marks) => marks,
+                Err(e) if e.rdkafka_error_code() == Some(RDKafkaErrorCode::UnknownPartition) => return Ok(None),
+                Err(e) => return Err(KafkaError::Metadata(e)),
+            };
+            if offset < low || offset >= high {
+                return Ok(None);
+            }
+            let plan = Plan { partition, low, high, from: offset, to: offset + 1 };
+            Ok(fetch(&consumer, &topic, &[plan], timeout, |m| m.detach())?.pop())
+        })
+        .await
     }
 }
 
@@ -120,30 +174,7 @@ fn read(
         };
         plans.push(Plan { partition, low, high, from, to });
     }
-    let mut assignment = TopicPartitionList::new();
-    for plan in plans.iter().filter(|p| p.from < p.to) {
-        assignment
-            .add_partition_offset(topic, plan.partition, Offset::Offset(plan.from))
-            .map_err(KafkaError::Metadata)?;
-    }
-    let mut read = Vec::new();
-    if assignment.count() > 0 {
-        consumer.assign(&assignment).map_err(KafkaError::Client)?;
-        let mut open: BTreeMap<i32, i64> =
-            plans.iter().filter(|p| p.from < p.to).map(|p| (p.partition, p.to)).collect();
-        let deadline = Instant::now() + timeout * 3;
-        while !open.is_empty() && Instant::now() < deadline {
-            let Some(polled) = consumer.poll(Duration::from_millis(500)) else { continue };
-            let m = polled.map_err(KafkaError::Client)?;
-            let Some(&to) = open.get(&m.partition()) else { continue };
-            if m.offset() < to {
-                read.push(message(&m));
-            }
-            if m.offset() + 1 >= to {
-                open.remove(&m.partition());
-            }
-        }
-    }
+    let mut read = fetch(consumer, topic, &plans, timeout, |m| message(m))?;
     // Newest first; of what was read, the page keeps the `limit` nearest its start.
     read.sort_by_key(|m| (m.timestamp, m.partition, m.offset));
     let backwards = matches!(query.start, Start::Latest | Start::Before(_));
@@ -156,6 +187,41 @@ fn read(
     };
     let (older, newer) = around(&query, &plans, &messages, limit as usize);
     Ok(Some(MessagePage { messages, older, newer }))
+}
+
+/// Reads each plan's `from..to` of `topic`, each message as `keep` has it.
+fn fetch<T>(
+    consumer: &BaseConsumer<KafkaContext>,
+    topic: &str,
+    plans: &[Plan],
+    timeout: Duration,
+    keep: impl Fn(&BorrowedMessage) -> T,
+) -> Result<Vec<T>, KafkaError> {
+    let mut assignment = TopicPartitionList::new();
+    for plan in plans.iter().filter(|p| p.from < p.to) {
+        assignment
+            .add_partition_offset(topic, plan.partition, Offset::Offset(plan.from))
+            .map_err(KafkaError::Metadata)?;
+    }
+    let mut read = Vec::new();
+    if assignment.count() == 0 {
+        return Ok(read);
+    }
+    consumer.assign(&assignment).map_err(KafkaError::Client)?;
+    let mut open: BTreeMap<i32, i64> = plans.iter().filter(|p| p.from < p.to).map(|p| (p.partition, p.to)).collect();
+    let deadline = Instant::now() + timeout * 3;
+    while !open.is_empty() && Instant::now() < deadline {
+        let Some(polled) = consumer.poll(Duration::from_millis(500)) else { continue };
+        let m = polled.map_err(KafkaError::Client)?;
+        let Some(&to) = open.get(&m.partition()) else { continue };
+        if m.offset() < to {
+            read.push(keep(&m));
+        }
+        if m.offset() + 1 >= to {
+            open.remove(&m.partition());
+        }
+    }
+    Ok(read)
 }
 
 /// The looks before and after a page (None where there is nothing more).

@@ -10,6 +10,8 @@
 mod messages;
 pub mod sampler;
 
+pub use messages::message;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -177,7 +177,22 @@ impl Kafka {
             Some(job) => headers.insert(Header { key: "ce_importjob", value: Some(job.as_str()) }),
             None => headers,
         };
-        let record = FutureRecord::to(topic).key(&event.subject).payload(&payload).headers(headers);
+        self.send(topic, Some(event.subject.as_bytes()), Some(&payload), headers).await
+    }
+
+    /// Sends one message as it is given (a dead letter going back to its
+    /// topic), keyed so it lands where its key's events land, and waits for the
+    /// broker's acknowledgement: where it landed, or why it could not.
+    pub async fn send(
+        &self,
+        topic: &str,
+        key: Option<&[u8]>,
+        payload: Option<&[u8]>,
+        headers: OwnedHeaders,
+    ) -> Result<(i32, i64), KafkaError> {
+        let mut record: FutureRecord<[u8], [u8]> = FutureRecord::to(topic).headers(headers);
+        record.key = key;
+        record.payload = payload;
         let limit = self.config.publish_timeout();
         // librdkafka gives up after message.timeout.ms; the outer limit only guards
         // against a send that never even gets queued.

@@ -4,9 +4,11 @@
 
 pub mod batch;
 mod commands;
+mod dead_letters;
 mod queries;
 
 pub use commands::{BulkOutcome, Commands};
+pub use dead_letters::DeadLetters;
 pub use queries::Queries;
 
 /// Who makes a change, and through what.

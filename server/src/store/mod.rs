@@ -10,9 +10,11 @@
 //! - `reads`: what pages and the API ask for;
 //! - `documents`: the mapping between domain types and BSON;
 //! - `imports`: import jobs and their reports;
-//! - `lag`: the consumer groups' lag history.
+//! - `lag`: the consumer groups' lag history;
+//! - `dead_letters`: who handled which dead letter, how and when.
 
 mod apply;
+mod dead_letters;
 mod documents;
 mod imports;
 mod lag;
@@ -24,6 +26,7 @@ use mongodb::options::{Collation, CollationStrength, IndexOptions};
 use mongodb::{Collection, Database, IndexModel};
 
 pub use apply::{Applied, ApplyError, Position};
+pub use dead_letters::DeadLetterHandlings;
 pub use imports::{EventOffsets, ImportJobs, PartitionOffsets, Watched};
 pub use lag::LagSamples;
 pub use mongo::{create_missing_indexes, is_duplicate_key, Mongo};

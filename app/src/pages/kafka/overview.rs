@@ -21,7 +21,10 @@ pub fn KafkaPage() -> impl IntoView {
         <Title text="Kafka"/>
         <div class="page-head">
             <h1>"Kafka"</h1>
-            <a class="button button-light" href="/kafka/groups">"Consumer groups"</a>
+            <nav class="head-links" aria-label="Kafka">
+                <a class="button button-light" href="/kafka/groups">"Consumer groups"</a>
+                <a class="button button-light" href="/kafka/dead-letters">"Dead letters"</a>
+            </nav>
         </div>
         <Transition fallback=|| view! { <p class="muted">"Reading the cluster…"</p> }>
             {move || overview.get().map(|r| match r {

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{get_kafka_messages, get_kafka_overview};
 use crate::components::alert::Problem;
-use crate::components::kafka::{count, refreshes, retention, time_of};
+use crate::components::kafka::{count, refreshes, retention, time_of, MessageBody};
 use crate::domain::kafka::{KafkaMessage, MessagePage, MessageQuery, Start, Topic};
 
 /// `2026-11-29T10:00` or `2026-11-29T10:00:30` (a datetime-local input), read as UTC.
@@ -192,7 +192,6 @@ fn Messages(page: MessagePage, query: RwSignal<MessageQuery>) -> impl IntoView {
 fn MessageView(message: KafkaMessage) -> impl IntoView {
     let m = message;
     let when = m.timestamp.map(time_of).unwrap_or_else(|| "no time".into());
-    let headers = m.headers.len();
     view! {
         <li class="message" data-partition=m.partition data-offset=m.offset>
             <header>
@@ -201,18 +200,7 @@ fn MessageView(message: KafkaMessage) -> impl IntoView {
                 <span class="key">"key " <code>{m.key.clone().unwrap_or_else(|| "—".into())}</code></span>
                 {m.entity.clone().map(|e| view! { <a class="entity" href=e.href>{e.label}</a> })}
             </header>
-            {(headers > 0).then(|| view! {
-                <details class="headers">
-                    <summary>{format!("{headers} header{}", if headers == 1 { "" } else { "s" })}</summary>
-                    <dl>
-                        {m.headers
-                            .iter()
-                            .map(|(k, v)| view! { <dt>{k.clone()}</dt><dd>{v.clone()}</dd> })
-                            .collect_view()}
-                    </dl>
-                </details>
-            })}
-            <pre class="value" class:raw=!m.json>{m.value.clone()}</pre>
+            <MessageBody message=m.clone()/>
         </li>
     }
 }
