@@ -40,14 +40,15 @@ impl PageGuard {
         PageGuard { secure, static_entries: Arc::new(entries) }
     }
 
-    /// Paths anyone may fetch: the login page, health, and the static files:
+    /// Paths anyone may fetch: the login page, health, metrics (for Prometheus),
+    /// and the static files:
     /// a top-level file (`/favicon.svg`) or what is under a folder of the site
     /// root. A page whose address has a dot further in (`/kafka/topics/x.DLT`)
     /// is not one.
     fn is_public(&self, path: &str) -> bool {
         let first = path.trim_start_matches('/').split('/').next().unwrap_or_default();
         let top_level_file = first.contains('.') && !path.trim_start_matches('/').contains('/');
-        matches!(path, "/login" | "/healthz" | "/readyz")
+        matches!(path, "/login" | "/healthz" | "/readyz" | "/metrics")
             || top_level_file
             || self.static_entries.iter().any(|e| e == first)
     }

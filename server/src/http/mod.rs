@@ -6,6 +6,7 @@
 //! - `rest`: the REST API's handlers (`/api/v1`), for scripts;
 //! - `sse`: the live stream of applied changes;
 //! - `health`: `/healthz`, `/readyz` and the Kafka check;
+//! - `metrics`: `/metrics`, and the layers counting requests by route;
 //! - `ledger`: the server functions' port (`app::api::ssr::Ledger`), implemented;
 //! - `error`: how a failure becomes an answer, and where it is logged;
 //! - `state`: the one state everything above shares.
@@ -16,6 +17,7 @@ mod error;
 mod guard;
 mod health;
 mod ledger;
+mod metrics;
 mod rest;
 mod router;
 mod sse;

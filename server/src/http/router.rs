@@ -1,6 +1,7 @@
 //! Every route, and the layers around them: server-rendered pages and server
 //! functions (leptos_axum), the REST API, static files, and the health
-//! endpoints; sessions, the guard, and request tracing around all of it.
+//! endpoints and metrics; sessions, the guard, request tracing and counting
+//! around all of it.
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use super::state::AppState;
-use super::{guard, health, rest};
+use super::{guard, health, metrics, rest};
 use crate::auth::MongoSessionStore;
 
 pub fn router(state: AppState) -> Router {
@@ -25,6 +26,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::render))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -32,10 +34,12 @@ pub fn router(state: AppState) -> Router {
             move || shell(leptos_options.clone()),
         )
         .nest("/api/v1", rest::routes(&state))
+        .route_layer(axum::middleware::from_fn(metrics::note_route))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(page_guard, guard::pages))
         .layer(session_layer(&state))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(metrics::count))
         .with_state(state)
 }
 

@@ -15,6 +15,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
 
 use super::state::AppState;
+use crate::telemetry::metrics::SseClient;
 
 pub async fn stream(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let notices = BroadcastStream::new(state.notices.subscribe()).map(|n| match n {
@@ -28,6 +29,11 @@ pub async fn stream(State(state): State<AppState>) -> Sse<impl Stream<Item = Res
     let stopped = async move {
         let _ = stopping.wait_for(|stopping| *stopping).await;
     };
-    let notices = futures::StreamExt::take_until(notices, stopped);
+    // Counted as connected for as long as the stream lives.
+    let client = SseClient::connected();
+    let notices = futures::StreamExt::take_until(notices, stopped).map(move |event| {
+        let _ = &client;
+        event
+    });
     Sse::new(notices).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("keep-alive"))
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
+use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::watch;
 
 use crate::auth::{MongoSessionStore, Tokens, Users};
@@ -38,6 +39,8 @@ pub struct AppState {
     pub lag_samples: LagSamples,
     /// The dead-letter topic's letters, and their redrive or discard.
     pub dead_letters: DeadLetters,
+    /// Renders `/metrics` (None if another recorder was installed first).
+    pub metrics: Option<PrometheusHandle>,
     /// Set once the server is stopping: background work and live streams end.
     pub stopping: Arc<watch::Sender<bool>>,
 }
@@ -68,6 +71,7 @@ impl AppState {
                 ImportLimits::of(&config.import),
             ),
             stopping: Arc::new(watch::channel(false).0),
+            metrics: crate::telemetry::metrics::recorder(),
             config: Arc::new(config),
             kafka,
             mongo,

@@ -9,7 +9,7 @@ use app::domain::city::CityFields;
 use app::domain::event::Stream;
 use app::domain::import::format::{CellProblem, Format, Row};
 use app::domain::import::india_post::{Directory, Made};
-use app::domain::import::job::{ImportJob, JobStatus, Problem, ProblemKind};
+use app::domain::import::job::{ChangeCounts, ImportJob, JobStatus, Problem, ProblemKind, RowCounts};
 use app::domain::pincode::PincodeFields;
 use tokio::sync::mpsc::Receiver;
 
@@ -19,6 +19,7 @@ use crate::pipeline::Kafka;
 use crate::service::batch::{self, CityRule, Plan, Planned};
 use crate::service::Actor;
 use crate::store::{EventOffsets, ImportJobs, Store};
+use crate::telemetry::metrics;
 
 /// What a run works with.
 pub(super) struct Engine<'a> {
@@ -42,6 +43,8 @@ pub(super) struct Run<'a> {
     /// Why publishing stopped (Kafka failed): later changes are not tried.
     stopped: Option<String>,
     progress: &'a (dyn Fn(&ImportJob) + Send + Sync),
+    /// The counts as last added to the metrics.
+    counted: (RowCounts, ChangeCounts),
 }
 
 fn now() -> String {
@@ -103,7 +106,17 @@ impl<'a> Run<'a> {
         actor: Actor,
         progress: &'a (dyn Fn(&ImportJob) + Send + Sync),
     ) -> Self {
-        Run { engine, job, actor, offsets: EventOffsets::default(), problems: Vec::new(), stopped: None, progress }
+        let counted = (RowCounts::default(), ChangeCounts::default());
+        Run {
+            engine,
+            job,
+            actor,
+            offsets: EventOffsets::default(),
+            problems: Vec::new(),
+            stopped: None,
+            progress,
+            counted,
+        }
     }
 
     /// Runs the job to its end: every change published (or known not to be).
@@ -356,7 +369,20 @@ impl<'a> Run<'a> {
         jobs.add_problems(&self.job.id, &std::mem::take(&mut self.problems)).await?;
         jobs.save(&self.job).await?;
         (self.progress)(&self.job);
+        self.count();
         Ok(())
+    }
+
+    /// Adds what moved since the last count to the import metrics.
+    fn count(&mut self) {
+        let ((rows, changes), (was_rows, was_changes)) = ((self.job.rows, self.job.changes), self.counted);
+        metrics::import_rows("read", rows.read.saturating_sub(was_rows.read));
+        metrics::import_rows("invalid", rows.invalid.saturating_sub(was_rows.invalid));
+        metrics::import_rows("superseded", rows.superseded.saturating_sub(was_rows.superseded));
+        metrics::import_changes("unchanged", changes.unchanged.saturating_sub(was_changes.unchanged));
+        metrics::import_changes("published", changes.published.saturating_sub(was_changes.published));
+        metrics::import_changes("unpublished", changes.unpublished.saturating_sub(was_changes.unpublished));
+        self.counted = (rows, changes);
     }
 
     /// The job's end: its status from what happened, saved.

@@ -310,21 +310,14 @@ impl KafkaAdmin {
         Ok(groups)
     }
 
-    /// Every group reading these topics now: its lag on them, and how far it has
-    /// read (the sum of its committed offsets there).
-    pub async fn lag_on(&self, topics: &[String]) -> Result<Vec<(String, i64, i64)>, KafkaError> {
+    /// Every group that has committed on these topics, with its lag on them
+    /// partition by partition.
+    pub async fn lag_on(&self, topics: &[String]) -> Result<Vec<Group>, KafkaError> {
         let (metas, ..) = self.metadata().await?;
         let metas: Vec<TopicMeta> = metas.into_iter().filter(|t| topics.contains(&t.name)).collect();
         let marks = self.watermarks(&metas).await?;
         let groups = self.groups_of(&metas, &marks, None).await?;
-        Ok(groups
-            .into_iter()
-            .filter(|g| g.partitions.iter().any(|p| p.committed.is_some()))
-            .map(|g| {
-                let consumed = g.partitions.iter().filter_map(|p| p.committed).sum();
-                (g.id.clone(), g.total_lag(), consumed)
-            })
-            .collect())
+        Ok(groups.into_iter().filter(|g| g.partitions.iter().any(|p| p.committed.is_some())).collect())
     }
 
     /// One group, by id (None: Kafka knows no such group).

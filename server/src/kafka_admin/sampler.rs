@@ -2,6 +2,7 @@
 //! each group reading GeoLedger's event topics is sampled (its lag, and how
 //! far it has read), kept in MongoDB for 24 hours, and told to every browser
 //! (SSE `lag`), with an alert when the materializer has been behind too long.
+//! The materializer's lag by partition is also the `/metrics` gauge.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use tokio::sync::watch;
 use super::KafkaAdmin;
 use crate::pipeline::Notices;
 use crate::store::LagSamples;
+use crate::telemetry::metrics;
 
 /// How the sampler runs.
 #[derive(Clone, Debug)]
@@ -55,8 +57,16 @@ pub async fn sample(
                 continue;
             }
         };
-        let taken: Vec<(String, LagSample)> =
-            read.into_iter().map(|(group, lag, consumed)| (group, LagSample { at, lag, consumed })).collect();
+        for p in read.iter().filter(|g| g.id == watch.group).flat_map(|g| &g.partitions) {
+            metrics::materializer_lag(&p.topic, p.partition, p.lag().unwrap_or(0));
+        }
+        let taken: Vec<(String, LagSample)> = read
+            .into_iter()
+            .map(|g| {
+                let consumed = g.partitions.iter().filter_map(|p| p.committed).sum();
+                (g.id.clone(), LagSample { at, lag: g.total_lag(), consumed })
+            })
+            .collect();
         if let Err(e) = samples.add(&taken).await {
             tracing::debug!("lag samples not kept: {e}");
         }

@@ -16,6 +16,7 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::ClientConfig;
 
 use crate::config::KafkaConfig;
+use crate::telemetry::metrics;
 
 /// What went wrong with Kafka, in words an admin can act on.
 #[derive(Debug, thiserror::Error)]
@@ -177,7 +178,9 @@ impl Kafka {
             Some(job) => headers.insert(Header { key: "ce_importjob", value: Some(job.as_str()) }),
             None => headers,
         };
-        self.send(topic, Some(event.subject.as_bytes()), Some(&payload), headers).await
+        let landed = self.send(topic, Some(event.subject.as_bytes()), Some(&payload), headers).await?;
+        metrics::event_published(&event.event_type);
+        Ok(landed)
     }
 
     /// Sends one message as it is given (a dead letter going back to its

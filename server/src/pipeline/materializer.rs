@@ -25,6 +25,7 @@ use super::kafka::{Kafka, KafkaContext};
 use super::notices::Notices;
 use crate::config::KafkaConfig;
 use crate::store::{Applied, ApplyError, ImportJobs, Store};
+use crate::telemetry::metrics;
 
 /// How long to wait for a pincode's city before dead-lettering it.
 #[derive(Clone, Debug)]
@@ -171,6 +172,7 @@ impl Materializer {
         loop {
             match self.store.apply(&event, &change, pos).await {
                 Ok(applied) => {
+                    metrics::event_applied(&event.event_type);
                     if applied == Applied::AlreadyApplied {
                         tracing::debug!(
                             "{} {} at {}/{}: already applied",
@@ -285,6 +287,7 @@ impl Materializer {
                 tracing::warn!("cannot record a dead-lettered event of import {job}: {e}");
             }
         }
+        metrics::event_dead_lettered(&event_type);
         self.notify(m, id, event_type, entity, None, Outcome::Failed { reason: reason.to_string() });
         Step::Done
     }

@@ -1,3 +1,7 @@
+//! What GeoLedger tells its operators: logs (stderr) and metrics (`/metrics`).
+
+pub mod metrics;
+
 /// Logs to stderr; the level comes from `GEOLEDGER_LOG` (as in `RUST_LOG`), default `info`.
 pub fn init() {
     use tracing_subscriber::EnvFilter;
