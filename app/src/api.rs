@@ -21,7 +21,7 @@ use crate::domain::error::AppError;
 use crate::domain::health::Readiness;
 use crate::domain::history::CityDetails;
 use crate::domain::import::job::{ImportJob, JobReport};
-use crate::domain::kafka::{Cluster, Group, LagHistory, MessagePage, MessageQuery};
+use crate::domain::kafka::{Cluster, Group, LagHistory, MessagePage, MessageQuery, PipelineStatus};
 use crate::domain::pincode::{PincodeListQuery, PincodePage};
 use crate::domain::write::Published;
 
@@ -96,7 +96,7 @@ pub mod ssr {
     use crate::domain::health::Readiness;
     use crate::domain::history::CityDetails;
     use crate::domain::import::job::{ImportJob, JobReport};
-    use crate::domain::kafka::{Group, LagHistory, MessagePage, MessageQuery};
+    use crate::domain::kafka::{Group, LagHistory, MessagePage, MessageQuery, PipelineStatus};
     use crate::domain::pincode::{PincodeListQuery, PincodePage};
     use crate::domain::write::WriteResult;
 
@@ -153,6 +153,9 @@ pub mod ssr {
 
         /// A group's lag over the last `window_secs`.
         async fn lag_history(&self, group: String, window_secs: u64) -> Result<LagHistory, AppError>;
+
+        /// The status pages' landing numbers.
+        async fn pipeline_status(&self) -> Result<PipelineStatus, AppError>;
 
         /// The newest dead letters; the handled ones only when asked.
         async fn dead_letters(&self, include_handled: bool) -> Result<DeadLetterPage, AppError>;
@@ -406,6 +409,17 @@ pub async fn handle_dead_letters(ids: Vec<String>, discard: bool) -> Result<Vec<
     ssr::answer(async move {
         let actor = ssr::require_user().await?;
         ssr::ledger()?.handle_dead_letters(actor, ids, discard).await
+    })
+    .await
+}
+
+/// The status pages' landing numbers: the cluster in brief, the materializer,
+/// GeoLedger's topics and the dead letters waiting.
+#[server(endpoint = "get_pipeline_status")]
+pub async fn get_pipeline_status() -> Result<PipelineStatus, AppError> {
+    ssr::answer(async {
+        ssr::require_user().await?;
+        ssr::ledger()?.pipeline_status().await
     })
     .await
 }

@@ -42,12 +42,13 @@ pub fn indian(n: u64) -> String {
     out
 }
 
-/// "1 day", "3 hours": a count of a unit.
+/// "1 day", "3 hours", "12,34,567 events": a count of a unit, grouped the Indian way.
 pub fn plural(n: i64, unit: &str) -> String {
+    let number = if n < 0 { n.to_string() } else { indian(n as u64) };
     if n == 1 {
         format!("1 {unit}")
     } else {
-        format!("{n} {unit}s")
+        format!("{number} {unit}s")
     }
 }
 
@@ -63,7 +64,14 @@ pub fn lasting(ms: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{file_size, indian, lasting, readable_time};
+    use super::{file_size, indian, lasting, plural, readable_time};
+
+    #[test]
+    fn a_count_of_a_unit() {
+        assert_eq!(plural(1, "event"), "1 event");
+        assert_eq!(plural(0, "event"), "0 events");
+        assert_eq!(plural(1_234_567, "event"), "12,34,567 events");
+    }
 
     #[test]
     fn how_long_reads_in_its_largest_unit() {

@@ -60,6 +60,7 @@ test('dead letters: a pincode whose city was missing waits with its reason, is r
     // The redriven pincode was applied to its city.
     await page.goto(`${BASE_URL}/pincodes?q=${codes[0]}`);
     await page.locator('tbody tr', { hasText: codes[0] }).filter({ hasText: city }).waitFor({ timeout: 30000 });
+    assert.deepEqual(browser.problems, []);
   } finally {
     await browser.close();
   }

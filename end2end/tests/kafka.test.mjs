@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE_URL, openBrowser, openPage, unique, screenshot } from '../lib/browser.mjs';
+import { BASE_URL, openBrowser, openPage, unique, screenshot, waitForHydration } from '../lib/browser.mjs';
 
 test('the Kafka pages show the cluster, a topic with its messages as text, and the materializer group with its lag', async () => {
   const browser = await openBrowser();
@@ -48,6 +48,10 @@ test('the Kafka pages show the cluster, a topic with its messages as text, and t
     await newest.locator('summary').click();
     assert.match(await newest.locator('.headers').textContent(), /ce_type\s*city\.created\.v1/);
     await screenshot(page, 'kafka-topic');
+    // Loaded afresh, the page hydrates what the server rendered (the partition choices too).
+    await page.reload();
+    await waitForHydration(page);
+    await page.getByLabel('Partition').locator('option').nth(1).waitFor({ state: 'attached' });
     // Its partition alone, from its first offset; then the newest again.
     const partition = await newest.getAttribute('data-partition');
     await page.getByLabel('Partition').selectOption(partition);

@@ -38,6 +38,26 @@ test('the overview loads, hydrates and shows both backends ready, without consol
 
     assert.equal((await page.getByTestId('user').textContent()).trim(), ADMIN.email);
 
+    // The landing page of the status pages: the pipeline, each card linking to its Kafka page.
+    const pipeline = page.getByTestId('pipeline');
+    await pipeline.waitFor();
+    const materializer = pipeline.locator('[data-card="materializer"]');
+    assert.equal(await materializer.locator('[data-state]').getAttribute('data-state'), 'Stable');
+    assert.match(await page.getByTestId('materializer-lag').textContent(), /^\d[\d,]* events$/);
+    assert.match(await materializer.getByRole('link', { name: 'Its lag history' }).getAttribute('href'),
+      /^\/kafka\/groups\/\S*geoledger-materializer$/);
+    const topicLinks = await pipeline.locator('[data-card="topics"] a').allTextContents();
+    assert.deepEqual(topicLinks.sort(), ['city-updates', 'pincode-updates']);
+    assert.match(await page.getByTestId('dead-letters-waiting').textContent(), /^(None|\d[\d,]*) waiting$/);
+    assert.equal(await pipeline.getByRole('link', { name: 'The dead letters' }).getAttribute('href'), '/kafka/dead-letters');
+    // Once the materializer has applied something, its rate arrives with the lag samples, over the live stream.
+    const res = await page.request.post(`${BASE_URL}/api/run_city_command`, {
+      headers: { origin: BASE_URL },
+      data: { command: 'Create', fields: { city_name: `Overviewpur ${Date.now()}`, state: 'Goa', latitude: '15.5', longitude: '73.8' } },
+    });
+    assert.equal(res.status(), 200, await res.text());
+    await page.waitForFunction(() => /events\/s$/.test(document.querySelector('[data-testid="materializer-rate"]')?.textContent));
+
     // The navigation is there, with the sections to come marked as such.
     assert.equal(await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Overview', exact: true }).getAttribute('aria-current'), 'page');
 

@@ -36,6 +36,11 @@ pub fn count(n: i64) -> String {
     }
 }
 
+/// A consumption rate: "12.3 events/s", or "—" before it is known.
+pub fn rate(events_per_second: Option<f64>) -> String {
+    events_per_second.map(|r| format!("{r:.1} events/s")).unwrap_or_else(|| "—".into())
+}
+
 /// A group's state, coloured: stable green, empty grey, rebalancing amber.
 pub fn group_state(state: &str) -> impl IntoView {
     let class = match state {

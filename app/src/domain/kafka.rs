@@ -94,6 +94,24 @@ pub struct Cluster {
     pub read_at: String,
 }
 
+/// The status pages' landing numbers: the cluster in brief, the materializer,
+/// GeoLedger's topics, and the dead letters waiting.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PipelineStatus {
+    pub cluster_id: Option<String>,
+    pub brokers: usize,
+    pub controller: Option<i32>,
+    /// The materializer's consumer group id.
+    pub materializer_id: String,
+    /// The group as Kafka knows it (None: it has not joined yet).
+    pub materializer: Option<Group>,
+    /// GeoLedger's topics: its events and its dead letters.
+    pub topics: Vec<Topic>,
+    pub dead_letter_topic: String,
+    /// Dead letters not yet redriven or discarded.
+    pub dead_letters_waiting: i64,
+}
+
 /// A member of a group: a consumer and the partitions it is given.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Member {

@@ -1,11 +1,19 @@
-//! The overview: is GeoLedger connected to its backends right now?
+//! The overview, the landing page of the status pages: is GeoLedger connected
+//! to its backends right now, and how is the pipeline doing: the materializer
+//! (state, lag, rate), the event topics, the dead letters waiting, the cluster.
+//! Each links to its Kafka page. The backends are checked every 10 seconds, the
+//! pipeline read again at every lag sample and change.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::get_readiness;
+use crate::api::{get_pipeline_status, get_readiness};
+use crate::components::alert::Problem;
+use crate::components::kafka::{count, group_state, rate, refreshes};
+use crate::components::live::Live;
 use crate::domain::health::{BackendCheck, Readiness};
-use crate::format::readable_time;
+use crate::domain::kafka::PipelineStatus;
+use crate::format::{plural, readable_time};
 
 /// How often the page checks again by itself.
 const REFRESH_MS: u64 = 10_000;
@@ -56,7 +64,104 @@ pub fn Overview() -> impl IntoView {
                 }}
             </Transition>
         </section>
+        <Pipeline/>
     }
+}
+
+#[component]
+fn Pipeline() -> impl IntoView {
+    let ticks = refreshes();
+    let status = Resource::new(move || ticks.get(), |_| get_pipeline_status());
+    view! {
+        <section aria-labelledby="pipeline-title">
+            <div class="page-head section-head">
+                <h2 id="pipeline-title">"Pipeline"</h2>
+                <a href="/kafka">"Kafka in detail"</a>
+            </div>
+            <Transition fallback=|| view! { <p class="muted">"Reading the pipeline…"</p> }>
+                {move || status.get().map(|r| match r {
+                    Ok(s) => view! { <PipelineCards status=s/> }.into_any(),
+                    Err(e) => view! { <Problem message=e.to_string()/> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn PipelineCards(status: PipelineStatus) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let group = status.materializer_id.clone();
+    let rate_group = group.clone();
+    // The rate since the sample before, as the live stream brings it.
+    let consuming =
+        move || live.lag.with(|l| rate(l.as_ref().and_then(|l| l.groups.iter().find(|g| g.group == rate_group)?.rate)));
+    let (state, lag, members) = match &status.materializer {
+        Some(g) => (g.state.clone(), count(g.total_lag()), g.members.len()),
+        None => ("Not joined".to_string(), "—".to_string(), 0),
+    };
+    let waiting = status.dead_letters_waiting;
+    let (waiting_class, waiting_text, waiting_note) = if waiting > 0 {
+        let note = "Events the materializer could not apply: redrive them once the cause is fixed, or discard them.";
+        ("pill pill-down", format!("{} waiting", count(waiting)), note)
+    } else {
+        ("pill pill-ok", "None waiting".to_string(), "Every event so far was applied, or its dead letter handled.")
+    };
+    let events: Vec<_> = status.topics.iter().filter(|t| t.name != status.dead_letter_topic).cloned().collect();
+    view! {
+        <div class="cards pipeline" data-testid="pipeline">
+            <article class="card" data-card="materializer">
+                <header><h3>"Materializer"</h3>{group_state(&state)}</header>
+                <dl>
+                    <dt>"Behind by"</dt><dd data-testid="materializer-lag">{lag} " events"</dd>
+                    <dt>"Applying"</dt><dd data-testid="materializer-rate">{consuming}</dd>
+                    <dt>"Members"</dt><dd>{members}</dd>
+                </dl>
+                <p class="card-link"><a href=format!("/kafka/groups/{group}")>"Its lag history"</a></p>
+            </article>
+            <article class="card" data-card="topics">
+                <header><h3>"Event topics"</h3></header>
+                <dl>
+                    {events.into_iter().map(|t| {
+                        let short = t.name.rsplit('.').next().unwrap_or_default().to_string();
+                        let under = t.under_replicated();
+                        view! {
+                            <dt><a href=format!("/kafka/topics/{}", t.name)>{short}</a></dt>
+                            <dd>
+                                {format!("{} · ", plural(t.messages(), "event"))}
+                                {plural(t.partitions.len() as i64, "partition")}
+                                {(under > 0).then(|| view! {
+                                    <span class="pill pill-down">{format!("{under} under-replicated")}</span>
+                                })}
+                            </dd>
+                        }
+                    }).collect_view()}
+                </dl>
+            </article>
+            <article class="card" data-card="dead-letters">
+                <header>
+                    <h3>"Dead letters"</h3>
+                    <span class=waiting_class data-testid="dead-letters-waiting">{waiting_text}</span>
+                </header>
+                <p class="muted">{waiting_note}</p>
+                <p class="card-link"><a href="/kafka/dead-letters">"The dead letters"</a></p>
+            </article>
+            <article class="card" data-card="cluster">
+                <header><h3>"Cluster"</h3></header>
+                <dl>
+                    <dt>"Brokers"</dt><dd>{status.brokers}</dd>
+                    <dt>"Controller"</dt>
+                    <dd>{status.controller.map(|c| format!("broker {c}")).unwrap_or_else(|| "—".into())}</dd>
+                    <dt>"Id"</dt><dd><code>{status.cluster_id.clone().unwrap_or_else(|| "—".into())}</code></dd>
+                </dl>
+                <p class="card-link">
+                    <a href="/kafka">"Brokers and topics"</a>" · "<a href="/kafka/groups">"Consumer groups"</a>
+                    " · "<a href="/metrics" rel="external">"Prometheus metrics"</a>
+                </p>
+            </article>
+        </div>
+    }
+    .into_any()
 }
 
 #[component]

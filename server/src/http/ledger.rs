@@ -11,7 +11,7 @@ use app::domain::error::AppError;
 use app::domain::health::Readiness;
 use app::domain::history::CityDetails;
 use app::domain::import::job::{Door, ImportJob, JobReport};
-use app::domain::kafka::{Group, LagHistory, MessagePage, MessageQuery};
+use app::domain::kafka::{Group, LagHistory, MessagePage, MessageQuery, PipelineStatus};
 use app::domain::pincode::{PincodeListQuery, PincodePage};
 use app::domain::write::WriteResult;
 use leptos::server_fn::codec::MultipartData;
@@ -22,7 +22,7 @@ use super::health::readiness;
 use super::state::AppState;
 use crate::error::Error;
 use crate::import::Upload;
-use crate::service::Actor;
+use crate::service::{status, Actor};
 
 /// A form's text as the loose record the domain rules read.
 fn text_record(fields: HashMap<String, String>) -> Map<String, Value> {
@@ -109,6 +109,10 @@ impl Ledger for AppState {
 
     async fn lag_history(&self, group: String, window_secs: u64) -> Result<LagHistory, AppError> {
         self.lag_samples.history(&group, window_secs).await.map_err(|e| answer(e.into()))
+    }
+
+    async fn pipeline_status(&self) -> Result<PipelineStatus, AppError> {
+        status::pipeline(&self.kafka_admin, &self.dead_letters, &self.config.kafka.group()).await.map_err(answer)
     }
 
     async fn dead_letters(&self, include_handled: bool) -> Result<DeadLetterPage, AppError> {

@@ -34,7 +34,8 @@ impl DeadLetters {
         DeadLetters { kafka, admin, handlings }
     }
 
-    fn topic(&self) -> String {
+    /// The dead-letter topic.
+    pub fn topic(&self) -> String {
         self.kafka.config.dead_letter_topic()
     }
 
@@ -53,6 +54,14 @@ impl DeadLetters {
         let (read, handled) = (letters.len(), letters.iter().filter(|l| l.handling.is_some()).count());
         let letters = letters.into_iter().filter(|l| include_handled || l.handling.is_none()).collect();
         Ok(DeadLetterPage { letters, read, handled, in_topic, max_redrives: self.max_redrives() })
+    }
+
+    /// How many of the `in_topic` messages of the dead-letter topic wait to be
+    /// handled: those minus the ones handled (a letter handled and then
+    /// dropped by the topic's retention counts against it: never below 0).
+    pub async fn waiting(&self, in_topic: i64) -> Result<i64, Error> {
+        let handled = self.handlings.count(&self.topic()).await?;
+        Ok((in_topic - handled as i64).max(0))
     }
 
     /// The letter an id names, as it is in the topic, or why there is none.

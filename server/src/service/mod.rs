@@ -6,6 +6,7 @@ pub mod batch;
 mod commands;
 mod dead_letters;
 mod queries;
+pub mod status;
 
 pub use commands::{BulkOutcome, Commands};
 pub use dead_letters::DeadLetters;

@@ -47,6 +47,11 @@ impl DeadLetterHandlings {
         Ok(docs.iter().filter_map(|d| Some((d.get_str("letter").ok()?.to_string(), handling(d)?))).collect())
     }
 
+    /// How many letters of `topic` were handled.
+    pub async fn count(&self, topic: &str) -> mongodb::error::Result<u64> {
+        self.coll.count_documents(doc! { "topic": topic }).await
+    }
+
     /// Records a letter as handled, unless it is already: then says how.
     pub async fn claim(
         &self,

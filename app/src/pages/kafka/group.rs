@@ -9,7 +9,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{get_kafka_group, get_lag_history};
 use crate::components::alert::Problem;
-use crate::components::kafka::{count, group_state, refreshes};
+use crate::components::kafka::{count, group_state, rate, refreshes};
 use crate::domain::error::AppError;
 use crate::domain::kafka::{Group, LagHistory, PartitionLag};
 
@@ -186,7 +186,7 @@ fn LagChart(history: LagHistory) -> impl IntoView {
     const W: f64 = 640.0;
     const H: f64 = 170.0;
     let (left, right, top, bottom) = (56.0, 10.0, 12.0, 24.0);
-    let rate = history.rate().map(|r| format!("{r:.1} events/s")).unwrap_or_else(|| "—".into());
+    let rate = rate(history.rate());
     let samples = &history.samples;
     let span = history.window_secs as f64 * 1000.0;
     let start = history.until as f64 - span;

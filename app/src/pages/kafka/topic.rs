@@ -26,10 +26,14 @@ pub fn TopicPage() -> impl IntoView {
     let name = move || params.with(|p| p.get("name").unwrap_or_default());
     let ticks = refreshes();
     let overview = Resource::new(move || ticks.get(), |_| get_kafka_overview());
-    let partitions = Memo::new(move |_| {
-        let found = overview.get().and_then(Result::ok);
-        found.and_then(|o| o.cluster.topics.into_iter().find(|t| t.name == name())).map(|t| t.partitions.len())
-    });
+    // The browser's shape (how many partitions to choose from), read once per
+    // topic, inside its own Transition: the server renders the same options the
+    // browser hydrates, and the browser keeps its place across refreshes.
+    let shape = Resource::new(name, |_| get_kafka_overview());
+    let partitions = move || {
+        let found = shape.get()?.ok()?;
+        found.cluster.topics.into_iter().find(|t| t.name == name()).map(|t| t.partitions.len())
+    };
     view! {
         <Title text=move || name()/>
         <p class="crumbs"><a href="/kafka">"Kafka"</a> " / topics"</p>
@@ -43,7 +47,9 @@ pub fn TopicPage() -> impl IntoView {
                 Err(e) => view! { <Problem message=e.to_string()/> }.into_any(),
             })}
         </Transition>
-        {move || view! { <Browser topic=name() partitions/> }}
+        <Transition fallback=|| ()>
+            {move || partitions().map(|n| view! { <Browser topic=name() partitions=n/> })}
+        </Transition>
     }
 }
 
@@ -87,7 +93,7 @@ fn TopicView(topic: Topic) -> impl IntoView {
 
 /// The message browser.
 #[component]
-fn Browser(topic: String, partitions: Memo<Option<usize>>) -> impl IntoView {
+fn Browser(topic: String, partitions: usize) -> impl IntoView {
     let query = RwSignal::new(MessageQuery { partition: None, start: Start::Latest, limit: 20 });
     let offset = RwSignal::new(String::new());
     let time = RwSignal::new(String::new());
@@ -125,10 +131,7 @@ fn Browser(topic: String, partitions: Memo<Option<usize>>) -> impl IntoView {
                     query.update(|q| q.partition = p);
                 }>
                     <option value="">"All"</option>
-                    {move || {
-                        let n = partitions.get().unwrap_or(0);
-                        (0..n).map(|p| view! { <option value=p.to_string()>{p}</option> }).collect_view()
-                    }}
+                    {(0..partitions).map(|p| view! { <option value=p.to_string()>{p}</option> }).collect_view()}
                 </select>
             </div>
             <div>
