@@ -85,3 +85,19 @@ pub fn FormActions(status: FormStatus, #[prop(into)] on_cancel: Callback<()>) ->
         </div>
     }
 }
+
+/// A labelled checkbox bound to a switch ("Dry run", "Show handled").
+#[component]
+pub fn Check(
+    checked: RwSignal<bool>,
+    label: &'static str,
+    #[prop(optional)] testid: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <label class="check">
+            <input type="checkbox" data-testid=testid prop:checked=checked
+                on:change=move |e| checked.set(event_target_checked(&e))/>
+            " " {label}
+        </label>
+    }
+}

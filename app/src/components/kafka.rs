@@ -59,6 +59,19 @@ pub fn time_of(ms: i64) -> String {
         .unwrap_or_else(|| ms.to_string())
 }
 
+/// A table as the Kafka pages draw it: its columns headed, its rows given.
+#[component]
+pub fn Table(testid: &'static str, columns: &'static [&'static str], children: Children) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="table" data-testid=testid>
+                <thead><tr>{columns.iter().map(|c| view! { <th scope="col">{*c}</th> }).collect_view()}</tr></thead>
+                <tbody>{children()}</tbody>
+            </table>
+        </div>
+    }
+}
+
 /// The groups, as the overview and `/kafka/groups` list them.
 #[component]
 pub fn GroupTable(groups: Vec<Group>) -> impl IntoView {
@@ -82,15 +95,7 @@ pub fn GroupTable(groups: Vec<Group>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class="table-wrap">
-            <table class="table" data-testid="groups">
-                <thead><tr>
-                    <th scope="col">"Group"</th><th scope="col">"State"</th><th scope="col">"Assignor"</th>
-                    <th scope="col">"Members"</th><th scope="col">"Topics"</th><th scope="col">"Lag"</th>
-                </tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <Table testid="groups" columns=&["Group", "State", "Assignor", "Members", "Topics", "Lag"]>{rows}</Table>
     }
     .into_any()
 }

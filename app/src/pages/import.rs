@@ -7,6 +7,7 @@ use leptos_meta::Title;
 
 use crate::api::{get_import_report, list_imports};
 use crate::components::alert::Problem as ProblemAlert;
+use crate::components::form::Check;
 use crate::components::live::Live;
 use crate::domain::import::format::Format;
 use crate::domain::import::job::{Door, ImportJob, JobReport, JobStatus};
@@ -107,11 +108,7 @@ pub fn ImportPage() -> impl IntoView {
                                 .collect_view()}
                         </select>
                     </div>
-                    <label class="check">
-                        <input type="checkbox" prop:checked=dry_run
-                            on:change=move |e| dry_run.set(event_target_checked(&e))/>
-                        " Dry run: check every row and report; publish nothing"
-                    </label>
+                    <Check checked=dry_run label="Dry run: check every row and report; publish nothing"/>
                 </div>
                 {move || problem.get().map(|p| view! { <p class="alert alert-down" role="alert">{p}</p> })}
                 <button class="button" type="submit" disabled=move || !can_send()>

@@ -21,9 +21,9 @@ use app::domain::kafka::{
 };
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 
 use crate::pipeline::kafka::KafkaContext;
+use crate::pipeline::position::committed_offsets;
 use crate::pipeline::{Kafka, KafkaError};
 
 /// The topic configuration the pages show.
@@ -204,22 +204,7 @@ impl KafkaAdmin {
     ) -> Result<BTreeMap<(String, i32), i64>, KafkaError> {
         let consumer = self.group_reader(group)?;
         let timeout = self.timeout;
-        blocking(move || {
-            let mut list = TopicPartitionList::new();
-            for (topic, partition) in &partitions {
-                list.add_partition(topic, *partition);
-            }
-            let found = consumer.committed_offsets(list, timeout).map_err(KafkaError::Metadata)?;
-            Ok(found
-                .elements()
-                .iter()
-                .filter_map(|e| match e.offset() {
-                    Offset::Offset(o) => Some(((e.topic().to_string(), e.partition()), o)),
-                    _ => None,
-                })
-                .collect())
-        })
-        .await
+        blocking(move || committed_offsets(&consumer, &partitions, timeout)).await
     }
 
     /// The cluster whole: brokers, topics with their watermarks and

@@ -31,20 +31,34 @@ impl GroupPosition {
     /// The next offset the group will read on each of these partitions (a
     /// partition where it has committed nothing is left out).
     pub async fn committed(&self, partitions: &[(String, i32)]) -> Result<HashMap<(String, i32), i64>, KafkaError> {
-        let mut list = TopicPartitionList::new();
-        for (topic, partition) in partitions {
-            list.add_partition(topic, *partition);
-        }
-        let consumer = self.consumer.clone();
-        let read = tokio::task::spawn_blocking(move || consumer.committed_offsets(list, Duration::from_secs(5))).await;
-        let list = read.map_err(|_| KafkaError::Client(rdkafka::error::KafkaError::Canceled))??;
-        Ok(list
-            .elements()
-            .iter()
-            .filter_map(|e| match e.offset() {
-                Offset::Offset(o) => Some(((e.topic().to_string(), e.partition()), o)),
-                _ => None,
-            })
-            .collect())
+        let (consumer, partitions) = (self.consumer.clone(), partitions.to_vec());
+        let read = move || committed_offsets(&consumer, &partitions, Duration::from_secs(5));
+        tokio::task::spawn_blocking(read).await.map_err(|_| KafkaError::Client(rdkafka::error::KafkaError::Canceled))?
     }
+}
+
+/// What the group of `consumer` (a client that never subscribes) has committed
+/// on these partitions: the next offset it will read on each where it has one.
+/// Blocking.
+pub fn committed_offsets<T>(
+    consumer: &BaseConsumer<KafkaContext>,
+    partitions: &[(String, i32)],
+    timeout: Duration,
+) -> Result<T, KafkaError>
+where
+    T: FromIterator<((String, i32), i64)>,
+{
+    let mut list = TopicPartitionList::new();
+    for (topic, partition) in partitions {
+        list.add_partition(topic, *partition);
+    }
+    let found = consumer.committed_offsets(list, timeout).map_err(KafkaError::Metadata)?;
+    Ok(found
+        .elements()
+        .iter()
+        .filter_map(|e| match e.offset() {
+            Offset::Offset(o) => Some(((e.topic().to_string(), e.partition()), o)),
+            _ => None,
+        })
+        .collect())
 }

@@ -11,6 +11,7 @@ use leptos_meta::Title;
 
 use crate::api::{get_dead_letters, handle_dead_letters};
 use crate::components::alert::Problem;
+use crate::components::form::Check;
 use crate::components::kafka::{refreshes, time_of, MessageBody};
 use crate::domain::dead_letter::{times, ActionOutcome, ActionResult, DeadLetter, DeadLetterPage, Handled, Handling};
 use crate::format::{indian, plural};
@@ -62,12 +63,7 @@ pub fn DeadLettersPage() -> impl IntoView {
         <p class="crumbs"><a href="/kafka">"Kafka"</a></p>
         <div class="page-head">
             <h1>"Dead letters"</h1>
-            <label class="check">
-                <input type="checkbox" data-testid="show-handled"
-                    prop:checked=move || show_handled.get()
-                    on:change=move |e| show_handled.set(event_target_checked(&e))/>
-                " Show handled"
-            </label>
+            <Check checked=show_handled label="Show handled" testid="show-handled"/>
         </div>
         <Outcomes desk/>
         <Transition fallback=|| view! { <p class="muted">"Reading the dead letters…"</p> }>

@@ -9,7 +9,8 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{get_kafka_group, get_lag_history};
 use crate::components::alert::Problem;
-use crate::components::kafka::{count, group_state, rate, refreshes};
+use crate::components::form::Check;
+use crate::components::kafka::{count, group_state, rate, refreshes, Table};
 use crate::domain::error::AppError;
 use crate::domain::kafka::{Group, LagHistory, PartitionLag};
 
@@ -67,12 +68,7 @@ fn GroupView(group: Group, only_lagging: RwSignal<bool>, lag: LagView) -> impl I
             view! { <p class="muted">"No member: nobody is reading now."</p> }.into_any()
         } else {
             view! {
-                <div class="table-wrap">
-                    <table class="table" data-testid="members">
-                        <thead><tr>
-                            <th scope="col">"Client id"</th><th scope="col">"Host"</th><th scope="col">"Partitions"</th>
-                        </tr></thead>
-                        <tbody>
+                <Table testid="members" columns=&["Client id", "Host", "Partitions"]>
                             {group.members.into_iter().map(|m| {
                                 let given = m.assignment.iter().map(|(t, p)| format!("{t}/{p}")).collect::<Vec<_>>();
                                 view! {
@@ -82,18 +78,12 @@ fn GroupView(group: Group, only_lagging: RwSignal<bool>, lag: LagView) -> impl I
                                     </tr>
                                 }
                             }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                        </Table>
             }.into_any()
         }}
         <div class="page-head section-head">
             <h2>"Partitions"</h2>
-            <label class="check">
-                <input type="checkbox" prop:checked=only_lagging
-                    on:change=move |e| only_lagging.set(event_target_checked(&e))/>
-                " Only partitions with lag"
-            </label>
+            <Check checked=only_lagging label="Only partitions with lag"/>
         </div>
         {move || {
             let shown: Vec<PartitionLag> = partitions
@@ -128,15 +118,7 @@ fn LagTable(partitions: Vec<PartitionLag>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class="table-wrap">
-            <table class="table" data-testid="lag">
-                <thead><tr>
-                    <th scope="col">"Topic"</th><th scope="col">"Partition"</th><th scope="col">"Committed"</th>
-                    <th scope="col">"Log end"</th><th scope="col">"Lag"</th><th scope="col">"Member"</th>
-                </tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <Table testid="lag" columns=&["Topic", "Partition", "Committed", "Log end", "Lag", "Member"]>{rows}</Table>
     }
     .into_any()
 }

@@ -8,9 +8,13 @@ use leptos_meta::Title;
 
 use crate::api::{get_kafka_overview, KafkaOverview};
 use crate::components::alert::Problem;
-use crate::components::kafka::{count, refreshes, retention, GroupTable};
+use crate::components::form::Check;
+use crate::components::kafka::{count, refreshes, retention, GroupTable, Table};
 use crate::domain::kafka::{Group, Topic};
 use crate::format::readable_time;
+
+const TOPIC_COLUMNS: &[&str] =
+    &["Topic", "Partitions", "Replication", "Retention", "Under-replicated", "Messages", "Groups (lag)"];
 
 #[component]
 pub fn KafkaPage() -> impl IntoView {
@@ -52,13 +56,7 @@ fn Overview(overview: KafkaOverview, every_topic: RwSignal<bool>) -> impl IntoVi
             </dl>
         </section>
         <h2>"Brokers"</h2>
-        <div class="table-wrap">
-            <table class="table" data-testid="brokers">
-                <thead><tr>
-                    <th scope="col">"Id"</th><th scope="col">"Host"</th><th scope="col">"Port"</th>
-                    <th scope="col">"Rack"</th><th scope="col">"Role"</th>
-                </tr></thead>
-                <tbody>
+        <Table testid="brokers" columns=&["Id", "Host", "Port", "Rack", "Role"]>
                     {cluster.brokers.into_iter().map(|b| view! {
                         <tr>
                             <td class="num">{b.id}</td><td>{b.host}</td><td class="num">{b.port}</td>
@@ -66,16 +64,10 @@ fn Overview(overview: KafkaOverview, every_topic: RwSignal<bool>) -> impl IntoVi
                             <td>{if Some(b.id) == controller { "controller" } else { "" }}</td>
                         </tr>
                     }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+                </Table>
         <div class="page-head section-head">
             <h2>"Topics"</h2>
-            <label class="check">
-                <input type="checkbox" prop:checked=every_topic
-                    on:change=move |e| every_topic.set(event_target_checked(&e))/>
-                " Show every topic (Kafka's internal ones too)"
-            </label>
+            <Check checked=every_topic label="Show every topic (Kafka's internal ones too)"/>
         </div>
         {move || {
             let shown: Vec<Topic> =
@@ -117,15 +109,6 @@ fn TopicTable(topics: Vec<Topic>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class="table-wrap">
-            <table class="table" data-testid="topics">
-                <thead><tr>
-                    <th scope="col">"Topic"</th><th scope="col">"Partitions"</th><th scope="col">"Replication"</th>
-                    <th scope="col">"Retention"</th><th scope="col">"Under-replicated"</th>
-                    <th scope="col">"Messages"</th><th scope="col">"Groups (lag)"</th>
-                </tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <Table testid="topics" columns=TOPIC_COLUMNS>{rows}</Table>
     }
 }

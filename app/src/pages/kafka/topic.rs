@@ -9,7 +9,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{get_kafka_messages, get_kafka_overview};
 use crate::components::alert::Problem;
-use crate::components::kafka::{count, refreshes, retention, time_of, MessageBody};
+use crate::components::kafka::{count, refreshes, retention, time_of, MessageBody, Table};
 use crate::domain::kafka::{KafkaMessage, MessagePage, MessageQuery, Start, Topic};
 
 /// `2026-11-29T10:00` or `2026-11-29T10:00:30` (a datetime-local input), read as UTC.
@@ -66,14 +66,7 @@ fn TopicView(topic: Topic) -> impl IntoView {
             </dl>
         </section>
         <h2>"Partitions"</h2>
-        <div class="table-wrap">
-            <table class="table" data-testid="partitions">
-                <thead><tr>
-                    <th scope="col">"Partition"</th><th scope="col">"Leader"</th><th scope="col">"Replicas"</th>
-                    <th scope="col">"In sync"</th><th scope="col">"Low"</th><th scope="col">"High"</th>
-                    <th scope="col">"Messages"</th>
-                </tr></thead>
-                <tbody>
+        <Table testid="partitions" columns=&["Partition", "Leader", "Replicas", "In sync", "Low", "High", "Messages"]>
                     {topic.partitions.iter().map(|p| {
                         let ids = |v: &[i32]| v.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
                         view! {
@@ -85,9 +78,7 @@ fn TopicView(topic: Topic) -> impl IntoView {
                             </tr>
                         }
                     }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+                </Table>
     }
 }
 
