@@ -610,3 +610,46 @@ async fn an_event_from_another_partition_is_not_mistaken_for_an_old_one() {
     let (e, c) = event(update(3), 4);
     assert_eq!(store.apply(&e, &c, Position { partition: 5, offset: 0 }).await.unwrap(), Applied::AlreadyApplied);
 }
+
+#[tokio::test]
+async fn an_event_with_a_metadata_key_mongodb_cannot_store_is_dead_lettered_and_the_next_applies() {
+    let world = Owned(World::new("bad_key"));
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    // The doors refuse such keys, naming the field.
+    let mut bad = city("Panaji", "Goa", 15.49, 73.82);
+    bad["metadata"] = json!({"a.b": 1, "$set": 2, "ok\u{0}": 3});
+    let (code, body) = api.post("/api/v1/location-updates/cities", &bad).await;
+    assert_eq!(code, 422, "{body}");
+    let text = body.to_string();
+    for why in [r#"key \"a.b\" must not contain a dot"#, r#"key \"$set\" must not start with $"#, "control characters"]
+    {
+        assert!(text.contains(why), "{why}: {text}");
+    }
+
+    // Written straight to the topic, it is dead-lettered, and the next event applies.
+    let raw = json!({"specversion": "1.0", "id": "raw-1", "source": "/elsewhere", "type": "city.created.v1",
+        "subject": "goa/panaji", "time": "2026-11-29T10:00:00Z", "datacontenttype": "application/json",
+        "dataschema": "/schemas/city.created.v1.avsc", "actor": "someone",
+        "data": {"id": "goa/panaji", "name": "Panaji", "state": "Goa", "latitude": 15.49, "longitude": 73.82,
+                 "is_metro": false, "is_capital": false, "alternate_names": [],
+                 "metadata": {"a\u{0}b": "x"}}});
+    let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", &world.brokers).create().unwrap();
+    let topic = world.topic("city-updates");
+    let payload = raw.to_string();
+    let record = FutureRecord::to(&topic).key("goa/panaji").payload(&payload);
+    producer.send(record, Duration::from_secs(10)).await.unwrap();
+    let (code, _) = api.post("/api/v1/location-updates/cities", &noida()).await;
+    assert_eq!(code, 202);
+    api.eventually("/api/v1/cities/Noida/UP", FIRST, |c, _| c == 200).await;
+    let letters = api
+        .eventually("/api/v1/kafka/dead-letters", FIRST, |c, b| {
+            c == 200 && b["letters"].as_array().is_some_and(|l| !l.is_empty())
+        })
+        .await;
+    let letter = &letters["letters"][0];
+    assert_eq!(letter["message"]["key"], "goa/panaji");
+    assert!(letter["error"].as_str().unwrap().contains("breaks a rule: metadata key"), "{letter}");
+    let (code, _) = api.get("/api/v1/cities/Panaji/Goa").await;
+    assert_eq!(code, 404, "nothing half-written");
+}

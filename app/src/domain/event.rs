@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::city::CityFields;
 use super::pincode::PincodeFields;
+use super::validation::metadata_problems;
 
 pub const SPEC_VERSION: &str = "1.0";
 pub const CONTENT_TYPE: &str = "application/json";
@@ -253,6 +254,12 @@ impl Envelope {
         if change.subject() != self.subject {
             return Err(format!("subject '{}' does not match the data's key '{}'", self.subject, change.subject()));
         }
+        // What the doors refuse, an event written straight to the topic may still carry.
+        if let Change::CityCreated(d) | Change::CityUpdated(d) = &change {
+            if let Some((key, why)) = metadata_problems(&d.fields.metadata).into_iter().next() {
+                return Err(format!("{} data breaks a rule: metadata{key} {why}", self.event_type));
+            }
+        }
         Ok(change)
     }
 }
@@ -263,6 +270,21 @@ mod tests {
 
     use super::*;
     use crate::domain::city::validate_new_city;
+
+    #[test]
+    fn an_event_with_a_metadata_key_mongodb_cannot_store_is_refused_on_reading() {
+        let raw = json!({"specversion": "1.0", "id": "e1", "source": "/x", "type": "city.created.v1",
+            "subject": "goa/panaji", "time": "2026-11-29T10:00:00Z", "datacontenttype": "application/json",
+            "dataschema": "/schemas/city.created.v1.avsc", "actor": "someone",
+            "data": {"id": "goa/panaji", "name": "Panaji", "state": "Goa", "latitude": 15.49, "longitude": 73.82,
+                     "is_metro": false, "is_capital": false, "alternate_names": [],
+                     "metadata": {"a\u{0}b": "x"}}});
+        let why = Envelope::read(raw.to_string().as_bytes()).unwrap_err();
+        assert_eq!(
+            why,
+            r#"city.created.v1 data breaks a rule: metadata key "a\0b" must not contain control characters"#
+        );
+    }
 
     #[test]
     fn an_envelope_round_trips() {

@@ -137,6 +137,15 @@ impl State {
         if input.trim().is_empty() {
             return Err("is required".into());
         }
+        // Longer than any state's name: no typo explains it, and the edit
+        // distance (which grows with the length) is not worth running.
+        let chars = input.trim().chars().count();
+        if chars > STATE_NAME_MAX_CHARS {
+            return Err(format!(
+                "is not a state or union territory of India ({chars} characters; none has more than \
+                 {STATE_NAME_MAX_CHARS})"
+            ));
+        }
         State::find(input).ok_or_else(|| match State::closest(input) {
             Some(s) => {
                 format!("'{}' is not a state or union territory of India; did you mean '{}'?", input.trim(), s.name)
@@ -145,6 +154,9 @@ impl State {
         })
     }
 }
+
+/// More than the longest name or alias of any state (a test keeps it so).
+pub const STATE_NAME_MAX_CHARS: usize = 60;
 
 /// Levenshtein distance over characters.
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -164,6 +176,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_longer_than_any_state_is_refused_without_a_search() {
+        let longest = STATES.iter().flat_map(|s| s.names()).map(|n| n.chars().count()).max().unwrap();
+        assert!(longest < STATE_NAME_MAX_CHARS, "{longest}");
+        let long = "Uttar Pradesh ".repeat(20_000);
+        let why = State::parse(&long).unwrap_err();
+        assert!(why.starts_with("is not a state or union territory of India (279999 characters"), "{why}");
+    }
 
     #[test]
     fn there_are_28_states_and_8_union_territories() {

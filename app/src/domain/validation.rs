@@ -13,6 +13,11 @@ use serde_json::{Map, Value};
 pub const LATITUDE_RANGE: (f64, f64) = (6.0, 37.6);
 pub const LONGITUDE_RANGE: (f64, f64) = (68.0, 97.5);
 pub const NAME_MAX_CHARS: usize = 100;
+/// Metadata: at most this many keys, of at most this many characters, with text
+/// values of at most this many characters.
+pub const METADATA_MAX_KEYS: usize = 50;
+pub const METADATA_KEY_MAX_CHARS: usize = 64;
+pub const METADATA_TEXT_MAX_CHARS: usize = 1000;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
@@ -217,10 +222,8 @@ impl<'a> Reader<'a> {
             return None;
         };
         let before = self.errors.errors.len();
-        for (key, value) in &map {
-            if matches!(value, Value::Array(_) | Value::Object(_)) {
-                self.errors.add(&format!("{field}.{key}"), "must be text, a number, true/false or null");
-            }
+        for problem in metadata_problems(&map) {
+            self.errors.add(&format!("{field}{}", problem.0), problem.1);
         }
         (self.errors.errors.len() == before).then_some(map)
     }
@@ -232,6 +235,50 @@ impl<'a> Reader<'a> {
             Err(self.errors)
         }
     }
+}
+
+/// What is wrong with a metadata object, as (`.key` or "" for the whole, why):
+/// the rule every door applies, and the materializer again on every event it
+/// reads, since a key MongoDB cannot store (empty, `$…`, with a dot or a
+/// control character such as NUL) would otherwise stop consumption.
+pub fn metadata_problems(map: &Map<String, Value>) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    if map.len() > METADATA_MAX_KEYS {
+        problems.push((String::new(), format!("must have at most {METADATA_MAX_KEYS} keys, not {}", map.len())));
+    }
+    for (key, value) in map {
+        // A key that cannot be stored is named escaped: it may hold what a page cannot show.
+        let shown = format!("{key:?}");
+        let chars = key.chars().count();
+        let bad_key = if key.is_empty() {
+            Some(format!("key {shown} must not be empty"))
+        } else if chars > METADATA_KEY_MAX_CHARS {
+            Some(format!("key {shown} must be at most {METADATA_KEY_MAX_CHARS} characters, not {chars}"))
+        } else if key.starts_with('$') {
+            Some(format!("key {shown} must not start with $"))
+        } else if key.contains('.') {
+            Some(format!("key {shown} must not contain a dot"))
+        } else if key.chars().any(char::is_control) {
+            Some(format!("key {shown} must not contain control characters"))
+        } else {
+            None
+        };
+        if let Some(why) = bad_key {
+            problems.push((String::new(), why));
+            continue;
+        }
+        match value {
+            Value::Array(_) | Value::Object(_) => {
+                problems.push((format!(".{key}"), "must be text, a number, true/false or null".into()))
+            }
+            Value::String(s) if s.chars().count() > METADATA_TEXT_MAX_CHARS => problems.push((
+                format!(".{key}"),
+                format!("must be at most {METADATA_TEXT_MAX_CHARS} characters, not {}", s.chars().count()),
+            )),
+            _ => {}
+        }
+    }
+    problems
 }
 
 /// Trims a name and checks it: 1–100 characters, no control characters.
@@ -256,5 +303,36 @@ fn show(v: &Value) -> String {
         format!("{}…", s.chars().take(40).collect::<String>())
     } else {
         s
+    }
+}
+
+#[cfg(test)]
+mod metadata_tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn problems(value: serde_json::Value) -> Vec<(String, String)> {
+        metadata_problems(value.as_object().unwrap())
+    }
+
+    #[test]
+    fn keys_mongodb_cannot_store_are_refused_by_name() {
+        assert_eq!(problems(json!({"source": "census", "rank": 3, "ok": true, "none": null})), []);
+        let cases = [
+            (json!({"": 1}), r#"key "" must not be empty"#),
+            (json!({"$set": 1}), r#"key "$set" must not start with $"#),
+            (json!({"a.b": 1}), r#"key "a.b" must not contain a dot"#),
+            (json!({"a\u{0}b": 1}), r#"key "a\0b" must not contain control characters"#),
+            (json!({"k".repeat(65): 1}), "must be at most 64 characters, not 65"),
+        ];
+        for (metadata, why) in cases {
+            let found = problems(metadata.clone());
+            assert!(found.len() == 1 && found[0].1.contains(why), "{metadata}: {found:?}");
+        }
+        let text = problems(json!({"note": "x".repeat(1001)}));
+        assert_eq!(text, [(".note".to_string(), "must be at most 1000 characters, not 1001".to_string())]);
+        let many: Map<String, Value> = (0..51).map(|i| (format!("k{i}"), json!(i))).collect();
+        assert_eq!(metadata_problems(&many)[0].1, "must have at most 50 keys, not 51");
     }
 }

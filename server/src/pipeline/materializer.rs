@@ -6,6 +6,11 @@
 //! crash in between redelivers the event, and the store's position guard makes
 //! the redelivery a no-op: at-least-once delivery, exactly-once effect.
 //!
+//! MongoDB away (unreachable, stepping down) is waited for, as long as it takes,
+//! with nothing committed meanwhile; MongoDB refusing an event (one it cannot
+//! store) is tried `STORE_REFUSALS` times, then the event is dead-lettered and
+//! consumption goes on.
+//!
 //! One consumer for both topics: a pincode waiting for its city pauses only its
 //! own partition, so the city (on the other topic) is never held back.
 
@@ -24,8 +29,14 @@ use tokio::time::Instant;
 use super::kafka::{Kafka, KafkaContext};
 use super::notices::Notices;
 use crate::config::KafkaConfig;
-use crate::store::{Applied, ApplyError, ImportJobs, Store};
+use crate::store::{is_unreachable, Applied, ApplyError, ImportJobs, Store};
 use crate::telemetry::metrics;
+
+/// While MongoDB is away: the first wait before trying again, doubling up to the last.
+const STORE_AWAY_FIRST_WAIT: Duration = Duration::from_millis(200);
+const STORE_AWAY_MAX_WAIT: Duration = Duration::from_secs(5);
+/// How many times MongoDB may refuse an event before it is dead-lettered.
+const STORE_REFUSALS: u32 = 3;
 
 /// How long to wait for a pincode's city before dead-lettering it.
 #[derive(Clone, Debug)]
@@ -169,6 +180,7 @@ impl Materializer {
             Ok(ok) => ok,
             Err(reason) => return self.dead_letter(m, None, &reason, shutdown).await,
         };
+        let (mut away, mut refusals) = (0u32, 0u32);
         loop {
             match self.store.apply(&event, &change, pos).await {
                 Ok(applied) => {
@@ -199,10 +211,32 @@ impl Materializer {
                 Err(e @ (ApplyError::CityMissing(_) | ApplyError::Rejected(_))) => {
                     return self.dead_letter(m, Some(&event), &e.to_string(), shutdown).await;
                 }
+                Err(ApplyError::Store(e)) if is_unreachable(&e) => {
+                    // MongoDB is away: wait, longer each time, and try again; never skip an event.
+                    let wait = STORE_AWAY_FIRST_WAIT.saturating_mul(2u32.saturating_pow(away)).min(STORE_AWAY_MAX_WAIT);
+                    away += 1;
+                    tracing::warn!(
+                        "applying {} {}: {e}; MongoDB is away, trying again in {wait:?}",
+                        event.event_type,
+                        event.subject
+                    );
+                    if !sleep_unless_shutdown(wait, shutdown).await {
+                        return Step::Stopped;
+                    }
+                }
                 Err(ApplyError::Store(e)) => {
-                    // MongoDB is away: wait and try again; never skip an event.
-                    tracing::warn!("applying {} {}: {e}; retrying", event.event_type, event.subject);
-                    if !sleep_unless_shutdown(Duration::from_secs(1), shutdown).await {
+                    // MongoDB answers, and refuses this event: it would refuse it forever.
+                    refusals += 1;
+                    if refusals >= STORE_REFUSALS {
+                        let reason = format!("MongoDB refused it {refusals} times: {e}");
+                        return self.dead_letter(m, Some(&event), &reason, shutdown).await;
+                    }
+                    tracing::warn!(
+                        "MongoDB refused {} {} ({refusals} of {STORE_REFUSALS}): {e}",
+                        event.event_type,
+                        event.subject
+                    );
+                    if !sleep_unless_shutdown(STORE_AWAY_FIRST_WAIT * refusals, shutdown).await {
                         return Step::Stopped;
                     }
                 }

@@ -48,7 +48,8 @@ pub enum ApplyError {
     /// The event cannot be applied, ever (it goes to the dead-letter topic).
     #[error("{0}")]
     Rejected(String),
-    /// MongoDB failed: try again, never skip.
+    /// MongoDB failed: away (waited for, as long as it takes) or refusing the
+    /// event (tried a few times, then dead-lettered); see `store::is_unreachable`.
     #[error("MongoDB: {0}")]
     Store(#[from] mongodb::error::Error),
 }

@@ -29,7 +29,7 @@ pub use apply::{Applied, ApplyError, Position};
 pub use dead_letters::DeadLetterHandlings;
 pub use imports::{EventOffsets, ImportJobs, PartitionOffsets, Watched};
 pub use lag::LagSamples;
-pub use mongo::{create_missing_indexes, is_duplicate_key, Mongo};
+pub use mongo::{create_missing_indexes, is_duplicate_key, is_unreachable, Mongo};
 pub use reads::CityQuery;
 
 /// The read model's collections.

@@ -65,11 +65,44 @@ pub async fn create_missing_indexes(
     Ok(())
 }
 
+/// MongoDB is away or busy, not refusing this write: worth waiting for, as
+/// long as it takes. Anything else (a document it cannot store, a rule of its
+/// own) would fail again the same way.
+pub fn is_unreachable(e: &mongodb::error::Error) -> bool {
+    // Host unreachable or not found, network timeout, shutting down, stepped
+    // down, not primary, interrupted at shutdown or on a step-down, socket error.
+    const BUSY: &[i32] = &[6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436];
+    match e.kind.as_ref() {
+        ErrorKind::Io(_)
+        | ErrorKind::ConnectionPoolCleared { .. }
+        | ErrorKind::ServerSelection { .. }
+        | ErrorKind::DnsResolve { .. }
+        | ErrorKind::Authentication { .. }
+        | ErrorKind::Shutdown => true,
+        ErrorKind::Command(c) => BUSY.contains(&c.code),
+        ErrorKind::Write(WriteFailure::WriteConcernError(_)) => true,
+        _ => e.contains_label("RetryableWriteError") || e.contains_label("TransientTransactionError"),
+    }
+}
+
 /// A unique index (or `_id`) refused the write.
 pub fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
     match e.kind.as_ref() {
         ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == 11000,
         ErrorKind::Command(c) => c.code == 11000,
         _ => e.to_string().contains("E11000"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_connection_is_waited_for_and_a_refusal_is_not() {
+        let lost = mongodb::error::Error::from(ErrorKind::from(std::io::ErrorKind::ConnectionReset));
+        assert!(is_unreachable(&lost));
+        let refused = mongodb::error::Error::custom("a document MongoDB cannot store");
+        assert!(!is_unreachable(&refused));
     }
 }
