@@ -42,13 +42,24 @@ enum Command {
         db: DbArgs,
     },
     /// Rebuild the read model from offset 0 of the event topics, into fresh
-    /// collections that then replace the live ones.
-    Replay(Config),
+    /// collections that then replace the live ones. Refused while a GeoLedger
+    /// server is consuming, and when a topic no longer holds its first events.
+    Replay(ReplayArgs),
     /// Import CSV files (GeoLedger cities or pincodes, or India Post's
     /// directory), one after the other: publish each file's changes, then wait
     /// until they are applied. Exits with status 1 when any row was refused or
     /// any change not made.
     Import(ImportArgs),
+}
+
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// Replay even though a topic's first events were deleted (its retention):
+    /// the read model is then rebuilt from what is left, and loses the rest.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    config: Config,
 }
 
 #[derive(clap::Args)]
@@ -141,8 +152,8 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Replay(config) => {
-            let report = replay(&config).await?;
+        Command::Replay(args) => {
+            let report = replay(&args.config, args.force).await?;
             println!(
                 "replayed {} events: {} applied, {} skipped (dead-lettered when live); the read model was swapped in",
                 report.events, report.applied, report.skipped

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::components::live::Live;
-use crate::domain::kafka::{Group, KafkaMessage};
+use crate::domain::kafka::{retention_text, Group, KafkaMessage};
 use crate::format::{indian, plural};
 
 /// A number that moves whenever the page should read Kafka again: at every
@@ -15,16 +15,9 @@ pub fn refreshes() -> Signal<(i64, u64)> {
     Signal::derive(move || (live.lag.with(|l| l.as_ref().map(|l| l.at).unwrap_or(0)), live.version.get()))
 }
 
-/// `retention.ms` for people: "7 days", "12 hours", "forever".
+/// `retention.ms` as Kafka reports it, for people ("—" when unknown).
 pub fn retention(ms: Option<&str>) -> String {
-    let Some(ms) = ms.and_then(|m| m.parse::<i64>().ok()) else { return "—".into() };
-    match ms {
-        m if m < 0 => "forever".into(),
-        m if m % 86_400_000 == 0 => plural(m / 86_400_000, "day"),
-        m if m % 3_600_000 == 0 => plural(m / 3_600_000, "hour"),
-        m if m % 60_000 == 0 => plural(m / 60_000, "minute"),
-        m => format!("{m} ms"),
-    }
+    ms.and_then(|m| m.parse::<i64>().ok()).map(retention_text).unwrap_or_else(|| "—".into())
 }
 
 /// A count the Indian way; negative stays as it is.

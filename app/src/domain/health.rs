@@ -37,6 +37,10 @@ pub struct Readiness {
     /// The backends that are down, by name (empty when ready).
     pub failing: Vec<String>,
     pub backends: Vec<BackendCheck>,
+    /// What is wrong without making GeoLedger unready (an event topic that
+    /// deletes events, say).
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// When the checks ran, RFC 3339 in UTC.
     pub checked_at: String,
 }
@@ -45,7 +49,7 @@ impl Readiness {
     pub fn new(backends: Vec<BackendCheck>, checked_at: String) -> Self {
         let failing: Vec<String> = backends.iter().filter(|b| !b.is_ok()).map(|b| b.name.clone()).collect();
         let status = if failing.is_empty() { Status::Ok } else { Status::Down };
-        Readiness { status, failing, backends, checked_at }
+        Readiness { status, failing, backends, warnings: Vec::new(), checked_at }
     }
 
     pub fn is_ready(&self) -> bool {

@@ -55,6 +55,9 @@ pub struct Topic {
     pub internal: bool,
     /// One of GeoLedger's (its events, its dead letters).
     pub geoledger: bool,
+    /// One of GeoLedger's event topics, its system of record (kept forever).
+    #[serde(default)]
+    pub event_log: bool,
     pub partitions: Vec<Partition>,
     /// Its configuration, by name, as Kafka reports it (retention, cleanup
     /// policy, minimum in-sync replicas…).
@@ -76,10 +79,40 @@ impl Topic {
         self.partitions.iter().filter(|p| p.under_replicated()).count()
     }
 
+    /// Why this topic endangers the event log, when it does.
+    pub fn retention_warning(&self) -> Option<String> {
+        self.event_log.then(|| retention_warning(&self.name, self.config("retention.ms"))).flatten()
+    }
+
     /// A configuration value, by name.
     pub fn config(&self, name: &str) -> Option<&str> {
         self.config.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
+}
+
+/// `retention.ms` for people: "7 days", "12 hours", "forever" (negative).
+pub fn retention_text(ms: i64) -> String {
+    let unit = |n: i64, unit: &str| if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") };
+    match ms {
+        m if m < 0 => "forever".into(),
+        m if m % 86_400_000 == 0 => unit(m / 86_400_000, "day"),
+        m if m % 3_600_000 == 0 => unit(m / 3_600_000, "hour"),
+        m if m % 60_000 == 0 => unit(m / 60_000, "minute"),
+        m => format!("{m} ms"),
+    }
+}
+
+/// The event log is GeoLedger's system of record: an event topic must keep
+/// every event (`retention.ms` -1). What to tell an admin when one does not.
+pub fn retention_warning(topic: &str, retention_ms: Option<&str>) -> Option<String> {
+    let ms = retention_ms?.parse::<i64>().ok()?;
+    (ms >= 0).then(|| {
+        format!(
+            "event topic {topic} deletes events after {} (retention.ms={ms}): replay can rebuild only what is \
+             kept; set retention.ms=-1",
+            retention_text(ms)
+        )
+    })
 }
 
 /// The cluster at one moment.
@@ -409,5 +442,23 @@ mod lag_tests {
         assert_eq!(h(vec![s(0, 100), s(5_000, 150), s(10_000, 300)]).rate(), Some(20.0));
         assert_eq!(h(vec![s(0, 100)]).rate(), None);
         assert_eq!(h(vec![s(0, 100), s(1_000, 50)]).rate(), Some(0.0), "offsets reset: nothing consumed");
+    }
+}
+
+#[cfg(test)]
+mod retention_tests {
+    use super::*;
+
+    #[test]
+    fn an_event_topic_that_deletes_events_is_told() {
+        assert_eq!(retention_text(604_800_000), "7 days");
+        assert_eq!(retention_text(-1), "forever");
+        assert_eq!(retention_warning("city-updates", Some("-1")), None);
+        assert_eq!(retention_warning("city-updates", None), None);
+        let why = retention_warning("city-updates", Some("604800000")).unwrap();
+        assert!(
+            why.starts_with("event topic city-updates deletes events after 7 days (retention.ms=604800000)"),
+            "{why}"
+        );
     }
 }

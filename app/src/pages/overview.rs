@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::{get_pipeline_status, get_readiness};
-use crate::components::alert::Problem;
+use crate::components::alert::{Problem, Warnings};
 use crate::components::kafka::{count, group_state, rate, refreshes};
 use crate::components::live::Live;
 use crate::domain::health::{BackendCheck, Readiness};
@@ -174,6 +174,7 @@ fn ReadinessView(readiness: Readiness) -> impl IntoView {
     let class = if readiness.is_ready() { "alert alert-ok" } else { "alert alert-down" };
     view! {
         <p class=class role="status" data-testid="readiness-summary">{summary}</p>
+        <Warnings warnings=readiness.warnings.clone()/>
         <div class="cards">
             {readiness.backends.into_iter().map(|b| view! { <BackendCard check=b/> }).collect_view()}
         </div>

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use app::domain::health::{BackendCheck, Readiness, Status};
+use app::domain::kafka::retention_warning;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -60,9 +61,19 @@ pub async fn check_mongo(mongo: &Mongo, timeout: Duration) -> BackendCheck {
 
 /// Checks every backend at once.
 pub async fn readiness(kafka: &Kafka, mongo: &Mongo, timeout: Duration) -> Readiness {
-    let (kafka, mongo) = tokio::join!(check_kafka(kafka, timeout), check_mongo(mongo, timeout));
+    let (kafka_check, mongo_check) = tokio::join!(check_kafka(kafka, timeout), check_mongo(mongo, timeout));
     let checked_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    Readiness::new(vec![kafka, mongo], checked_at)
+    let kafka_ok = kafka_check.is_ok();
+    let mut readiness = Readiness::new(vec![kafka_check, mongo_check], checked_at);
+    if kafka_ok {
+        match kafka.event_topic_retention(timeout).await {
+            Ok(topics) => readiness
+                .warnings
+                .extend(topics.iter().filter_map(|(topic, ms)| retention_warning(topic, ms.as_deref()))),
+            Err(e) => readiness.warnings.push(format!("the event topics' retention could not be read: {e}")),
+        }
+    }
+    readiness
 }
 
 pub async fn healthz() -> impl IntoResponse {

@@ -243,6 +243,7 @@ impl KafkaAdmin {
                 Topic {
                     internal: t.name.starts_with("__"),
                     geoledger: self.is_geoledger(&t.name),
+                    event_log: [self.kafka.config.city_topic(), self.kafka.config.pincode_topic()].contains(&t.name),
                     config: configs.get(&t.name).cloned().unwrap_or_default(),
                     name: t.name,
                     partitions,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::domain::event::{Envelope, Stream};
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::KafkaError as ClientError;
@@ -136,14 +136,22 @@ impl Kafka {
     }
 
     /// Creates GeoLedger's topics where missing (partitions and replication from
-    /// the configuration). Topics that exist are left as they are.
+    /// the configuration), keeping every event forever: the log is the system of
+    /// record. With three replicas or more, a write needs two in sync. Topics
+    /// that exist are left as they are (readiness reports one that deletes).
     pub async fn ensure_topics(&self) -> Result<(), KafkaError> {
         let admin: AdminClient<KafkaContext> =
             Self::client_config(&self.brokers).create_with_context(self.context())?;
         let names = [self.config.city_topic(), self.config.pincode_topic(), self.config.dead_letter_topic()];
+        let in_sync = if self.config.replication >= 3 { "2" } else { "1" };
         let topics: Vec<NewTopic> = names
             .iter()
-            .map(|n| NewTopic::new(n, self.config.partitions, TopicReplication::Fixed(self.config.replication)))
+            .map(|n| {
+                NewTopic::new(n, self.config.partitions, TopicReplication::Fixed(self.config.replication))
+                    .set("retention.ms", "-1")
+                    .set("retention.bytes", "-1")
+                    .set("min.insync.replicas", in_sync)
+            })
             .collect();
         let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
         for result in admin.create_topics(&topics, &options).await? {
@@ -154,6 +162,24 @@ impl Kafka {
             }
         }
         Ok(())
+    }
+
+    /// Each event topic's `retention.ms`, as the cluster has it (None: not read).
+    pub async fn event_topic_retention(&self, timeout: Duration) -> Result<Vec<(String, Option<String>)>, KafkaError> {
+        let admin: AdminClient<KafkaContext> =
+            Self::client_config(&self.brokers).create_with_context(self.context())?;
+        let names = [self.config.city_topic(), self.config.pincode_topic()];
+        let specs: Vec<ResourceSpecifier> = names.iter().map(|n| ResourceSpecifier::Topic(n)).collect();
+        let options = AdminOptions::new().request_timeout(Some(timeout));
+        let results = admin.describe_configs(&specs, &options).await?;
+        Ok(names
+            .iter()
+            .zip(results)
+            .map(|(name, r)| {
+                let ms = r.ok().and_then(|c| c.get("retention.ms").and_then(|e| e.value.clone()));
+                (name.clone(), ms)
+            })
+            .collect())
     }
 
     /// The topic a stream of events goes to.

@@ -1,6 +1,11 @@
 //! `geoledger replay`: rebuilds the read model from offset 0 of both event
 //! topics into fresh collections (cities, pincodes and the history), then swaps
 //! them in for the live ones.
+//!
+//! Invariant: a replay never drops a change. It refuses while the
+//! materializer's group has members (a server applying changes the swap would
+//! overwrite), and when a partition no longer starts at offset 0 (its first
+//! events were deleted by retention), unless forced.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -23,8 +28,9 @@ pub struct ReplayReport {
 }
 
 /// Replays into `<name>_replay`, then renames over the live collections.
-pub async fn replay(config: &Config) -> anyhow::Result<ReplayReport> {
+pub async fn replay(config: &Config, force: bool) -> anyhow::Result<ReplayReport> {
     let kafka = Kafka::connect(&config.kafka_brokers, &config.kafka)?;
+    refuse_unsafe(&kafka, force)?;
     let mongo = Mongo::connect(&config.mongodb_uri).await?;
     let report = rebuild(config, &kafka, &mongo).await;
     mongo.close().await;
@@ -57,6 +63,42 @@ async fn rebuild(config: &Config, kafka: &Kafka, mongo: &Mongo) -> anyhow::Resul
             .with_context(|| format!("swapping {from} in for {to}"))?;
     }
     Ok(report)
+}
+
+/// Says why a replay now would drop changes, if it would.
+fn refuse_unsafe(kafka: &Kafka, force: bool) -> anyhow::Result<()> {
+    let timeout = Duration::from_secs(10);
+    let client: BaseConsumer<_> = Kafka::client_config(&kafka.brokers).create_with_context(kafka.context())?;
+    let group = kafka.config.group();
+    let groups = client.fetch_group_list(Some(&group), timeout).context("reading the materializer's group")?;
+    let members = groups.groups().iter().find(|g| g.name() == group).map(|g| g.members().len()).unwrap_or(0);
+    if members > 0 {
+        anyhow::bail!(
+            "the materializer's group {group} has {members} live member(s): a GeoLedger server is applying changes, \
+             and swapping a replayed read model in would drop them. Stop every server of this group first."
+        );
+    }
+    let mut lost = Vec::new();
+    for topic in [kafka.config.city_topic(), kafka.config.pincode_topic()] {
+        let metadata = client.fetch_metadata(Some(&topic), timeout)?;
+        for p in metadata.topics().iter().flat_map(|t| t.partitions()) {
+            let (low, _) = client.fetch_watermarks(&topic, p.id(), timeout)?;
+            if low > 0 {
+                lost.push(format!("{topic}/{} starts at offset {low} ({low} events deleted)", p.id()));
+            }
+        }
+    }
+    if !lost.is_empty() && !force {
+        anyhow::bail!(
+            "the event log no longer holds every event: {}. A replay would rebuild without them; \
+             run `geoledger replay --force` to rebuild from what is left.",
+            lost.join("; ")
+        );
+    }
+    for l in &lost {
+        tracing::warn!("replaying without the deleted events of {l}");
+    }
+    Ok(())
 }
 
 async fn replay_topic(kafka: &Kafka, topic: &str, store: &Store, report: &mut ReplayReport) -> anyhow::Result<()> {

@@ -161,14 +161,21 @@ impl Server {
 
 /// Runs `geoledger ARGS` to completion with these variables; returns stdout.
 pub fn cli(args: &[&str], env: &[(String, String)]) -> String {
+    let (ok, stdout, stderr) = cli_outcome(args, env);
+    assert!(ok, "geoledger {args:?} failed: {stderr}");
+    stdout
+}
+
+/// Runs `geoledger ARGS` to completion: whether it succeeded, its stdout and its stderr.
+pub fn cli_outcome(args: &[&str], env: &[(String, String)]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_geoledger"))
         .args(args)
         .env("GEOLEDGER_LOG", "warn")
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .output()
         .expect("run geoledger");
-    assert!(out.status.success(), "geoledger {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    (out.status.success(), text(out.stdout), text(out.stderr))
 }
 
 /// One test's world: its own topics (by prefix) and database, on the shared

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::{get_kafka_overview, KafkaOverview};
-use crate::components::alert::Problem;
+use crate::components::alert::{Problem, Warnings};
 use crate::components::form::Check;
 use crate::components::kafka::{count, refreshes, retention, GroupTable, Table};
 use crate::domain::kafka::{Group, Topic};
@@ -46,7 +46,9 @@ fn Overview(overview: KafkaOverview, every_topic: RwSignal<bool>) -> impl IntoVi
     let read_at = readable_time(&cluster.read_at);
     let topics = cluster.topics.clone();
     let table_topics = topics.clone();
+    let warnings: Vec<String> = topics.iter().filter_map(Topic::retention_warning).collect();
     view! {
+        <Warnings warnings/>
         <section class="card cluster" data-testid="cluster">
             <dl class="details">
                 <dt>"Cluster id"</dt><dd><code>{cluster.id.clone().unwrap_or_else(|| "—".into())}</code></dd>
