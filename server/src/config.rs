@@ -148,6 +148,10 @@ impl KafkaConfig {
     pub fn dead_letter_topic(&self) -> String {
         format!("{}location-updates.DLT", self.topic_prefix)
     }
+    /// Where instances tell each other what they applied (not a record: kept an hour).
+    pub fn notices_topic(&self) -> String {
+        format!("{}location-updates.notices", self.topic_prefix)
+    }
     pub fn group(&self) -> String {
         format!("{}{}", self.topic_prefix, self.consumer_group)
     }

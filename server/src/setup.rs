@@ -1,7 +1,7 @@
 //! Start-up in the background: the topics on Kafka, and the indexes and first
 //! admin on MongoDB (each side retrying while its backend is away, neither
-//! waiting for the other), then the materializer and the import progress
-//! watcher until shutdown.
+//! waiting for the other), then the materializer, the other instances'
+//! notices, the import progress watcher and the lag sampler until shutdown.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use crate::http::AppState;
 use crate::import;
 use crate::kafka_admin::sampler::{self, LagWatch};
-use crate::pipeline::{GroupPosition, Materializer, RetryPolicy};
+use crate::pipeline::{Fanout, GroupPosition, Materializer, RetryPolicy};
 
 pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
     let state = state.clone();
@@ -32,10 +32,14 @@ pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()
         if !(mongo && kafka) {
             return;
         }
+        // What the other instances apply, told to this one's browsers.
+        let fanout = Fanout::new(state.kafka.clone());
+        tokio::spawn(fanout.clone().relay(state.notices.clone(), shutdown.clone()));
         let materializer = Arc::new(Materializer {
             kafka: state.kafka.clone(),
             store: state.store.clone(),
             notices: state.notices.clone(),
+            fanout: fanout.clone(),
             imports: state.importer.jobs().clone(),
             retry: RetryPolicy {
                 attempts: config.city_wait_retries,

@@ -277,34 +277,6 @@ async fn the_message_browser_pages_by_offset_and_seeks_by_time_reading_as_no_gro
     let _ = admin.delete_topics(&[&topic], &options).await;
 }
 
-/// The next server-sent event named `name` whose data passes `wanted`.
-async fn next_event(
-    stream: &mut reqwest::Response,
-    text: &mut String,
-    name: &str,
-    wanted: impl Fn(&Value) -> bool,
-) -> Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        // Events are separated by a blank line; take whole ones off the front.
-        while let Some(end) = text.find("\n\n") {
-            let block: String = text.drain(..end + 2).collect();
-            let event = block.lines().find_map(|l| l.strip_prefix("event:")).map(str::trim);
-            let data = block.lines().find_map(|l| l.strip_prefix("data:")).map(str::trim);
-            if let (Some(event), Some(data)) = (event, data) {
-                let data: Value = serde_json::from_str(data).unwrap();
-                if event == name && wanted(&data) {
-                    return data;
-                }
-            }
-        }
-        assert!(std::time::Instant::now() < deadline, "no `{name}` event as wanted; left: {text}");
-        if let Ok(Ok(Some(chunk))) = tokio::time::timeout(Duration::from_secs(1), stream.chunk()).await {
-            text.push_str(&String::from_utf8_lossy(&chunk).replace("\r\n", "\n"));
-        }
-    }
-}
-
 #[tokio::test]
 async fn the_lag_history_is_sampled_kept_across_a_restart_and_alerts_only_after_the_lag_lasts() {
     // Sampled every second; an alert once the materializer's lag has been

@@ -144,7 +144,7 @@ impl Kafka {
             Self::client_config(&self.brokers).create_with_context(self.context())?;
         let names = [self.config.city_topic(), self.config.pincode_topic(), self.config.dead_letter_topic()];
         let in_sync = if self.config.replication >= 3 { "2" } else { "1" };
-        let topics: Vec<NewTopic> = names
+        let mut topics: Vec<NewTopic> = names
             .iter()
             .map(|n| {
                 NewTopic::new(n, self.config.partitions, TopicReplication::Fixed(self.config.replication))
@@ -153,6 +153,13 @@ impl Kafka {
                     .set("min.insync.replicas", in_sync)
             })
             .collect();
+        // The instances' notices to each other: one partition, kept an hour.
+        let notices = self.config.notices_topic();
+        topics.push(
+            NewTopic::new(&notices, 1, TopicReplication::Fixed(self.config.replication))
+                .set("retention.ms", "3600000")
+                .set("min.insync.replicas", in_sync),
+        );
         let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
         for result in admin.create_topics(&topics, &options).await? {
             match result {

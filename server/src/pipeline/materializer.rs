@@ -26,6 +26,7 @@ use rdkafka::TopicPartitionList;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::fanout::Fanout;
 use super::kafka::{Kafka, KafkaContext};
 use super::notices::Notices;
 use crate::config::KafkaConfig;
@@ -56,6 +57,8 @@ pub struct Materializer {
     pub kafka: Arc<Kafka>,
     pub store: Store,
     pub notices: Notices,
+    /// The other instances, told of every change this one handles.
+    pub fanout: Fanout,
     /// Where an import's dead-lettered events are counted.
     pub imports: ImportJobs,
     pub retry: RetryPolicy,
@@ -253,7 +256,7 @@ impl Materializer {
         at: Option<(f64, f64)>,
         outcome: Outcome,
     ) {
-        self.notices.send(Notice::Change(ChangeNotice {
+        let notice = ChangeNotice {
             event_id,
             event_type,
             entity_id,
@@ -263,7 +266,9 @@ impl Materializer {
             partition: m.partition(),
             offset: m.offset(),
             outcome,
-        }));
+        };
+        self.fanout.publish(&notice);
+        self.notices.send(Notice::Change(notice));
     }
 
     /// Copies the message, bytes unchanged, to the dead-letter topic with headers

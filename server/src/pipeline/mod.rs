@@ -5,6 +5,7 @@
 //! - `materializer`: the consumer embedded in the server, which applies each
 //!   event to the read model and then tells `notices`;
 //! - `notices`: the channel of applied changes that feeds every open browser;
+//! - `fanout`: those changes told to, and heard from, the other instances;
 //! - `position`: how far the materializer's group has got (import progress);
 //! - `event`: how a Kafka message is read into an event (one way, for the
 //!   materializer and replay alike);
@@ -13,12 +14,14 @@
 //! This room knows Kafka, the store and the domain; it never imports HTTP.
 
 pub mod event;
+pub mod fanout;
 pub mod kafka;
 pub mod materializer;
 pub mod notices;
 pub mod position;
 pub mod replay;
 
+pub use fanout::Fanout;
 pub use kafka::{Kafka, KafkaError};
 pub use materializer::{Materializer, RetryPolicy};
 pub use notices::Notices;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::ClientConfig;
+use serde_json::Value;
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test")).parent().unwrap().to_path_buf()
@@ -420,4 +421,53 @@ pub fn message_count(consumer: &BaseConsumer, topic: &str) -> i64 {
             hi - lo
         })
         .sum()
+}
+
+/// The next server-sent event named `name` whose data passes `wanted`.
+pub async fn next_event(
+    stream: &mut reqwest::Response,
+    text: &mut String,
+    name: &str,
+    wanted: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        // Events are separated by a blank line; take whole ones off the front.
+        while let Some(end) = text.find("\n\n") {
+            let block: String = text.drain(..end + 2).collect();
+            let event = block.lines().find_map(|l| l.strip_prefix("event:")).map(str::trim);
+            let data = block.lines().find_map(|l| l.strip_prefix("data:")).map(str::trim);
+            if let (Some(event), Some(data)) = (event, data) {
+                let data: Value = serde_json::from_str(data).unwrap();
+                if event == name && wanted(&data) {
+                    return data;
+                }
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "no `{name}` event as wanted; left: {text}");
+        if let Ok(Ok(Some(chunk))) = tokio::time::timeout(Duration::from_secs(1), stream.chunk()).await {
+            text.push_str(&String::from_utf8_lossy(&chunk).replace("\r\n", "\n"));
+        }
+    }
+}
+
+/// Every server-sent event named `name` that arrives within `time`, as (event data).
+pub async fn events_for(stream: &mut reqwest::Response, text: &mut String, name: &str, time: Duration) -> Vec<Value> {
+    let (mut found, deadline) = (Vec::new(), Instant::now() + time);
+    while Instant::now() < deadline {
+        while let Some(end) = text.find("\n\n") {
+            let block: String = text.drain(..end + 2).collect();
+            let event = block.lines().find_map(|l| l.strip_prefix("event:")).map(str::trim);
+            let data = block.lines().find_map(|l| l.strip_prefix("data:")).map(str::trim);
+            if let (Some(event), Some(data)) = (event, data) {
+                if event == name {
+                    found.push(serde_json::from_str(data).unwrap());
+                }
+            }
+        }
+        if let Ok(Ok(Some(chunk))) = tokio::time::timeout(Duration::from_millis(200), stream.chunk()).await {
+            text.push_str(&String::from_utf8_lossy(&chunk).replace("\r\n", "\n"));
+        }
+    }
+    found
 }

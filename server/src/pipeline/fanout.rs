@@ -1,0 +1,100 @@
+//! Applied changes told across instances. Instances behind one address share
+//! the materializer's group, so each applies only the partitions it owns; yet
+//! every browser, whichever instance it is connected to, must hear of every
+//! change (and an author's toast must reach "applied").
+//!
+//! So each instance publishes the notices of what it applied to the notices
+//! topic, and every instance reads that topic from its end (joining no group,
+//! committing nothing) and tells its own browsers what the others applied.
+//!
+//! Invariant: a browser hears of each change once: of its own instance's
+//! changes straight from the materializer, of the others' from the topic (an
+//! instance skips its own notices, known by their `instance` header). The
+//! topic is not a record: a notice lost while Kafka is away costs a browser a
+//! refetch, never data.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::domain::notice::{ChangeNotice, Notice};
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::FutureRecord;
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use tokio::sync::watch;
+
+use super::kafka::{Kafka, KafkaContext, KafkaError};
+use super::notices::Notices;
+
+const INSTANCE: &str = "instance";
+
+#[derive(Clone)]
+pub struct Fanout {
+    kafka: Arc<Kafka>,
+    /// This process, among the instances: its notices carry it.
+    instance: Arc<str>,
+}
+
+impl Fanout {
+    pub fn new(kafka: Arc<Kafka>) -> Self {
+        Fanout { kafka, instance: uuid::Uuid::now_v7().to_string().into() }
+    }
+
+    /// Tells the other instances of a change this one handled. Not awaited:
+    /// the materializer never waits on a notice.
+    pub fn publish(&self, notice: &ChangeNotice) {
+        let Ok(payload) = serde_json::to_vec(notice) else { return };
+        let topic = self.kafka.config.notices_topic();
+        let headers = OwnedHeaders::new().insert(Header { key: INSTANCE, value: Some(&*self.instance) });
+        let record = FutureRecord::to(&topic).key(&notice.entity_id).payload(&payload).headers(headers);
+        if let Err((e, _)) = self.kafka.producer.send_result(record) {
+            tracing::debug!("notice of {} not told to the other instances: {e}", notice.entity_id);
+        }
+    }
+
+    /// Reads the other instances' notices until shutdown, and tells this
+    /// instance's browsers.
+    pub async fn relay(self, notices: Notices, mut shutdown: watch::Receiver<bool>) {
+        let consumer = match self.reader() {
+            Ok(c) => c,
+            Err(e) => return tracing::error!("the other instances' changes cannot be heard: {e}"),
+        };
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                received = consumer.recv() => match received {
+                    Ok(m) => {
+                        let own = m.headers().and_then(|h| h.iter().find(|h| h.key == INSTANCE)).and_then(|h| h.value);
+                        if own == Some(self.instance.as_bytes()) {
+                            continue;
+                        }
+                        match serde_json::from_slice::<ChangeNotice>(m.payload().unwrap_or_default()) {
+                            Ok(notice) => notices.send(Notice::Change(notice)),
+                            Err(e) => tracing::debug!("a notice that does not read: {e}"),
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!("notices: {e}");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                },
+            }
+        }
+    }
+
+    /// A reader of every partition of the notices topic, from its end.
+    fn reader(&self) -> Result<StreamConsumer<KafkaContext>, KafkaError> {
+        let topic = self.kafka.config.notices_topic();
+        let consumer: StreamConsumer<KafkaContext> = Kafka::client_config(&self.kafka.brokers)
+            .set("group.id", format!("{}geoledger-notices-{}", self.kafka.config.topic_prefix, self.instance))
+            .set("enable.auto.commit", "false")
+            .create_with_context(self.kafka.context())?;
+        let metadata = consumer.fetch_metadata(Some(&topic), Duration::from_secs(10)).map_err(KafkaError::Metadata)?;
+        let mut assignment = TopicPartitionList::new();
+        for p in metadata.topics().iter().flat_map(|t| t.partitions()) {
+            assignment.add_partition_offset(&topic, p.id(), Offset::End).map_err(KafkaError::Metadata)?;
+        }
+        consumer.assign(&assignment)?;
+        Ok(consumer)
+    }
+}

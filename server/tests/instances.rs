@@ -1,0 +1,83 @@
+//! More than one instance behind one address: they share the materializer's
+//! group, every browser hears of every change whichever instance applied it
+//! (and once), and an instance killed hands its partitions to the others
+//! without losing a change.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use common::*;
+use serde_json::{json, Value};
+
+const FIRST: Duration = Duration::from_secs(45);
+
+fn city(name: &str) -> Value {
+    json!({"city_name": name, "state": "Kerala", "latitude": 10.0, "longitude": 76.3})
+}
+
+#[tokio::test]
+async fn two_instances_share_the_group_every_browser_hears_every_change_and_one_killed_loses_nothing() {
+    let world = Owned(World::new("instances"));
+    let (a, b) = (world.server(), world.server());
+    let token = world.token();
+    let (api_a, api_b) = (Api::new(&a, &token), Api::new(&b, &token));
+    let group = world.topic("geoledger-materializer");
+    let path = format!("/api/v1/kafka/groups/{group}");
+    let stable = api_a
+        .eventually(&path, FIRST, |c, g| {
+            c == 200 && g["state"] == "Stable" && g["members"].as_array().is_some_and(|m| m.len() == 2)
+        })
+        .await;
+    // Each instance owns some of the city topic's partitions.
+    let city_topic = world.topic("city-updates");
+    for member in stable["members"].as_array().unwrap() {
+        let owns = member["assignment"].as_array().unwrap().iter().any(|p| p[0] == city_topic.as_str());
+        assert!(owns, "{member}");
+    }
+
+    // A browser on B; 24 changes written through A.
+    let mut stream = reqwest::Client::new().get(b.url("/api/v1/stream")).bearer_auth(&token).send().await.unwrap();
+    let mut text = String::new();
+    let mut written = HashSet::new();
+    for i in 0..24 {
+        let (code, published) = api_a.post("/api/v1/location-updates/cities", &city(&format!("Fanpur {i}"))).await;
+        assert_eq!(code, 202, "{published}");
+        written.insert(published["event_id"].as_str().unwrap().to_string());
+    }
+    let mut heard = Vec::new();
+    while heard.iter().collect::<HashSet<_>>().len() < written.len() {
+        let notice = next_event(&mut stream, &mut text, "change", |d| {
+            d["outcome"] == "applied" && written.contains(d["event_id"].as_str().unwrap_or_default())
+        })
+        .await;
+        heard.push(notice["event_id"].as_str().unwrap().to_string());
+    }
+    // …each once: no instance's notice is told twice.
+    let later = events_for(&mut stream, &mut text, "change", Duration::from_secs(3)).await;
+    heard.extend(later.iter().filter_map(|d| d["event_id"].as_str().map(str::to_string)));
+    let twice: Vec<_> = heard.iter().filter(|id| heard.iter().filter(|h| h == id).count() > 1).collect();
+    assert!(twice.is_empty(), "heard twice: {twice:?}");
+
+    // A is killed: its partitions move to B, and the changes written now are all applied.
+    a.kill();
+    let mut after = Vec::new();
+    for i in 0..10 {
+        let name = format!("Afterpur {i}");
+        let (code, _) = api_b.post("/api/v1/location-updates/cities", &city(&name)).await;
+        assert_eq!(code, 202);
+        after.push(name);
+    }
+    let everyone = api_b
+        .eventually("/api/v1/cities?state=Kerala&limit=100", FIRST, |c, b| {
+            c == 200 && b["cities"].as_array().is_some_and(|c| c.len() >= 34)
+        })
+        .await;
+    let names: HashSet<&str> =
+        everyone["cities"].as_array().unwrap().iter().filter_map(|c| c["name"].as_str()).collect();
+    let wanted: Vec<String> = (0..24).map(|i| format!("Fanpur {i}")).chain(after).collect();
+    let lost: Vec<&String> = wanted.iter().filter(|n| !names.contains(n.as_str())).collect();
+    assert_eq!(lost, Vec::<&String>::new(), "lost");
+    assert_eq!(names.len(), 34, "each once");
+}
