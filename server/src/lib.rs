@@ -32,7 +32,9 @@ use crate::config::Config;
 use crate::http::AppState;
 
 /// Connects to the backends (without waiting for them: readiness reports them)
-/// and serves until Ctrl-C or SIGTERM.
+/// and serves until Ctrl-C or SIGTERM, then stops within 10 s: no new
+/// connection, live streams ended, requests in flight answered, the
+/// materializer's offsets committed, the producer flushed.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState::connect(config).await?;
     let background = setup::start(&state, state.stopping.subscribe());
@@ -40,19 +42,47 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!("GeoLedger listening on http://{}", listener.local_addr()?);
     let stopping = state.stopping.clone();
-    axum::serve(listener, http::router(state.clone()))
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            // Live streams never end by themselves: this ends them, or the
-            // server would wait for every open browser tab.
-            stopping.send_replace(true);
-        })
-        .await?;
-    // Let the materializer finish the event in hand and commit its offsets.
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), background).await;
+    let mut stopped = state.stopping.subscribe();
+    let serving = axum::serve(listener, http::router(state.clone())).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        // Live streams never end by themselves: this ends them, or the server
+        // would wait for every open browser tab.
+        stopping.send_replace(true);
+    });
+    // From the signal: no new connection is taken; requests in flight (a write
+    // waiting for Kafka's acknowledgement) get a few seconds to be answered.
+    let overdue = async move {
+        let _ = stopped.wait_for(|s| *s).await;
+        tokio::time::sleep(SHUTDOWN.requests).await;
+    };
+    tokio::select! {
+        served = serving => served?,
+        _ = overdue => tracing::warn!("requests still in flight after {:?}: stopping anyway", SHUTDOWN.requests),
+    }
+    // The materializer finishes the event in hand and commits its offsets;
+    // whatever the producer still holds (dead letters, notices) is delivered.
+    if tokio::time::timeout(SHUTDOWN.background, background).await.is_err() {
+        tracing::warn!("the materializer did not stop within {:?}", SHUTDOWN.background);
+    }
+    let kafka = state.kafka.clone();
+    let _ = tokio::task::spawn_blocking(move || kafka.flush(SHUTDOWN.deliveries)).await;
     state.mongo.close().await;
+    tracing::info!("stopped");
     Ok(())
 }
+
+/// How long each step of stopping may take: within 10 s of SIGTERM in all.
+struct Shutdown {
+    requests: std::time::Duration,
+    background: std::time::Duration,
+    deliveries: std::time::Duration,
+}
+
+const SHUTDOWN: Shutdown = Shutdown {
+    requests: std::time::Duration::from_secs(5),
+    background: std::time::Duration::from_secs(2),
+    deliveries: std::time::Duration::from_secs(1),
+};
 
 async fn shutdown_signal() {
     let ctrl_c = async {

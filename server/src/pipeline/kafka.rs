@@ -189,6 +189,14 @@ impl Kafka {
             .collect())
     }
 
+    /// Delivers what the producer still holds, waiting at most `timeout`
+    /// (blocking: call it off the async runtime).
+    pub fn flush(&self, timeout: Duration) {
+        if let Err(e) = self.producer.flush(timeout) {
+            tracing::warn!("messages not delivered before stopping: {e}");
+        }
+    }
+
     /// The topic a stream of events goes to.
     pub fn topic(&self, stream: Stream) -> String {
         match stream {

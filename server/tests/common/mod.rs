@@ -146,16 +146,20 @@ impl Server {
     }
 
     /// Asks the process to stop (SIGTERM) and waits for it: it must be gone
-    /// within 30 s, open live streams or not.
-    pub fn stop(mut self) {
+    /// within 30 s, open live streams or not. How long it took, and whether it
+    /// exited with success.
+    pub fn stop(mut self) -> (Duration, bool) {
+        let asked = Instant::now();
         let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.child.try_wait().ok().flatten().is_none() {
-            if Instant::now() > deadline {
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return (asked.elapsed(), status.success());
+            }
+            if asked.elapsed() > Duration::from_secs(30) {
                 let _ = self.child.kill();
                 panic!("geoledger did not stop within 30 s of SIGTERM");
             }
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 }
