@@ -33,23 +33,42 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// A Kafka broker of this test's own, run by `scripts/services` with its own data
-/// folder and ports, so the test may stop and start it without disturbing others.
-pub struct PrivateKafka {
+/// A Kafka broker or a MongoDB-wire server of this test's own, run by
+/// `scripts/services` with its own data folder and ports, so the test may stop
+/// and start it without disturbing others.
+pub struct PrivateService {
+    kind: &'static str,
     data: tempfile::TempDir,
     pub port: u16,
     controller_port: u16,
 }
 
-impl PrivateKafka {
+/// The broker of a test that stops its Kafka.
+pub type PrivateKafka = PrivateService;
+
+impl PrivateService {
     pub fn start() -> Self {
-        let k = PrivateKafka { data: tempfile::tempdir().unwrap(), port: free_port(), controller_port: free_port() };
-        k.services("start");
-        k
+        Self::of("kafka")
+    }
+
+    pub fn mongo() -> Self {
+        Self::of("mongo")
+    }
+
+    fn of(kind: &'static str) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let s = PrivateService { kind, data, port: free_port(), controller_port: free_port() };
+        s.services("start");
+        s
     }
 
     pub fn brokers(&self) -> String {
         format!("127.0.0.1:{}", self.port)
+    }
+
+    /// A database of this MongoDB.
+    pub fn mongodb_uri(&self, db: &str) -> String {
+        format!("mongodb://127.0.0.1:{}/{db}", self.port)
     }
 
     pub fn stop(&self) {
@@ -62,17 +81,18 @@ impl PrivateKafka {
 
     fn services(&self, action: &str) {
         let status = Command::new(repo_root().join("scripts/services"))
-            .args([action, "kafka"])
+            .args([action, self.kind])
             .env("GEOLEDGER_DATA_DIR", self.data.path())
             .env("GEOLEDGER_KAFKA_PORT", self.port.to_string())
             .env("GEOLEDGER_KAFKA_CONTROLLER_PORT", self.controller_port.to_string())
+            .env("GEOLEDGER_MONGO_PORT", self.port.to_string())
             .status()
             .expect("run scripts/services");
-        assert!(status.success(), "scripts/services {action} kafka failed");
+        assert!(status.success(), "scripts/services {action} {} failed", self.kind);
     }
 }
 
-impl Drop for PrivateKafka {
+impl Drop for PrivateService {
     fn drop(&mut self) {
         self.stop();
     }
