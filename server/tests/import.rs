@@ -365,6 +365,35 @@ async fn the_broker_restarted_mid_import_the_job_names_what_was_not_published_an
 }
 
 #[tokio::test]
+async fn geoledger_killed_mid_import_shows_the_job_interrupted_and_a_rerun_completes_it_with_each_city_once() {
+    let world = Owned(World::new("import_killed").with("GEOLEDGER_IMPORT_HEARTBEAT_MS", "500"));
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    let (file, names, _) = mixed_file(20_000);
+    let (code, job) = api.post_raw("/api/v1/imports?file_name=big.csv", "text/csv", file.clone()).await;
+    assert_eq!(code, 202, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    api.eventually(&format!("/api/v1/imports/{id}"), APPLIED, |_, b| {
+        b["job"]["changes"]["published"].as_u64() > Some(0)
+    })
+    .await;
+    // SIGKILL, mid-publishing and mid-consumption: nothing is committed on the way out.
+    server.kill();
+
+    let server = world.server();
+    let api = Api::new(&server, &api.token);
+    let report = api.wait_for_job(&id, APPLIED).await;
+    assert_eq!(report["job"]["status"], "interrupted", "{}", report["job"]);
+    let rerun = api.import(&file, "file_name=big.csv", Duration::from_secs(240)).await;
+    assert_eq!(rerun["job"]["status"], "done", "{}", rerun["job"]);
+    let cities = docs(&world, "cities").await;
+    let stored: Vec<String> = cities.iter().map(|d| d.get_str("name").unwrap().to_string()).collect();
+    let lost: Vec<&String> = names.iter().filter(|n| !stored.contains(n)).collect();
+    assert!(lost.is_empty(), "lost {} cities: {:?}", lost.len(), lost.iter().take(5).collect::<Vec<_>>());
+    assert_eq!(stored.len(), names.len(), "each city once");
+}
+
+#[tokio::test]
 async fn the_cli_imports_with_a_summary_line_and_an_exit_status_that_tells() {
     let world = Owned(World::new("import_cli"));
     let _server = world.server();
