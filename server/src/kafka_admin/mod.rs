@@ -127,13 +127,18 @@ impl KafkaAdmin {
     }
 
     /// The shown configuration of these topics, and each broker's rack.
+    /// (librdkafka takes one broker resource a call: the topics go together,
+    /// each broker on its own, all at once.)
     async fn configs(&self, topics: &[String], brokers: &[i32]) -> BTreeMap<String, Vec<(String, String)>> {
-        let mut specs: Vec<ResourceSpecifier> = topics.iter().map(|t| ResourceSpecifier::Topic(t)).collect();
-        specs.extend(brokers.iter().map(|b| ResourceSpecifier::Broker(*b)));
+        let topic_specs: Vec<ResourceSpecifier> = topics.iter().map(|t| ResourceSpecifier::Topic(t)).collect();
+        let mut calls = vec![topic_specs];
+        calls.extend(brokers.iter().map(|b| vec![ResourceSpecifier::Broker(*b)]));
         let options = AdminOptions::new().request_timeout(Some(self.timeout));
+        let answers =
+            futures::future::join_all(calls.iter().map(|specs| self.admin.describe_configs(specs, &options))).await;
         let mut out = BTreeMap::new();
-        let Ok(results) = self.admin.describe_configs(&specs, &options).await else { return out };
-        for (spec, result) in specs.iter().zip(results) {
+        let found = calls.iter().zip(answers).filter_map(|(specs, answer)| Some(specs.iter().zip(answer.ok()?)));
+        for (spec, result) in found.flatten() {
             let Ok(resource) = result else { continue };
             let key = match spec {
                 ResourceSpecifier::Topic(t) => t.to_string(),

@@ -41,6 +41,8 @@ pub struct PrivateService {
     data: tempfile::TempDir,
     pub port: u16,
     controller_port: u16,
+    /// Kafka: the nodes of the cluster, (broker port, controller port) each.
+    nodes: Vec<(u16, u16)>,
 }
 
 /// The broker of a test that stops its Kafka.
@@ -55,15 +57,38 @@ impl PrivateService {
         Self::of("mongo")
     }
 
+    /// A KRaft cluster of `n` nodes, each broker and controller.
+    pub fn kafka_cluster(n: usize) -> Self {
+        let nodes: Vec<(u16, u16)> = (0..n).map(|_| (free_port(), free_port())).collect();
+        let s = PrivateService {
+            kind: "kafka",
+            data: tempfile::tempdir().unwrap(),
+            port: nodes[0].0,
+            controller_port: nodes[0].1,
+            nodes,
+        };
+        s.services("start");
+        s
+    }
+
     fn of(kind: &'static str) -> Self {
         let data = tempfile::tempdir().unwrap();
-        let s = PrivateService { kind, data, port: free_port(), controller_port: free_port() };
+        let (port, controller_port) = (free_port(), free_port());
+        let s = PrivateService { kind, data, port, controller_port, nodes: vec![(port, controller_port)] };
         s.services("start");
         s
     }
 
     pub fn brokers(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        self.nodes.iter().map(|(p, _)| format!("127.0.0.1:{p}")).collect::<Vec<_>>().join(",")
+    }
+
+    /// Kills node `i` (1-based) of a Kafka cluster at once, as a crash would.
+    pub fn kill_node(&self, i: usize) {
+        let name = if i == 1 { "kafka".to_string() } else { format!("kafka-{i}") };
+        let pid = std::fs::read_to_string(self.data.path().join(format!("run/{name}.pid"))).unwrap();
+        let status = Command::new("kill").args(["-KILL", pid.trim()]).status().unwrap();
+        assert!(status.success(), "kill node {i}");
     }
 
     /// A database of this MongoDB.
@@ -80,8 +105,12 @@ impl PrivateService {
     }
 
     fn services(&self, action: &str) {
+        let list =
+            |f: fn(&(u16, u16)) -> u16| self.nodes.iter().map(|n| f(n).to_string()).collect::<Vec<_>>().join(",");
         let status = Command::new(repo_root().join("scripts/services"))
-            .args([action, self.kind])
+            .args([action, self.kind, "--brokers", &self.nodes.len().to_string()])
+            .env("GEOLEDGER_KAFKA_PORTS", list(|n| n.0))
+            .env("GEOLEDGER_KAFKA_CONTROLLER_PORTS", list(|n| n.1))
             .env("GEOLEDGER_DATA_DIR", self.data.path())
             .env("GEOLEDGER_KAFKA_PORT", self.port.to_string())
             .env("GEOLEDGER_KAFKA_CONTROLLER_PORT", self.controller_port.to_string())
