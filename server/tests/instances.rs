@@ -19,7 +19,7 @@ fn city(name: &str) -> Value {
 
 #[tokio::test]
 async fn two_instances_share_the_group_every_browser_hears_every_change_and_one_killed_loses_nothing() {
-    let world = Owned(World::new("instances"));
+    let world = Owned(World::new("instances").with("GEOLEDGER_LAG_SAMPLE_SECS", "1"));
     let (a, b) = (world.server(), world.server());
     let token = world.token();
     let (api_a, api_b) = (Api::new(&a, &token), Api::new(&b, &token));
@@ -59,6 +59,13 @@ async fn two_instances_share_the_group_every_browser_hears_every_change_and_one_
     heard.extend(later.iter().filter_map(|d| d["event_id"].as_str().map(str::to_string)));
     let twice: Vec<_> = heard.iter().filter(|id| heard.iter().filter(|h| h == id).count() > 1).collect();
     assert!(twice.is_empty(), "heard twice: {twice:?}");
+
+    // Both sample the group's lag; the history keeps one sample a period, not one an instance.
+    let (_, history) = api_a.get(&format!("{path}/lag?window=60")).await;
+    let periods: Vec<i64> =
+        history["samples"].as_array().unwrap().iter().map(|s| s["at"].as_i64().unwrap() / 1000).collect();
+    assert!(periods.len() >= 3, "{history}");
+    assert_eq!(periods.iter().collect::<HashSet<_>>().len(), periods.len(), "one sample a second: {periods:?}");
 
     // A is killed: its partitions move to B, and the changes written now are all applied.
     a.kill();

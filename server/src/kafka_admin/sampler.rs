@@ -67,7 +67,7 @@ pub async fn sample(
                 (g.id.clone(), LagSample { at, lag: g.total_lag(), consumed })
             })
             .collect();
-        if let Err(e) = samples.add(&taken).await {
+        if let Err(e) = samples.add(&taken, watch.every).await {
             tracing::debug!("lag samples not kept: {e}");
         }
         let groups: Vec<LagNow> = taken

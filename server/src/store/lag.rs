@@ -7,7 +7,7 @@ use mongodb::bson::{doc, DateTime, Document};
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, Database, IndexModel};
 
-use super::mongo::create_missing_indexes;
+use super::mongo::{create_missing_indexes, is_duplicate_key};
 
 /// How long samples are kept.
 pub const KEPT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
@@ -34,19 +34,25 @@ impl LagSamples {
         create_missing_indexes(&self.coll, vec![ttl, by_group]).await
     }
 
-    /// Keeps one sample of each group.
-    pub async fn add(&self, samples: &[(String, LagSample)]) -> mongodb::error::Result<()> {
+    /// Keeps one sample of each group for each period of `every`: instances
+    /// behind one address all sample, and the first of a period is kept (its
+    /// id is the group and the period; the others are refused as duplicates).
+    pub async fn add(&self, samples: &[(String, LagSample)], every: std::time::Duration) -> mongodb::error::Result<()> {
         if samples.is_empty() {
             return Ok(());
         }
+        let period = (every.as_millis() as i64).max(1);
         let docs: Vec<Document> = samples
             .iter()
             .map(|(group, s)| {
-                doc! { "group": group, "at": DateTime::from_millis(s.at), "lag": s.lag, "consumed": s.consumed }
+                doc! { "_id": format!("{group}@{}", s.at / period), "group": group, "at": DateTime::from_millis(s.at),
+                "lag": s.lag, "consumed": s.consumed }
             })
             .collect();
-        self.coll.insert_many(docs).await?;
-        Ok(())
+        match self.coll.insert_many(docs).ordered(false).await {
+            Err(e) if !is_duplicate_key(&e) => Err(e),
+            _ => Ok(()),
+        }
     }
 
     /// A group's history over the last `window_secs` (a minute to a day).

@@ -85,11 +85,15 @@ pub fn is_unreachable(e: &mongodb::error::Error) -> bool {
     }
 }
 
-/// A unique index (or `_id`) refused the write.
+/// A unique index (or `_id`) refused the write (for many documents: every
+/// one refused was refused for that).
 pub fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
     match e.kind.as_ref() {
         ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == 11000,
         ErrorKind::Command(c) => c.code == 11000,
+        ErrorKind::InsertMany(m) => {
+            m.write_concern_error.is_none() && m.write_errors.iter().flatten().all(|w| w.code == 11000)
+        }
         _ => e.to_string().contains("E11000"),
     }
 }
