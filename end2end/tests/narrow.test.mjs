@@ -8,7 +8,7 @@ test('every page fits a 390 px wide phone without sideways scrolling', async () 
     const page = await browser.newPage();
     await signIn(page);
     await page.waitForURL(BASE_URL + '/');
-    for (const path of ['/', '/overview', '/cities', '/pincodes', '/import', '/kafka', '/kafka/groups']) {
+    for (const path of ['/', '/overview', '/cities', '/pincodes', '/import', '/kafka', '/kafka/groups', '/kafka/dead-letters']) {
       await page.goto(BASE_URL + path);
       await waitForHydration(page);
       await page.locator('main h1').waitFor();
@@ -19,6 +19,35 @@ test('every page fits a 390 px wide phone without sideways scrolling', async () 
     }
     await screenshot(page, 'pincodes-390');
     assert.deepEqual(browser.problems, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('the pages and the wasm bundle are sent compressed; the live stream is not', async () => {
+  const browser = await openBrowser();
+  try {
+    const page = await browser.newPage();
+    await signIn(page);
+    await page.waitForURL(BASE_URL + '/');
+    for (const path of ['/pkg/geoledger.wasm', '/pkg/geoledger.js', '/cities']) {
+      const res = await page.request.get(BASE_URL + path, { headers: { 'accept-encoding': 'gzip, br' } });
+      assert.equal(res.status(), 200, path);
+      assert.match(res.headers()['content-encoding'] ?? '', /^(br|gzip)$/, `${path} is compressed`);
+    }
+    const gzip = await page.request.get(BASE_URL + '/pkg/geoledger.wasm', { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(gzip.headers()['content-encoding'], 'gzip');
+    const plain = await page.request.get(BASE_URL + '/pkg/geoledger.wasm', { headers: { 'accept-encoding': 'identity' } });
+    assert.equal(plain.headers()['content-encoding'], undefined, 'a client that takes no encoding gets the bytes as they are');
+    // The live stream streams: its first bytes arrive uncompressed, at once.
+    const first = await page.evaluate(async () => {
+      const res = await fetch('/api/v1/stream');
+      const reader = res.body.getReader();
+      await reader.read();
+      reader.cancel();
+      return res.headers.get('content-encoding');
+    });
+    assert.equal(first, null);
   } finally {
     await browser.close();
   }

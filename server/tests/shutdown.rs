@@ -30,22 +30,23 @@ async fn sigterm_with_browsers_and_writes_in_flight_stops_within_10_s_and_loses_
     for _ in 0..3 {
         streams.push(http.get(server.url("/api/v1/stream")).bearer_auth(&token).send().await.unwrap());
     }
-    // Four writers, ten cities each, one after the other.
+    // Four writers, each writing cities one after the other until one is refused.
     let (accepted, attempted) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
     let mut writers = Vec::new();
     for w in 0..4 {
         let (http, url, token) = (http.clone(), server.url("/api/v1/location-updates/cities"), token.clone());
         let (accepted, attempted) = (accepted.clone(), attempted.clone());
         writers.push(tokio::spawn(async move {
-            for i in 0..10 {
+            for i in 0..1000 {
                 let name = format!("Termpur {w}-{i}");
                 let body = json!({"city_name": name, "state": "Kerala", "latitude": 10.0, "longitude": 76.3});
                 attempted.lock().unwrap().push(name.clone());
                 let sent = http.post(&url).bearer_auth(&token).json(&body).send().await;
-                if sent.is_ok_and(|r| r.status() == 202) {
-                    accepted.lock().unwrap().push(name);
+                if !sent.is_ok_and(|r| r.status() == 202) {
+                    break;
                 }
-                tokio::time::sleep(Duration::from_millis(30)).await;
+                accepted.lock().unwrap().push(name);
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }));
     }

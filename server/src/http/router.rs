@@ -1,7 +1,7 @@
 //! Every route, and the layers around them: server-rendered pages and server
 //! functions (leptos_axum), the REST API, static files, and the health
-//! endpoints and metrics; sessions, the guard, request tracing and counting
-//! around all of it.
+//! endpoints and metrics; sessions, the guard, compression, request tracing
+//! and counting around all of it.
 
 use std::sync::Arc;
 
@@ -38,6 +38,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(page_guard, guard::pages))
         .layer(session_layer(&state))
+        // gzip or brotli, as the browser accepts: the wasm bundle above all.
+        // (Never the live stream: the default predicate leaves text/event-stream alone.)
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn(metrics::count))
         .with_state(state)
