@@ -26,10 +26,12 @@ pub fn GroupPage() -> impl IntoView {
     let window = RwSignal::new(WINDOWS[0].1);
     let history = Resource::new(move || (id(), window.get(), ticks.get()), |(g, w, _)| get_lag_history(g, w));
     let lag = LagView { window, history };
+    // The lag panel sits between the two parts redrawn at every refresh, not in
+    // them: its window buttons must not be replaced under a click.
     view! {
         <Transition fallback=|| view! { <p class="muted">"Reading the group…"</p> }>
             {move || group.get().map(|r| match r {
-                Ok(Some(g)) => view! { <GroupView group=g only_lagging lag/> }.into_any(),
+                Ok(Some(g)) => view! { <GroupHead group=g/> }.into_any(),
                 Ok(None) => view! {
                     <Title text="No such group"/>
                     <h1>"No such consumer group"</h1>
@@ -39,13 +41,17 @@ pub fn GroupPage() -> impl IntoView {
                 Err(e) => view! { <Problem message=e.to_string()/> }.into_any(),
             })}
         </Transition>
+        <LagPanel lag/>
+        <Transition fallback=|| ()>
+            {move || group.get().and_then(Result::ok).flatten().map(|g| view! { <GroupView group=g only_lagging/> })}
+        </Transition>
     }
 }
 
+/// The group's name, state, coordinator, assignor and total lag.
 #[component]
-fn GroupView(group: Group, only_lagging: RwSignal<bool>, lag: LagView) -> impl IntoView {
+fn GroupHead(group: Group) -> impl IntoView {
     let total = group.total_lag();
-    let partitions = group.partitions.clone();
     let assignor = if group.assignor.is_empty() { "—".to_string() } else { group.assignor.clone() };
     view! {
         <Title text=group.id.clone()/>
@@ -62,7 +68,14 @@ fn GroupView(group: Group, only_lagging: RwSignal<bool>, lag: LagView) -> impl I
                 <dt>"Total lag"</dt><dd data-testid="total-lag">{count(total)}</dd>
             </dl>
         </section>
-        <LagPanel lag/>
+    }
+}
+
+/// Its members, and its lag partition by partition.
+#[component]
+fn GroupView(group: Group, only_lagging: RwSignal<bool>) -> impl IntoView {
+    let partitions = group.partitions.clone();
+    view! {
         <h2>"Members"</h2>
         {if group.members.is_empty() {
             view! { <p class="muted">"No member: nobody is reading now."</p> }.into_any()
