@@ -10,7 +10,6 @@ use std::time::Duration;
 use common::*;
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Document};
-use serde_json::Value;
 
 /// `rows` cities, one a line, after the header.
 fn cities(rows: usize) -> (Vec<u8>, BTreeSet<String>) {
@@ -22,11 +21,6 @@ fn cities(rows: usize) -> (Vec<u8>, BTreeSet<String>) {
         names.insert(name);
     }
     (out, names)
-}
-
-fn config_of<'v>(cluster: &'v Value, topic: &str, name: &str) -> Option<&'v str> {
-    let t = cluster["cluster"]["topics"].as_array()?.iter().find(|t| t["name"] == topic)?;
-    t["config"].as_array()?.iter().find(|c| c[0] == name).and_then(|c| c[1].as_str())
 }
 
 #[tokio::test]

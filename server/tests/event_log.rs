@@ -21,13 +21,6 @@ fn admin(world: &World) -> AdminClient<DefaultClientContext> {
     ClientConfig::new().set("bootstrap.servers", &world.brokers).create().unwrap()
 }
 
-fn config_of<'v>(cluster: &'v Value, topic: &str, name: &str) -> Option<&'v str> {
-    let topics = cluster["cluster"]["topics"].as_array().unwrap();
-    let t = topics.iter().find(|t| t["name"] == topic)?;
-    let config = t["config"].as_array()?;
-    config.iter().find(|c| c[0] == name).and_then(|c| c[1].as_str())
-}
-
 #[tokio::test]
 async fn the_event_topics_keep_every_event_and_one_that_deletes_events_is_reported() {
     let world = Owned(World::new("event_log"));

@@ -524,3 +524,9 @@ pub async fn events_for(stream: &mut reqwest::Response, text: &mut String, name:
     }
     found
 }
+
+/// A topic's configuration value, from the body of `GET /api/v1/kafka/cluster`.
+pub fn config_of<'v>(cluster: &'v Value, topic: &str, name: &str) -> Option<&'v str> {
+    let t = cluster["cluster"]["topics"].as_array()?.iter().find(|t| t["name"] == topic)?;
+    t["config"].as_array()?.iter().find(|c| c[0] == name).and_then(|c| c[1].as_str())
+}
