@@ -22,6 +22,7 @@ use crate::domain::health::Readiness;
 use crate::domain::history::CityDetails;
 use crate::domain::import::job::{ImportJob, JobReport};
 use crate::domain::kafka::{Cluster, Group, LagHistory, MessagePage, MessageQuery, PipelineStatus};
+use crate::domain::map::{MapQuery, MapView};
 use crate::domain::pincode::{PincodeListQuery, PincodePage};
 use crate::domain::write::Published;
 
@@ -97,6 +98,7 @@ pub mod ssr {
     use crate::domain::history::CityDetails;
     use crate::domain::import::job::{ImportJob, JobReport};
     use crate::domain::kafka::{Group, LagHistory, MessagePage, MessageQuery, PipelineStatus};
+    use crate::domain::map::{MapQuery, MapView};
     use crate::domain::pincode::{PincodeListQuery, PincodePage};
     use crate::domain::write::WriteResult;
 
@@ -117,6 +119,9 @@ pub mod ssr {
         async fn city_details(&self, id: String) -> Result<Option<CityDetails>, AppError>;
 
         async fn list_pincodes(&self, query: PincodeListQuery) -> Result<PincodePage, AppError>;
+
+        /// What the map draws of one view.
+        async fn map_view(&self, query: MapQuery) -> Result<MapView, AppError>;
 
         /// Runs a city command for the signed-in admin `actor`; `fields` are the form's text.
         async fn city_command(
@@ -303,6 +308,16 @@ pub async fn list_pincodes(query: PincodeListQuery) -> Result<PincodePage, AppEr
     ssr::answer(async move {
         ssr::require_user().await?;
         ssr::ledger()?.list_pincodes(query).await
+    })
+    .await
+}
+
+/// What the map draws of one view: cities and pincodes, one by one or in clusters.
+#[server(endpoint = "get_map_view", input = Json)]
+pub async fn get_map_view(query: MapQuery) -> Result<MapView, AppError> {
+    ssr::answer(async move {
+        ssr::require_user().await?;
+        ssr::ledger()?.map_view(query).await
     })
     .await
 }

@@ -5,6 +5,7 @@
 //!
 //! - `config`, `telemetry`: settings and logging;
 //! - `store/`: the read model in MongoDB (reads, the apply step, documents);
+//! - `index/`: the read indexes in memory (listings, name search, the map);
 //! - `pipeline/`: Kafka — the producer, the materializer, notices, replay;
 //! - `kafka_admin/`: what the status pages read of Kafka (topics, groups, lag);
 //! - `auth/`: admins, sessions, API tokens;
@@ -19,6 +20,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod import;
+pub mod index;
 pub mod kafka_admin;
 pub mod pipeline;
 pub mod service;

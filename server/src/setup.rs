@@ -1,6 +1,6 @@
 //! Start-up in the background: the topics on Kafka, and the indexes and first
 //! admin on MongoDB (each side retrying while its backend is away, neither
-//! waiting for the other), then the materializer, the other instances'
+//! waiting for the other), then the read index loaded whole, then the materializer, the other instances'
 //! notices, the import progress watcher and the lag sampler until shutdown.
 
 use std::future::Future;
@@ -12,8 +12,10 @@ use tokio::task::JoinHandle;
 
 use crate::http::AppState;
 use crate::import;
+use crate::index::ReadIndex;
 use crate::kafka_admin::sampler::{self, LagWatch};
 use crate::pipeline::{Fanout, GroupPosition, Materializer, RetryPolicy};
+use crate::store::Store;
 
 pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
     let state = state.clone();
@@ -32,13 +34,21 @@ pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()
         if !(mongo && kafka) {
             return;
         }
+        // The index first: the materializer and the relay keep it in step from then on.
+        let (index, store) = (state.index.clone(), state.store.clone());
+        if !retry("the read index", shutdown.clone(), || async { Ok(index.load(&store).await.map(|_| ())?) }).await {
+            return;
+        }
+        tokio::spawn(reload_when_stale(state.index.clone(), state.store.clone(), shutdown.clone()));
         // What the other instances apply, told to this one's browsers.
         let fanout = Fanout::new(state.kafka.clone());
-        tokio::spawn(fanout.clone().relay(state.notices.clone(), shutdown.clone()));
+        let relay = fanout.clone().relay(state.notices.clone(), index.clone(), store.clone(), shutdown.clone());
+        tokio::spawn(relay);
         let materializer = Arc::new(Materializer {
             kafka: state.kafka.clone(),
             store: state.store.clone(),
             notices: state.notices.clone(),
+            index: state.index.clone(),
             fanout: fanout.clone(),
             imports: state.importer.jobs().clone(),
             retry: RetryPolicy {
@@ -68,6 +78,22 @@ pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()
         tokio::spawn(sampler::sample(admin, samples, notices, watch, shutdown.clone()));
         let _ = materializer.spawn(shutdown).await;
     })
+}
+
+/// Reads the whole index again after a change could not be read back into it
+/// (MongoDB away), once MongoDB answers.
+async fn reload_when_stale(index: Arc<ReadIndex>, store: Store, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = shutdown.changed() => return,
+        }
+        if index.is_stale() {
+            if let Err(e) = index.load(&store).await {
+                tracing::warn!("reading the index again: {e}; trying again soon");
+            }
+        }
+    }
 }
 
 /// Runs `step` until it succeeds (true), waiting longer after each failure, or

@@ -20,6 +20,7 @@ const SERVER_ROOMS: &[&str] = &[
     "config",
     "telemetry",
     "store",
+    "index",
     "pipeline",
     "kafka_admin",
     "auth",

@@ -1,27 +1,21 @@
-//! The Leaflet map: cities as markers in the visible area, refetched as the
-//! view moves and as changes arrive; a click reports where; a marker's popup
-//! has Edit and Delete; a dragged marker, once confirmed, moves its city. The
-//! view lives in the address (`#map=zoom/latitude/longitude`).
+//! The Leaflet map: the cities of the visible area as markers, or as clusters
+//! (a count; a click zooms to where it splits) when the view holds many,
+//! refetched as the view moves and as changes arrive; a click reports where;
+//! a marker's popup has Edit and Delete; a dragged marker, once confirmed,
+//! moves its city. The view lives in the address (`#map=zoom/latitude/longitude`).
 
 use leptos::prelude::*;
 
 use crate::api::MapConfig;
 use crate::components::city_form::Editing;
 use crate::components::live::Live;
-use crate::domain::city::City;
+use crate::domain::map::MapCity;
 
 /// India's outline and its neighbours', drawn when the map has no tiles.
 pub const OUTLINE: &str = "/geo/south-asia.geojson";
 
 /// India, whole, at first.
 pub const START: (f64, f64, f64) = (22.5, 80.0, 5.0);
-/// At most this many cities on the map at once (the most populous when more are
-/// in view): a listing's largest page.
-pub use crate::domain::city::MAX_PAGE as MAP_LIMIT;
-/// At most this many pincodes on the map at once.
-pub use crate::domain::pincode::MAX_PAGE as PINCODE_LIMIT;
-/// Pincodes show from this zoom on (a district or so).
-pub const PINCODE_ZOOM: f64 = 10.0;
 
 /// The view in the address, as `#map=zoom/latitude/longitude` (as OpenStreetMap
 /// writes it): a view can be bookmarked, shared, and survives a reload.
@@ -76,15 +70,14 @@ pub fn MapView(
     live: Live,
     editing: RwSignal<Option<Editing>>,
     clicked: RwSignal<Option<(f64, f64)>>,
-    shown: RwSignal<usize>,
-    pins: RwSignal<usize>,
+    summary: RwSignal<String>,
     loading: RwSignal<bool>,
 ) -> impl IntoView {
     let node = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
-    browser::mount(node, config, live, editing, clicked, Counts { shown, pins, loading });
+    browser::mount(node, config, live, editing, clicked, Counts { summary, loading });
     #[cfg(not(feature = "hydrate"))]
-    let _ = (config, live, editing, clicked, shown, pins);
+    let _ = (config, live, editing, clicked, summary);
     // data-loading: true while the markers of the view are being fetched.
     view! {
         <div class="map" node_ref=node data-testid="map" data-loading=move || loading.get().to_string()
@@ -95,14 +88,13 @@ pub fn MapView(
 /// What the map reports about itself.
 #[derive(Clone, Copy)]
 pub struct Counts {
-    pub shown: RwSignal<usize>,
-    pub pins: RwSignal<usize>,
+    /// What the view holds and how it is drawn (`domain::map::describe`).
+    pub summary: RwSignal<String>,
     pub loading: RwSignal<bool>,
 }
 
 /// A city's popup text, for people (kept as text: never parsed as markup).
-pub fn popup_lines(c: &City) -> Vec<String> {
-    let f = &c.fields;
+pub fn popup_lines(f: &MapCity) -> Vec<String> {
     let mut lines = vec![format!("{}, {}", f.name, f.state)];
     if let Some(d) = &f.district {
         lines.push(format!("District: {d}"));
@@ -126,10 +118,10 @@ mod browser {
     use wasm_bindgen::JsCast;
 
     use super::*;
-    use crate::api::{list_cities, list_pincodes, run_city_command, CityCommand};
-    use crate::domain::city::{field, CityListQuery};
+    use crate::api::{get_city_details, get_map_view, run_city_command, CityCommand};
+    use crate::domain::city::field;
     use crate::domain::geo::BBox;
-    use crate::domain::pincode::{Pincode, PincodeListQuery};
+    use crate::domain::map::{describe, Cluster, MapPincode, MapQuery};
 
     pub fn mount(
         node: NodeRef<leptos::html::Div>,
@@ -282,39 +274,80 @@ mod browser {
             return;
         };
         let (sw, ne) = (bounds.get_south_west(), bounds.get_north_east());
-        let bbox = BBox::clamped(sw.lng(), sw.lat(), ne.lng(), ne.lat());
-        let query = CityListQuery { limit: MAP_LIMIT, bbox: Some(bbox), ..Default::default() };
+        let query = MapQuery { bbox: BBox::clamped(sw.lng(), sw.lat(), ne.lng(), ne.lat()), zoom: zoom.round() as u8 };
         counts.loading.set(true);
         leptos::task::spawn_local(async move {
-            let cities = list_cities(query).await;
-            // Pincodes only when zoomed in: a district holds hundreds, India tens of thousands.
-            let pincodes = if zoom >= PINCODE_ZOOM {
-                list_pincodes(PincodeListQuery { limit: PINCODE_LIMIT, bbox: Some(bbox), ..Default::default() })
-                    .await
-                    .ok()
-            } else {
-                None
-            };
+            let view = get_map_view(query).await;
             counts.loading.set(false);
-            let Ok(page) = cities else { return };
+            let Ok(view) = view else { return };
             state.with_value(|s| {
                 let Some(layers) = s else { return };
                 layers.markers.clear_layers();
-                for city in &page.cities {
+                for city in &view.cities.points {
                     add_marker(&layers.markers, city, live, editing);
                 }
+                for cluster in &view.cities.clusters {
+                    add_cluster(layers, &layers.markers, cluster, "cities");
+                }
                 layers.pincodes.clear_layers();
-                for p in pincodes.iter().flat_map(|p| p.pincodes.iter()) {
+                for p in &view.pincodes.points {
                     add_pincode(&layers.pincodes, p);
                 }
+                for cluster in &view.pincodes.clusters {
+                    add_cluster(layers, &layers.pincodes, cluster, "pincodes");
+                }
             });
-            counts.shown.set(page.cities.len());
-            counts.pins.set(pincodes.map(|p| p.pincodes.len()).unwrap_or(0));
+            counts.summary.set(describe(&view, query.zoom));
         });
     }
 
+    /// A cluster: its count in a circle; a click zooms to where it splits.
+    fn add_cluster(layers: &Layers, layer: &LayerGroup, c: &Cluster, what: &str) {
+        let size = match c.count {
+            0..100 => 32,
+            100..1000 => 40,
+            _ => 48,
+        };
+        let options = js_sys::Object::new();
+        let html = format!("<span>{}</span>", compact(c.count));
+        let class = format!("cluster cluster-{what}");
+        for (k, v) in [("html", JsValue::from(html)), ("className", class.into())] {
+            let _ = js_sys::Reflect::set(&options, &k.into(), &v);
+        }
+        let side = js_sys::Array::of2(&size.into(), &size.into());
+        let _ = js_sys::Reflect::set(&options, &"iconSize".into(), &side);
+        // `L.divIcon` (the leaflet crate's DivIcon calls `L.Icon`).
+        let icon = js_sys::Reflect::get(&js_sys::global(), &"L".into())
+            .and_then(|l| js_sys::Reflect::get(&l, &"divIcon".into()))
+            .and_then(|f| f.unchecked_into::<js_sys::Function>().call1(&JsValue::NULL, &options));
+        let Ok(icon) = icon else { return };
+        let marker_options = MarkerOptions::default();
+        marker_options.set_icon(icon.unchecked_into());
+        marker_options.set_title(format!("{} {what}: click to zoom in", c.count));
+        marker_options.set_alt(format!("{} {what}", c.count));
+        let at = LatLng::new(c.latitude, c.longitude);
+        let marker = Marker::new_with_options(&at, &marker_options);
+        let (map, zoom) = (layers.map.clone(), c.expansion_zoom as f64);
+        let on_click = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
+            map.set_view(&at, zoom);
+        });
+        marker.on("click", on_click.as_ref().unchecked_ref());
+        on_click.forget();
+        marker.add_to_layer_group(layer);
+    }
+
+    /// 950, 1.2k, 12k, 1.2M: a count that fits in a cluster's circle.
+    fn compact(n: u64) -> String {
+        match n {
+            0..1000 => n.to_string(),
+            1000..10_000 => format!("{:.1}k", n as f64 / 1000.0),
+            10_000..1_000_000 => format!("{}k", n / 1000),
+            _ => format!("{:.1}M", n as f64 / 1_000_000.0),
+        }
+    }
+
     /// A pincode: a small circle, its code and area in a tooltip.
-    fn add_pincode(layer: &LayerGroup, p: &Pincode) {
+    fn add_pincode(layer: &LayerGroup, p: &MapPincode) {
         let options = js_sys::Object::new();
         for (k, v) in [
             ("radius", JsValue::from(5)),
@@ -326,11 +359,10 @@ mod browser {
         ] {
             let _ = js_sys::Reflect::set(&options, &k.into(), &v);
         }
-        let circle =
-            leaflet::CircleMarker::new_with_options(&LatLng::new(p.fields.latitude, p.fields.longitude), &options);
-        let label = match &p.fields.area_name {
-            Some(a) => format!("{} · {a}", p.fields.pincode),
-            None => p.fields.pincode.clone(),
+        let circle = leaflet::CircleMarker::new_with_options(&LatLng::new(p.latitude, p.longitude), &options);
+        let label = match &p.area_name {
+            Some(a) => format!("{} · {a}", p.pincode),
+            None => p.pincode.clone(),
         };
         // As a text node: an area's name is never markup.
         let text: JsValue = document().create_text_node(&label).into();
@@ -341,12 +373,12 @@ mod browser {
         circle.add_to_layer_group(layer);
     }
 
-    fn add_marker(markers: &LayerGroup, city: &City, live: Live, editing: RwSignal<Option<Editing>>) {
+    fn add_marker(markers: &LayerGroup, city: &MapCity, live: Live, editing: RwSignal<Option<Editing>>) {
         let options = MarkerOptions::default();
         options.set_draggable(true);
-        options.set_title(city.fields.name.clone());
-        options.set_alt(city.fields.name.clone());
-        let home = LatLng::new(city.fields.latitude, city.fields.longitude);
+        options.set_title(city.name.clone());
+        options.set_alt(city.name.clone());
+        let home = LatLng::new(city.latitude, city.longitude);
         let marker = Marker::new_with_options(&home, &options);
         if let Some(content) = popup(city, live, editing) {
             marker.bind_popup_with_options(&content, &JsValue::UNDEFINED);
@@ -355,20 +387,20 @@ mod browser {
         let (moved, c) = (marker.clone(), city.clone());
         let on_drag_end = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
             let to = moved.get_lat_lng();
-            let question = format!("Move {} to {:.5}, {:.5}?", c.fields.name, to.lat(), to.lng());
+            let question = format!("Move {} to {:.5}, {:.5}?", c.name, to.lat(), to.lng());
             let confirmed = window().confirm_with_message(&question).unwrap_or(false);
             if !confirmed {
-                moved.set_lat_lng(&LatLng::new(c.fields.latitude, c.fields.longitude));
+                moved.set_lat_lng(&LatLng::new(c.latitude, c.longitude));
                 return;
             }
-            let command = CityCommand::Update { name: c.fields.name.clone(), state: c.fields.state.clone() };
+            let command = CityCommand::Update { name: c.name.clone(), state: c.state.clone() };
             let fields = HashMap::from([
                 (field::LATITUDE.to_string(), format!("{:.6}", to.lat())),
                 (field::LONGITUDE.to_string(), format!("{:.6}", to.lng())),
             ]);
-            let (back, home) = (moved.clone(), (c.fields.latitude, c.fields.longitude));
+            let (back, home) = (moved.clone(), (c.latitude, c.longitude));
             // Refused (outside India, Kafka away…): the toast says why, and the marker goes back.
-            live.send(format!("Move {}", c.fields.name), run_city_command(command, fields), move || {
+            live.send(format!("Move {}", c.name), run_city_command(command, fields), move || {
                 back.set_lat_lng(&LatLng::new(home.0, home.1));
             });
         });
@@ -378,7 +410,7 @@ mod browser {
     }
 
     /// The popup, built as DOM nodes with text content (a name is never markup).
-    fn popup(city: &City, live: Live, editing: RwSignal<Option<Editing>>) -> Option<web_sys::Element> {
+    fn popup(city: &MapCity, live: Live, editing: RwSignal<Option<Editing>>) -> Option<web_sys::Element> {
         let doc = document();
         let root = doc.create_element("div").ok()?;
         root.set_class_name("popup");
@@ -393,8 +425,16 @@ mod browser {
         let edit = doc.create_element("button").ok()?;
         edit.set_text_content(Some("Edit"));
         edit.set_class_name("link");
-        let c = city.clone();
-        let on_edit = Closure::<dyn FnMut()>::new(move || editing.set(Some(Editing::edit(&c))));
+        // The form starts from the whole city (metadata, alternate names…), read when asked for.
+        let id = city.id.clone();
+        let on_edit = Closure::<dyn FnMut()>::new(move || {
+            let id = id.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(Some(details)) = get_city_details(id).await {
+                    editing.set(Some(Editing::edit(&details.city)));
+                }
+            });
+        });
         edit.add_event_listener_with_callback("click", on_edit.as_ref().unchecked_ref()).ok()?;
         on_edit.forget();
         let delete = doc.create_element("button").ok()?;
@@ -402,8 +442,8 @@ mod browser {
         delete.set_class_name("link danger");
         let c = city.clone();
         let on_delete = Closure::<dyn FnMut()>::new(move || {
-            let command = CityCommand::Delete { name: c.fields.name.clone(), state: c.fields.state.clone() };
-            live.send(format!("Delete {}", c.fields.name), run_city_command(command, HashMap::new()), || ());
+            let command = CityCommand::Delete { name: c.name.clone(), state: c.state.clone() };
+            live.send(format!("Delete {}", c.name), run_city_command(command, HashMap::new()), || ());
         });
         delete.add_event_listener_with_callback("click", on_delete.as_ref().unchecked_ref()).ok()?;
         on_delete.forget();

@@ -23,9 +23,39 @@ pub fn fold_accents(s: &str) -> String {
     out.nfc().collect()
 }
 
+/// A name as search compares it: Latin accents off, lower case, spaces and
+/// punctuation runs as one space; every other script as written. "Mahārāshtra"
+/// and "maharashtra" are one key, and "नई दिल्ली" keeps its vowel signs.
+pub fn search_key(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut space = false;
+    for c in fold_accents(name).chars() {
+        if c.is_alphanumeric() || is_combining_mark(c) {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.extend(c.to_lowercase());
+        } else {
+            space = true;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::fold_accents;
+    use super::{fold_accents, search_key};
+
+    #[test]
+    fn search_keys_fold_case_accents_and_spacing_but_keep_other_scripts() {
+        assert_eq!(search_key("  Mahārāshtra "), "maharashtra");
+        assert_eq!(search_key("Port  Blair (South)"), "port blair south");
+        assert_eq!(search_key("KOLKĀTA"), "kolkata");
+        assert_eq!(search_key("नई दिल्ली"), "नई दिल्ली");
+        assert!(search_key("नई दिल्ली").starts_with(&search_key("नई दि")));
+        assert_eq!(search_key("சென்னை"), "சென்னை");
+    }
 
     #[test]
     fn latin_accents_go_other_scripts_stay() {

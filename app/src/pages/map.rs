@@ -1,6 +1,6 @@
 //! The map page: the Leaflet map (components::map) with what an admin does on
 //! it: a click offers "New city here" and "New pincode here", a marker's Edit
-//! opens the city form, and a line says how much of the view is shown.
+//! opens the city form, and a line says what the view holds and how it is drawn.
 
 use std::collections::HashMap;
 
@@ -10,7 +10,7 @@ use leptos_meta::Title;
 use crate::api::get_map_config;
 use crate::components::city_form::{CityForm, Editing};
 use crate::components::live::Live;
-use crate::components::map::{MapView, MAP_LIMIT, PINCODE_LIMIT};
+use crate::components::map::MapView;
 use crate::components::pincode_form::PincodeForm;
 use crate::domain::pincode::field as pincode_field;
 
@@ -20,8 +20,7 @@ pub fn MapPage() -> impl IntoView {
     let editing = RwSignal::new(None::<Editing>);
     let new_pincode = RwSignal::new(None::<HashMap<String, String>>);
     let clicked = RwSignal::new(None::<(f64, f64)>);
-    let shown = RwSignal::new(0usize);
-    let pins = RwSignal::new(0usize);
+    let summary = RwSignal::new(String::new());
     let loading = RwSignal::new(true);
     let config = Resource::new(|| (), |_| get_map_config());
 
@@ -29,19 +28,7 @@ pub fn MapPage() -> impl IntoView {
         <Title text="Map"/>
         <div class="page-head">
             <h1>"Map"</h1>
-            <p class="muted" data-testid="map-count">
-                {move || match shown.get() {
-                    1 => "1 city in view".to_string(),
-                    n if n >= MAP_LIMIT => format!("the {n} largest cities in view; zoom in for more"),
-                    n => format!("{n} cities in view"),
-                }}
-                {move || match pins.get() {
-                    0 => String::new(),
-                    1 => ", 1 pincode".to_string(),
-                    n if n >= PINCODE_LIMIT => format!(", the first {n} pincodes; zoom in for all"),
-                    n => format!(", {n} pincodes"),
-                }}
-            </p>
+            <p class="muted" data-testid="map-count">{move || summary.get()}</p>
         </div>
         {move || clicked.get().map(|(lat, lng)| view! {
             <div class="panel here" data-testid="click-panel">
@@ -68,7 +55,7 @@ pub fn MapPage() -> impl IntoView {
         {move || new_pincode.get().map(|values| view! { <PincodeForm values on_close=move || new_pincode.set(None)/> })}
         <Suspense>
             {move || config.get().map(|c| match c {
-                Ok(c) => view! { <MapView config=c live editing clicked shown pins loading/> }.into_any(),
+                Ok(c) => view! { <MapView config=c live editing clicked summary loading/> }.into_any(),
                 Err(e) => view! { <p class="alert alert-down">{e.to_string()}</p> }.into_any(),
             })}
         </Suspense>

@@ -191,6 +191,7 @@ fn backend_label(name: &str) -> &str {
     match name {
         "kafka" => "Kafka",
         "mongodb" => "MongoDB",
+        "index" => "Read index",
         other => other,
     }
 }

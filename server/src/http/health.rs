@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use app::domain::health::{BackendCheck, Readiness, Status};
 use app::domain::kafka::retention_warning;
+use app::format::indian;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -13,6 +14,7 @@ use axum::Json;
 use serde_json::json;
 
 use super::state::AppState;
+use crate::index::ReadIndex;
 use crate::pipeline::Kafka;
 use crate::store::Mongo;
 
@@ -59,12 +61,24 @@ pub async fn check_mongo(mongo: &Mongo, timeout: Duration) -> BackendCheck {
     .await
 }
 
+/// The read index: ready once loaded whole.
+fn check_index(index: &ReadIndex) -> BackendCheck {
+    let sizes = index.sizes();
+    let (status, detail) = if index.is_loaded() {
+        let (cities, pincodes) = (indian(sizes.cities as u64), indian(sizes.pincodes as u64));
+        (Status::Ok, format!("{cities} cities and {pincodes} pincodes in memory"))
+    } else {
+        (Status::Down, "loading the cities and pincodes from MongoDB".to_string())
+    };
+    BackendCheck { name: "index".into(), status, target: "memory".into(), latency_ms: 0.0, detail }
+}
+
 /// Checks every backend at once.
-pub async fn readiness(kafka: &Kafka, mongo: &Mongo, timeout: Duration) -> Readiness {
+pub async fn readiness(kafka: &Kafka, mongo: &Mongo, index: &ReadIndex, timeout: Duration) -> Readiness {
     let (kafka_check, mongo_check) = tokio::join!(check_kafka(kafka, timeout), check_mongo(mongo, timeout));
     let checked_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let kafka_ok = kafka_check.is_ok();
-    let mut readiness = Readiness::new(vec![kafka_check, mongo_check], checked_at);
+    let mut readiness = Readiness::new(vec![kafka_check, mongo_check, check_index(index)], checked_at);
     if kafka_ok {
         match kafka.event_topic_retention(timeout).await {
             Ok(topics) => readiness
@@ -81,7 +95,7 @@ pub async fn healthz() -> impl IntoResponse {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let r = readiness(&state.kafka, &state.mongo, state.config.health_timeout()).await;
+    let r = readiness(&state.kafka, &state.mongo, &state.index, state.config.health_timeout()).await;
     let code = if r.is_ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (code, Json(r))
 }

@@ -12,6 +12,7 @@ use app::domain::health::Readiness;
 use app::domain::history::CityDetails;
 use app::domain::import::job::{Door, ImportJob, JobReport};
 use app::domain::kafka::{Group, LagHistory, MessagePage, MessageQuery, PipelineStatus};
+use app::domain::map::{MapQuery, MapView};
 use app::domain::pincode::{PincodeListQuery, PincodePage};
 use app::domain::write::WriteResult;
 use leptos::server_fn::codec::MultipartData;
@@ -32,7 +33,7 @@ fn text_record(fields: HashMap<String, String>) -> Map<String, Value> {
 #[async_trait::async_trait]
 impl Ledger for AppState {
     async fn readiness(&self) -> Readiness {
-        readiness(&self.kafka, &self.mongo, self.config.health_timeout()).await
+        readiness(&self.kafka, &self.mongo, &self.index, self.config.health_timeout()).await
     }
 
     async fn verify_login(&self, email: &str, password: &str) -> Result<Option<String>, AppError> {
@@ -53,6 +54,10 @@ impl Ledger for AppState {
 
     async fn list_pincodes(&self, query: PincodeListQuery) -> Result<PincodePage, AppError> {
         self.queries.list_pincodes(query).await.map_err(answer)
+    }
+
+    async fn map_view(&self, query: MapQuery) -> Result<MapView, AppError> {
+        Ok(self.queries.map_view(query))
     }
 
     async fn city_command(&self, actor: String, command: CityCommand, fields: HashMap<String, String>) -> WriteResult {

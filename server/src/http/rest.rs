@@ -9,6 +9,7 @@ use app::domain::geo::BBox;
 use app::domain::import::format::Format;
 use app::domain::import::job::{Door, ImportJob, JobReport};
 use app::domain::kafka::{MessagePage, MessageQuery, Start};
+use app::domain::map::{MapQuery, MapView};
 use app::domain::write::Published;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
@@ -46,6 +47,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .nest("/location-updates", writes)
         .route("/cities", get(list_cities))
         .route("/cities/{name}/{state}", get(get_city))
+        .route("/map", get(map_view))
         .route("/pincodes/{code}", get(get_pincode))
         .route("/stream", get(sse::stream))
         .route("/imports", post(create_import).get(list_imports))
@@ -298,6 +300,19 @@ async fn list_cities(State(s): State<AppState>, Query(p): Query<ListParams>) -> 
     };
     let page = s.queries.list_cities(query).await?;
     Ok(Json(json!({ "cities": page.cities, "next_cursor": page.next_cursor })))
+}
+
+#[derive(Deserialize)]
+struct MapParams {
+    /// west,south,east,north
+    bbox: String,
+    zoom: u8,
+}
+
+/// What the map draws of one view (`Queries::map_view`), as the UI's map gets it.
+async fn map_view(State(s): State<AppState>, Query(p): Query<MapParams>) -> Answer<Json<MapView>> {
+    let bbox = BBox::parse(&p.bbox).map_err(|m| AppError::invalid("bbox", m))?;
+    Ok(Json(s.queries.map_view(MapQuery { bbox, zoom: p.zoom })))
 }
 
 async fn get_city(State(s): State<AppState>, Path((name, state)): Path<(String, String)>) -> Answer<Json<Value>> {

@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use crate::auth::{MongoSessionStore, Tokens, Users};
 use crate::config::Config;
 use crate::import::{ImportLimits, Importer};
+use crate::index::ReadIndex;
 use crate::kafka_admin::KafkaAdmin;
 use crate::pipeline::{Kafka, Notices};
 use crate::service::{Commands, DeadLetters, Queries};
@@ -25,6 +26,8 @@ pub struct AppState {
     pub mongo: Mongo,
     /// The read model, as the materializer writes it.
     pub store: Store,
+    /// What listings, search and the map are answered from, kept in step with the store.
+    pub index: Arc<ReadIndex>,
     pub commands: Commands,
     pub queries: Queries,
     pub users: Users,
@@ -53,10 +56,13 @@ impl AppState {
         let mongo = Mongo::connect(&config.mongodb_uri).await?;
         let store = Store::new(&mongo.db);
         let kafka_admin = KafkaAdmin::new(kafka.clone(), config.health_timeout())?;
+        let index = Arc::new(ReadIndex::new());
+        let queries = Queries::new(store.clone(), index.clone());
         Ok(AppState {
             leptos_options: leptos_options(&config),
-            commands: Commands::new(kafka.clone(), store.clone()),
-            queries: Queries::new(store.clone()),
+            commands: Commands::new(kafka.clone(), store.clone(), queries.clone()),
+            queries,
+            index,
             users: Users::new(&mongo.db),
             tokens: Tokens::new(&mongo.db),
             sessions: MongoSessionStore::new(&mongo.db),

@@ -16,7 +16,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::domain::notice::{ChangeNotice, Notice};
+use app::domain::notice::{ChangeNotice, Notice, Outcome};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::FutureRecord;
@@ -25,6 +25,8 @@ use tokio::sync::watch;
 
 use super::kafka::{Kafka, KafkaContext, KafkaError};
 use super::notices::Notices;
+use crate::index::{Changed, ReadIndex};
+use crate::store::Store;
 
 const INSTANCE: &str = "instance";
 
@@ -52,9 +54,15 @@ impl Fanout {
         }
     }
 
-    /// Reads the other instances' notices until shutdown, and tells this
-    /// instance's browsers.
-    pub async fn relay(self, notices: Notices, mut shutdown: watch::Receiver<bool>) {
+    /// Reads the other instances' notices until shutdown: reads each change
+    /// back into this instance's index, then tells its browsers.
+    pub async fn relay(
+        self,
+        notices: Notices,
+        index: Arc<ReadIndex>,
+        store: Store,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
         let consumer = match self.reader() {
             Ok(c) => c,
             Err(e) => return tracing::error!("the other instances' changes cannot be heard: {e}"),
@@ -69,7 +77,13 @@ impl Fanout {
                             continue;
                         }
                         match serde_json::from_slice::<ChangeNotice>(m.payload().unwrap_or_default()) {
-                            Ok(notice) => notices.send(Notice::Change(notice)),
+                            Ok(notice) => {
+                                let changed = Changed::of(&notice.event_type, &notice.entity_id);
+                                if let Some(changed) = changed.filter(|_| notice.outcome == Outcome::Applied) {
+                                    index.refresh(&store, &[changed]).await;
+                                }
+                                notices.send(Notice::Change(notice))
+                            }
                             Err(e) => tracing::debug!("a notice that does not read: {e}"),
                         }
                     }

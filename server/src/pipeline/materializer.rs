@@ -30,6 +30,7 @@ use super::fanout::Fanout;
 use super::kafka::{Kafka, KafkaContext};
 use super::notices::Notices;
 use crate::config::KafkaConfig;
+use crate::index::{Changed, ReadIndex};
 use crate::store::{is_unreachable, Applied, ApplyError, ImportJobs, Store};
 use crate::telemetry::metrics;
 
@@ -57,6 +58,8 @@ pub struct Materializer {
     pub kafka: Arc<Kafka>,
     pub store: Store,
     pub notices: Notices,
+    /// Told of each change before anyone else is.
+    pub index: Arc<ReadIndex>,
     /// The other instances, told of every change this one handles.
     pub fanout: Fanout,
     /// Where an import's dead-lettered events are counted.
@@ -196,6 +199,9 @@ impl Materializer {
                             pos.partition,
                             pos.offset
                         );
+                    }
+                    if let Some(changed) = Changed::of(&event.event_type, &event.subject) {
+                        self.index.refresh(&self.store, &[changed]).await;
                     }
                     self.notify(
                         m,

@@ -78,8 +78,7 @@ pub struct Commands {
 }
 
 impl Commands {
-    pub fn new(kafka: Arc<Kafka>, store: Store) -> Self {
-        let queries = Queries::new(store.clone());
+    pub fn new(kafka: Arc<Kafka>, store: Store, queries: Queries) -> Self {
         Commands { kafka, store, queries }
     }
 
@@ -174,9 +173,8 @@ impl Commands {
     ) -> Result<Published, Error> {
         let current = self.queries.find_city(name, state).await?;
         let fields = validate_city_update(record, &current.fields).map_err(Error::invalid)?;
-        let renamed = fields.name.to_lowercase() != current.fields.name.to_lowercase();
-        if renamed || fields.state != current.fields.state {
-            if let Some(other) = self.store.city_by_name(&fields.state, &fields.name).await? {
+        if let Some(other) = self.store.city_by_name(&fields.state, &fields.name).await? {
+            if other.id != current.id {
                 return Err(Error::conflict(format!("{} in {} exists already", other.fields.name, other.fields.state)));
             }
         }

@@ -1,26 +1,34 @@
 //! The read side: every read a page or a script makes, with the same rules
 //! (state names, page limits, what "not found" says) for both.
 
+use std::sync::Arc;
+
 use app::domain::city::{City, CityListQuery, CityPage, MAX_PAGE as MAX_CITIES};
+use app::domain::fold::search_key;
 use app::domain::history::CityDetails;
+use app::domain::map::{MapQuery, MapView, MAX_ZOOM};
 use app::domain::pincode::{check_pincode, Pincode, PincodeListQuery, PincodePage, MAX_PAGE as MAX_PINCODES};
 use app::domain::state::State;
 use app::domain::validation::ValidationErrors;
 
 use crate::error::Error;
-use crate::store::{CityQuery, Store};
+use crate::index::{CityListing, ReadIndex};
+use crate::store::Store;
 
 /// How many history entries a city's page shows.
 const HISTORY_SHOWN: i64 = 200;
 
+/// Listings and the map come from the index in memory (which ids, in what
+/// order), the cities and pincodes themselves from the store by id.
 #[derive(Clone)]
 pub struct Queries {
     store: Store,
+    index: Arc<ReadIndex>,
 }
 
 impl Queries {
-    pub fn new(store: Store) -> Self {
-        Queries { store }
+    pub fn new(store: Store, index: Arc<ReadIndex>) -> Self {
+        Queries { store, index }
     }
 
     /// A page of cities: by state (any of its names), name prefix, box,
@@ -28,20 +36,24 @@ impl Queries {
     pub async fn list_cities(&self, q: CityListQuery) -> Result<CityPage, Error> {
         let state = match q.state.trim() {
             "" => None,
-            s => Some(
-                State::parse(s).map_err(|m| Error::invalid(ValidationErrors::single("state", m)))?.name.to_string(),
-            ),
+            s => Some(State::parse(s).map_err(|m| Error::invalid(ValidationErrors::single("state", m)))?.name),
         };
         let limit = q.limit.clamp(1, MAX_CITIES);
-        let query = CityQuery {
+        let listing = CityListing {
             state,
-            name_prefix: Some(q.q),
+            name_prefix: Some(search_key(&q.q)),
             bbox: q.bbox,
             include_deleted: q.include_deleted,
             cursor: q.cursor,
             limit,
         };
-        Ok(CityPage::of(self.store.list_cities(&query).await?, limit))
+        let ids = self.index.city_page(&listing);
+        Ok(CityPage::of(self.store.cities_in_order(&ids).await?, limit))
+    }
+
+    /// What the map draws of one view: clusters or single cities and pincodes.
+    pub fn map_view(&self, q: MapQuery) -> MapView {
+        self.index.map(MapQuery { zoom: q.zoom.min(MAX_ZOOM), ..q })
     }
 
     /// A city by the names in a URL: its name (any case) and its state
@@ -65,8 +77,8 @@ impl Queries {
     /// A page of pincodes (not deleted) by code prefix or in a box, after a cursor.
     pub async fn list_pincodes(&self, q: PincodeListQuery) -> Result<PincodePage, Error> {
         let limit = q.limit.clamp(1, MAX_PINCODES);
-        let pincodes = self.store.list_pincodes(q.q.trim(), q.bbox, q.cursor.as_deref(), limit).await?;
-        Ok(PincodePage::of(pincodes, limit))
+        let codes = self.index.pincode_page(q.q.trim(), q.bbox, q.cursor.as_deref(), limit);
+        Ok(PincodePage::of(self.store.pincodes_in_order(&codes).await?, limit))
     }
 
     /// One pincode, deleted or not.

@@ -1,6 +1,6 @@
 //! The mapping between the domain's types and the read model's BSON documents.
 
-use app::domain::city::{City, CityFields};
+use app::domain::city::{city_id, City, CityFields};
 use app::domain::history::HistoryEntry;
 use app::domain::pincode::{Pincode, PincodeFields};
 use mongodb::bson::{self, doc, Bson, Document};
@@ -17,6 +17,8 @@ fn json_to_bson(map: &Map<String, Value>) -> Document {
 pub(super) fn city_doc(f: &CityFields) -> Document {
     doc! {
         "name": &f.name,
+        // Unique: one city of a name (any case or punctuation) per state.
+        "name_key": name_key(&f.state, &f.name),
         "state": &f.state,
         "district": f.district.as_deref(),
         "location": point(f.latitude, f.longitude),
@@ -38,6 +40,12 @@ pub(super) fn pincode_doc(p: &PincodeFields) -> Document {
         "location": point(p.latitude, p.longitude),
         "offices": bson::to_bson(&p.offices).unwrap_or_else(|_| Bson::Array(Vec::new())),
     }
+}
+
+/// The key a city's name is unique by in its state: the id a city of that
+/// name would get (`uttar-pradesh/noida`), so equality on a plain index finds it.
+pub(super) fn name_key(state: &str, name: &str) -> String {
+    city_id(state, name)
 }
 
 fn time_str(d: &Document, key: &str) -> Option<String> {

@@ -22,7 +22,7 @@ mod mongo;
 mod reads;
 
 use mongodb::bson::{doc, Document};
-use mongodb::options::{Collation, CollationStrength, IndexOptions};
+use mongodb::options::IndexOptions;
 use mongodb::{Collection, Database, IndexModel};
 
 pub use apply::{Applied, ApplyError, Position};
@@ -30,7 +30,6 @@ pub use dead_letters::DeadLetterHandlings;
 pub use imports::{EventOffsets, ImportJobs, PartitionOffsets, Watched};
 pub use lag::LagSamples;
 pub use mongo::{create_missing_indexes, is_duplicate_key, is_unreachable, Mongo};
-pub use reads::CityQuery;
 
 /// The read model's collections.
 #[derive(Clone)]
@@ -41,10 +40,15 @@ pub struct Store {
     pub history: Collection<Document>,
 }
 
-/// Case-insensitive comparison of names (English rules, ignoring case).
-pub fn name_collation() -> Collation {
-    Collation::builder().locale("en").strength(CollationStrength::Secondary).build()
-}
+/// Indexes of earlier versions that no query uses now (a collated name index
+/// and geo indexes: stores without real index support scan for them, and
+/// every write updates them). Dropped at start.
+const RETIRED: [(&str, &str); 4] = [
+    ("cities", "state_name_ci"),
+    ("cities", "name_ci"),
+    ("cities", "location_2dsphere"),
+    ("pincodes", "location_2dsphere"),
+];
 
 impl Store {
     /// The live collections.
@@ -56,29 +60,27 @@ impl Store {
         Store { cities: db.collection(cities), pincodes: db.collection(pincodes), history: db.collection(history) }
     }
 
+    /// The indexes the store's queries use: only `_id` and plain equality,
+    /// which every MongoDB-wire store answers without a scan. Lists, search
+    /// and the map are answered from memory (`crate::index`).
     pub async fn ensure_indexes(&self) -> mongodb::error::Result<()> {
+        for (collection, index) in RETIRED {
+            let coll = if collection == "cities" { &self.cities } else { &self.pincodes };
+            if coll.list_index_names().await.unwrap_or_default().iter().any(|n| n == index) {
+                coll.drop_index(index).await?;
+            }
+        }
+        self.backfill_name_keys().await?;
         let named = |keys: Document, options: IndexOptions| IndexModel::builder().keys(keys).options(options).build();
-        let unique_name = named(
-            doc! { "state": 1, "name": 1 },
-            IndexOptions::builder().unique(true).collation(name_collation()).name("state_name_ci".to_string()).build(),
-        );
-        let name_prefix = named(
-            doc! { "name": 1 },
-            IndexOptions::builder().collation(name_collation()).name("name_ci".to_string()).build(),
-        );
-        let geo = || {
-            named(
-                doc! { "location": "2dsphere" },
-                IndexOptions::builder().name("location_2dsphere".to_string()).build(),
-            )
-        };
+        let name_key =
+            named(doc! { "name_key": 1 }, IndexOptions::builder().unique(true).name("name_key".to_string()).build());
         let by_city = named(doc! { "city_id": 1 }, IndexOptions::builder().name("city_id".to_string()).build());
         let by_entity = named(
             doc! { "entities": 1, "time": -1 },
             IndexOptions::builder().name("entities_time".to_string()).build(),
         );
-        create_missing_indexes(&self.cities, vec![unique_name, name_prefix, geo()]).await?;
-        create_missing_indexes(&self.pincodes, vec![geo(), by_city]).await?;
+        create_missing_indexes(&self.cities, vec![name_key]).await?;
+        create_missing_indexes(&self.pincodes, vec![by_city]).await?;
         create_missing_indexes(&self.history, vec![by_entity]).await
     }
 }

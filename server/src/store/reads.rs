@@ -3,35 +3,23 @@
 use std::collections::HashMap;
 
 use app::domain::city::City;
-use app::domain::geo::BBox;
 use app::domain::history::HistoryEntry;
 use app::domain::pincode::Pincode;
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Bson, Document};
 
-use super::documents::{city_from_doc, history_entry_from_doc, pincode_from_doc};
-use super::{name_collation, Store};
-
-/// A listing of cities, as the store runs it.
-#[derive(Clone, Debug, Default)]
-pub struct CityQuery {
-    /// The official name of a state.
-    pub state: Option<String>,
-    pub name_prefix: Option<String>,
-    pub bbox: Option<BBox>,
-    pub include_deleted: bool,
-    pub cursor: Option<String>,
-    pub limit: usize,
-}
+use super::documents::{city_from_doc, history_entry_from_doc, name_key, pincode_from_doc};
+use super::Store;
 
 impl Store {
     pub async fn city_by_id(&self, id: &str) -> mongodb::error::Result<Option<City>> {
         Ok(self.cities.find_one(doc! { "_id": id }).await?.map(|d| city_from_doc(&d)))
     }
 
-    /// A city by its name (ignoring case) and the official name of its state.
+    /// A city by its name (any case or punctuation: its name key) and the
+    /// official name of its state.
     pub async fn city_by_name(&self, state: &str, name: &str) -> mongodb::error::Result<Option<City>> {
-        let found = self.cities.find_one(doc! { "state": state, "name": name }).collation(name_collation()).await?;
+        let found = self.cities.find_one(doc! { "name_key": name_key(state, name) }).await?;
         Ok(found.map(|d| city_from_doc(&d)))
     }
 
@@ -67,34 +55,55 @@ impl Store {
         Ok(self.pincodes.find_one(doc! { "_id": code }).await?.map(|d| pincode_from_doc(&d)))
     }
 
-    /// Cities matching `query`, ordered by id, after `cursor` (an id), at most `limit`.
-    pub async fn list_cities(&self, query: &CityQuery) -> mongodb::error::Result<Vec<City>> {
-        let mut filter = Document::new();
-        if let Some(state) = &query.state {
-            filter.insert("state", state);
+    /// The cities with these ids, in the order of `ids` (ids the store lacks are left out).
+    pub async fn cities_in_order(&self, ids: &[String]) -> mongodb::error::Result<Vec<City>> {
+        let mut found = self.cities_by_ids(ids).await?;
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    /// The pincodes with these codes, in the order of `codes`.
+    pub async fn pincodes_in_order(&self, codes: &[String]) -> mongodb::error::Result<Vec<Pincode>> {
+        let mut found = self.pincodes_by_codes(codes).await?;
+        Ok(codes.iter().filter_map(|c| found.remove(c)).collect())
+    }
+
+    /// Every city, deleted ones too, with what the in-memory index keeps of
+    /// it (no metadata, alternate names or pincode lists), to `each`.
+    pub async fn each_city(&self, mut each: impl FnMut(City)) -> mongodb::error::Result<()> {
+        let fields = doc! { "name": 1, "state": 1, "district": 1, "location": 1, "population": 1, "is_metro": 1,
+        "deleted_at": 1 };
+        let mut cursor = self.cities.find(doc! {}).projection(fields).batch_size(10_000).await?;
+        while let Some(d) = cursor.try_next().await? {
+            each(city_from_doc(&d));
         }
-        if !query.include_deleted {
-            filter.insert("deleted_at", Bson::Null);
+        Ok(())
+    }
+
+    /// Every pincode, deleted ones too, without its offices, to `each`.
+    pub async fn each_pincode(&self, mut each: impl FnMut(Pincode)) -> mongodb::error::Result<()> {
+        let fields = doc! { "area_name": 1, "location": 1, "deleted_at": 1, "city_id": 1 };
+        let mut cursor = self.pincodes.find(doc! {}).projection(fields).batch_size(10_000).await?;
+        while let Some(d) = cursor.try_next().await? {
+            each(pincode_from_doc(&d));
         }
-        if let Some(q) = query.name_prefix.as_deref().filter(|q| !q.is_empty()) {
-            filter.insert("name", doc! { "$regex": format!("^{}", regex_escape(q)), "$options": "i" });
-        }
-        if let Some(b) = query.bbox {
-            filter.insert("location", within(b));
-        }
-        if let Some(after) = &query.cursor {
-            filter.insert("_id", doc! { "$gt": after });
-        }
-        // A map view (a box, no paging) that holds more cities than the limit
-        // shows the most populous ones: the map stays light and still useful.
-        let order = if query.bbox.is_some() && query.cursor.is_none() {
-            doc! { "population": -1, "_id": 1 }
-        } else {
-            doc! { "_id": 1 }
-        };
+        Ok(())
+    }
+
+    /// Gives the cities of an earlier version their `name_key` (before its
+    /// unique index is made). A scan, found empty on every start after the first.
+    pub async fn backfill_name_keys(&self) -> mongodb::error::Result<()> {
+        let missing = doc! { "name_key": { "$exists": false } };
         let docs: Vec<Document> =
-            self.cities.find(filter).sort(order).limit(query.limit as i64).await?.try_collect().await?;
-        Ok(docs.iter().map(city_from_doc).collect())
+            self.cities.find(missing).projection(doc! { "name": 1, "state": 1 }).await?.try_collect().await?;
+        for d in &docs {
+            let (state, name) = (d.get_str("state").unwrap_or_default(), d.get_str("name").unwrap_or_default());
+            let id = d.get("_id").cloned().unwrap_or(Bson::Null);
+            self.cities.update_one(doc! { "_id": id }, doc! { "$set": { "name_key": name_key(state, name) } }).await?;
+        }
+        if !docs.is_empty() {
+            tracing::info!("{} cities given their name key", docs.len());
+        }
+        Ok(())
     }
 
     /// A city's (and its pincodes') history, newest first.
@@ -110,53 +119,10 @@ impl Store {
         Ok(docs.iter().map(history_entry_from_doc).collect())
     }
 
-    /// Pincodes (not deleted) by code prefix or inside a box, ordered by code, after `cursor`.
-    pub async fn list_pincodes(
-        &self,
-        prefix: &str,
-        bbox: Option<BBox>,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> mongodb::error::Result<Vec<Pincode>> {
-        let mut filter = doc! { "deleted_at": Bson::Null };
-        let mut id = Document::new();
-        if !prefix.is_empty() {
-            id.insert("$regex", format!("^{}", regex_escape(prefix)));
-        }
-        if let Some(after) = cursor {
-            id.insert("$gt", after);
-        }
-        if !id.is_empty() {
-            filter.insert("_id", id);
-        }
-        if let Some(b) = bbox {
-            filter.insert("location", within(b));
-        }
-        let docs: Vec<Document> =
-            self.pincodes.find(filter).sort(doc! { "_id": 1 }).limit(limit as i64).await?.try_collect().await?;
-        Ok(docs.iter().map(pincode_from_doc).collect())
-    }
-
     /// The pincodes of a city (deleted ones too), by code.
     pub async fn pincodes_of(&self, city_id: &str) -> mongodb::error::Result<Vec<Pincode>> {
         let docs: Vec<Document> =
             self.pincodes.find(doc! { "city_id": city_id }).sort(doc! { "_id": 1 }).await?.try_collect().await?;
         Ok(docs.iter().map(pincode_from_doc).collect())
     }
-}
-
-/// Inside a box on the map.
-fn within(b: BBox) -> Document {
-    doc! { "$geoWithin": { "$box": [[b.west, b.south], [b.east, b.north]] } }
-}
-
-fn regex_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if "\\^$.|?*+()[]{}".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }

@@ -1,0 +1,221 @@
+//! The read indexes in memory: what listings, name search and the map ask
+//! for, answered in microseconds whatever the store (MongoDB-wire stores
+//! other than MongoDB scan for sorts, ranges, regexes and geo queries).
+//!
+//! - `cities`: by id, by state, by name key, where;
+//! - `pincodes`: by code, where;
+//! - `spatial`: an R-tree and the map's cluster grid, for both.
+//!
+//! Invariant: the index only ever holds what the store held. It is read whole
+//! at start (`load`), then each applied change is read back by `_id` from the
+//! store (`refresh`, one `$in` per batch) before anyone is told of it: so a
+//! change is never listed before MongoDB holds it, and a browser told of a
+//! change finds it listed. The cities and pincodes themselves are always read
+//! from the store by id; the index only chooses which, and in what order.
+
+mod cities;
+mod pincodes;
+mod spatial;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Instant;
+
+use app::domain::map::{Layer, MapQuery, MapView, PINCODE_ZOOM};
+
+pub use self::cities::{CityIndex, CityListing};
+pub use self::pincodes::PincodeIndex;
+use crate::store::Store;
+
+/// What changed, as the materializer names it: a city by id, a pincode by code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Changed {
+    City(String),
+    Pincode(String),
+}
+
+impl Changed {
+    /// What an event of this type changed (`city.…` or `pincode.…`), named by its subject.
+    pub fn of(event_type: &str, subject: &str) -> Option<Changed> {
+        match event_type.split('.').next() {
+            Some("city") => Some(Changed::City(subject.to_string())),
+            Some("pincode") => Some(Changed::Pincode(subject.to_string())),
+            _ => None,
+        }
+    }
+}
+
+pub struct ReadIndex {
+    cities: RwLock<CityIndex>,
+    pincodes: RwLock<PincodeIndex>,
+    loaded: AtomicBool,
+    /// A change could not be read back (MongoDB away): the whole index is
+    /// read again as soon as it answers.
+    stale: AtomicBool,
+    /// While a load runs: the changes read back meanwhile, read again once
+    /// the load is in (the load may have read their entities before they changed).
+    during_load: Mutex<Option<Vec<Changed>>>,
+}
+
+/// The sizes of the index, for readiness and logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sizes {
+    pub cities: usize,
+    pub live_cities: usize,
+    pub pincodes: usize,
+    pub live_pincodes: usize,
+}
+
+impl Default for ReadIndex {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ReadIndex {
+    /// Empty, not loaded yet.
+    pub fn new() -> Self {
+        ReadIndex {
+            cities: RwLock::new(CityIndex::build(Vec::new())),
+            pincodes: RwLock::new(PincodeIndex::build(Vec::new())),
+            loaded: AtomicBool::new(false),
+            stale: AtomicBool::new(false),
+            during_load: Mutex::new(None),
+        }
+    }
+
+    /// Reads every city and pincode from the store, and only then replaces
+    /// what the index held (queries meanwhile see the old index).
+    pub async fn load(&self, store: &Store) -> mongodb::error::Result<Sizes> {
+        let started = Instant::now();
+        self.stale.store(false, Ordering::SeqCst);
+        *lock(&self.during_load) = Some(Vec::new());
+        let read = async {
+            let mut cities = CityIndex::loader();
+            store.each_city(|c| cities.add(&c)).await?;
+            let mut pincodes = Vec::new();
+            store.each_pincode(|p| pincodes.push(p)).await?;
+            Ok::<_, mongodb::error::Error>((cities.finish(), PincodeIndex::build(pincodes)))
+        };
+        let (cities, pincodes) = match read.await {
+            Ok(read) => read,
+            Err(e) => {
+                lock(&self.during_load).take();
+                return Err(e);
+            }
+        };
+        {
+            let (mut c, mut p) = (write(&self.cities), write(&self.pincodes));
+            (*c, *p) = (cities, pincodes);
+        }
+        let meanwhile = lock(&self.during_load).take().unwrap_or_default();
+        if !meanwhile.is_empty() {
+            self.refresh(store, &meanwhile).await;
+        }
+        self.loaded.store(true, Ordering::SeqCst);
+        let sizes = self.sizes();
+        tracing::info!(
+            "read index loaded in {:.1} s: {} cities, {} pincodes",
+            started.elapsed().as_secs_f64(),
+            sizes.cities,
+            sizes.pincodes
+        );
+        Ok(sizes)
+    }
+
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.load(Ordering::SeqCst)
+    }
+
+    /// True when a change could not be read back: `load` again.
+    pub fn is_stale(&self) -> bool {
+        self.stale.load(Ordering::SeqCst)
+    }
+
+    /// Reads these entities back from the store (one `$in` per kind) and
+    /// holds them as the store does. On a store error the index is marked
+    /// stale, to be loaded again whole.
+    pub async fn refresh(&self, store: &Store, changed: &[Changed]) {
+        if let Some(meanwhile) = lock(&self.during_load).as_mut() {
+            meanwhile.extend_from_slice(changed);
+        }
+        let (mut city_ids, mut codes) = (Vec::new(), Vec::new());
+        for c in changed {
+            match c {
+                Changed::City(id) => city_ids.push(id.clone()),
+                Changed::Pincode(code) => codes.push(code.clone()),
+            }
+        }
+        let read = async {
+            let cities = if city_ids.is_empty() { Default::default() } else { store.cities_by_ids(&city_ids).await? };
+            let pincodes = if codes.is_empty() { Default::default() } else { store.pincodes_by_codes(&codes).await? };
+            Ok::<_, mongodb::error::Error>((cities, pincodes))
+        };
+        match read.await {
+            Ok((cities, pincodes)) => {
+                if !city_ids.is_empty() {
+                    let mut index = write(&self.cities);
+                    for id in &city_ids {
+                        match cities.get(id) {
+                            Some(city) => index.upsert(city),
+                            None => index.remove(id),
+                        }
+                    }
+                }
+                if !codes.is_empty() {
+                    let mut index = write(&self.pincodes);
+                    for code in &codes {
+                        match pincodes.get(code) {
+                            Some(p) => index.upsert(p),
+                            None => index.remove(code),
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!("{} changes not read back into the index ({e}): it will be read again", changed.len());
+                self.stale.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+
+    pub fn sizes(&self) -> Sizes {
+        let (c, p) = (read(&self.cities), read(&self.pincodes));
+        Sizes { cities: c.total(), live_cities: c.live(), pincodes: p.total(), live_pincodes: p.live() }
+    }
+
+    /// The ids of a page of cities, in the listing's order.
+    pub fn city_page(&self, listing: &CityListing) -> Vec<String> {
+        read(&self.cities).page(listing).iter().map(|id| id.to_string()).collect()
+    }
+
+    /// The codes of a page of pincodes (not deleted), in code order.
+    pub fn pincode_page(
+        &self,
+        prefix: &str,
+        bbox: Option<app::domain::geo::BBox>,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Vec<String> {
+        read(&self.pincodes).page(prefix, bbox, cursor, limit).iter().map(|c| c.to_string()).collect()
+    }
+
+    /// What the map draws of one view.
+    pub fn map(&self, q: MapQuery) -> MapView {
+        let cities = read(&self.cities).map(q.bbox, q.zoom);
+        let pincodes = if q.zoom >= PINCODE_ZOOM { read(&self.pincodes).map(q.bbox, q.zoom) } else { Layer::default() };
+        MapView { cities, pincodes }
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,122 @@
+//! The pincodes, in memory: by code and where they are; listings by code
+//! prefix or box, in code order, and the map's pincode layer.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::Arc;
+
+use app::domain::geo::BBox;
+use app::domain::map::{Layer, MapPincode};
+use app::domain::pincode::Pincode;
+
+use super::spatial::Spatial;
+
+struct Entry {
+    area_name: Option<Box<str>>,
+    latitude: f64,
+    longitude: f64,
+    deleted: bool,
+}
+
+pub struct PincodeIndex {
+    by_code: BTreeMap<Arc<str>, Entry>,
+    /// The pincodes not deleted.
+    live: Spatial,
+}
+
+fn entry(p: &Pincode) -> Entry {
+    let f = &p.fields;
+    Entry {
+        area_name: f.area_name.as_deref().map(Into::into),
+        latitude: f.latitude,
+        longitude: f.longitude,
+        deleted: p.deleted_at.is_some(),
+    }
+}
+
+impl PincodeIndex {
+    pub fn build(pincodes: impl IntoIterator<Item = Pincode>) -> Self {
+        let by_code: BTreeMap<Arc<str>, Entry> =
+            pincodes.into_iter().map(|p| (Arc::from(p.fields.pincode.as_str()), entry(&p))).collect();
+        let points = by_code.iter().filter(|(_, e)| !e.deleted).map(|(c, e)| (c.clone(), e.longitude, e.latitude));
+        let live = Spatial::build(points.collect());
+        PincodeIndex { by_code, live }
+    }
+
+    /// The pincode as the store now holds it.
+    pub fn upsert(&mut self, pincode: &Pincode) {
+        let code: Arc<str> = Arc::from(pincode.fields.pincode.as_str());
+        self.remove(&code);
+        let e = entry(pincode);
+        if !e.deleted {
+            self.live.insert(code.clone(), e.longitude, e.latitude);
+        }
+        self.by_code.insert(code, e);
+    }
+
+    pub fn remove(&mut self, code: &str) {
+        if let Some((code, e)) = self.by_code.remove_entry(code) {
+            if !e.deleted {
+                self.live.remove(&code, e.longitude, e.latitude);
+            }
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.by_code.len()
+    }
+
+    pub fn live(&self) -> usize {
+        self.live.len()
+    }
+
+    /// The codes of one page of pincodes not deleted: by code prefix, in a
+    /// box, after the cursor (a code), in code order.
+    pub fn page(&self, prefix: &str, bbox: Option<BBox>, cursor: Option<&str>, limit: usize) -> Vec<Arc<str>> {
+        let from = match cursor {
+            Some(c) if *c >= *prefix => Bound::Excluded(c),
+            _ => Bound::Included(prefix),
+        };
+        let fits = |e: &Entry| {
+            !e.deleted
+                && bbox.is_none_or(|b| {
+                    (b.west..=b.east).contains(&e.longitude) && (b.south..=b.north).contains(&e.latitude)
+                })
+        };
+        if let Some(b) = bbox.filter(|_| prefix.is_empty()) {
+            // A box holds few pincodes next to all of India's: ask the tree.
+            let mut codes: Vec<&Arc<str>> =
+                self.live.ids_in(b).filter(|c| cursor.is_none_or(|after| &***c > after)).collect();
+            if codes.len() > limit {
+                codes.select_nth_unstable(limit);
+                codes.truncate(limit);
+            }
+            codes.sort_unstable();
+            return codes.into_iter().cloned().collect();
+        }
+        self.by_code
+            .range::<str, _>((from, Bound::Unbounded))
+            .take_while(|(code, _)| code.starts_with(prefix))
+            .filter(|(_, e)| fits(e))
+            .take(limit)
+            .map(|(code, _)| code.clone())
+            .collect()
+    }
+
+    pub fn map(&self, bbox: BBox, zoom: u8) -> Layer<MapPincode> {
+        self.live.layer(
+            bbox,
+            zoom,
+            |code| code.clone(),
+            |code| {
+                let e = self.by_code.get(code)?;
+                Some(MapPincode {
+                    pincode: code.to_string(),
+                    area_name: e.area_name.as_deref().map(str::to_string),
+                    latitude: e.latitude,
+                    longitude: e.longitude,
+                })
+            },
+        )
+    }
+}
