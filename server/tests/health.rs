@@ -72,8 +72,11 @@ async fn readyz_names_mongodb_when_it_is_unreachable() {
     let (code, body, took) = readyz(&server).await;
     assert_eq!(code, 503);
     assert!(took < Duration::from_secs(5), "/readyz took {took:?}");
-    assert_eq!(body.failing, vec!["mongodb".to_string()]);
+    // The read index cannot load without MongoDB: it says so, and waits.
+    assert_eq!(body.failing, vec!["mongodb".to_string(), "index".to_string()]);
     assert_eq!(status_of(&body, "kafka"), Status::Ok);
+    let index = body.backends.iter().find(|b| b.name == "index").unwrap();
+    assert_eq!(index.detail, "loading the cities and pincodes from MongoDB");
 }
 
 #[tokio::test]
