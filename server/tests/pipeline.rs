@@ -450,6 +450,36 @@ async fn a_pincode_published_before_its_city_waits_for_it() {
 }
 
 #[tokio::test]
+async fn the_pincodes_behind_a_waiting_one_are_applied_and_committed_once_its_city_comes() {
+    // One partition: every pincode queues behind the first, which waits for its city.
+    let world = Owned(World::new("pin_queue").with("GEOLEDGER_TOPIC_PARTITIONS", "1"));
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    api.post("/api/v1/location-updates/cities", &city("Pune", "Maharashtra", 18.52, 73.85)).await;
+    api.eventually("/api/v1/cities/Pune/MH", FIRST, |c, _| c == 200).await;
+    let mut rows = vec![json!({"pincode": "201301", "city_name": "Noida", "state": "Uttar Pradesh",
+        "latitude": 28.5747, "longitude": 77.3553})];
+    rows.extend((1..=29).map(|i| {
+        json!({"pincode": format!("4110{i:02}"), "city_name": "Pune", "state": "MH", "latitude": 18.5, "longitude": 73.8})
+    }));
+    let (code, body) = api.post("/api/v1/location-updates/pincodes/bulk", &json!(rows)).await;
+    assert_eq!(code, 202, "{body}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(api.get("/api/v1/pincodes/201301").await.0, 404, "not applied while its city is missing");
+
+    api.post("/api/v1/location-updates/cities", &noida()).await;
+    api.eventually("/api/v1/pincodes/201301", FIRST, |c, _| c == 200).await;
+    let pune =
+        api.eventually("/api/v1/cities/Pune/MH", SOON, |_, b| b["pincodes"].as_array().unwrap().len() == 29).await;
+    let mut codes: Vec<&str> = pune["pincodes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    codes.sort();
+    assert_eq!((codes[0], codes[28]), ("411001", "411029"));
+    // Every offset committed: nothing is left to read, and nothing would be read twice.
+    api.eventually("/api/v1/location-updates/kafka/health", SOON, |c, b| c == 200 && b["group"]["total_lag"] == 0)
+        .await;
+}
+
+#[tokio::test]
 async fn a_pincode_whose_city_never_comes_is_dead_lettered_not_dropped() {
     let world = Owned(World::new("pin_orphan").with("GEOLEDGER_CITY_WAIT_RETRIES", "2"));
     let server = world.server();

@@ -6,6 +6,12 @@
 //! crash in between redelivers the event, and the store's position guard makes
 //! the redelivery a no-op: at-least-once delivery, exactly-once effect.
 //!
+//! Events come in batches (what the consumer holds, up to `BATCH`): the events
+//! of one key in order, different keys at once (up to `KEYS_AT_ONCE`); then, per
+//! partition, the offset of the last event before the first one not done is
+//! stored. The changes are read back into the index once per batch, before
+//! anyone is told of them.
+//!
 //! MongoDB away (unreachable, stepping down) is waited for, as long as it takes,
 //! with nothing committed meanwhile; MongoDB refusing an event (one it cannot
 //! store) is tried `STORE_REFUSALS` times, then the event is dead-lettered and
@@ -14,11 +20,13 @@
 //! One consumer for both topics: a pincode waiting for its city pauses only its
 //! own partition, so the city (on the other topic) is never held back.
 
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use app::domain::event::Envelope;
 use app::domain::notice::{ChangeNotice, Notice, Outcome};
+use futures::{stream, FutureExt, StreamExt};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::FutureRecord;
@@ -39,6 +47,10 @@ const STORE_AWAY_FIRST_WAIT: Duration = Duration::from_millis(200);
 const STORE_AWAY_MAX_WAIT: Duration = Duration::from_secs(5);
 /// How many times MongoDB may refuse an event before it is dead-lettered.
 const STORE_REFUSALS: u32 = 3;
+/// At most this many messages are handled as one batch.
+const BATCH: usize = 1000;
+/// At most this many keys (cities, pincodes) are applied at once.
+pub const KEYS_AT_ONCE: usize = 32;
 
 /// How long to wait for a pincode's city before dead-lettering it.
 #[derive(Clone, Debug)]
@@ -73,16 +85,36 @@ struct Parked {
     /// Retries done so far.
     attempt: u32,
     due: Instant,
+    /// The partition's messages after it, in order, each done or not: their
+    /// offsets are stored after its own.
+    held: Vec<(OwnedMessage, bool)>,
 }
 
 /// What became of one message.
 enum Step {
-    /// Applied or dead-lettered: its offset may be stored.
-    Done,
+    /// Applied or dead-lettered: its offset may be stored, once this is told.
+    Done(Told),
     /// Its city is not there yet: try again after a wait (this many retries done).
     Wait(u32),
     /// The server is stopping before the message was handled.
     Stopped,
+}
+
+/// What a handled message makes known: what to read back into the index, and
+/// the notice for the browsers and the other instances.
+struct Told {
+    changed: Option<Changed>,
+    notice: ChangeNotice,
+}
+
+/// Where one message of a batch got to.
+#[derive(Clone, Copy, PartialEq)]
+enum Reached {
+    Done,
+    Wait(u32),
+    Stopped,
+    /// Not tried: an earlier event of its key waits.
+    NotTried,
 }
 
 impl Materializer {
@@ -138,26 +170,22 @@ impl Materializer {
                             // Revoked while waiting: the partition's new owner reads it again.
                             continue;
                         }
-                        match self.step(&p.message, p.attempt, &mut shutdown).await {
-                            Step::Done => {
-                                store(&consumer, &p.message);
-                                set_paused(&consumer, &p.message, false);
-                            }
-                            Step::Wait(attempt) => parked.push(self.park(p.message, attempt)),
-                            Step::Stopped => break 'consume,
+                        if !self.unpark(&consumer, p, &mut parked, &mut shutdown).await {
+                            break 'consume;
                         }
                     }
                 }
                 received = consumer.recv() => match received {
                     Ok(m) => {
-                        let message = m.detach();
-                        match self.step(&message, 0, &mut shutdown).await {
-                            Step::Done => store(&consumer, &message),
-                            Step::Wait(attempt) => {
-                                set_paused(&consumer, &message, true);
-                                parked.push(self.park(message, attempt));
+                        let mut batch = vec![m.detach()];
+                        while batch.len() < BATCH {
+                            match consumer.recv().now_or_never() {
+                                Some(Ok(m)) => batch.push(m.detach()),
+                                _ => break,
                             }
-                            Step::Stopped => break,
+                        }
+                        if !self.handle(&consumer, batch, &mut parked, &shutdown).await {
+                            break;
                         }
                     }
                     Err(e) => {
@@ -175,8 +203,153 @@ impl Materializer {
     }
 
     /// Sets a message aside until its next try, `attempt` retries done.
-    fn park(&self, message: OwnedMessage, attempt: u32) -> Parked {
-        Parked { due: Instant::now() + self.retry.backoff(attempt - 1), attempt, message }
+    fn park(&self, message: OwnedMessage, attempt: u32, held: Vec<(OwnedMessage, bool)>) -> Parked {
+        Parked { due: Instant::now() + self.retry.backoff(attempt - 1), attempt, message, held }
+    }
+
+    /// Handles one batch: the messages of one key in order, different keys at
+    /// once; tells what was done; stores, per partition, the offset of the last
+    /// message before the first one not done, and parks that one (and holds the
+    /// rest of its partition behind it) when it waits for its city. False when
+    /// the server is stopping.
+    async fn handle(
+        &self,
+        consumer: &StreamConsumer<KafkaContext>,
+        batch: Vec<OwnedMessage>,
+        parked: &mut Vec<Parked>,
+        shutdown: &watch::Receiver<bool>,
+    ) -> bool {
+        // A partition with a message waiting for its city: the rest waits behind it.
+        let mut fresh = Vec::with_capacity(batch.len());
+        for m in batch {
+            match parked.iter_mut().find(|p| same_partition(&p.message, &m)) {
+                Some(p) => p.held.push((m, false)),
+                None => fresh.push(m),
+            }
+        }
+        let mut chains: Vec<Vec<usize>> = Vec::new();
+        let mut chain_of: HashMap<(&str, i32, &[u8]), usize> = HashMap::new();
+        for (i, m) in fresh.iter().enumerate() {
+            let at = *chain_of.entry((m.topic(), m.partition(), m.key().unwrap_or_default())).or_insert_with(|| {
+                chains.push(Vec::new());
+                chains.len() - 1
+            });
+            chains[at].push(i);
+        }
+        let fresh_ref = &fresh;
+        let stepped: Vec<(usize, Step)> = stream::iter(chains)
+            .map(|chain| {
+                let mut shutdown = shutdown.clone();
+                async move {
+                    let mut out = Vec::with_capacity(chain.len());
+                    for i in chain {
+                        let step = self.step(&fresh_ref[i], 0, &mut shutdown).await;
+                        let done = matches!(step, Step::Done(_));
+                        out.push((i, step));
+                        if !done {
+                            break;
+                        }
+                    }
+                    out
+                }
+            })
+            .buffer_unordered(KEYS_AT_ONCE)
+            .flat_map(stream::iter)
+            .collect()
+            .await;
+        let mut reached = vec![Reached::NotTried; fresh.len()];
+        let mut told = Vec::new();
+        for (i, step) in stepped {
+            reached[i] = match step {
+                Step::Done(t) => {
+                    told.push((i, t));
+                    Reached::Done
+                }
+                Step::Wait(attempt) => Reached::Wait(attempt),
+                Step::Stopped => Reached::Stopped,
+            };
+        }
+        told.sort_by_key(|(i, _)| *i);
+        self.tell(told.into_iter().map(|(_, t)| t).collect()).await;
+
+        let mut stopping = false;
+        let mut messages: Vec<Option<OwnedMessage>> = fresh.into_iter().map(Some).collect();
+        let mut partitions: Vec<(String, i32)> = Vec::new();
+        for m in messages.iter().flatten() {
+            let p = (m.topic().to_string(), m.partition());
+            if !partitions.contains(&p) {
+                partitions.push(p);
+            }
+        }
+        for (topic, partition) in partitions {
+            let of_partition: Vec<usize> = (0..messages.len())
+                .filter(|&i| messages[i].as_ref().is_some_and(|m| m.topic() == topic && m.partition() == partition))
+                .collect();
+            let first_not_done = of_partition.iter().position(|&i| reached[i] != Reached::Done);
+            let done = &of_partition[..first_not_done.unwrap_or(of_partition.len())];
+            if let Some(&last) = done.last() {
+                store(consumer, messages[last].as_ref().expect("a message of the batch"));
+            }
+            let Some(first) = first_not_done else { continue };
+            let i = of_partition[first];
+            match reached[i] {
+                Reached::Wait(attempt) => {
+                    let held = of_partition[first + 1..]
+                        .iter()
+                        .filter_map(|&j| messages[j].take().map(|m| (m, reached[j] == Reached::Done)))
+                        .collect();
+                    let message = messages[i].take().expect("a message of the batch");
+                    set_paused(consumer, &message, true);
+                    parked.push(self.park(message, attempt, held));
+                }
+                _ => stopping = true,
+            }
+        }
+        !stopping
+    }
+
+    /// A parked message's wait is over: tries it again, then the messages held
+    /// behind it, in order, until one waits (parked again) or all are done (its
+    /// partition resumed). False when the server is stopping.
+    async fn unpark(
+        &self,
+        consumer: &StreamConsumer<KafkaContext>,
+        p: Parked,
+        parked: &mut Vec<Parked>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> bool {
+        let resume = p.message.clone();
+        let mut queue: VecDeque<(OwnedMessage, bool, u32)> =
+            std::iter::once((p.message, false, p.attempt)).chain(p.held.into_iter().map(|(m, d)| (m, d, 0))).collect();
+        while let Some((m, done, attempt)) = queue.pop_front() {
+            if !done {
+                match self.step(&m, attempt, shutdown).await {
+                    Step::Done(told) => self.tell(vec![told]).await,
+                    Step::Wait(attempt) => {
+                        let held = queue.into_iter().map(|(m, d, _)| (m, d)).collect();
+                        parked.push(self.park(m, attempt, held));
+                        return true;
+                    }
+                    Step::Stopped => return false,
+                }
+            }
+            store(consumer, &m);
+        }
+        set_paused(consumer, &resume, false);
+        true
+    }
+
+    /// Reads what changed back into the index, then tells this instance's
+    /// browsers and the other instances.
+    async fn tell(&self, told: Vec<Told>) {
+        let changed: Vec<Changed> = told.iter().filter_map(|t| t.changed.clone()).collect();
+        if !changed.is_empty() {
+            self.index.refresh(&self.store, &changed).await;
+        }
+        for t in told {
+            self.fanout.publish(&t.notice);
+            self.notices.send(Notice::Change(t.notice));
+        }
     }
 
     /// Applies (or dead-letters) one message; `attempt` retries were done before.
@@ -200,10 +373,7 @@ impl Materializer {
                             pos.offset
                         );
                     }
-                    if let Some(changed) = Changed::of(&event.event_type, &event.subject) {
-                        self.index.refresh(&self.store, &[changed]).await;
-                    }
-                    self.notify(
+                    let notice = notice(
                         m,
                         event.id.clone(),
                         event.event_type.clone(),
@@ -211,7 +381,7 @@ impl Materializer {
                         change.coordinates(),
                         Outcome::Applied,
                     );
-                    return Step::Done;
+                    return Step::Done(Told { changed: Changed::of(&event.event_type, &event.subject), notice });
                 }
                 Err(ApplyError::CityMissing(city)) if attempt < self.retry.attempts => {
                     tracing::debug!("pincode {} waits for city {city} (retry {})", event.subject, attempt + 1);
@@ -251,30 +421,6 @@ impl Materializer {
                 }
             }
         }
-    }
-
-    fn notify(
-        &self,
-        m: &OwnedMessage,
-        event_id: String,
-        event_type: String,
-        entity_id: String,
-        at: Option<(f64, f64)>,
-        outcome: Outcome,
-    ) {
-        let notice = ChangeNotice {
-            event_id,
-            event_type,
-            entity_id,
-            latitude: at.map(|a| a.0),
-            longitude: at.map(|a| a.1),
-            topic: m.topic().to_string(),
-            partition: m.partition(),
-            offset: m.offset(),
-            outcome,
-        };
-        self.fanout.publish(&notice);
-        self.notices.send(Notice::Change(notice));
     }
 
     /// Copies the message, bytes unchanged, to the dead-letter topic with headers
@@ -333,9 +479,35 @@ impl Materializer {
             }
         }
         metrics::event_dead_lettered(&event_type);
-        self.notify(m, id, event_type, entity, None, Outcome::Failed { reason: reason.to_string() });
-        Step::Done
+        let notice = notice(m, id, event_type, entity, None, Outcome::Failed { reason: reason.to_string() });
+        Step::Done(Told { changed: None, notice })
     }
+}
+
+/// The notice of a handled message: what it was, where it was, what became of it.
+fn notice(
+    m: &OwnedMessage,
+    event_id: String,
+    event_type: String,
+    entity_id: String,
+    at: Option<(f64, f64)>,
+    outcome: Outcome,
+) -> ChangeNotice {
+    ChangeNotice {
+        event_id,
+        event_type,
+        entity_id,
+        latitude: at.map(|a| a.0),
+        longitude: at.map(|a| a.1),
+        topic: m.topic().to_string(),
+        partition: m.partition(),
+        offset: m.offset(),
+        outcome,
+    }
+}
+
+fn same_partition(a: &OwnedMessage, b: &OwnedMessage) -> bool {
+    a.partition() == b.partition() && a.topic() == b.topic()
 }
 
 fn store(consumer: &StreamConsumer<KafkaContext>, m: &OwnedMessage) {
