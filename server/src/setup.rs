@@ -40,6 +40,7 @@ pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()
             return;
         }
         tokio::spawn(reload_when_stale(state.index.clone(), state.store.clone(), shutdown.clone()));
+        state.store.warn_of_retired_indexes().await;
         // What the other instances apply, told to this one's browsers.
         let fanout = Fanout::new(state.kafka.clone());
         let relay = fanout.clone().relay(state.notices.clone(), index.clone(), store.clone(), shutdown.clone());

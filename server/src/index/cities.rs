@@ -166,14 +166,13 @@ impl CityIndex {
     pub fn page(&self, q: &CityListing) -> Vec<Arc<str>> {
         let state = q.state.map(state_number);
         let prefix = q.name_prefix.as_deref().filter(|p| !p.is_empty());
-        let fits = |_: &Arc<str>, e: &Entry| {
-            (q.include_deleted || !e.deleted)
-                && state.is_none_or(|s| s == e.state)
-                && prefix.is_none_or(|p| search_key(&e.name).starts_with(p))
-                && q.bbox.is_none_or(|b| inside(b, e))
-        };
+        // The name prefix is checked here only for a box: the name index finds by it otherwise.
+        let fits = |_: &Arc<str>, e: &Entry| (q.include_deleted || !e.deleted) && state.is_none_or(|s| s == e.state);
         if let Some(bbox) = q.bbox {
-            return self.box_page(bbox, q, fits);
+            let named = |id: &Arc<str>, e: &Entry| {
+                fits(id, e) && inside(bbox, e) && prefix.is_none_or(|p| search_key(&e.name).starts_with(p))
+            };
+            return self.box_page(bbox, q, named);
         }
         let after = match &q.cursor {
             Some(c) => Bound::Excluded(c.as_str()),

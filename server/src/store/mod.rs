@@ -42,7 +42,7 @@ pub struct Store {
 
 /// Indexes of earlier versions that no query uses now (a collated name index
 /// and geo indexes: stores without real index support scan for them, and
-/// every write updates them). Dropped at start.
+/// every write updates them).
 const RETIRED: [(&str, &str); 4] = [
     ("cities", "state_name_ci"),
     ("cities", "name_ci"),
@@ -64,12 +64,6 @@ impl Store {
     /// which every MongoDB-wire store answers without a scan. Lists, search
     /// and the map are answered from memory (`crate::index`).
     pub async fn ensure_indexes(&self) -> mongodb::error::Result<()> {
-        for (collection, index) in RETIRED {
-            let coll = if collection == "cities" { &self.cities } else { &self.pincodes };
-            if coll.list_index_names().await.unwrap_or_default().iter().any(|n| n == index) {
-                coll.drop_index(index).await?;
-            }
-        }
         self.backfill_name_keys().await?;
         let named = |keys: Document, options: IndexOptions| IndexModel::builder().keys(keys).options(options).build();
         let name_key =
@@ -82,5 +76,20 @@ impl Store {
         create_missing_indexes(&self.cities, vec![name_key]).await?;
         create_missing_indexes(&self.pincodes, vec![by_city]).await?;
         create_missing_indexes(&self.history, vec![by_entity]).await
+    }
+
+    /// Names the indexes of earlier versions (`RETIRED`) still there. They
+    /// are not dropped here: secantusd-rs was seen retrying a `dropIndexes`
+    /// for over 17 minutes at full CPU; an operator drops them when convenient.
+    pub async fn warn_of_retired_indexes(&self) {
+        for (collection, index) in RETIRED {
+            let coll = if collection == "cities" { &self.cities } else { &self.pincodes };
+            if coll.list_index_names().await.unwrap_or_default().iter().any(|n| n == index) {
+                tracing::warn!(
+                    "the index {collection}.{index} of an earlier version is no longer used and slows every write: \
+                     db.{collection}.dropIndex(\"{index}\")"
+                );
+            }
+        }
     }
 }
