@@ -460,7 +460,8 @@ async fn the_pincodes_behind_a_waiting_one_are_applied_and_committed_once_its_ci
     let mut rows = vec![json!({"pincode": "201301", "city_name": "Noida", "state": "Uttar Pradesh",
         "latitude": 28.5747, "longitude": 77.3553})];
     rows.extend((1..=29).map(|i| {
-        json!({"pincode": format!("4110{i:02}"), "city_name": "Pune", "state": "MH", "latitude": 18.5, "longitude": 73.8})
+        let code = format!("4110{i:02}");
+        json!({"pincode": code, "city_name": "Pune", "state": "MH", "latitude": 18.5, "longitude": 73.8})
     }));
     let (code, body) = api.post("/api/v1/location-updates/pincodes/bulk", &json!(rows)).await;
     assert_eq!(code, 202, "{body}");
