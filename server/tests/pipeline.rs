@@ -72,8 +72,8 @@ async fn create_read_update_soft_delete_and_restore_through_the_api() {
     assert_eq!(code, 202);
     let c = api.eventually("/api/v1/cities/Noida/UP", SOON, |_, b| !b["deleted_at"].is_null()).await;
     assert_eq!(c["name"], "Noida");
-    let (_, list) = api.get("/api/v1/cities").await;
-    assert_eq!(list["cities"].as_array().unwrap().len(), 0, "{list}");
+    // Listings come from the index, which holds a change once the materializer has told of it.
+    api.eventually("/api/v1/cities", SOON, |_, b| b["cities"].as_array().is_some_and(|c| c.is_empty())).await;
     let (_, list) = api.get("/api/v1/cities?include_deleted=true").await;
     assert_eq!(list["cities"][0]["id"], "uttar-pradesh/noida");
 
@@ -81,8 +81,7 @@ async fn create_read_update_soft_delete_and_restore_through_the_api() {
     let (code, _) = api.post("/api/v1/location-updates/cities/Noida/Uttar%20Pradesh/restore", &json!({})).await;
     assert_eq!(code, 202);
     api.eventually("/api/v1/cities/Noida/UP", SOON, |_, b| b["deleted_at"].is_null()).await;
-    let (_, list) = api.get("/api/v1/cities").await;
-    assert_eq!(list["cities"].as_array().unwrap().len(), 1);
+    api.eventually("/api/v1/cities", SOON, |_, b| b["cities"].as_array().is_some_and(|c| c.len() == 1)).await;
 
     // Without a token, or with a bad one: 401. The Kafka health route is open.
     let anonymous = reqwest::get(server.url("/api/v1/cities")).await.unwrap();
@@ -354,9 +353,11 @@ async fn a_consumer_killed_mid_stream_neither_loses_nor_repeats() {
         "the last event applied is the last one sent"
     );
     assert_eq!(c["population"], 30, "no older update was applied after a newer one");
-    // A city lists a pincode just before the pincode itself is written: give the
-    // last writes a moment, then there must be exactly 30.
-    let deadline = Instant::now() + SOON;
+    // A city lists a pincode just before the pincode itself is written: a crash
+    // between the two leaves the city listing a pincode whose event comes again,
+    // once the group has dropped the killed consumer (its session lasts 10 s).
+    // Then there must be exactly 30.
+    let deadline = Instant::now() + Duration::from_secs(60);
     let pins = loop {
         let pins = db.collection::<Document>("pincodes").count_documents(doc! {}).await.unwrap();
         if pins >= 30 || Instant::now() > deadline {

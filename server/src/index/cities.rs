@@ -65,8 +65,11 @@ impl CityLoader {
 }
 
 pub struct CityIndex {
+    /// By id, which starts with the slug of the city's first state: a state's
+    /// cities are one range of it, with those moved in since (`moved_in`).
     by_id: BTreeMap<Arc<str>, Entry>,
-    by_state: BTreeSet<(u8, Arc<str>)>,
+    /// The cities whose id does not start with their state's slug, by state.
+    moved_in: BTreeSet<(u8, Arc<str>)>,
     by_name: BTreeSet<(Box<str>, Arc<str>)>,
     /// The cities not deleted.
     live: Spatial,
@@ -76,6 +79,11 @@ pub struct CityIndex {
 
 fn state_number(name: &str) -> u8 {
     STATES.iter().position(|s| s.name == name).unwrap_or(STATES.len()) as u8
+}
+
+/// Where a state's ids start: `kerala/`.
+fn id_prefix(state: u8) -> Option<String> {
+    STATES.get(state as usize).map(|s| format!("{}/", s.slug()))
 }
 
 impl CityIndex {
@@ -92,7 +100,7 @@ impl CityIndex {
     pub fn loader() -> CityLoader {
         let index = CityIndex {
             by_id: BTreeMap::new(),
-            by_state: BTreeSet::new(),
+            moved_in: BTreeSet::new(),
             by_name: BTreeSet::new(),
             live: Spatial::build(Vec::new()),
             districts: HashSet::new(),
@@ -123,7 +131,9 @@ impl CityIndex {
     }
 
     fn add_keys(&mut self, id: &Arc<str>, e: &Entry) {
-        self.by_state.insert((e.state, id.clone()));
+        if id_prefix(e.state).is_none_or(|p| !id.starts_with(&p)) {
+            self.moved_in.insert((e.state, id.clone()));
+        }
         self.by_name.insert((search_key(&e.name).into(), id.clone()));
     }
 
@@ -145,7 +155,7 @@ impl CityIndex {
     /// A city the store does not hold (never: cities are deleted softly; kept for a reload).
     pub fn remove(&mut self, id: &str) {
         let Some((id, e)) = self.by_id.remove_entry(id) else { return };
-        self.by_state.remove(&(e.state, id.clone()));
+        self.moved_in.remove(&(e.state, id.clone()));
         self.by_name.remove(&(search_key(&e.name).into_boxed_str(), id.clone()));
         if !e.deleted {
             self.live.remove(&id, e.longitude, e.latitude);
@@ -192,19 +202,35 @@ impl CityIndex {
             return first(&mut ids, q.limit);
         }
         if let Some(s) = state {
+            // The range of ids the state's slug starts, merged with those moved in.
+            let Some(prefix) = id_prefix(s) else { return Vec::new() };
             let from = match &q.cursor {
+                Some(c) if c.as_str() >= prefix.as_str() => Bound::Excluded(c.as_str()),
+                _ => Bound::Included(prefix.as_str()),
+            };
+            let born =
+                self.by_id.range::<str, _>((from, Bound::Unbounded)).take_while(|(id, _)| id.starts_with(&prefix));
+            let moved_from = match &q.cursor {
                 Some(c) => Bound::Excluded((s, Arc::from(c.as_str()))),
                 None => Bound::Included((s, Arc::from(""))),
             };
-            return self
-                .by_state
-                .range((from, Bound::Unbounded))
-                .take_while(|(st, _)| *st == s)
-                .filter_map(|(_, id)| of(id))
-                .filter(|(id, e)| fits(id, e))
-                .take(q.limit)
-                .map(|(id, _)| id.clone())
-                .collect();
+            let moved = self.moved_in.range((moved_from, Bound::Unbounded)).take_while(|(st, _)| *st == s);
+            let mut born = born.filter(|(id, e)| fits(id, e)).map(|(id, _)| id).peekable();
+            let mut moved =
+                moved.filter_map(|(_, id)| of(id)).filter(|(id, e)| fits(id, e)).map(|(id, _)| id).peekable();
+            let mut page = Vec::with_capacity(q.limit);
+            while page.len() < q.limit {
+                let next = match (born.peek(), moved.peek()) {
+                    (Some(a), Some(b)) if b < a => moved.next(),
+                    (Some(_), _) => born.next(),
+                    (None, _) => moved.next(),
+                };
+                match next {
+                    Some(id) => page.push(id.clone()),
+                    None => break,
+                }
+            }
+            return page;
         }
         self.by_id
             .range::<str, _>((after, Bound::Unbounded))
@@ -379,6 +405,29 @@ mod tests {
         assert_eq!((index.total(), index.live()), (7, 6));
         let map = index.map(BBox::new(84.0, 25.0, 86.0, 26.0).unwrap(), 8);
         assert!(map.points.is_empty() && map.in_view == 0);
+    }
+
+    #[test]
+    fn a_city_moved_to_another_state_is_listed_under_it_in_id_order() {
+        let mut index = index();
+        let mut patna = city("Patna", "Maharashtra", 19.0, 73.0, 1_684_000);
+        patna.id = "bihar/patna".into();
+        index.upsert(&patna);
+        let maharashtra = CityListing { state: Some("Maharashtra"), limit: 100, ..Default::default() };
+        let ids: Vec<String> = index.page(&maharashtra).iter().map(|id| id.to_string()).collect();
+        assert_eq!(ids[0], "bihar/patna");
+        assert_eq!(ids.len(), 6);
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+        let bihar = CityListing { state: Some("Bihar"), ..maharashtra.clone() };
+        assert!(index.page(&bihar).is_empty());
+        // Paged one at a time, the merge keeps its order.
+        let mut q = CityListing { limit: 1, ..maharashtra };
+        let mut paged = Vec::new();
+        while let Some(id) = index.page(&q).first().cloned() {
+            q.cursor = Some(id.to_string());
+            paged.push(id.to_string());
+        }
+        assert_eq!(paged, ids);
     }
 
     #[test]
