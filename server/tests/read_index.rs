@@ -127,8 +127,9 @@ async fn after_a_burst_of_changes_the_index_agrees_with_the_store_and_so_does_on
     drop(server);
     let again = world.server();
     let api = Api::new(&again, &world.token());
+    // Ready once the index is loaded whole.
+    let ready = api.eventually("/readyz", SOON, |c, _| c == 200).await;
     assert_index_matches_store(&world, &api).await;
-    let (_, ready) = api.get("/readyz").await;
     let index = ready["backends"].as_array().unwrap().iter().find(|b| b["name"] == "index").unwrap();
     assert_eq!(index["status"], "ok");
     assert_eq!(index["detail"], "60 cities and 0 pincodes in memory");
