@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE_URL, openBrowser, openPage, unique, screenshot } from '../lib/browser.mjs';
+import { BASE_URL, openBrowser, openPage, unique, screenshot, waitForHydration } from '../lib/browser.mjs';
 
 /** Imports one CSV through the Import page's file picker and waits until it is applied. */
 async function importCsv(page, name, text, rows) {
   await page.goto(`${BASE_URL}/import`);
+  // A file chosen before the page hydrates would go unseen.
+  await waitForHydration(page);
   await page.setInputFiles('#import-file', { name, mimeType: 'text/csv', buffer: Buffer.from(text) });
   await page.getByTestId('chosen').filter({ hasText: name }).filter({ hasText: 'read from its header' }).waitFor();
   await page.getByRole('button', { name: 'Import' }).click();
