@@ -1,5 +1,7 @@
 //! Numbers and times as an Indian reader of the dashboard reads them.
 
+use crate::domain::map::{MapView, PINCODE_ZOOM};
+
 /// `2026-11-28T08:24:42.314Z` as `2026-11-28 08:24:42.314 UTC`.
 pub fn readable_time(rfc3339: &str) -> String {
     match rfc3339.strip_suffix('Z') {
@@ -62,9 +64,31 @@ pub fn lasting(ms: i64) -> String {
     }
 }
 
+/// The line under the map's title: what the view holds and how it is drawn.
+pub fn map_summary(view: &MapView, zoom: u8) -> String {
+    let c = &view.cities;
+    let mut line = match (c.in_view, c.clusters.len(), c.not_drawn()) {
+        (1, ..) => "1 city in view".to_string(),
+        (n, 0, 0) => format!("{} cities in view", indian(n)),
+        (n, 0, _) => format!("the {} largest of {} cities in view; zoom in for the rest", c.points.len(), indian(n)),
+        (n, k, _) => format!("{} cities in view, {k} clusters; click one to zoom in", indian(n)),
+    };
+    let p = &view.pincodes;
+    if zoom >= PINCODE_ZOOM && p.in_view > 0 {
+        line.push_str(&match (p.in_view, p.clusters.len(), p.not_drawn()) {
+            (1, ..) => ", 1 pincode".to_string(),
+            (n, 0, 0) => format!(", {} pincodes", indian(n)),
+            (n, 0, _) => format!(", {} of {} pincodes; zoom in for all", p.points.len(), indian(n)),
+            (n, k, _) => format!(", {} pincodes in {k} clusters", indian(n)),
+        });
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{file_size, indian, lasting, plural, readable_time};
+    use super::{file_size, indian, lasting, map_summary, plural, readable_time};
+    use crate::domain::map::MapView;
 
     #[test]
     fn a_count_of_a_unit() {
@@ -110,5 +134,22 @@ mod tests {
         ] {
             assert_eq!(indian(n), text, "{n}");
         }
+    }
+
+    #[test]
+    fn the_map_line_says_what_the_view_holds_and_how_it_is_drawn() {
+        use crate::domain::map::{Cluster, Layer, MapPincode};
+        let cluster = |count| Cluster { latitude: 0.0, longitude: 0.0, count, expansion_zoom: 6 };
+        let mut view = MapView::default();
+        view.cities.in_view = 601_200;
+        view.cities.clusters = vec![cluster(600_700), cluster(500)];
+        assert_eq!(map_summary(&view, 5), "6,01,200 cities in view, 2 clusters; click one to zoom in");
+        view.cities.clusters.clear();
+        assert_eq!(map_summary(&view, 14), "the 0 largest of 6,01,200 cities in view; zoom in for the rest");
+        view.cities.in_view = 0;
+        let pin = MapPincode { pincode: "682001".into(), area_name: None, latitude: 0.0, longitude: 0.0 };
+        view.pincodes = Layer { in_view: 1, clusters: vec![], points: vec![pin] };
+        assert_eq!(map_summary(&view, 12), "0 cities in view, 1 pincode");
+        assert_eq!(map_summary(&view, 9), "0 cities in view");
     }
 }

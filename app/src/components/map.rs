@@ -88,7 +88,7 @@ pub fn MapView(
 /// What the map reports about itself.
 #[derive(Clone, Copy)]
 pub struct Counts {
-    /// What the view holds and how it is drawn (`domain::map::describe`).
+    /// What the view holds and how it is drawn (`format::map_summary`).
     pub summary: RwSignal<String>,
     pub loading: RwSignal<bool>,
 }
@@ -121,7 +121,8 @@ mod browser {
     use crate::api::{get_city_details, get_map_view, run_city_command, CityCommand};
     use crate::domain::city::field;
     use crate::domain::geo::BBox;
-    use crate::domain::map::{describe, Cluster, MapPincode, MapQuery};
+    use crate::domain::map::{Cluster, MapPincode, MapQuery};
+    use crate::format::map_summary;
 
     pub fn mount(
         node: NodeRef<leptos::html::Div>,
@@ -297,7 +298,7 @@ mod browser {
                     add_cluster(layers, &layers.pincodes, cluster, "pincodes");
                 }
             });
-            counts.summary.set(describe(&view, query.zoom));
+            counts.summary.set(map_summary(&view, query.zoom));
         });
     }
 
