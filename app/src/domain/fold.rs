@@ -5,6 +5,8 @@
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
+use super::slug::joined_words;
+
 /// `s` with the accents taken off its Latin letters.
 pub fn fold_accents(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -27,20 +29,7 @@ pub fn fold_accents(s: &str) -> String {
 /// punctuation runs as one space; every other script as written. "Mahārāshtra"
 /// and "maharashtra" are one key, and "नई दिल्ली" keeps its vowel signs.
 pub fn search_key(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut space = false;
-    for c in fold_accents(name).chars() {
-        if c.is_alphanumeric() || is_combining_mark(c) {
-            if space && !out.is_empty() {
-                out.push(' ');
-            }
-            space = false;
-            out.extend(c.to_lowercase());
-        } else {
-            space = true;
-        }
-    }
-    out
+    joined_words(fold_accents(name).chars(), |c| c.is_alphanumeric() || is_combining_mark(c), ' ')
 }
 
 #[cfg(test)]

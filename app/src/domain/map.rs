@@ -4,9 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::city::City;
 use super::geo::BBox;
-use super::pincode::Pincode;
 
 /// A view holding at most this many cities (or pincodes) draws each one;
 /// past it, they are drawn in clusters.
@@ -55,22 +53,6 @@ pub struct MapCity {
     pub is_metro: bool,
 }
 
-impl From<&City> for MapCity {
-    fn from(c: &City) -> Self {
-        let f = &c.fields;
-        MapCity {
-            id: c.id.clone(),
-            name: f.name.clone(),
-            state: f.state.clone(),
-            district: f.district.clone(),
-            latitude: f.latitude,
-            longitude: f.longitude,
-            population: f.population,
-            is_metro: f.is_metro,
-        }
-    }
-}
-
 /// A pincode as the map draws it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MapPincode {
@@ -78,18 +60,6 @@ pub struct MapPincode {
     pub area_name: Option<String>,
     pub latitude: f64,
     pub longitude: f64,
-}
-
-impl From<&Pincode> for MapPincode {
-    fn from(p: &Pincode) -> Self {
-        let f = &p.fields;
-        MapPincode {
-            pincode: f.pincode.clone(),
-            area_name: f.area_name.clone(),
-            latitude: f.latitude,
-            longitude: f.longitude,
-        }
-    }
 }
 
 /// What one layer of the map shows in a view.

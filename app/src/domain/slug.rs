@@ -3,18 +3,25 @@
 /// Lower case; runs of spaces and ASCII punctuation become one hyphen. Letters of
 /// any script (Devanagari, Tamil, …) and their marks are kept as they are.
 pub fn slugify(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut hyphen = false;
-    for c in name.chars() {
-        let keep = if c.is_ascii() { c.is_ascii_alphanumeric() } else { !c.is_whitespace() && !is_unicode_punct(c) };
-        if keep {
-            if hyphen && !out.is_empty() {
-                out.push('-');
+    let keep =
+        |c: char| if c.is_ascii() { c.is_ascii_alphanumeric() } else { !c.is_whitespace() && !is_unicode_punct(c) };
+    joined_words(name.chars(), keep, '-')
+}
+
+/// The runs of `keep` characters, lower-cased, one `separator` between runs
+/// (none before the first or after the last): what slugs and search keys share.
+pub(super) fn joined_words(chars: impl Iterator<Item = char>, keep: impl Fn(char) -> bool, separator: char) -> String {
+    let mut out = String::new();
+    let mut between = false;
+    for c in chars {
+        if keep(c) {
+            if between && !out.is_empty() {
+                out.push(separator);
             }
-            hyphen = false;
+            between = false;
             out.extend(c.to_lowercase());
         } else {
-            hyphen = true;
+            between = true;
         }
     }
     out

@@ -60,10 +60,9 @@ pub struct ReadIndex {
 /// The sizes of the index, for readiness and logs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sizes {
+    /// Deleted ones too.
     pub cities: usize,
-    pub live_cities: usize,
     pub pincodes: usize,
-    pub live_pincodes: usize,
 }
 
 impl Default for ReadIndex {
@@ -181,7 +180,7 @@ impl ReadIndex {
 
     pub fn sizes(&self) -> Sizes {
         let (c, p) = (read(&self.cities), read(&self.pincodes));
-        Sizes { cities: c.total(), live_cities: c.live(), pincodes: p.total(), live_pincodes: p.live() }
+        Sizes { cities: c.total(), pincodes: p.total() }
     }
 
     /// The ids of a page of cities, in the listing's order.

@@ -66,10 +66,6 @@ impl PincodeIndex {
         self.by_code.len()
     }
 
-    pub fn live(&self) -> usize {
-        self.live.len()
-    }
-
     /// The codes of one page of pincodes not deleted: by code prefix, in a
     /// box, after the cursor (a code), in code order.
     pub fn page(&self, prefix: &str, bbox: Option<BBox>, cursor: Option<&str>, limit: usize) -> Vec<Arc<str>> {

@@ -81,7 +81,7 @@ impl Store {
 
     /// Every pincode, deleted ones too, without its offices, to `each`.
     pub async fn each_pincode(&self, mut each: impl FnMut(Pincode)) -> mongodb::error::Result<()> {
-        let fields = doc! { "area_name": 1, "location": 1, "deleted_at": 1, "city_id": 1 };
+        let fields = doc! { "area_name": 1, "location": 1, "deleted_at": 1 };
         let mut cursor = self.pincodes.find(doc! {}).projection(fields).batch_size(10_000).await?;
         while let Some(d) = cursor.try_next().await? {
             each(pincode_from_doc(&d));
