@@ -10,13 +10,15 @@ COPY end2end/package.json end2end/package-lock.json end2end/
 RUN cd end2end && npm ci --no-audit --no-fund
 ENV PATH="/src/end2end/node_modules/.bin:${PATH}" CARGO_TARGET_DIR=/src/target
 COPY . .
-RUN cargo leptos build --release
+RUN bash -c '. scripts/lib.sh && build_release'
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /src/target/release/geoledger /app/geoledger
+# The bundle's hashed file names, read from beside the binary.
+COPY --from=build /src/target/release/hash.txt /app/hash.txt
 COPY --from=build /src/target/site /app/site
 ENV GEOLEDGER_SITE_ROOT=/app/site GEOLEDGER_LISTEN=0.0.0.0:3000
 EXPOSE 3000

@@ -60,6 +60,18 @@ cargo_tool() {
 # Where cargo-leptos puts the built site (Cargo.toml: site-root, relative to the clone).
 site_root() { echo "$GEOLEDGER_ROOT/target/site"; }
 
+# The release build as it ships: each page's wasm in its own file (--split, the
+# lazy routes in app/src/shell.rs), every file also stored gzip- and
+# brotli-compressed beside itself (--precompress), and named by its content
+# (hash-files in Cargo.toml). cargo-leptos gzips at a middle level; the bundle's
+# .gz files are written again at the highest (13% smaller), for browsers
+# without brotli.
+build_release() {
+  cargo leptos build --release --split --precompress >&2
+  local f
+  for f in "$(site_root)"/pkg/*.wasm "$(site_root)"/pkg/*.js; do gzip -9 -n -c "$f" >"$f.gz"; done
+}
+
 # CARGO_TARGET_DIR is shared by every clone on this machine, and so are the paths
 # cargo copies the final binary and wasm to (debug/geoledger, …/app.wasm). When
 # another clone built last, cargo here may find its own build fresh and leave the

@@ -1,8 +1,8 @@
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path,
+    lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
 use crate::components::layout::Layout;
@@ -27,6 +27,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="stylesheet" href="/leaflet/leaflet.css"/>
                 <script src="/leaflet/leaflet.js"></script>
                 <AutoReload options=options.clone()/>
+                <HashedStylesheet id="leptos" options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -41,39 +42,85 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
 
-    // Mark the document once the browser has taken over the server-rendered page,
-    // so people and tests can tell a hydrated page from a static one. Effects run
-    // only in the browser.
+    view! {
+        <Title formatter=|page: String| {
+            if page.is_empty() { "GeoLedger".to_string() } else { format!("{page} · GeoLedger") }
+        }/>
+        <Router>
+            // A page's code is fetched lazily, so its view renders after the
+            // document's head; `Async` renders the whole page before sending any
+            // of it, so the head carries the page's title. (The data comes from
+            // in-memory indexes and Kafka's metadata: milliseconds.)
+            <Routes fallback=|| view! { <NotFound/> <MarkHydrated/> }>
+                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view=Layout>
+                    // The map is the home page; /map stays as its other address.
+                    <Route path=path!("") view={Lazy::<MapRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/overview") view={Lazy::<OverviewRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/cities") view={Lazy::<CitiesRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/cities/:state/:name") view={Lazy::<CityRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/map") view={Lazy::<MapRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/pincodes") view={Lazy::<PincodesRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/import") view={Lazy::<ImportRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/kafka") view={Lazy::<KafkaRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/kafka/topics/:name") view={Lazy::<TopicRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/kafka/groups") view={Lazy::<GroupsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/kafka/groups/:id") view={Lazy::<GroupRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/kafka/dead-letters") view={Lazy::<DeadLettersRoute>::new()} ssr=SsrMode::Async/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// Marks the document once the browser has taken over the page's own view (a
+/// lazy page hydrates after its code arrives, later than the layout around it),
+/// so people and tests can tell a live page from a static one. Effects run only
+/// in the browser.
+#[component]
+fn MarkHydrated() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(root) = document().document_element() {
             let _ = root.set_attribute("data-hydrated", "true");
         }
     });
+}
 
-    view! {
-        <Stylesheet id="leptos" href="/pkg/geoledger.css"/>
-        <Title formatter=|page: String| {
-            if page.is_empty() { "GeoLedger".to_string() } else { format!("{page} · GeoLedger") }
-        }/>
-        <Router>
-            <Routes fallback=|| view! { <NotFound/> }>
-                <Route path=path!("/login") view=LoginPage/>
-                <ParentRoute path=path!("") view=Layout>
-                    // The map is the home page; /map stays as its other address.
-                    <Route path=path!("") view=MapPage/>
-                    <Route path=path!("/overview") view=Overview/>
-                    <Route path=path!("/cities") view=CitiesPage/>
-                    <Route path=path!("/cities/:state/:name") view=CityPage/>
-                    <Route path=path!("/map") view=MapPage/>
-                    <Route path=path!("/pincodes") view=PincodesPage/>
-                    <Route path=path!("/import") view=ImportPage/>
-                    <Route path=path!("/kafka") view=KafkaPage/>
-                    <Route path=path!("/kafka/topics/:name") view=TopicPage/>
-                    <Route path=path!("/kafka/groups") view=GroupsPage/>
-                    <Route path=path!("/kafka/groups/:id") view=GroupPage/>
-                    <Route path=path!("/kafka/dead-letters") view=DeadLettersPage/>
-                </ParentRoute>
-            </Routes>
-        </Router>
-    }
+/// A page whose code the browser fetches when the page is first shown.
+///
+/// Built with `cargo leptos build --split`, each page's view is cut out of the
+/// main wasm into its own file (code two pages share goes to a shared one), so
+/// the first load carries the layout and one page, not all twelve. Without
+/// `--split` the same routes work from the one bundle.
+macro_rules! lazy_page {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(this: Self) -> AnyView {
+                let _ = this;
+                view! { <$page/> <MarkHydrated/> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_page! {
+    LoginRoute => LoginPage,
+    MapRoute => MapPage,
+    OverviewRoute => Overview,
+    CitiesRoute => CitiesPage,
+    CityRoute => CityPage,
+    PincodesRoute => PincodesPage,
+    ImportRoute => ImportPage,
+    KafkaRoute => KafkaPage,
+    TopicRoute => TopicPage,
+    GroupsRoute => GroupsPage,
+    GroupRoute => GroupPage,
+    DeadLettersRoute => DeadLettersPage,
 }

@@ -24,20 +24,31 @@ test('every page fits a 390 px wide phone without sideways scrolling', async () 
   }
 });
 
-test('the pages and the wasm bundle are sent compressed; the live stream is not', async () => {
+test('the pages and the wasm bundle are sent compressed and the bundle cached for good; the live stream is not', async () => {
   const browser = await openBrowser();
   try {
     const page = await browser.newPage();
     await signIn(page);
     await page.waitForURL(BASE_URL + '/');
-    for (const path of ['/pkg/geoledger.wasm', '/pkg/geoledger.js', '/cities']) {
+    // The bundle's files are named by their content, as the page links them.
+    const html = await (await page.request.get(BASE_URL + '/cities')).text();
+    const wasm = html.match(/\/pkg\/geoledger\.[\w-]+\.wasm/)?.[0];
+    const js = html.match(/\/pkg\/geoledger\.[\w-]+\.js/)?.[0];
+    assert.ok(wasm && js, 'the page links the wasm and its script by hashed names');
+    for (const path of [wasm, js, '/cities']) {
       const res = await page.request.get(BASE_URL + path, { headers: { 'accept-encoding': 'gzip, br' } });
       assert.equal(res.status(), 200, path);
       assert.match(res.headers()['content-encoding'] ?? '', /^(br|gzip)$/, `${path} is compressed`);
     }
-    const gzip = await page.request.get(BASE_URL + '/pkg/geoledger.wasm', { headers: { 'accept-encoding': 'gzip' } });
+    for (const path of [wasm, js]) {
+      const res = await page.request.get(BASE_URL + path);
+      assert.match(res.headers()['cache-control'] ?? '', /immutable/, `${path} is kept by the browser`);
+    }
+    const pageRes = await page.request.get(BASE_URL + '/cities');
+    assert.doesNotMatch(pageRes.headers()['cache-control'] ?? '', /immutable/, 'a page is never kept for good');
+    const gzip = await page.request.get(BASE_URL + wasm, { headers: { 'accept-encoding': 'gzip' } });
     assert.equal(gzip.headers()['content-encoding'], 'gzip');
-    const plain = await page.request.get(BASE_URL + '/pkg/geoledger.wasm', { headers: { 'accept-encoding': 'identity' } });
+    const plain = await page.request.get(BASE_URL + wasm, { headers: { 'accept-encoding': 'identity' } });
     assert.equal(plain.headers()['content-encoding'], undefined, 'a client that takes no encoding gets the bytes as they are');
     // The live stream streams: its first bytes arrive uncompressed, at once.
     const first = await page.evaluate(async () => {

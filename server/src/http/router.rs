@@ -7,6 +7,10 @@ use std::sync::Arc;
 
 use app::api::ssr::SharedLedger;
 use app::{shell, App};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
@@ -36,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", rest::routes(&state))
         .route_layer(axum::middleware::from_fn(metrics::note_route))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(state.leptos_options.hash_files, bundle_caching))
         .layer(axum::middleware::from_fn_with_state(page_guard, guard::pages))
         .layer(session_layer(&state))
         // gzip or brotli, as the browser accepts: the wasm bundle above all.
@@ -44,6 +49,20 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn(metrics::count))
         .with_state(state)
+}
+
+/// The bundle's files (`/pkg/`) carry their content's hash in their names when
+/// cargo-leptos hashed them, so a browser keeps them a year without asking
+/// again and a new build is fetched by its new names. Unhashed, they are asked
+/// for again each time (`no-cache`: the answer may be 304).
+async fn bundle_caching(State(hashed): State<bool>, request: Request, next: Next) -> Response {
+    let bundle = request.uri().path().starts_with("/pkg/");
+    let mut response = next.run(request).await;
+    if bundle && response.status().is_success() {
+        let rule = if hashed { "public, max-age=31536000, immutable" } else { "no-cache" };
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(rule));
+    }
+    response
 }
 
 /// HttpOnly, SameSite=Strict session cookies (Secure when served over https),

@@ -89,13 +89,23 @@ impl AppState {
 /// The bundle's name and layout are fixed by Cargo.toml's
 /// `[workspace.metadata.leptos]`; our own configuration decides where the site
 /// is and where we listen.
+///
+/// cargo-leptos (`hash-files = true`) names the bundle's files by their content
+/// and writes the names in `hash.txt` beside the server binary; the pages then
+/// link those names, which browsers may keep forever. A binary built without
+/// cargo-leptos has no such file and links the plain names.
 fn leptos_options(config: &Config) -> LeptosOptions {
     let reload_port = std::env::var("LEPTOS_RELOAD_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3001);
+    let hashed = std::env::current_exe().is_ok_and(|exe| exe.with_file_name(HASH_FILE).exists());
     LeptosOptions::builder()
         .output_name("geoledger")
         .site_root(config.site_root().to_string_lossy().as_ref())
         .site_pkg_dir("pkg")
         .site_addr(config.listen)
         .reload_port(reload_port)
+        .hash_files(hashed)
         .build()
 }
+
+/// The list of hashed file names: cargo-leptos's and leptos's default name.
+const HASH_FILE: &str = "hash.txt";
