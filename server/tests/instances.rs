@@ -60,10 +60,18 @@ async fn two_instances_share_the_group_every_browser_hears_every_change_and_one_
     let twice: Vec<_> = heard.iter().filter(|id| heard.iter().filter(|h| h == id).count() > 1).collect();
     assert!(twice.is_empty(), "heard twice: {twice:?}");
 
-    // Both sample the group's lag; the history keeps one sample a period, not one an instance.
-    let (_, history) = api_a.get(&format!("{path}/lag?window=60")).await;
-    let periods: Vec<i64> =
-        history["samples"].as_array().unwrap().iter().map(|s| s["at"].as_i64().unwrap() / 1000).collect();
+    // Both sample the group's lag (each second, once the group has committed
+    // offsets); the history keeps one sample a period, not one an instance.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let (history, periods) = loop {
+        let (_, history) = api_a.get(&format!("{path}/lag?window=60")).await;
+        let periods: Vec<i64> =
+            history["samples"].as_array().unwrap().iter().map(|s| s["at"].as_i64().unwrap() / 1000).collect();
+        if periods.len() >= 3 || tokio::time::Instant::now() > deadline {
+            break (history, periods);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
     assert!(periods.len() >= 3, "{history}");
     assert_eq!(periods.iter().collect::<HashSet<_>>().len(), periods.len(), "one sample a second: {periods:?}");
 

@@ -629,18 +629,24 @@ async fn an_event_from_another_partition_is_not_mistaken_for_an_old_one() {
         Change::CityUpdated(CityData { id: id.clone(), fields: f })
     };
     let (e, c) = event(Change::CityCreated(CityData { id: id.clone(), fields: fields.clone() }), 1);
-    assert_eq!(store.apply(&e, &c, Position { partition: 2, offset: 40 }).await.unwrap(), Applied::Changed);
+    assert_eq!(store.apply(&e, &c, Position { partition: 2, offset: 40 }).await.unwrap().0, Applied::Changed);
     // The same partition, an earlier offset: a redelivery, changes nothing.
     let (e, c) = event(update(1), 2);
-    assert_eq!(store.apply(&e, &c, Position { partition: 2, offset: 39 }).await.unwrap(), Applied::AlreadyApplied);
+    assert_eq!(store.apply(&e, &c, Position { partition: 2, offset: 39 }).await.unwrap().0, Applied::AlreadyApplied);
     // The topic was given more partitions and the key moved to one whose offsets
     // are still small: that event is newer, and applies.
     let (e, c) = event(update(2), 3);
-    assert_eq!(store.apply(&e, &c, Position { partition: 5, offset: 0 }).await.unwrap(), Applied::Changed);
+    assert_eq!(store.apply(&e, &c, Position { partition: 5, offset: 0 }).await.unwrap().0, Applied::Changed);
     assert_eq!(store.city_by_id(&id).await.unwrap().unwrap().fields.population, Some(2));
     // And a redelivery there is a no-op again.
     let (e, c) = event(update(3), 4);
-    assert_eq!(store.apply(&e, &c, Position { partition: 5, offset: 0 }).await.unwrap(), Applied::AlreadyApplied);
+    let (applied, last) = store.apply(&e, &c, Position { partition: 5, offset: 0 }).await.unwrap();
+    assert_eq!(applied, Applied::AlreadyApplied);
+    // Its history entry is written all the same, and writing it again (a crash
+    // before the offset was stored) leaves one entry.
+    store.record(std::slice::from_ref(&last)).await.unwrap();
+    store.record(&[last.clone(), last]).await.unwrap();
+    assert_eq!(store.history.count_documents(mongodb::bson::doc! { "_id": "event-4" }).await.unwrap(), 1);
 }
 
 #[tokio::test]

@@ -9,8 +9,9 @@
 //! Events come in batches (what the consumer holds, up to `BATCH`): the events
 //! of one key in order, different keys at once (up to `KEYS_AT_ONCE`); then, per
 //! partition, the offset of the last event before the first one not done is
-//! stored. The changes are read back into the index once per batch, before
-//! anyone is told of them.
+//! stored. The batch's history entries are written in one command and its
+//! changes read back into the index, before the offsets are stored and anyone
+//! is told of them.
 //!
 //! MongoDB away (unreachable, stepping down) is waited for, as long as it takes,
 //! with nothing committed meanwhile; MongoDB refusing an event (one it cannot
@@ -39,7 +40,7 @@ use super::kafka::{Kafka, KafkaContext};
 use super::notices::Notices;
 use crate::config::KafkaConfig;
 use crate::index::{Changed, ReadIndex};
-use crate::store::{is_unreachable, Applied, ApplyError, ImportJobs, Store};
+use crate::store::{is_unreachable, Applied, ApplyError, HistoryRecord, ImportJobs, Store};
 use crate::telemetry::metrics;
 
 /// While MongoDB is away: the first wait before trying again, doubling up to the last.
@@ -93,16 +94,17 @@ struct Parked {
 /// What became of one message.
 enum Step {
     /// Applied or dead-lettered: its offset may be stored, once this is told.
-    Done(Told),
+    Done(Box<Told>),
     /// Its city is not there yet: try again after a wait (this many retries done).
     Wait(u32),
     /// The server is stopping before the message was handled.
     Stopped,
 }
 
-/// What a handled message makes known: what to read back into the index, and
-/// the notice for the browsers and the other instances.
+/// What a handled message makes known: its history entry, what to read back
+/// into the index, and the notice for the browsers and the other instances.
 struct Told {
+    history: Option<HistoryRecord>,
     changed: Option<Changed>,
     notice: ChangeNotice,
 }
@@ -262,7 +264,7 @@ impl Materializer {
         for (i, step) in stepped {
             reached[i] = match step {
                 Step::Done(t) => {
-                    told.push((i, t));
+                    told.push((i, *t));
                     Reached::Done
                 }
                 Step::Wait(attempt) => Reached::Wait(attempt),
@@ -270,7 +272,9 @@ impl Materializer {
             };
         }
         told.sort_by_key(|(i, _)| *i);
-        self.tell(told.into_iter().map(|(_, t)| t).collect()).await;
+        if !self.tell(told.into_iter().map(|(_, t)| t).collect(), shutdown).await {
+            return false;
+        }
 
         let mut stopping = false;
         let mut messages: Vec<Option<OwnedMessage>> = fresh.into_iter().map(Some).collect();
@@ -324,7 +328,11 @@ impl Materializer {
         while let Some((m, done, attempt)) = queue.pop_front() {
             if !done {
                 match self.step(&m, attempt, shutdown).await {
-                    Step::Done(told) => self.tell(vec![told]).await,
+                    Step::Done(told) => {
+                        if !self.tell(vec![*told], shutdown).await {
+                            return false;
+                        }
+                    }
                     Step::Wait(attempt) => {
                         let held = queue.into_iter().map(|(m, d, _)| (m, d)).collect();
                         parked.push(self.park(m, attempt, held));
@@ -339,9 +347,26 @@ impl Materializer {
         true
     }
 
-    /// Reads what changed back into the index, then tells this instance's
-    /// browsers and the other instances.
-    async fn tell(&self, told: Vec<Told>) {
+    /// Writes the history entries, reads what changed back into the index, then
+    /// tells this instance's browsers and the other instances. False when the
+    /// server stopped while MongoDB was away (the offsets are then not stored,
+    /// and the events come again).
+    async fn tell(&self, told: Vec<Told>, shutdown: &watch::Receiver<bool>) -> bool {
+        let history: Vec<HistoryRecord> = told.iter().filter_map(|t| t.history.clone()).collect();
+        let mut away = 0u32;
+        while let Err(e) = self.store.record(&history).await {
+            if !is_unreachable(&e) {
+                // The read model holds the changes; only their history lines are lost.
+                tracing::error!("cannot write {} history entries: {e}", history.len());
+                break;
+            }
+            let wait = away_wait(away);
+            away += 1;
+            tracing::warn!("writing the history: {e}; MongoDB is away, trying again in {wait:?}");
+            if !sleep_unless_shutdown(wait, &mut shutdown.clone()).await {
+                return false;
+            }
+        }
         let changed: Vec<Changed> = told.iter().filter_map(|t| t.changed.clone()).collect();
         if !changed.is_empty() {
             self.index.refresh(&self.store, &changed).await;
@@ -350,6 +375,7 @@ impl Materializer {
             self.fanout.publish(&t.notice);
             self.notices.send(Notice::Change(t.notice));
         }
+        true
     }
 
     /// Applies (or dead-letters) one message; `attempt` retries were done before.
@@ -362,7 +388,7 @@ impl Materializer {
         let (mut away, mut refusals) = (0u32, 0u32);
         loop {
             match self.store.apply(&event, &change, pos).await {
-                Ok(applied) => {
+                Ok((applied, history)) => {
                     metrics::event_applied(&event.event_type);
                     if applied == Applied::AlreadyApplied {
                         tracing::debug!(
@@ -381,7 +407,8 @@ impl Materializer {
                         change.coordinates(),
                         Outcome::Applied,
                     );
-                    return Step::Done(Told { changed: Changed::of(&event.event_type, &event.subject), notice });
+                    let changed = Changed::of(&event.event_type, &event.subject);
+                    return Step::Done(Box::new(Told { history: Some(history), changed, notice }));
                 }
                 Err(ApplyError::CityMissing(city)) if attempt < self.retry.attempts => {
                     tracing::debug!("pincode {} waits for city {city} (retry {})", event.subject, attempt + 1);
@@ -392,7 +419,7 @@ impl Materializer {
                 }
                 Err(ApplyError::Store(e)) if is_unreachable(&e) => {
                     // MongoDB is away: wait, longer each time, and try again; never skip an event.
-                    let wait = STORE_AWAY_FIRST_WAIT.saturating_mul(2u32.saturating_pow(away)).min(STORE_AWAY_MAX_WAIT);
+                    let wait = away_wait(away);
                     away += 1;
                     tracing::warn!(
                         "applying {} {}: {e}; MongoDB is away, trying again in {wait:?}",
@@ -480,8 +507,13 @@ impl Materializer {
         }
         metrics::event_dead_lettered(&event_type);
         let notice = notice(m, id, event_type, entity, None, Outcome::Failed { reason: reason.to_string() });
-        Step::Done(Told { changed: None, notice })
+        Step::Done(Box::new(Told { history: None, changed: None, notice }))
     }
+}
+
+/// How long to wait before trying MongoDB again, `away` waits done.
+fn away_wait(away: u32) -> Duration {
+    STORE_AWAY_FIRST_WAIT.saturating_mul(2u32.saturating_pow(away)).min(STORE_AWAY_MAX_WAIT)
 }
 
 /// The notice of a handled message: what it was, where it was, what became of it.

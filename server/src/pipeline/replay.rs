@@ -132,7 +132,10 @@ async fn replay_topic(kafka: &Kafka, topic: &str, store: &Store, report: &mut Re
         report.events += 1;
         match decoded {
             Ok((event, change)) => match store.apply(&event, &change, pos).await {
-                Ok(_) => report.applied += 1,
+                Ok((_, history)) => {
+                    store.record(&[history]).await?;
+                    report.applied += 1;
+                }
                 Err(ApplyError::Store(e)) => return Err(e.into()),
                 Err(_) => report.skipped += 1,
             },

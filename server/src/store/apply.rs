@@ -7,6 +7,10 @@
 //! position changes nothing: a redelivered event (after a crash, a rebalance, a
 //! replay) is applied once in effect. A city's list of pincodes is kept with set
 //! operations (`$addToSet`, `$pull`), which are safe to repeat.
+//!
+//! The history is written apart, a batch of entries at once ([`Store::record`]),
+//! by the caller, before it stores the events' offsets: an entry is keyed by its
+//! event's id, so writing it again after a crash changes nothing.
 
 use app::domain::event::{Change, CityData, CityRef, Envelope, PincodeRef};
 use app::domain::pincode::PincodeFields;
@@ -54,21 +58,18 @@ pub enum ApplyError {
     Store(#[from] mongodb::error::Error),
 }
 
-impl Store {
-    /// Applies one event at `pos`, unless the entity already reflects it.
-    pub async fn apply(&self, event: &Envelope, change: &Change, pos: Position) -> Result<Applied, ApplyError> {
-        let applied = self.apply_change(event, change, pos).await?;
-        self.record(event, change, pos).await?;
-        Ok(applied)
-    }
+/// An applied event's entry in the history, to be written by [`Store::record`].
+#[derive(Clone, Debug)]
+pub struct HistoryRecord(Document);
 
-    /// Adds the event to the history (keyed by its id: recording it again is a no-op).
-    async fn record(&self, event: &Envelope, change: &Change, pos: Position) -> Result<(), ApplyError> {
+impl HistoryRecord {
+    fn of(event: &Envelope, change: &Change, pos: Position) -> Result<Self, ApplyError> {
         let mut entities = vec![event.subject.clone()];
         if let Some(city) = change.city_id().filter(|c| *c != event.subject) {
             entities.push(city.to_string());
         }
-        let entry = doc! {
+        Ok(Self(doc! {
+            "_id": &event.id,
             "type": &event.event_type,
             "subject": &event.subject,
             "entities": entities,
@@ -76,9 +77,36 @@ impl Store {
             "time": event_time(&event.time)?,
             "summary": change.summary(),
             "_pos": pos.to_doc(),
-        };
-        self.history.update_one(doc! { "_id": &event.id }, doc! { "$setOnInsert": entry }).upsert(true).await?;
-        Ok(())
+        }))
+    }
+}
+
+impl Store {
+    /// Applies one event at `pos` to the read model, unless the entity already
+    /// reflects it, and gives the event's history entry (even then: a
+    /// redelivered event's entry may not have been written before the crash).
+    pub async fn apply(
+        &self,
+        event: &Envelope,
+        change: &Change,
+        pos: Position,
+    ) -> Result<(Applied, HistoryRecord), ApplyError> {
+        let entry = HistoryRecord::of(event, change, pos)?;
+        let applied = self.apply_change(event, change, pos).await?;
+        Ok((applied, entry))
+    }
+
+    /// Writes history entries, one command for all of them. An entry already
+    /// there (its event applied before a crash) is left as it is.
+    pub async fn record(&self, entries: &[HistoryRecord]) -> Result<(), mongodb::error::Error> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        match self.history.insert_many(entries.iter().map(|e| &e.0)).ordered(false).await {
+            Ok(_) => Ok(()),
+            Err(e) if is_duplicate_key(&e) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     async fn apply_change(&self, event: &Envelope, change: &Change, pos: Position) -> Result<Applied, ApplyError> {
