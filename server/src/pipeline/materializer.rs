@@ -6,9 +6,10 @@
 //! crash in between redelivers the event, and the store's position guard makes
 //! the redelivery a no-op: at-least-once delivery, exactly-once effect.
 //!
-//! Events come in batches (what the consumer holds, up to `BATCH`): the events
-//! of one key in order, different keys at once (up to `KEYS_AT_ONCE`); then, per
-//! partition, the offset of the last event before the first one not done is
+//! Events come in batches (what the consumer holds, up to `BATCH`), applied in
+//! rounds: the first event of every key together (one `Store::apply_all`, a
+//! few MongoDB commands for the whole round), then the second of the keys that
+//! have one, and so on, so a key's events stay in order; then, per partition, the offset of the last event before the first one not done is
 //! stored. The batch's history entries are written in one command and its
 //! changes read back into the index, before the offsets are stored and anyone
 //! is told of them.
@@ -25,9 +26,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::domain::event::Envelope;
+use app::domain::event::{Change, Envelope};
 use app::domain::notice::{ChangeNotice, Notice, Outcome};
-use futures::{stream, FutureExt, StreamExt};
+use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::FutureRecord;
@@ -40,7 +41,7 @@ use super::kafka::{Kafka, KafkaContext};
 use super::notices::Notices;
 use crate::config::KafkaConfig;
 use crate::index::{Changed, ReadIndex};
-use crate::store::{is_unreachable, Applied, ApplyError, HistoryRecord, ImportJobs, Store};
+use crate::store::{is_unreachable, Applied, ApplyError, HistoryRecord, ImportJobs, Pending, Position, Store};
 use crate::telemetry::metrics;
 
 /// While MongoDB is away: the first wait before trying again, doubling up to the last.
@@ -50,8 +51,6 @@ const STORE_AWAY_MAX_WAIT: Duration = Duration::from_secs(5);
 const STORE_REFUSALS: u32 = 3;
 /// At most this many messages are handled as one batch.
 const BATCH: usize = 1000;
-/// At most this many keys (cities, pincodes) are applied at once.
-pub const KEYS_AT_ONCE: usize = 32;
 
 /// How long to wait for a pincode's city before dead-lettering it.
 #[derive(Clone, Debug)]
@@ -238,27 +237,26 @@ impl Materializer {
             });
             chains[at].push(i);
         }
-        let fresh_ref = &fresh;
-        let stepped: Vec<(usize, Step)> = stream::iter(chains)
-            .map(|chain| {
-                let mut shutdown = shutdown.clone();
-                async move {
-                    let mut out = Vec::with_capacity(chain.len());
-                    for i in chain {
-                        let step = self.step(&fresh_ref[i], 0, &mut shutdown).await;
-                        let done = matches!(step, Step::Done(_));
-                        out.push((i, step));
-                        if !done {
-                            break;
-                        }
-                    }
-                    out
+        // Round by round: the next message of every key whose messages so far are done.
+        let mut shutdown = shutdown.clone();
+        let mut next = vec![0usize; chains.len()];
+        let mut active: Vec<usize> = (0..chains.len()).collect();
+        let mut stepped: Vec<(usize, Step)> = Vec::with_capacity(fresh.len());
+        while !active.is_empty() {
+            let round: Vec<usize> = active.iter().map(|&c| chains[c][next[c]]).collect();
+            let messages: Vec<&OwnedMessage> = round.iter().map(|&i| &fresh[i]).collect();
+            let steps = self.step_all(&messages, &vec![0; round.len()], &mut shutdown).await;
+            let mut still = Vec::new();
+            for ((&c, &i), step) in active.iter().zip(&round).zip(steps) {
+                let done = matches!(step, Step::Done(_));
+                stepped.push((i, step));
+                next[c] += 1;
+                if done && next[c] < chains[c].len() {
+                    still.push(c);
                 }
-            })
-            .buffer_unordered(KEYS_AT_ONCE)
-            .flat_map(stream::iter)
-            .collect()
-            .await;
+            }
+            active = still;
+        }
         let mut reached = vec![Reached::NotTried; fresh.len()];
         let mut told = Vec::new();
         for (i, step) in stepped {
@@ -272,7 +270,7 @@ impl Materializer {
             };
         }
         told.sort_by_key(|(i, _)| *i);
-        if !self.tell(told.into_iter().map(|(_, t)| t).collect(), shutdown).await {
+        if !self.tell(told.into_iter().map(|(_, t)| t).collect(), &shutdown).await {
             return false;
         }
 
@@ -380,74 +378,115 @@ impl Materializer {
 
     /// Applies (or dead-letters) one message; `attempt` retries were done before.
     async fn step(&self, m: &OwnedMessage, attempt: u32, shutdown: &mut watch::Receiver<bool>) -> Step {
-        let (pos, decoded) = super::event::read(m);
-        let (event, change) = match decoded {
-            Ok(ok) => ok,
-            Err(reason) => return self.dead_letter(m, None, &reason, shutdown).await,
-        };
-        let (mut away, mut refusals) = (0u32, 0u32);
-        loop {
-            match self.store.apply(&event, &change, pos).await {
-                Ok((applied, history)) => {
-                    metrics::event_applied(&event.event_type);
-                    if applied == Applied::AlreadyApplied {
-                        tracing::debug!(
-                            "{} {} at {}/{}: already applied",
-                            event.event_type,
-                            event.subject,
-                            pos.partition,
-                            pos.offset
-                        );
-                    }
-                    let notice = notice(
-                        m,
-                        event.id.clone(),
-                        event.event_type.clone(),
-                        event.subject.clone(),
-                        change.coordinates(),
-                        Outcome::Applied,
-                    );
-                    let changed = Changed::of(&event.event_type, &event.subject);
-                    return Step::Done(Box::new(Told { history: Some(history), changed, notice }));
-                }
-                Err(ApplyError::CityMissing(city)) if attempt < self.retry.attempts => {
-                    tracing::debug!("pincode {} waits for city {city} (retry {})", event.subject, attempt + 1);
-                    return Step::Wait(attempt + 1);
-                }
-                Err(e @ (ApplyError::CityMissing(_) | ApplyError::Rejected(_))) => {
-                    return self.dead_letter(m, Some(&event), &e.to_string(), shutdown).await;
-                }
-                Err(ApplyError::Store(e)) if is_unreachable(&e) => {
-                    // MongoDB is away: wait, longer each time, and try again; never skip an event.
-                    let wait = away_wait(away);
-                    away += 1;
-                    tracing::warn!(
-                        "applying {} {}: {e}; MongoDB is away, trying again in {wait:?}",
-                        event.event_type,
-                        event.subject
-                    );
-                    if !sleep_unless_shutdown(wait, shutdown).await {
-                        return Step::Stopped;
-                    }
-                }
-                Err(ApplyError::Store(e)) => {
-                    // MongoDB answers, and refuses this event: it would refuse it forever.
-                    refusals += 1;
-                    if refusals >= STORE_REFUSALS {
-                        let reason = format!("MongoDB refused it {refusals} times: {e}");
-                        return self.dead_letter(m, Some(&event), &reason, shutdown).await;
-                    }
-                    tracing::warn!(
-                        "MongoDB refused {} {} ({refusals} of {STORE_REFUSALS}): {e}",
-                        event.event_type,
-                        event.subject
-                    );
-                    if !sleep_unless_shutdown(STORE_AWAY_FIRST_WAIT * refusals, shutdown).await {
-                        return Step::Stopped;
-                    }
-                }
+        self.step_all(&[m], &[attempt], shutdown).await.pop().expect("one step per message")
+    }
+
+    /// Applies (or dead-letters) messages of different keys together (one
+    /// `Store::apply_all`); `attempts[k]` retries were done before message `k`.
+    /// While MongoDB is away the ones not applied are tried again, as long as it
+    /// takes; one MongoDB refuses is tried `STORE_REFUSALS` times, then
+    /// dead-lettered. One step per message, in order.
+    async fn step_all(
+        &self,
+        messages: &[&OwnedMessage],
+        attempts: &[u32],
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Vec<Step> {
+        let mut steps: Vec<Option<Step>> = messages.iter().map(|_| None).collect();
+        let mut decoded = Vec::new();
+        for (k, m) in messages.iter().enumerate() {
+            match super::event::read(*m) {
+                (pos, Ok((event, change))) => decoded.push((k, pos, event, change)),
+                (_, Err(reason)) => steps[k] = Some(self.dead_letter(m, None, &reason, shutdown).await),
             }
         }
+        let mut pending: Vec<usize> = (0..decoded.len()).collect();
+        let mut refusals = vec![0u32; decoded.len()];
+        let mut away = 0u32;
+        while !pending.is_empty() {
+            let items: Vec<Pending> = pending
+                .iter()
+                .map(|&j| Pending { event: &decoded[j].2, change: &decoded[j].3, pos: decoded[j].1 })
+                .collect();
+            let results = self.store.apply_all(&items).await;
+            let (mut again, mut unreachable) = (Vec::new(), None);
+            for (&j, result) in pending.iter().zip(results) {
+                let (k, pos, event, change) = &decoded[j];
+                let m = messages[*k];
+                let step = match result {
+                    Ok((applied, history)) => Some(self.applied(m, event, change, *pos, applied, history)),
+                    Err(ApplyError::CityMissing(city)) if attempts[*k] < self.retry.attempts => {
+                        tracing::debug!("pincode {} waits for city {city} (retry {})", event.subject, attempts[*k] + 1);
+                        Some(Step::Wait(attempts[*k] + 1))
+                    }
+                    Err(e @ (ApplyError::CityMissing(_) | ApplyError::Rejected(_))) => {
+                        Some(self.dead_letter(m, Some(event), &e.to_string(), shutdown).await)
+                    }
+                    Err(ApplyError::Store(e)) if is_unreachable(&e) => {
+                        // MongoDB is away: wait, longer each time, and try again; never skip an event.
+                        unreachable = Some(e);
+                        again.push(j);
+                        None
+                    }
+                    Err(e @ (ApplyError::Store(_) | ApplyError::Refused(_))) => {
+                        // MongoDB answers, and refuses this event: it would refuse it forever.
+                        refusals[j] += 1;
+                        if refusals[j] >= STORE_REFUSALS {
+                            let reason = format!("{e} ({} times)", refusals[j]);
+                            Some(self.dead_letter(m, Some(event), &reason, shutdown).await)
+                        } else {
+                            tracing::warn!(
+                                "{} {} ({} of {STORE_REFUSALS}): {e}",
+                                event.event_type,
+                                event.subject,
+                                refusals[j]
+                            );
+                            again.push(j);
+                            None
+                        }
+                    }
+                };
+                steps[*k] = step;
+            }
+            let wait = match &unreachable {
+                Some(e) => {
+                    let wait = away_wait(away);
+                    away += 1;
+                    tracing::warn!("applying {} events: {e}; MongoDB is away, trying again in {wait:?}", again.len());
+                    wait
+                }
+                None => STORE_AWAY_FIRST_WAIT * again.iter().map(|&j| refusals[j]).max().unwrap_or(1),
+            };
+            if !again.is_empty() && !sleep_unless_shutdown(wait, shutdown).await {
+                for &j in &again {
+                    steps[decoded[j].0] = Some(Step::Stopped);
+                }
+                break;
+            }
+            pending = again;
+        }
+        steps.into_iter().map(|s| s.expect("every message stepped")).collect()
+    }
+
+    /// An applied message: counted, and what it makes known.
+    fn applied(
+        &self,
+        m: &OwnedMessage,
+        event: &Envelope,
+        change: &Change,
+        pos: Position,
+        applied: Applied,
+        history: HistoryRecord,
+    ) -> Step {
+        metrics::event_applied(&event.event_type);
+        if applied == Applied::AlreadyApplied {
+            let (p, o) = (pos.partition, pos.offset);
+            tracing::debug!("{} {} at {p}/{o}: already applied", event.event_type, event.subject);
+        }
+        let (id, event_type, subject) = (event.id.clone(), event.event_type.clone(), event.subject.clone());
+        let notice = notice(m, id, event_type, subject, change.coordinates(), Outcome::Applied);
+        let changed = Changed::of(&event.event_type, &event.subject);
+        Step::Done(Box::new(Told { history: Some(history), changed, notice }))
     }
 
     /// Copies the message, bytes unchanged, to the dead-letter topic with headers

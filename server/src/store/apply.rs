@@ -12,9 +12,12 @@
 //! by the caller, before it stores the events' offsets: an entry is keyed by its
 //! event's id, so writing it again after a crash changes nothing.
 
-use app::domain::event::{Change, CityData, CityRef, Envelope, PincodeRef};
-use app::domain::pincode::PincodeFields;
-use mongodb::bson::{doc, Bson, DateTime, Document};
+use std::collections::HashMap;
+
+use app::domain::event::{Change, Envelope};
+use futures::TryStreamExt;
+use mongodb::bson::{doc, Bson, DateTime, Document, RawDocumentBuf};
+use mongodb::Collection;
 
 use super::documents::{city_doc, pincode_doc};
 use super::mongo::is_duplicate_key;
@@ -56,6 +59,9 @@ pub enum ApplyError {
     /// event (tried a few times, then dead-lettered); see `store::is_unreachable`.
     #[error("MongoDB: {0}")]
     Store(#[from] mongodb::error::Error),
+    /// MongoDB refused this event's write (tried a few times, then dead-lettered).
+    #[error("MongoDB refused the write: {0}")]
+    Refused(String),
 }
 
 /// An applied event's entry in the history, to be written by [`Store::record`].
@@ -82,20 +88,6 @@ impl HistoryRecord {
 }
 
 impl Store {
-    /// Applies one event at `pos` to the read model, unless the entity already
-    /// reflects it, and gives the event's history entry (even then: a
-    /// redelivered event's entry may not have been written before the crash).
-    pub async fn apply(
-        &self,
-        event: &Envelope,
-        change: &Change,
-        pos: Position,
-    ) -> Result<(Applied, HistoryRecord), ApplyError> {
-        let entry = HistoryRecord::of(event, change, pos)?;
-        let applied = self.apply_change(event, change, pos).await?;
-        Ok((applied, entry))
-    }
-
     /// Writes history entries, one command for all of them. An entry already
     /// there (its event applied before a crash) is left as it is.
     pub async fn record(&self, entries: &[HistoryRecord]) -> Result<(), mongodb::error::Error> {
@@ -108,131 +100,235 @@ impl Store {
             Err(e) => Err(e),
         }
     }
+}
 
-    async fn apply_change(&self, event: &Envelope, change: &Change, pos: Position) -> Result<Applied, ApplyError> {
-        let time = event_time(&event.time)?;
-        let stamp = doc! { "_pos": pos.to_doc(), "last_event_id": &event.id, "updated_at": time };
-        match change {
-            Change::CityCreated(data) => self.city_created(data, time, stamp, pos).await,
-            Change::CityUpdated(data) => {
-                let mut set = city_doc(&data.fields);
-                set.extend(stamp);
-                self.update_city(&data.id, set, pos).await
-            }
-            Change::CityDeleted(r) => self.set_deleted(r, Bson::DateTime(time), stamp, pos).await,
-            Change::CityRestored(r) => self.set_deleted(r, Bson::Null, stamp, pos).await,
-            Change::PincodeUpserted(p) => self.pincode_upserted(p, time, stamp, pos).await,
-            Change::PincodeDeleted(p) => self.pincode_deleted(p, time, stamp, pos).await,
+/// One event to apply, where it sits in Kafka.
+pub struct Pending<'a> {
+    pub event: &'a Envelope,
+    pub change: &'a Change,
+    pub pos: Position,
+}
+
+/// What one event applied (or refused), with its history entry.
+pub type ApplyResult = Result<(Applied, HistoryRecord), ApplyError>;
+
+/// One write of a multi-statement `update` command, for the item at `item`.
+struct Statement {
+    item: usize,
+    q: Document,
+    u: Document,
+    upsert: bool,
+}
+
+/// Statements of one command stay under this many bytes (MongoDB takes 16 MB).
+const COMMAND_BYTES: usize = 8 << 20;
+
+impl Store {
+    /// Applies one event at `pos` to the read model, unless the entity already
+    /// reflects it, and gives the event's history entry (even then: a
+    /// redelivered event's entry may not have been written before the crash).
+    pub async fn apply(&self, event: &Envelope, change: &Change, pos: Position) -> ApplyResult {
+        let mut results = self.apply_all(&[Pending { event, change, pos }]).await;
+        results.pop().expect("one result per event")
+    }
+
+    /// Applies events of different entities together, in three round trips
+    /// whatever their number: the entities are read by `_id` (one `$in` per
+    /// collection), each event is decided against what is there (already
+    /// applied, city missing, no such entity), and the writes go as one
+    /// `update` command per collection, the cities' first. Each write keeps
+    /// its position guard, so a redelivered batch changes nothing again.
+    /// One result per event, in order.
+    pub async fn apply_all(&self, items: &[Pending<'_>]) -> Vec<ApplyResult> {
+        match self.try_apply_all(items).await {
+            Ok(results) => results,
+            // MongoDB failed the batch as a whole: every event is tried again.
+            Err(e) => items.iter().map(|_| Err(ApplyError::Store(e.clone()))).collect(),
         }
     }
 
-    async fn city_created(
+    async fn try_apply_all(&self, items: &[Pending<'_>]) -> mongodb::error::Result<Vec<ApplyResult>> {
+        let (city_ids, pincode_ids) = entities(items);
+        let cities = by_id(&self.cities, city_ids, doc! { "_pos": 1 }).await?;
+        let pincodes = by_id(&self.pincodes, pincode_ids, doc! { "_pos": 1, "city_id": 1 }).await?;
+        let mut outcomes: Vec<Result<Applied, ApplyError>> = Vec::with_capacity(items.len());
+        let (mut city_writes, mut pincode_writes) = (Vec::new(), Vec::new());
+        for (item, p) in items.iter().enumerate() {
+            let outcome = plan(item, p, &cities, &pincodes, &mut city_writes, &mut pincode_writes);
+            outcomes.push(outcome);
+        }
+        for (k, code, message) in self.update_all(&self.cities, &city_writes).await? {
+            let item = city_writes[k].item;
+            outcomes[item] = Err(match (&items[item].change, code) {
+                (Change::CityCreated(data), 11000) => ApplyError::Rejected(format!(
+                    "another city is already named '{}' in {}",
+                    data.fields.name, data.fields.state
+                )),
+                (_, 11000) => ApplyError::Rejected(format!("another city already has this name and state: {message}")),
+                _ => ApplyError::Refused(message),
+            });
+        }
+        // A pincode whose city write failed is not written either.
+        pincode_writes.retain(|w| outcomes[w.item].is_ok());
+        for (k, code, message) in self.update_all(&self.pincodes, &pincode_writes).await? {
+            let item = pincode_writes[k].item;
+            // A duplicate `_id` on the upsert: the pincode is past this event already.
+            outcomes[item] =
+                if code == 11000 { Ok(Applied::AlreadyApplied) } else { Err(ApplyError::Refused(message)) };
+        }
+        Ok(items
+            .iter()
+            .zip(outcomes)
+            .map(|(p, outcome)| {
+                let record = HistoryRecord::of(p.event, p.change, p.pos)?;
+                outcome.map(|applied| (applied, record))
+            })
+            .collect())
+    }
+
+    /// Sends the statements as `update` commands (unordered: one failing does
+    /// not stop the others). Gives each failed statement's index, code and message.
+    async fn update_all(
         &self,
-        data: &CityData,
-        time: DateTime,
-        stamp: Document,
-        pos: Position,
-    ) -> Result<Applied, ApplyError> {
-        let mut set = city_doc(&data.fields);
-        set.extend(stamp);
-        set.insert("deleted_at", Bson::Null);
-        let update = doc! { "$set": set, "$setOnInsert": { "created_at": time, "pincodes": [] } };
-        match self.cities.update_one(not_yet_applied(&data.id, pos), update).upsert(true).await {
-            Ok(_) => Ok(Applied::Changed),
-            Err(e) if is_duplicate_key(&e) => {
-                // Either this city is past this event already (the upsert's insert
-                // collided on _id), or another city has this name in this state.
-                if self.cities.find_one(doc! { "_id": &data.id }).await?.is_some() {
-                    Ok(Applied::AlreadyApplied)
-                } else {
-                    Err(ApplyError::Rejected(format!(
-                        "another city is already named '{}' in {}",
-                        data.fields.name, data.fields.state
-                    )))
+        collection: &Collection<Document>,
+        writes: &[Statement],
+    ) -> mongodb::error::Result<Vec<(usize, i32, String)>> {
+        let db = collection.client().database(&collection.namespace().db);
+        let mut failed = Vec::new();
+        let mut start = 0;
+        while start < writes.len() {
+            let (mut updates, mut bytes) = (Vec::new(), 0);
+            for w in &writes[start..] {
+                let statement = doc! { "q": &w.q, "u": &w.u, "upsert": w.upsert };
+                bytes += RawDocumentBuf::from_document(&statement).map(|r| r.as_bytes().len()).unwrap_or(0);
+                if !updates.is_empty() && bytes > COMMAND_BYTES {
+                    break;
                 }
+                updates.push(statement);
             }
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// `$set` on an existing city, guarded by the event position.
-    async fn update_city(&self, id: &str, set: Document, pos: Position) -> Result<Applied, ApplyError> {
-        match self.cities.update_one(not_yet_applied(id, pos), doc! { "$set": set }).await {
-            Ok(r) if r.matched_count == 1 => Ok(Applied::Changed),
-            Ok(_) => match self.cities.find_one(doc! { "_id": id }).await? {
-                Some(_) => Ok(Applied::AlreadyApplied),
-                None => Err(ApplyError::Rejected(format!("city '{id}' does not exist"))),
-            },
-            Err(e) if is_duplicate_key(&e) => {
-                Err(ApplyError::Rejected(format!("another city already has this name and state: {e}")))
+            let sent = updates.len();
+            let reply =
+                db.run_command(doc! { "update": collection.name(), "updates": updates, "ordered": false }).await?;
+            for e in reply.get_array("writeErrors").map(|a| a.as_slice()).unwrap_or_default() {
+                let Some(e) = e.as_document() else { continue };
+                let index = e.get_i32("index").map(|i| i as usize).unwrap_or_default();
+                let code = e.get_i32("code").unwrap_or_default();
+                let message = e.get_str("errmsg").unwrap_or("refused").to_string();
+                failed.push((start + index, code, message));
             }
-            Err(e) => Err(e.into()),
+            start += sent;
         }
+        Ok(failed)
     }
+}
 
-    async fn set_deleted(
-        &self,
-        r: &CityRef,
-        deleted_at: Bson,
-        mut stamp: Document,
-        pos: Position,
-    ) -> Result<Applied, ApplyError> {
-        stamp.insert("deleted_at", deleted_at);
-        self.update_city(&r.id, stamp, pos).await
+/// The ids each collection is read by: the cities the events name (their own
+/// and their pincodes' cities), and the pincodes.
+fn entities<'a>(items: &'a [Pending<'_>]) -> (Vec<&'a str>, Vec<&'a str>) {
+    let (mut cities, mut pincodes) = (Vec::new(), Vec::new());
+    for p in items {
+        cities.extend(p.change.city_id());
+        match p.change {
+            Change::PincodeUpserted(f) => pincodes.push(f.pincode.as_str()),
+            Change::PincodeDeleted(r) => pincodes.push(r.pincode.as_str()),
+            _ => {}
+        }
     }
+    (cities, pincodes)
+}
 
-    async fn pincode_upserted(
-        &self,
-        p: &PincodeFields,
-        time: DateTime,
-        stamp: Document,
-        pos: Position,
-    ) -> Result<Applied, ApplyError> {
-        let previous = self.pincodes.find_one(doc! { "_id": &p.pincode }).await?;
-        if previous.as_ref().is_some_and(|d| applied_at_or_after(d, pos)) {
-            return Ok(Applied::AlreadyApplied);
-        }
-        if self.cities.find_one(doc! { "_id": &p.city_id }).projection(doc! { "_id": 1 }).await?.is_none() {
-            return Err(ApplyError::CityMissing(p.city_id.clone()));
-        }
-        // The cities' lists first (set operations, safe to repeat), then the
-        // pincode with its position: a crash between the two repeats only the first.
-        let old_city = previous.as_ref().and_then(|d| d.get_str("city_id").ok()).filter(|c| *c != p.city_id);
-        if let Some(old) = old_city {
-            self.cities.update_one(doc! { "_id": old }, doc! { "$pull": { "pincodes": &p.pincode } }).await?;
-        }
-        self.cities.update_one(doc! { "_id": &p.city_id }, doc! { "$addToSet": { "pincodes": &p.pincode } }).await?;
-        let mut set = pincode_doc(p);
-        set.extend(stamp);
-        set.insert("deleted_at", Bson::Null);
-        let update = doc! { "$set": set, "$setOnInsert": { "created_at": time } };
-        match self.pincodes.update_one(not_yet_applied(&p.pincode, pos), update).upsert(true).await {
-            Ok(_) => Ok(Applied::Changed),
-            Err(e) if is_duplicate_key(&e) => Ok(Applied::AlreadyApplied),
-            Err(e) => Err(e.into()),
-        }
+/// The documents with these ids, by id (only the fields of `projection`).
+async fn by_id(
+    collection: &Collection<Document>,
+    ids: Vec<&str>,
+    projection: Document,
+) -> mongodb::error::Result<HashMap<String, Document>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
     }
+    let found: Vec<Document> =
+        collection.find(doc! { "_id": { "$in": ids } }).projection(projection).await?.try_collect().await?;
+    Ok(found.into_iter().filter_map(|d| Some((d.get_str("_id").ok()?.to_string(), d))).collect())
+}
 
-    async fn pincode_deleted(
-        &self,
-        p: &PincodeRef,
-        time: DateTime,
-        mut stamp: Document,
-        pos: Position,
-    ) -> Result<Applied, ApplyError> {
-        let Some(current) = self.pincodes.find_one(doc! { "_id": &p.pincode }).await? else {
-            return Err(ApplyError::Rejected(format!("pincode {} does not exist", p.pincode)));
-        };
-        if applied_at_or_after(&current, pos) {
-            return Ok(Applied::AlreadyApplied);
+/// Decides one event against the entities as they are, and adds its writes.
+fn plan(
+    item: usize,
+    p: &Pending<'_>,
+    cities: &HashMap<String, Document>,
+    pincodes: &HashMap<String, Document>,
+    city_writes: &mut Vec<Statement>,
+    pincode_writes: &mut Vec<Statement>,
+) -> Result<Applied, ApplyError> {
+    let (event, pos) = (p.event, p.pos);
+    let time = event_time(&event.time)?;
+    let mut stamp = doc! { "_pos": pos.to_doc(), "last_event_id": &event.id, "updated_at": time };
+    let write = |writes: &mut Vec<Statement>, q: Document, u: Document, upsert: bool| {
+        writes.push(Statement { item, q, u, upsert });
+    };
+    let applied = |d: Option<&Document>| d.is_some_and(|d| applied_at_or_after(d, pos));
+    match p.change {
+        Change::CityCreated(data) => {
+            if applied(cities.get(&data.id)) {
+                return Ok(Applied::AlreadyApplied);
+            }
+            let mut set = city_doc(&data.fields);
+            set.extend(stamp);
+            set.insert("deleted_at", Bson::Null);
+            let update = doc! { "$set": set, "$setOnInsert": { "created_at": time, "pincodes": [] } };
+            write(city_writes, not_yet_applied(&data.id, pos), update, true);
         }
-        if let Ok(city) = current.get_str("city_id") {
-            self.cities.update_one(doc! { "_id": city }, doc! { "$pull": { "pincodes": &p.pincode } }).await?;
+        Change::CityUpdated(_) | Change::CityDeleted(_) | Change::CityRestored(_) => {
+            let id = p.change.city_id().unwrap_or_default();
+            let Some(city) = cities.get(id) else {
+                return Err(ApplyError::Rejected(format!("city '{id}' does not exist")));
+            };
+            if applied(Some(city)) {
+                return Ok(Applied::AlreadyApplied);
+            }
+            match p.change {
+                Change::CityUpdated(data) => stamp.extend(city_doc(&data.fields)),
+                Change::CityDeleted(_) => _ = stamp.insert("deleted_at", time),
+                _ => _ = stamp.insert("deleted_at", Bson::Null),
+            }
+            write(city_writes, not_yet_applied(id, pos), doc! { "$set": stamp }, false);
         }
-        stamp.insert("deleted_at", time);
-        self.pincodes.update_one(not_yet_applied(&p.pincode, pos), doc! { "$set": stamp }).await?;
-        Ok(Applied::Changed)
+        Change::PincodeUpserted(f) => {
+            let previous = pincodes.get(&f.pincode);
+            if applied(previous) {
+                return Ok(Applied::AlreadyApplied);
+            }
+            if !cities.contains_key(&f.city_id) {
+                return Err(ApplyError::CityMissing(f.city_id.clone()));
+            }
+            // The cities' lists first (set operations, safe to repeat), then the
+            // pincode with its position: a crash between the two repeats only the first.
+            let old_city = previous.and_then(|d| d.get_str("city_id").ok()).filter(|c| *c != f.city_id);
+            if let Some(old) = old_city {
+                write(city_writes, doc! { "_id": old }, doc! { "$pull": { "pincodes": &f.pincode } }, false);
+            }
+            write(city_writes, doc! { "_id": &f.city_id }, doc! { "$addToSet": { "pincodes": &f.pincode } }, false);
+            let mut set = pincode_doc(f);
+            set.extend(stamp);
+            set.insert("deleted_at", Bson::Null);
+            let update = doc! { "$set": set, "$setOnInsert": { "created_at": time } };
+            write(pincode_writes, not_yet_applied(&f.pincode, pos), update, true);
+        }
+        Change::PincodeDeleted(r) => {
+            let Some(current) = pincodes.get(&r.pincode) else {
+                return Err(ApplyError::Rejected(format!("pincode {} does not exist", r.pincode)));
+            };
+            if applied(Some(current)) {
+                return Ok(Applied::AlreadyApplied);
+            }
+            if let Ok(city) = current.get_str("city_id") {
+                write(city_writes, doc! { "_id": city }, doc! { "$pull": { "pincodes": &r.pincode } }, false);
+            }
+            stamp.insert("deleted_at", time);
+            write(pincode_writes, not_yet_applied(&r.pincode, pos), doc! { "$set": stamp }, false);
+        }
     }
+    Ok(Applied::Changed)
 }
 
 /// Matches the entity only if it has not seen an event at or after `pos`. Offsets

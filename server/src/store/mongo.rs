@@ -28,7 +28,7 @@ impl Mongo {
         // Fail a request within seconds when the server is gone, instead of 30 s.
         options.server_selection_timeout.get_or_insert(Duration::from_secs(5));
         options.connect_timeout.get_or_insert(Duration::from_secs(3));
-        // Room for the materializer's keys at once (32) beside the requests being answered.
+        // Room for the requests being answered beside the materializer and the sampler.
         options.max_pool_size.get_or_insert(48);
         let target = options.hosts.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(",");
         let db_name = options.default_database.clone().unwrap_or_else(|| "geoledger".into());
