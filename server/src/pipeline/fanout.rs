@@ -17,8 +17,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::domain::notice::{ChangeNotice, Notice, Outcome};
+use futures::FutureExt;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::FutureRecord;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use tokio::sync::watch;
@@ -29,6 +30,8 @@ use crate::index::{Changed, ReadIndex};
 use crate::store::Store;
 
 const INSTANCE: &str = "instance";
+/// At most this many notices are relayed as one batch (the materializer's batch size).
+const RELAY_BATCH: usize = 1000;
 
 #[derive(Clone)]
 pub struct Fanout {
@@ -54,8 +57,9 @@ impl Fanout {
         }
     }
 
-    /// Reads the other instances' notices until shutdown: reads each change
-    /// back into this instance's index, then tells its browsers.
+    /// Reads the other instances' notices until shutdown: what has arrived is
+    /// one batch, whose changes are read back into this instance's index at
+    /// once (one `$in`), then told to its browsers.
     pub async fn relay(
         self,
         notices: Notices,
@@ -72,19 +76,23 @@ impl Fanout {
                 _ = shutdown.changed() => return,
                 received = consumer.recv() => match received {
                     Ok(m) => {
-                        let own = m.headers().and_then(|h| h.iter().find(|h| h.key == INSTANCE)).and_then(|h| h.value);
-                        if own == Some(self.instance.as_bytes()) {
-                            continue;
-                        }
-                        match serde_json::from_slice::<ChangeNotice>(m.payload().unwrap_or_default()) {
-                            Ok(notice) => {
-                                let changed = Changed::of(&notice.event_type, &notice.entity_id);
-                                if let Some(changed) = changed.filter(|_| notice.outcome == Outcome::Applied) {
-                                    index.refresh(&store, &[changed]).await;
-                                }
-                                notices.send(Notice::Change(notice))
+                        let mut batch: Vec<ChangeNotice> = self.others_notice(&m).into_iter().collect();
+                        while batch.len() < RELAY_BATCH {
+                            match consumer.recv().now_or_never() {
+                                Some(Ok(m)) => batch.extend(self.others_notice(&m)),
+                                _ => break,
                             }
-                            Err(e) => tracing::debug!("a notice that does not read: {e}"),
+                        }
+                        let changed: Vec<Changed> = batch
+                            .iter()
+                            .filter(|n| n.outcome == Outcome::Applied)
+                            .filter_map(|n| Changed::of(&n.event_type, &n.entity_id))
+                            .collect();
+                        if !changed.is_empty() {
+                            index.refresh(&store, &changed).await;
+                        }
+                        for notice in batch {
+                            notices.send(Notice::Change(notice));
                         }
                     }
                     Err(e) => {
@@ -94,6 +102,17 @@ impl Fanout {
                 },
             }
         }
+    }
+
+    /// The notice a message carries, unless this instance sent it.
+    fn others_notice(&self, m: &BorrowedMessage<'_>) -> Option<ChangeNotice> {
+        let own = m.headers().and_then(|h| h.iter().find(|h| h.key == INSTANCE)).and_then(|h| h.value);
+        if own == Some(self.instance.as_bytes()) {
+            return None;
+        }
+        serde_json::from_slice::<ChangeNotice>(m.payload().unwrap_or_default())
+            .inspect_err(|e| tracing::debug!("a notice that does not read: {e}"))
+            .ok()
     }
 
     /// A reader of every partition of the notices topic, from its end.
