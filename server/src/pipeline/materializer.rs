@@ -9,10 +9,11 @@
 //! Events come in batches (what the consumer holds, up to `BATCH`), applied in
 //! rounds: the first event of every key together (one `Store::apply_all`, a
 //! few MongoDB commands for the whole round), then the second of the keys that
-//! have one, and so on, so a key's events stay in order; then, per partition, the offset of the last event before the first one not done is
-//! stored. The batch's history entries are written in one command and its
-//! changes read back into the index, before the offsets are stored and anyone
-//! is told of them.
+//! have one, and so on, so a key's events stay in order. Then, per partition,
+//! the offset of the last event before the first one not done is stored. The
+//! batch's history entries are written in one command and its changes read
+//! back into the index, before the offsets are stored and anyone is told of
+//! them.
 //!
 //! MongoDB away (unreachable, stepping down) is waited for, as long as it takes,
 //! with nothing committed meanwhile; MongoDB refusing an event (one it cannot
