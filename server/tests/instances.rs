@@ -38,7 +38,7 @@ async fn two_instances_share_the_group_every_browser_hears_every_change_and_one_
     }
 
     // A browser on B; 24 changes written through A.
-    let mut stream = reqwest::Client::new().get(b.url("/api/v1/stream")).bearer_auth(&token).send().await.unwrap();
+    let mut stream = api_b.stream().await;
     let mut text = String::new();
     let mut written = HashSet::new();
     for i in 0..24 {

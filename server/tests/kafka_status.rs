@@ -319,8 +319,7 @@ async fn the_lag_history_is_sampled_kept_across_a_restart_and_alerts_only_after_
     consumer.commit(&commits, CommitMode::Sync).unwrap();
 
     // The live stream: lag reports, the materializer's alert only once it has lasted.
-    let mut stream =
-        reqwest::Client::new().get(server.url("/api/v1/stream")).bearer_auth(&api.token).send().await.unwrap();
+    let mut stream = api.stream().await;
     let mut text = String::new();
     let has = |report: &Value, group: &str| report["groups"].as_array().unwrap().iter().any(|g| g["group"] == group);
     let alerted = next_event(&mut stream, &mut text, "lag", |r| !r["alert"].is_null()).await;

@@ -132,7 +132,7 @@ async fn the_metrics_move_with_events_requests_imports_and_stream_clients() {
     assert_eq!(value(&s, "geoledger_import_changes_total", &[("outcome", "published")]), 2.0);
 
     // Live-stream clients: counted while connected, not after.
-    let stream = reqwest::Client::new().get(server.url("/api/v1/stream")).bearer_auth(&api.token).send().await.unwrap();
+    let stream = api.stream().await;
     scrape_until(&server, "one stream client", |s| value(s, "geoledger_sse_clients", &[]) == 1.0).await;
     drop(stream);
     scrape_until(&server, "no stream client", |s| value(s, "geoledger_sse_clients", &[]) == 0.0).await;

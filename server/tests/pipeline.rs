@@ -89,8 +89,9 @@ async fn create_read_update_soft_delete_and_restore_through_the_api() {
     let (code, _) = Api::new(&server, "glt_not-a-real-token").get("/api/v1/cities").await;
     assert_eq!(code, 401);
     let health = reqwest::get(server.url("/api/v1/location-updates/kafka/health")).await.unwrap();
-    assert_eq!(health.status().as_u16(), 200);
+    let status = health.status().as_u16();
     let health: Value = health.json().await.unwrap();
+    assert_eq!(status, 200, "{health}");
     assert_eq!(health["kafka"]["status"], "ok");
     assert_eq!(health["topics"]["city"], world.topic("city-updates"));
 
@@ -486,8 +487,7 @@ async fn a_pincode_whose_city_never_comes_is_dead_lettered_not_dropped() {
     let world = Owned(World::new("pin_orphan").with("GEOLEDGER_CITY_WAIT_RETRIES", "2"));
     let server = world.server();
     let api = Api::new(&server, &world.token());
-    let mut stream =
-        reqwest::Client::new().get(server.url("/api/v1/stream")).bearer_auth(&api.token).send().await.unwrap();
+    let mut stream = api.stream().await;
     let orphan = json!({"pincode": "560001", "city_name": "Nowhere", "state": "Karnataka", "latitude": 12.97,
         "longitude": 77.59});
     let (_, published) = api.post("/api/v1/location-updates/pincodes", &orphan).await;
@@ -510,8 +510,7 @@ async fn every_applied_change_is_streamed_to_subscribers() {
     let world = Owned(World::new("stream"));
     let server = world.server();
     let api = Api::new(&server, &world.token());
-    let mut stream =
-        reqwest::Client::new().get(server.url("/api/v1/stream")).bearer_auth(&api.token).send().await.unwrap();
+    let mut stream = api.stream().await;
     assert_eq!(stream.headers()["content-type"], "text/event-stream");
     let (_, published) = api.post("/api/v1/location-updates/cities", &noida()).await;
     let id = published["event_id"].as_str().unwrap().to_string();

@@ -79,8 +79,7 @@ async fn after_a_burst_of_changes_the_index_agrees_with_the_store_and_so_does_on
     let server = world.server();
     let api = Api::new(&server, &world.token());
     // A browser's stream: it is told of each change once the index holds it.
-    let mut stream =
-        reqwest::Client::new().get(server.url("/api/v1/stream")).bearer_auth(&api.token).send().await.unwrap();
+    let mut stream = api.stream().await;
     let mut text = String::new();
     let rows: Vec<Value> = (0..60)
         .map(|i| {

@@ -211,10 +211,14 @@ impl Store {
                 db.run_command(doc! { "update": collection.name(), "updates": updates, "ordered": false }).await?;
             for e in reply.get_array("writeErrors").map(|a| a.as_slice()).unwrap_or_default() {
                 let Some(e) = e.as_document() else { continue };
-                let index = e.get_i32("index").map(|i| i as usize).unwrap_or_default();
-                let code = e.get_i32("code").unwrap_or_default();
+                // Servers send these as 32- or 64-bit integers.
+                let number = |key| e.get(key).and_then(|v| v.as_i32().map(i64::from).or_else(|| v.as_i64()));
+                let (Some(index), Some(code)) = (number("index"), number("code")) else {
+                    tracing::warn!("a write error without its statement's index: {e}");
+                    continue;
+                };
                 let message = e.get_str("errmsg").unwrap_or("refused").to_string();
-                failed.push((start + index, code, message));
+                failed.push((start + index as usize, code as i32, message));
             }
             start += sent;
         }

@@ -362,6 +362,13 @@ impl Api {
         Api { base: server.base_url.clone(), token: token.into(), http: reqwest::Client::new() }
     }
 
+    /// Opens the live stream (`/api/v1/stream`) as this token's holder; read it
+    /// with `next_event` or `events_for`.
+    pub async fn stream(&self) -> reqwest::Response {
+        let response = self.http.get(format!("{}/api/v1/stream", self.base)).bearer_auth(&self.token).send().await;
+        response.expect("the live stream opens")
+    }
+
     pub async fn send(
         &self,
         method: reqwest::Method,
