@@ -131,8 +131,8 @@ impl ReadIndex {
         self.stale.load(Ordering::SeqCst)
     }
 
-    /// Reads these entities back from the store (one `$in` per kind) and
-    /// holds them as the store does. On a store error the index is marked
+    /// Reads these entities back from the store (one `$in` per kind, only
+    /// the fields the index keeps) and holds them as the store does. On a store error the index is marked
     /// stale, to be loaded again whole.
     pub async fn refresh(&self, store: &Store, changed: &[Changed]) {
         if let Some(meanwhile) = lock(&self.during_load).as_mut() {
@@ -145,12 +145,7 @@ impl ReadIndex {
                 Changed::Pincode(code) => codes.push(code.clone()),
             }
         }
-        let read = async {
-            let cities = if city_ids.is_empty() { Default::default() } else { store.cities_by_ids(&city_ids).await? };
-            let pincodes = if codes.is_empty() { Default::default() } else { store.pincodes_by_codes(&codes).await? };
-            Ok::<_, mongodb::error::Error>((cities, pincodes))
-        };
-        match read.await {
+        match store.indexed_by_ids(&city_ids, &codes).await {
             Ok((cities, pincodes)) => {
                 if !city_ids.is_empty() {
                     let mut index = write(&self.cities);

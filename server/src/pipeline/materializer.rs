@@ -346,14 +346,11 @@ impl Materializer {
         true
     }
 
-    /// Writes the history entries, reads what changed back into the index, then
-    /// tells this instance's browsers and the other instances. False when the
-    /// server stopped while MongoDB was away (the offsets are then not stored,
-    /// and the events come again).
-    async fn tell(&self, told: Vec<Told>, shutdown: &watch::Receiver<bool>) -> bool {
-        let history: Vec<HistoryRecord> = told.iter().filter_map(|t| t.history.clone()).collect();
+    /// Writes history entries, waiting while MongoDB is away. False when the
+    /// server stopped meanwhile.
+    async fn record(&self, history: &[HistoryRecord], shutdown: &watch::Receiver<bool>) -> bool {
         let mut away = 0u32;
-        while let Err(e) = self.store.record(&history).await {
+        while let Err(e) = self.store.record(history).await {
             if !is_unreachable(&e) {
                 // The read model holds the changes; only their history lines are lost.
                 tracing::error!("cannot write {} history entries: {e}", history.len());
@@ -366,9 +363,24 @@ impl Materializer {
                 return false;
             }
         }
+        true
+    }
+
+    /// Writes the history entries, reads what changed back into the index, then
+    /// tells this instance's browsers and the other instances. False when the
+    /// server stopped while MongoDB was away (the offsets are then not stored,
+    /// and the events come again).
+    async fn tell(&self, told: Vec<Told>, shutdown: &watch::Receiver<bool>) -> bool {
+        let history: Vec<HistoryRecord> = told.iter().filter_map(|t| t.history.clone()).collect();
         let changed: Vec<Changed> = told.iter().filter_map(|t| t.changed.clone()).collect();
-        if !changed.is_empty() {
-            self.index.refresh(&self.store, &changed).await;
+        // Both read or write what MongoDB already holds: side by side.
+        let (recorded, ()) = tokio::join!(self.record(&history, shutdown), async {
+            if !changed.is_empty() {
+                self.index.refresh(&self.store, &changed).await;
+            }
+        });
+        if !recorded {
+            return false;
         }
         for t in told {
             self.fanout.publish(&t.notice);

@@ -149,8 +149,10 @@ impl Store {
 
     async fn try_apply_all(&self, items: &[Pending<'_>]) -> mongodb::error::Result<Vec<ApplyResult>> {
         let (city_ids, pincode_ids) = entities(items);
-        let cities = by_id(&self.cities, city_ids, doc! { "_pos": 1 }).await?;
-        let pincodes = by_id(&self.pincodes, pincode_ids, doc! { "_pos": 1, "city_id": 1 }).await?;
+        let (cities, pincodes) = tokio::try_join!(
+            by_id(&self.cities, city_ids, doc! { "_pos": 1 }),
+            by_id(&self.pincodes, pincode_ids, doc! { "_pos": 1, "city_id": 1 }),
+        )?;
         let mut outcomes: Vec<Result<Applied, ApplyError>> = Vec::with_capacity(items.len());
         let (mut city_writes, mut pincode_writes) = (Vec::new(), Vec::new());
         for (item, p) in items.iter().enumerate() {

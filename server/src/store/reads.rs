@@ -51,6 +51,29 @@ impl Store {
         Ok(docs.iter().map(pincode_from_doc).map(|p| (p.fields.pincode.clone(), p)).collect())
     }
 
+    /// The cities and pincodes with these ids, with only what the in-memory
+    /// index keeps of them (a pincode's offices are most of its bytes): one
+    /// query per kind.
+    pub async fn indexed_by_ids(
+        &self,
+        city_ids: &[String],
+        codes: &[String],
+    ) -> mongodb::error::Result<(HashMap<String, City>, HashMap<String, Pincode>)> {
+        let mut cities = HashMap::new();
+        if !city_ids.is_empty() {
+            let found = self.cities.find(doc! { "_id": { "$in": city_ids } }).projection(indexed_city_fields());
+            let docs: Vec<Document> = found.await?.try_collect().await?;
+            cities.extend(docs.iter().map(city_from_doc).map(|c| (c.id.clone(), c)));
+        }
+        let mut pincodes = HashMap::new();
+        if !codes.is_empty() {
+            let found = self.pincodes.find(doc! { "_id": { "$in": codes } }).projection(indexed_pincode_fields());
+            let docs: Vec<Document> = found.await?.try_collect().await?;
+            pincodes.extend(docs.iter().map(pincode_from_doc).map(|p| (p.fields.pincode.clone(), p)));
+        }
+        Ok((cities, pincodes))
+    }
+
     pub async fn pincode(&self, code: &str) -> mongodb::error::Result<Option<Pincode>> {
         Ok(self.pincodes.find_one(doc! { "_id": code }).await?.map(|d| pincode_from_doc(&d)))
     }
@@ -70,9 +93,7 @@ impl Store {
     /// Every city, deleted ones too, with what the in-memory index keeps of
     /// it (no metadata, alternate names or pincode lists), to `each`.
     pub async fn each_city(&self, mut each: impl FnMut(City)) -> mongodb::error::Result<()> {
-        let fields = doc! { "name": 1, "state": 1, "district": 1, "location": 1, "population": 1, "is_metro": 1,
-        "deleted_at": 1 };
-        let mut cursor = self.cities.find(doc! {}).projection(fields).batch_size(10_000).await?;
+        let mut cursor = self.cities.find(doc! {}).projection(indexed_city_fields()).batch_size(10_000).await?;
         while let Some(d) = cursor.try_next().await? {
             each(city_from_doc(&d));
         }
@@ -81,8 +102,7 @@ impl Store {
 
     /// Every pincode, deleted ones too, without its offices, to `each`.
     pub async fn each_pincode(&self, mut each: impl FnMut(Pincode)) -> mongodb::error::Result<()> {
-        let fields = doc! { "area_name": 1, "location": 1, "deleted_at": 1 };
-        let mut cursor = self.pincodes.find(doc! {}).projection(fields).batch_size(10_000).await?;
+        let mut cursor = self.pincodes.find(doc! {}).projection(indexed_pincode_fields()).batch_size(10_000).await?;
         while let Some(d) = cursor.try_next().await? {
             each(pincode_from_doc(&d));
         }
@@ -125,4 +145,14 @@ impl Store {
             self.pincodes.find(doc! { "city_id": city_id }).sort(doc! { "_id": 1 }).await?.try_collect().await?;
         Ok(docs.iter().map(pincode_from_doc).collect())
     }
+}
+
+/// What the in-memory index keeps of a city.
+fn indexed_city_fields() -> Document {
+    doc! { "name": 1, "state": 1, "district": 1, "location": 1, "population": 1, "is_metro": 1, "deleted_at": 1 }
+}
+
+/// What the in-memory index keeps of a pincode.
+fn indexed_pincode_fields() -> Document {
+    doc! { "area_name": 1, "location": 1, "deleted_at": 1 }
 }
