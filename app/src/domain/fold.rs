@@ -9,6 +9,10 @@ use super::slug::joined_words;
 
 /// `s` with the accents taken off its Latin letters.
 pub fn fold_accents(s: &str) -> String {
+    if s.is_ascii() {
+        // Nothing to fold, nothing to recompose (most names, and all of India Post's).
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     let mut after_latin = false;
     for c in s.nfd() {

@@ -2,6 +2,9 @@
 //! for them. Matching ignores case, spacing and punctuation ("UP", "Orissa",
 //! "NCT of Delhi", "jammu & kashmir" all resolve).
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use serde::{Deserialize, Serialize};
 
 use super::fold::fold_accents;
@@ -98,6 +101,24 @@ pub fn normalize(input: &str) -> String {
         .collect()
 }
 
+/// Every state by each of its names, codes and aliases as `normalize` writes
+/// them: built once, so a file of 165,000 rows does not normalize every name
+/// of every state for each row.
+fn by_normalized_name() -> &'static HashMap<String, &'static State> {
+    static NAMES: OnceLock<HashMap<String, &'static State>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names: HashMap<String, &'static State> = HashMap::new();
+        // The first state to claim a name keeps it, as the list is ordered.
+        for s in STATES.iter() {
+            for n in s.names() {
+                names.entry(normalize(n)).or_insert(s);
+            }
+        }
+        names.remove("");
+        names
+    })
+}
+
 impl State {
     pub fn slug(&self) -> String {
         super::slug::slugify(self.name)
@@ -109,11 +130,7 @@ impl State {
 
     /// Finds a state or union territory by its name, code or an alias.
     pub fn find(input: &str) -> Option<&'static State> {
-        let wanted = normalize(input);
-        if wanted.is_empty() {
-            return None;
-        }
-        STATES.iter().find(|s| s.names().any(|n| normalize(n) == wanted))
+        by_normalized_name().get(normalize(input).as_str()).copied()
     }
 
     /// The official name closest to `input` (by edit distance over every name and
