@@ -54,6 +54,11 @@ async fn two_instances_share_the_group_every_browser_hears_every_change_and_one_
         .await;
         heard.push(notice["event_id"].as_str().unwrap().to_string());
     }
+    // B read every change back into its own index (a batch at a time) before
+    // telling of it: what it told of, it lists.
+    let (code, listed) = api_b.get("/api/v1/cities?q=fanpur&limit=100").await;
+    assert_eq!(code, 200, "{listed}");
+    assert_eq!(listed["cities"].as_array().unwrap().len(), written.len(), "{listed}");
     // …each once: no instance's notice is told twice.
     let later = events_for(&mut stream, &mut text, "change", Duration::from_secs(3)).await;
     heard.extend(later.iter().filter_map(|d| d["event_id"].as_str().map(str::to_string)));
