@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::ops::Bound;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use app::domain::city::City;
 use app::domain::fold::search_key;
@@ -81,9 +81,11 @@ fn state_number(name: &str) -> u8 {
     STATES.iter().position(|s| s.name == name).unwrap_or(STATES.len()) as u8
 }
 
-/// Where a state's ids start: `kerala/`.
-fn id_prefix(state: u8) -> Option<String> {
-    STATES.get(state as usize).map(|s| format!("{}/", s.slug()))
+/// Where a state's ids start: `kerala/`. Built once: every city loaded asks.
+fn id_prefix(state: u8) -> Option<&'static str> {
+    static PREFIXES: OnceLock<Vec<String>> = OnceLock::new();
+    let prefixes = PREFIXES.get_or_init(|| STATES.iter().map(|s| format!("{}/", s.slug())).collect());
+    prefixes.get(state as usize).map(String::as_str)
 }
 
 impl CityIndex {
@@ -131,7 +133,7 @@ impl CityIndex {
     }
 
     fn add_keys(&mut self, id: &Arc<str>, e: &Entry) {
-        if id_prefix(e.state).is_none_or(|p| !id.starts_with(&p)) {
+        if id_prefix(e.state).is_none_or(|p| !id.starts_with(p)) {
             self.moved_in.insert((e.state, id.clone()));
         }
         self.by_name.insert((search_key(&e.name).into(), id.clone()));
@@ -205,11 +207,11 @@ impl CityIndex {
             // The range of ids the state's slug starts, merged with those moved in.
             let Some(prefix) = id_prefix(s) else { return Vec::new() };
             let from = match &q.cursor {
-                Some(c) if c.as_str() >= prefix.as_str() => Bound::Excluded(c.as_str()),
-                _ => Bound::Included(prefix.as_str()),
+                Some(c) if c.as_str() >= prefix => Bound::Excluded(c.as_str()),
+                _ => Bound::Included(prefix),
             };
             let born =
-                self.by_id.range::<str, _>((from, Bound::Unbounded)).take_while(|(id, _)| id.starts_with(&prefix));
+                self.by_id.range::<str, _>((from, Bound::Unbounded)).take_while(|(id, _)| id.starts_with(prefix));
             let moved_from = match &q.cursor {
                 Some(c) => Bound::Excluded((s, Arc::from(c.as_str()))),
                 None => Bound::Included((s, Arc::from(""))),

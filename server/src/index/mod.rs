@@ -132,8 +132,8 @@ impl ReadIndex {
     }
 
     /// Reads these entities back from the store (one `$in` per kind, only
-    /// the fields the index keeps) and holds them as the store does. On a store error the index is marked
-    /// stale, to be loaded again whole.
+    /// the fields the index keeps) and holds them as the store does. On a
+    /// store error the index is marked stale, to be loaded again whole.
     pub async fn refresh(&self, store: &Store, changed: &[Changed]) {
         if let Some(meanwhile) = lock(&self.during_load).as_mut() {
             meanwhile.extend_from_slice(changed);

@@ -15,12 +15,12 @@
 use std::collections::HashMap;
 
 use app::domain::event::{Change, Envelope};
-use futures::TryStreamExt;
 use mongodb::bson::{doc, Bson, DateTime, Document, RawDocumentBuf};
 use mongodb::Collection;
 
 use super::documents::{city_doc, pincode_doc};
 use super::mongo::is_duplicate_key;
+use super::reads::documents_by_id;
 use super::Store;
 
 /// Where an event sits in Kafka. An entity's events land on one partition (its
@@ -150,8 +150,8 @@ impl Store {
     async fn try_apply_all(&self, items: &[Pending<'_>]) -> mongodb::error::Result<Vec<ApplyResult>> {
         let (city_ids, pincode_ids) = entities(items);
         let (cities, pincodes) = tokio::try_join!(
-            by_id(&self.cities, city_ids, doc! { "_pos": 1 }),
-            by_id(&self.pincodes, pincode_ids, doc! { "_pos": 1, "city_id": 1 }),
+            documents_by_id(&self.cities, &city_ids, Some(doc! { "_pos": 1 })),
+            documents_by_id(&self.pincodes, &pincode_ids, Some(doc! { "_pos": 1, "city_id": 1 })),
         )?;
         let mut outcomes: Vec<Result<Applied, ApplyError>> = Vec::with_capacity(items.len());
         let (mut city_writes, mut pincode_writes) = (Vec::new(), Vec::new());
@@ -241,20 +241,6 @@ fn entities<'a>(items: &'a [Pending<'_>]) -> (Vec<&'a str>, Vec<&'a str>) {
         }
     }
     (cities, pincodes)
-}
-
-/// The documents with these ids, by id (only the fields of `projection`).
-async fn by_id(
-    collection: &Collection<Document>,
-    ids: Vec<&str>,
-    projection: Document,
-) -> mongodb::error::Result<HashMap<String, Document>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let found: Vec<Document> =
-        collection.find(doc! { "_id": { "$in": ids } }).projection(projection).await?.try_collect().await?;
-    Ok(found.into_iter().filter_map(|d| Some((d.get_str("_id").ok()?.to_string(), d))).collect())
 }
 
 /// Decides one event against the entities as they are, and adds its writes.

@@ -7,6 +7,7 @@ use app::domain::history::HistoryEntry;
 use app::domain::pincode::Pincode;
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Bson, Document};
+use mongodb::Collection;
 
 use super::documents::{city_from_doc, history_entry_from_doc, name_key, pincode_from_doc};
 use super::Store;
@@ -41,14 +42,14 @@ impl Store {
 
     /// The cities with these ids, by id: one query for a batch.
     pub async fn cities_by_ids(&self, ids: &[String]) -> mongodb::error::Result<HashMap<String, City>> {
-        let docs: Vec<Document> = self.cities.find(doc! { "_id": { "$in": ids } }).await?.try_collect().await?;
-        Ok(docs.iter().map(city_from_doc).map(|c| (c.id.clone(), c)).collect())
+        let docs = documents_by_id(&self.cities, ids, None).await?;
+        Ok(docs.values().map(city_from_doc).map(|c| (c.id.clone(), c)).collect())
     }
 
     /// The pincodes with these codes, by code: one query for a batch.
     pub async fn pincodes_by_codes(&self, codes: &[String]) -> mongodb::error::Result<HashMap<String, Pincode>> {
-        let docs: Vec<Document> = self.pincodes.find(doc! { "_id": { "$in": codes } }).await?.try_collect().await?;
-        Ok(docs.iter().map(pincode_from_doc).map(|p| (p.fields.pincode.clone(), p)).collect())
+        let docs = documents_by_id(&self.pincodes, codes, None).await?;
+        Ok(docs.values().map(pincode_from_doc).map(|p| (p.fields.pincode.clone(), p)).collect())
     }
 
     /// The cities and pincodes with these ids, with only what the in-memory
@@ -59,19 +60,14 @@ impl Store {
         city_ids: &[String],
         codes: &[String],
     ) -> mongodb::error::Result<(HashMap<String, City>, HashMap<String, Pincode>)> {
-        let mut cities = HashMap::new();
-        if !city_ids.is_empty() {
-            let found = self.cities.find(doc! { "_id": { "$in": city_ids } }).projection(indexed_city_fields());
-            let docs: Vec<Document> = found.await?.try_collect().await?;
-            cities.extend(docs.iter().map(city_from_doc).map(|c| (c.id.clone(), c)));
-        }
-        let mut pincodes = HashMap::new();
-        if !codes.is_empty() {
-            let found = self.pincodes.find(doc! { "_id": { "$in": codes } }).projection(indexed_pincode_fields());
-            let docs: Vec<Document> = found.await?.try_collect().await?;
-            pincodes.extend(docs.iter().map(pincode_from_doc).map(|p| (p.fields.pincode.clone(), p)));
-        }
-        Ok((cities, pincodes))
+        let (cities, pincodes) = tokio::try_join!(
+            documents_by_id(&self.cities, city_ids, Some(indexed_city_fields())),
+            documents_by_id(&self.pincodes, codes, Some(indexed_pincode_fields())),
+        )?;
+        Ok((
+            cities.values().map(city_from_doc).map(|c| (c.id.clone(), c)).collect(),
+            pincodes.values().map(pincode_from_doc).map(|p| (p.fields.pincode.clone(), p)).collect(),
+        ))
     }
 
     pub async fn pincode(&self, code: &str) -> mongodb::error::Result<Option<Pincode>> {
@@ -155,4 +151,22 @@ fn indexed_city_fields() -> Document {
 /// What the in-memory index keeps of a pincode.
 fn indexed_pincode_fields() -> Document {
     doc! { "area_name": 1, "location": 1, "deleted_at": 1 }
+}
+
+/// The documents with these ids, by id: one `$in` (none for no ids), with only
+/// the fields of `projection` when there is one.
+pub(super) async fn documents_by_id(
+    collection: &Collection<Document>,
+    ids: &[impl AsRef<str>],
+    projection: Option<Document>,
+) -> mongodb::error::Result<HashMap<String, Document>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
+    let mut options = mongodb::options::FindOptions::default();
+    options.projection = projection;
+    let found = collection.find(doc! { "_id": { "$in": ids } }).with_options(options);
+    let docs: Vec<Document> = found.await?.try_collect().await?;
+    Ok(docs.into_iter().filter_map(|d| Some((d.get_str("_id").ok()?.to_string(), d))).collect())
 }
