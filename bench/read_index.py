@@ -8,18 +8,17 @@ measure URI BASE TOKEN PID READY_S REPEAT FILL_JSON
     Asks the server the same questions, REPEAT times each; prints the Markdown section.
 """
 
-import csv
 import datetime
 import http.client
 import json
-import random
 import statistics
 import sys
 import time
-import unicodedata
 import urllib.parse
 
 import pymongo
+
+from synthetic import Cities, city_document, slug
 
 # (label, box west,south,east,north, zoom): a view of the country, a state, a district.
 VIEWS = [
@@ -28,24 +27,6 @@ VIEWS = [
     ("district (Jaipur)", (75.6, 26.7, 76.1, 27.1), 10),
 ]
 PREFIXES = ["ram", "san", "kal", "sha", "ba", "m", "nag", "pur", "dev", "har"]
-
-
-def slug(s):
-    out, hyphen = [], False
-    for c in s:
-        keep = c.isalnum() if c.isascii() else not (c.isspace() or unicodedata.category(c).startswith("P"))
-        if keep:
-            if hyphen and out:
-                out.append("-")
-            hyphen = False
-            out.append(c.lower())
-        else:
-            hyphen = True
-    return "".join(out)
-
-
-def fold(s):
-    return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
 
 
 def ms(seconds):
@@ -58,12 +39,8 @@ def percentile(values, p):
 
 
 def fill(uri, cities_csv, n_cities, n_pincodes):
-    rng = random.Random(42)
-    with open(cities_csv, newline="", encoding="utf-8") as f:
-        rows = [(fold(r["city_name"]), fold(r["state"]), float(r["latitude"]), float(r["longitude"]))
-                for r in csv.DictReader(f) if r["latitude"] and r["longitude"] and r["state"]]
-    # One place per name in a state (the file repeats a few): ids are unique.
-    places = list({(slug(r[1]), slug(r[0])): r for r in rows}.values())
+    synthetic = Cities(cities_csv)
+    rng = synthetic.rng
     db = pymongo.MongoClient(uri).get_default_database()
     cities, pincodes = db["cities"], db["pincodes"]
     for coll in (cities, pincodes, db["history"]):
@@ -76,21 +53,10 @@ def fill(uri, cities_csv, n_cities, n_pincodes):
     pincodes.create_index([("city_id", 1)], name="city_id")
     now = datetime.datetime.now(datetime.timezone.utc)
 
-    def city(i):
-        name, state, lat, lon = places[i % len(places)]
-        name = f"{name} {i // len(places)}" if i >= len(places) else name
-        key = f"{slug(state)}/{slug(name)}"
-        return {"_id": key, "name": name, "name_key": key, "state": state, "district": None,
-                "location": {"type": "Point", "coordinates": [round(lon + rng.uniform(-0.25, 0.25), 5),
-                                                              round(lat + rng.uniform(-0.25, 0.25), 5)]},
-                "is_metro": False, "is_capital": False, "population": rng.randint(500, 5_000_000),
-                "area_sq_km": None, "alternate_names": [], "metadata": {}, "pincodes": [],
-                "created_at": now, "updated_at": now, "deleted_at": None}
-
     started = time.perf_counter()
     batch = []
     for i in range(n_cities):
-        batch.append(city(i))
+        batch.append(city_document(synthetic.city(i), now))
         if len(batch) == 10_000:
             cities.insert_many(batch, ordered=False)
             batch = []
@@ -99,7 +65,7 @@ def fill(uri, cities_csv, n_cities, n_pincodes):
     insert_s = time.perf_counter() - started
     docs = []
     for i in range(n_pincodes):
-        name, state, lat, lon = places[i % len(places)]
+        name, state, lat, lon = synthetic.place(i)
         docs.append({"_id": str(110000 + i * 37 % 880000), "city_id": f"{slug(state)}/{slug(name)}",
                      "city_name": name, "state": state, "area_name": f"Office {i}",
                      "location": {"type": "Point", "coordinates": [lon + rng.uniform(-0.1, 0.1),

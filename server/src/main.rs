@@ -15,6 +15,10 @@ use geoledger::service::Actor;
 use geoledger::store::{ImportJobs, Mongo, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 
+/// mimalloc rather than glibc's malloc: see server/Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// GeoLedger: the admin dashboard for India's location reference data.
 #[derive(Parser)]
 #[command(name = "geoledger", version, about)]

@@ -628,24 +628,64 @@ async fn an_event_from_another_partition_is_not_mistaken_for_an_old_one() {
         Change::CityUpdated(CityData { id: id.clone(), fields: f })
     };
     let (e, c) = event(Change::CityCreated(CityData { id: id.clone(), fields: fields.clone() }), 1);
-    assert_eq!(store.apply(&e, &c, Position { partition: 2, offset: 40 }).await.unwrap().0, Applied::Changed);
+    assert_eq!(store.apply(&e, &c, Position { partition: 2, offset: 40 }).await.unwrap().applied, Applied::Changed);
     // The same partition, an earlier offset: a redelivery, changes nothing.
     let (e, c) = event(update(1), 2);
-    assert_eq!(store.apply(&e, &c, Position { partition: 2, offset: 39 }).await.unwrap().0, Applied::AlreadyApplied);
+    let applied = store.apply(&e, &c, Position { partition: 2, offset: 39 }).await.unwrap().applied;
+    assert_eq!(applied, Applied::AlreadyApplied);
     // The topic was given more partitions and the key moved to one whose offsets
     // are still small: that event is newer, and applies.
     let (e, c) = event(update(2), 3);
-    assert_eq!(store.apply(&e, &c, Position { partition: 5, offset: 0 }).await.unwrap().0, Applied::Changed);
+    assert_eq!(store.apply(&e, &c, Position { partition: 5, offset: 0 }).await.unwrap().applied, Applied::Changed);
     assert_eq!(store.city_by_id(&id).await.unwrap().unwrap().fields.population, Some(2));
     // And a redelivery there is a no-op again.
     let (e, c) = event(update(3), 4);
-    let (applied, last) = store.apply(&e, &c, Position { partition: 5, offset: 0 }).await.unwrap();
-    assert_eq!(applied, Applied::AlreadyApplied);
+    let done = store.apply(&e, &c, Position { partition: 5, offset: 0 }).await.unwrap();
+    assert_eq!(done.applied, Applied::AlreadyApplied);
+    let last = done.history;
     // Its history entry is written all the same, and writing it again (a crash
     // before the offset was stored) leaves one entry.
     store.record(std::slice::from_ref(&last)).await.unwrap();
     store.record(&[last.clone(), last]).await.unwrap();
     assert_eq!(store.history.count_documents(mongodb::bson::doc! { "_id": "event-4" }).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_new_city_is_inserted_whole_and_one_its_name_is_taken_by_is_refused_naming_it() {
+    use app::domain::city::validate_new_city;
+    use app::domain::event::{Change, CityData};
+    use geoledger::store::{Applied, ApplyError, Entity, Position, Store};
+    let world = Owned(World::new("insert_whole"));
+    let db = world.db().await;
+    let store = Store::new(&db);
+    store.ensure_indexes().await.unwrap();
+    let fields = validate_new_city(noida().as_object().unwrap()).unwrap();
+    let created = |id: &str, n: u32| {
+        let change = Change::CityCreated(CityData { id: id.to_string(), fields: fields.clone() });
+        let envelope = change.clone().into_envelope(format!("event-{n}"), "2026-11-28T10:00:00Z".into(), "/t", "test");
+        (envelope, change)
+    };
+    // Not there: inserted, with what an upsert would have set on insert, and the
+    // entity as written (the index takes it without reading it back).
+    let (e, c) = created(&fields.id(), 1);
+    let done = store.apply(&e, &c, Position { partition: 0, offset: 7 }).await.unwrap();
+    assert_eq!(done.applied, Applied::Changed);
+    let Some(Entity::City(written)) = done.written else { panic!("a created city comes back as written") };
+    let stored = store.city_by_id(&fields.id()).await.unwrap().expect("inserted");
+    assert_eq!((&written.id, &written.fields, &written.deleted_at), (&stored.id, &stored.fields, &None));
+    let raw = snapshot(&db, "cities").await;
+    assert_eq!(raw.len(), 1);
+    assert_eq!(raw[0].get_array("pincodes").unwrap().len(), 0);
+    assert!(raw[0].get_datetime("created_at").is_ok() && raw[0].get_document("_pos").is_ok(), "{:?}", raw[0]);
+    // Another id whose name key is taken (a city of an earlier version): the
+    // insert fails, the guarded upsert is tried instead, and the refusal names
+    // the city; nothing is written.
+    let (e, c) = created("uttar-pradesh/noida-old-id", 2);
+    match store.apply(&e, &c, Position { partition: 0, offset: 8 }).await {
+        Err(ApplyError::Rejected(why)) => assert!(why.contains("already named 'Noida' in Uttar Pradesh"), "{why}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(snapshot(&db, "cities").await.len(), 1);
 }
 
 #[tokio::test]

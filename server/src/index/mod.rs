@@ -7,10 +7,11 @@
 //! - `spatial`: an R-tree and the map's cluster grid, for both.
 //!
 //! Invariant: the index only ever holds what the store held. It is read whole
-//! at start (`load`), then each applied change is read back by `_id` from the
-//! store (`refresh`, one `$in` per batch) before anyone is told of it: so a
-//! change is never listed before MongoDB holds it, and a browser told of a
-//! change finds it listed. The cities and pincodes themselves are always read
+//! at start (`load`), then each applied change is taken in before anyone is
+//! told of it (`refresh`): an entity this instance's materializer wrote whole,
+//! as the write left it; any other change read back by `_id` from the store
+//! (one `$in` per batch). So a change is never listed before MongoDB holds it,
+//! and a browser told of a change finds it listed. The cities and pincodes themselves are always read
 //! from the store by id; the index only chooses which, and in what order.
 
 mod cities;
@@ -21,17 +22,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
+use app::domain::city::City;
 use app::domain::map::{Layer, MapQuery, MapView, PINCODE_ZOOM};
+use app::domain::pincode::Pincode;
 
 pub use self::cities::{CityIndex, CityListing};
 pub use self::pincodes::PincodeIndex;
-use crate::store::Store;
+use crate::store::{Entity, Store};
 
-/// What changed, as the materializer names it: a city by id, a pincode by code.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What changed, as the materializer names it: a city by id, a pincode by code
+/// (read back from the store), or the entity as its write left it in the store.
+#[derive(Clone, Debug)]
 pub enum Changed {
     City(String),
     Pincode(String),
+    Written(Box<Entity>),
 }
 
 impl Changed {
@@ -40,6 +45,26 @@ impl Changed {
         match event_type.split('.').next() {
             Some("city") => Some(Changed::City(subject.to_string())),
             Some("pincode") => Some(Changed::Pincode(subject.to_string())),
+            _ => None,
+        }
+    }
+
+    fn written_city(&self) -> Option<&City> {
+        match self {
+            Changed::Written(written) => match &**written {
+                Entity::City(city) => Some(city),
+                Entity::Pincode(_) => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn written_pincode(&self) -> Option<&Pincode> {
+        match self {
+            Changed::Written(written) => match &**written {
+                Entity::Pincode(pincode) => Some(pincode),
+                Entity::City(_) => None,
+            },
             _ => None,
         }
     }
@@ -131,9 +156,11 @@ impl ReadIndex {
         self.stale.load(Ordering::SeqCst)
     }
 
-    /// Reads these entities back from the store (one `$in` per kind, only
-    /// the fields the index keeps) and holds them as the store does. On a
-    /// store error the index is marked stale, to be loaded again whole.
+    /// Holds these changes as the store does: entities written whole are taken
+    /// as they are; the others are read back (one `$in` per kind, only the
+    /// fields the index keeps). A read-back comes after every write it names,
+    /// so an entity both written and read back is held as read. On a store
+    /// error the index is marked stale, to be loaded again whole.
     pub async fn refresh(&self, store: &Store, changed: &[Changed]) {
         if let Some(meanwhile) = lock(&self.during_load).as_mut() {
             meanwhile.extend_from_slice(changed);
@@ -143,32 +170,41 @@ impl ReadIndex {
             match c {
                 Changed::City(id) => city_ids.push(id.clone()),
                 Changed::Pincode(code) => codes.push(code.clone()),
+                Changed::Written(_) => {}
             }
         }
-        match store.indexed_by_ids(&city_ids, &codes).await {
-            Ok((cities, pincodes)) => {
-                if !city_ids.is_empty() {
-                    let mut index = write(&self.cities);
-                    for id in &city_ids {
-                        match cities.get(id) {
-                            Some(city) => index.upsert(city),
-                            None => index.remove(id),
-                        }
-                    }
-                }
-                if !codes.is_empty() {
-                    let mut index = write(&self.pincodes);
-                    for code in &codes {
-                        match pincodes.get(code) {
-                            Some(p) => index.upsert(p),
-                            None => index.remove(code),
-                        }
-                    }
-                }
-            }
+        let (cities, pincodes) = match store.indexed_by_ids(&city_ids, &codes).await {
+            Ok(read) => read,
             Err(e) => {
                 tracing::warn!("{} changes not read back into the index ({e}): it will be read again", changed.len());
                 self.stale.store(true, Ordering::SeqCst);
+                return;
+            }
+        };
+        {
+            let mut index = write(&self.cities);
+            for city in changed.iter().filter_map(Changed::written_city) {
+                if !cities.contains_key(&city.id) {
+                    index.upsert(city);
+                }
+            }
+            for id in &city_ids {
+                match cities.get(id) {
+                    Some(city) => index.upsert(city),
+                    None => index.remove(id),
+                }
+            }
+        }
+        let mut index = write(&self.pincodes);
+        for p in changed.iter().filter_map(Changed::written_pincode) {
+            if !pincodes.contains_key(&p.fields.pincode) {
+                index.upsert(p);
+            }
+        }
+        for code in &codes {
+            match pincodes.get(code) {
+                Some(p) => index.upsert(p),
+                None => index.remove(code),
             }
         }
     }

@@ -65,7 +65,7 @@ impl KafkaAdmin {
     /// and never commits.
     fn browser(&self) -> Result<BaseConsumer<KafkaContext>, KafkaError> {
         let group = format!("{}geoledger-browser", self.kafka.config.topic_prefix);
-        Ok(Kafka::client_config(&self.kafka.brokers)
+        Ok(Kafka::consumer_config(&self.kafka.brokers)
             .set("group.id", group)
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "false")

@@ -118,7 +118,7 @@ impl Fanout {
     /// A reader of every partition of the notices topic, from its end.
     fn reader(&self) -> Result<StreamConsumer<KafkaContext>, KafkaError> {
         let topic = self.kafka.config.notices_topic();
-        let consumer: StreamConsumer<KafkaContext> = Kafka::client_config(&self.kafka.brokers)
+        let consumer: StreamConsumer<KafkaContext> = Kafka::consumer_config(&self.kafka.brokers)
             .set("group.id", format!("{}geoledger-notices-{}", self.kafka.config.topic_prefix, self.instance))
             .set("enable.auto.commit", "false")
             .create_with_context(self.kafka.context())?;

@@ -42,7 +42,9 @@ use super::kafka::{Kafka, KafkaContext};
 use super::notices::Notices;
 use crate::config::KafkaConfig;
 use crate::index::{Changed, ReadIndex};
-use crate::store::{is_unreachable, Applied, ApplyError, HistoryRecord, ImportJobs, Pending, Position, Store};
+use crate::store::{
+    is_unreachable, Applied, AppliedEvent, ApplyError, HistoryRecord, ImportJobs, Pending, Position, Store,
+};
 use crate::telemetry::metrics;
 
 /// While MongoDB is away: the first wait before trying again, doubling up to the last.
@@ -126,7 +128,7 @@ impl Materializer {
     }
 
     fn consumer(&self, config: &KafkaConfig) -> Result<StreamConsumer<KafkaContext>, rdkafka::error::KafkaError> {
-        Kafka::client_config(&self.kafka.brokers)
+        Kafka::consumer_config(&self.kafka.brokers)
             .set("group.id", config.group())
             .set("enable.auto.commit", "true")
             .set("auto.commit.interval.ms", "1000")
@@ -427,7 +429,7 @@ impl Materializer {
                 let (k, pos, event, change) = &decoded[j];
                 let m = messages[*k];
                 let step = match result {
-                    Ok((applied, history)) => Some(self.applied(m, event, change, *pos, applied, history)),
+                    Ok(done) => Some(self.applied(m, event, change, *pos, done)),
                     Err(ApplyError::CityMissing(city)) if attempts[*k] < self.retry.attempts => {
                         tracing::debug!("pincode {} waits for city {city} (retry {})", event.subject, attempts[*k] + 1);
                         Some(Step::Wait(attempts[*k] + 1))
@@ -482,24 +484,19 @@ impl Materializer {
     }
 
     /// An applied message: counted, and what it makes known.
-    fn applied(
-        &self,
-        m: &OwnedMessage,
-        event: &Envelope,
-        change: &Change,
-        pos: Position,
-        applied: Applied,
-        history: HistoryRecord,
-    ) -> Step {
+    fn applied(&self, m: &OwnedMessage, event: &Envelope, change: &Change, pos: Position, done: AppliedEvent) -> Step {
         metrics::event_applied(&event.event_type);
-        if applied == Applied::AlreadyApplied {
+        if done.applied == Applied::AlreadyApplied {
             let (p, o) = (pos.partition, pos.offset);
             tracing::debug!("{} {} at {p}/{o}: already applied", event.event_type, event.subject);
         }
         let (id, event_type, subject) = (event.id.clone(), event.event_type.clone(), event.subject.clone());
         let notice = notice(m, id, event_type, subject, change.coordinates(), Outcome::Applied);
-        let changed = Changed::of(&event.event_type, &event.subject);
-        Step::Done(Box::new(Told { history: Some(history), changed, notice }))
+        let changed = match done.written {
+            Some(entity) => Some(Changed::Written(Box::new(entity))),
+            None => Changed::of(&event.event_type, &event.subject),
+        };
+        Step::Done(Box::new(Told { history: Some(done.history), changed, notice }))
     }
 
     /// Copies the message, bytes unchanged, to the dead-letter topic with headers

@@ -102,7 +102,7 @@ fn refuse_unsafe(kafka: &Kafka, force: bool) -> anyhow::Result<()> {
 }
 
 async fn replay_topic(kafka: &Kafka, topic: &str, store: &Store, report: &mut ReplayReport) -> anyhow::Result<()> {
-    let consumer: BaseConsumer<_> = Kafka::client_config(&kafka.brokers)
+    let consumer: BaseConsumer<_> = Kafka::consumer_config(&kafka.brokers)
         .set("group.id", format!("geoledger-replay-{}", uuid::Uuid::now_v7()))
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
@@ -132,8 +132,8 @@ async fn replay_topic(kafka: &Kafka, topic: &str, store: &Store, report: &mut Re
         report.events += 1;
         match decoded {
             Ok((event, change)) => match store.apply(&event, &change, pos).await {
-                Ok((_, history)) => {
-                    store.record(&[history]).await?;
+                Ok(done) => {
+                    store.record(&[done.history]).await?;
                     report.applied += 1;
                 }
                 Err(ApplyError::Store(e)) => return Err(e.into()),

@@ -5,7 +5,9 @@
 //! so within that partition a larger offset is a later event. Each entity keeps
 //! the position of the last event applied to it, and an event at or before that
 //! position changes nothing: a redelivered event (after a crash, a rebalance, a
-//! replay) is applied once in effect. A city's list of pincodes is kept with set
+//! replay) is applied once in effect. An entity not there when read is inserted
+//! whole, its `_id` the guard (should it be there by then, the insert fails and
+//! the guarded upsert goes instead). A city's list of pincodes is kept with set
 //! operations (`$addToSet`, `$pull`), which are safe to repeat.
 //!
 //! The history is written apart, a batch of entries at once ([`Store::record`]),
@@ -14,8 +16,10 @@
 
 use std::collections::HashMap;
 
+use app::domain::city::City;
 use app::domain::event::{Change, Envelope};
-use mongodb::bson::{doc, Bson, DateTime, Document, RawDocumentBuf};
+use app::domain::pincode::Pincode;
+use mongodb::bson::{doc, Bson, DateTime, Document, RawArrayBuf, RawDocumentBuf};
 use mongodb::Collection;
 
 use super::documents::{city_doc, pincode_doc};
@@ -109,15 +113,59 @@ pub struct Pending<'a> {
     pub pos: Position,
 }
 
-/// What one event applied (or refused), with its history entry.
-pub type ApplyResult = Result<(Applied, HistoryRecord), ApplyError>;
+/// An entity as an event's write left it in the store: every field the in-memory
+/// index keeps is as stored (its `created_at` may be older), so the index takes
+/// it without reading it back.
+#[derive(Clone, Debug)]
+pub enum Entity {
+    City(City),
+    Pincode(Pincode),
+}
 
-/// One write of a multi-statement `update` command, for the item at `item`.
-struct Statement {
+/// What one event applied, with its history entry.
+#[derive(Debug)]
+pub struct AppliedEvent {
+    pub applied: Applied,
+    pub history: HistoryRecord,
+    /// The entity as this event's write left it, when the write set it whole
+    /// (a city created, a pincode upserted); otherwise read it back.
+    pub written: Option<Entity>,
+}
+
+/// What one event applied, or why it was not.
+pub type ApplyResult = Result<AppliedEvent, ApplyError>;
+
+/// What deciding an event gives: applied or not, and the entity it writes whole.
+type Planned = Result<(Applied, Option<Entity>), ApplyError>;
+
+/// One write, for the item at `item`.
+struct Write {
     item: usize,
+    kind: WriteKind,
+}
+
+enum WriteKind {
+    /// An entity that was not there when read, inserted whole: on secantusd-rs
+    /// an insert costs a quarter of an upsert. Should it be there after all
+    /// (written meanwhile), the insert fails on `_id` and `otherwise` is sent.
+    Insert {
+        doc: Document,
+        otherwise: Update,
+    },
+    Update(Update),
+}
+
+/// One statement of a multi-statement `update` command.
+struct Update {
     q: Document,
     u: Document,
     upsert: bool,
+}
+
+impl Update {
+    fn statement(&self) -> Document {
+        doc! { "q": &self.q, "u": &self.u, "upsert": self.upsert }
+    }
 }
 
 /// Statements of one command stay under this many bytes (MongoDB takes 16 MB).
@@ -132,12 +180,13 @@ impl Store {
         results.pop().expect("one result per event")
     }
 
-    /// Applies events of different entities together, in three round trips
+    /// Applies events of different entities together, in a few round trips
     /// whatever their number: the entities are read by `_id` (one `$in` per
     /// collection), each event is decided against what is there (already
     /// applied, city missing, no such entity), and the writes go as one
-    /// `update` command per collection, the cities' first. Each write keeps
-    /// its position guard, so a redelivered batch changes nothing again.
+    /// `insert` (entities that were not there) and one `update` command per
+    /// collection, the cities' first. Each update keeps its position guard,
+    /// and an insert its `_id`, so a redelivered batch changes nothing again.
     /// One result per event, in order.
     pub async fn apply_all(&self, items: &[Pending<'_>]) -> Vec<ApplyResult> {
         match self.try_apply_all(items).await {
@@ -153,13 +202,13 @@ impl Store {
             documents_by_id(&self.cities, &city_ids, Some(doc! { "_pos": 1 })),
             documents_by_id(&self.pincodes, &pincode_ids, Some(doc! { "_pos": 1, "city_id": 1 })),
         )?;
-        let mut outcomes: Vec<Result<Applied, ApplyError>> = Vec::with_capacity(items.len());
+        let mut outcomes: Vec<Planned> = Vec::with_capacity(items.len());
         let (mut city_writes, mut pincode_writes) = (Vec::new(), Vec::new());
         for (item, p) in items.iter().enumerate() {
             let outcome = plan(item, p, &cities, &pincodes, &mut city_writes, &mut pincode_writes);
             outcomes.push(outcome);
         }
-        for (k, code, message) in self.update_all(&self.cities, &city_writes).await? {
+        for (k, code, message) in write_all(&self.cities, &city_writes).await? {
             let item = city_writes[k].item;
             outcomes[item] = Err(match (&items[item].change, code) {
                 (Change::CityCreated(data), 11000) => ApplyError::Rejected(format!(
@@ -172,60 +221,112 @@ impl Store {
         }
         // A pincode whose city write failed is not written either.
         pincode_writes.retain(|w| outcomes[w.item].is_ok());
-        for (k, code, message) in self.update_all(&self.pincodes, &pincode_writes).await? {
+        for (k, code, message) in write_all(&self.pincodes, &pincode_writes).await? {
             let item = pincode_writes[k].item;
             // A duplicate `_id` on the upsert: the pincode is past this event already.
             outcomes[item] =
-                if code == 11000 { Ok(Applied::AlreadyApplied) } else { Err(ApplyError::Refused(message)) };
+                if code == 11000 { Ok((Applied::AlreadyApplied, None)) } else { Err(ApplyError::Refused(message)) };
         }
         Ok(items
             .iter()
             .zip(outcomes)
             .map(|(p, outcome)| {
-                let record = HistoryRecord::of(p.event, p.change, p.pos)?;
-                outcome.map(|applied| (applied, record))
+                let history = HistoryRecord::of(p.event, p.change, p.pos)?;
+                outcome.map(|(applied, written)| AppliedEvent { applied, history, written })
             })
             .collect())
     }
+}
 
-    /// Sends the statements as `update` commands (unordered: one failing does
-    /// not stop the others). Gives each failed statement's index, code and message.
-    async fn update_all(
-        &self,
-        collection: &Collection<Document>,
-        writes: &[Statement],
-    ) -> mongodb::error::Result<Vec<(usize, i32, String)>> {
-        let db = collection.client().database(&collection.namespace().db);
-        let mut failed = Vec::new();
-        let mut start = 0;
-        while start < writes.len() {
-            let (mut updates, mut bytes) = (Vec::new(), 0);
-            for w in &writes[start..] {
-                let statement = doc! { "q": &w.q, "u": &w.u, "upsert": w.upsert };
-                bytes += RawDocumentBuf::from_document(&statement).map(|r| r.as_bytes().len()).unwrap_or(0);
-                if !updates.is_empty() && bytes > COMMAND_BYTES {
-                    break;
-                }
-                updates.push(statement);
-            }
-            let sent = updates.len();
-            let reply =
-                db.run_command(doc! { "update": collection.name(), "updates": updates, "ordered": false }).await?;
-            for e in reply.get_array("writeErrors").map(|a| a.as_slice()).unwrap_or_default() {
-                let Some(e) = e.as_document() else { continue };
-                // Servers send these as 32- or 64-bit integers.
-                let number = |key| e.get(key).and_then(|v| v.as_i32().map(i64::from).or_else(|| v.as_i64()));
-                let (Some(index), Some(code)) = (number("index"), number("code")) else {
-                    tracing::warn!("a write error without its statement's index: {e}");
-                    continue;
-                };
-                let message = e.get_str("errmsg").unwrap_or("refused").to_string();
-                failed.push((start + index as usize, code as i32, message));
-            }
-            start += sent;
+/// Sends the writes to one collection: the inserts as `insert` commands, then
+/// the updates (and the upserts of inserts that found their entity there) as
+/// `update` commands; unordered, so one failing does not stop the others.
+/// Gives each failed write's index in `writes`, code and message.
+async fn write_all(collection: &Collection<Document>, writes: &[Write]) -> mongodb::error::Result<Vec<Failed>> {
+    let (mut inserts, mut updates) = (Vec::new(), Vec::new());
+    for (k, w) in writes.iter().enumerate() {
+        match &w.kind {
+            WriteKind::Insert { doc, .. } => inserts.push((k, doc)),
+            WriteKind::Update(update) => updates.push((k, update)),
         }
-        Ok(failed)
     }
+    let mut failed = Vec::new();
+    let (inserted, documents) = serialized(inserts.iter().copied(), &mut failed);
+    for (i, code, message) in command_all(collection, "insert", "documents", documents).await? {
+        let k = inserted[i];
+        match &writes[k].kind {
+            WriteKind::Insert { otherwise, .. } if code == 11000 => updates.push((k, otherwise)),
+            _ => failed.push((k, code, message)),
+        }
+    }
+    let statements: Vec<(usize, Document)> = updates.iter().map(|(k, u)| (*k, u.statement())).collect();
+    let (updated, statements) = serialized(statements.iter().map(|(k, d)| (*k, d)), &mut failed);
+    for (i, code, message) in command_all(collection, "update", "updates", statements).await? {
+        failed.push((updated[i], code, message));
+    }
+    Ok(failed)
+}
+
+/// A failed write: its index, the server's error code and message.
+type Failed = (usize, i32, String);
+
+/// The documents as BSON bytes, with the index each came with; one that cannot
+/// be written as BSON (a key with a NUL) fails on its own.
+fn serialized<'a>(
+    documents: impl Iterator<Item = (usize, &'a Document)>,
+    failed: &mut Vec<Failed>,
+) -> (Vec<usize>, Vec<RawDocumentBuf>) {
+    let (mut indexes, mut raw) = (Vec::new(), Vec::new());
+    for (k, d) in documents {
+        match RawDocumentBuf::from_document(d) {
+            Ok(r) => {
+                indexes.push(k);
+                raw.push(r);
+            }
+            Err(e) => failed.push((k, 0, format!("cannot be written as BSON: {e}"))),
+        }
+    }
+    (indexes, raw)
+}
+
+/// Sends `command` (`insert` or `update`) with the `items` in its `array`,
+/// as few commands as fit MongoDB's size limit, unordered. Gives each failed
+/// item's index in `items`, code and message.
+async fn command_all(
+    collection: &Collection<Document>,
+    command: &str,
+    array: &str,
+    items: Vec<RawDocumentBuf>,
+) -> mongodb::error::Result<Vec<Failed>> {
+    let db = collection.client().database(&collection.namespace().db);
+    let mut items = items.into_iter().peekable();
+    let (mut failed, mut start) = (Vec::new(), 0);
+    while items.peek().is_some() {
+        let (mut chunk, mut sent, mut bytes) = (RawArrayBuf::new(), 0, 0);
+        while let Some(item) = items.next_if(|item| sent == 0 || bytes + item.as_bytes().len() <= COMMAND_BYTES) {
+            bytes += item.as_bytes().len();
+            sent += 1;
+            chunk.push(item);
+        }
+        let mut body = RawDocumentBuf::new();
+        body.append(command, collection.name());
+        body.append(array, chunk);
+        body.append("ordered", false);
+        let reply = db.run_raw_command(body).await?;
+        for e in reply.get_array("writeErrors").map(|a| a.as_slice()).unwrap_or_default() {
+            let Some(e) = e.as_document() else { continue };
+            // Servers send these as 32- or 64-bit integers.
+            let number = |key| e.get(key).and_then(|v| v.as_i32().map(i64::from).or_else(|| v.as_i64()));
+            let (Some(index), Some(code)) = (number("index"), number("code")) else {
+                tracing::warn!("a write error without its item's index: {e}");
+                continue;
+            };
+            let message = e.get_str("errmsg").unwrap_or("refused").to_string();
+            failed.push((start + index as usize, code as i32, message));
+        }
+        start += sent;
+    }
+    Ok(failed)
 }
 
 /// The ids each collection is read by: the cities the events name (their own
@@ -249,26 +350,45 @@ fn plan(
     p: &Pending<'_>,
     cities: &HashMap<String, Document>,
     pincodes: &HashMap<String, Document>,
-    city_writes: &mut Vec<Statement>,
-    pincode_writes: &mut Vec<Statement>,
-) -> Result<Applied, ApplyError> {
+    city_writes: &mut Vec<Write>,
+    pincode_writes: &mut Vec<Write>,
+) -> Planned {
     let (event, pos) = (p.event, p.pos);
     let time = event_time(&event.time)?;
     let mut stamp = doc! { "_pos": pos.to_doc(), "last_event_id": &event.id, "updated_at": time };
-    let write = |writes: &mut Vec<Statement>, q: Document, u: Document, upsert: bool| {
-        writes.push(Statement { item, q, u, upsert });
+    let update = |writes: &mut Vec<Write>, q: Document, u: Document, upsert: bool| {
+        writes.push(Write { item, kind: WriteKind::Update(Update { q, u, upsert }) });
+    };
+    // A whole entity: inserted if it was not there, else upserted behind the guard.
+    let whole = |writes: &mut Vec<Write>, id: &str, existed: bool, set: Document, on_insert: Document| {
+        let mut doc = doc! { "_id": id };
+        doc.extend(set.clone());
+        doc.extend(on_insert.clone());
+        let upsert =
+            Update { q: not_yet_applied(id, pos), u: doc! { "$set": set, "$setOnInsert": on_insert }, upsert: true };
+        let kind = if existed { WriteKind::Update(upsert) } else { WriteKind::Insert { doc, otherwise: upsert } };
+        writes.push(Write { item, kind });
     };
     let applied = |d: Option<&Document>| d.is_some_and(|d| applied_at_or_after(d, pos));
     match p.change {
         Change::CityCreated(data) => {
-            if applied(cities.get(&data.id)) {
-                return Ok(Applied::AlreadyApplied);
+            let existing = cities.get(&data.id);
+            if applied(existing) {
+                return Ok((Applied::AlreadyApplied, None));
             }
             let mut set = city_doc(&data.fields);
             set.extend(stamp);
             set.insert("deleted_at", Bson::Null);
-            let update = doc! { "$set": set, "$setOnInsert": { "created_at": time, "pincodes": [] } };
-            write(city_writes, not_yet_applied(&data.id, pos), update, true);
+            whole(city_writes, &data.id, existing.is_some(), set, doc! { "created_at": time, "pincodes": [] });
+            let city = City {
+                id: data.id.clone(),
+                fields: data.fields.clone(),
+                pincodes: Vec::new(),
+                created_at: event.time.clone(),
+                updated_at: event.time.clone(),
+                deleted_at: None,
+            };
+            return Ok((Applied::Changed, Some(Entity::City(city))));
         }
         Change::CityUpdated(_) | Change::CityDeleted(_) | Change::CityRestored(_) => {
             let id = p.change.city_id().unwrap_or_default();
@@ -276,19 +396,19 @@ fn plan(
                 return Err(ApplyError::Rejected(format!("city '{id}' does not exist")));
             };
             if applied(Some(city)) {
-                return Ok(Applied::AlreadyApplied);
+                return Ok((Applied::AlreadyApplied, None));
             }
             match p.change {
                 Change::CityUpdated(data) => stamp.extend(city_doc(&data.fields)),
                 Change::CityDeleted(_) => _ = stamp.insert("deleted_at", time),
                 _ => _ = stamp.insert("deleted_at", Bson::Null),
             }
-            write(city_writes, not_yet_applied(id, pos), doc! { "$set": stamp }, false);
+            update(city_writes, not_yet_applied(id, pos), doc! { "$set": stamp }, false);
         }
         Change::PincodeUpserted(f) => {
             let previous = pincodes.get(&f.pincode);
             if applied(previous) {
-                return Ok(Applied::AlreadyApplied);
+                return Ok((Applied::AlreadyApplied, None));
             }
             if !cities.contains_key(&f.city_id) {
                 return Err(ApplyError::CityMissing(f.city_id.clone()));
@@ -297,30 +417,36 @@ fn plan(
             // pincode with its position: a crash between the two repeats only the first.
             let old_city = previous.and_then(|d| d.get_str("city_id").ok()).filter(|c| *c != f.city_id);
             if let Some(old) = old_city {
-                write(city_writes, doc! { "_id": old }, doc! { "$pull": { "pincodes": &f.pincode } }, false);
+                update(city_writes, doc! { "_id": old }, doc! { "$pull": { "pincodes": &f.pincode } }, false);
             }
-            write(city_writes, doc! { "_id": &f.city_id }, doc! { "$addToSet": { "pincodes": &f.pincode } }, false);
+            update(city_writes, doc! { "_id": &f.city_id }, doc! { "$addToSet": { "pincodes": &f.pincode } }, false);
             let mut set = pincode_doc(f);
             set.extend(stamp);
             set.insert("deleted_at", Bson::Null);
-            let update = doc! { "$set": set, "$setOnInsert": { "created_at": time } };
-            write(pincode_writes, not_yet_applied(&f.pincode, pos), update, true);
+            whole(pincode_writes, &f.pincode, previous.is_some(), set, doc! { "created_at": time });
+            let pincode = Pincode {
+                fields: f.clone(),
+                created_at: event.time.clone(),
+                updated_at: event.time.clone(),
+                deleted_at: None,
+            };
+            return Ok((Applied::Changed, Some(Entity::Pincode(pincode))));
         }
         Change::PincodeDeleted(r) => {
             let Some(current) = pincodes.get(&r.pincode) else {
                 return Err(ApplyError::Rejected(format!("pincode {} does not exist", r.pincode)));
             };
             if applied(Some(current)) {
-                return Ok(Applied::AlreadyApplied);
+                return Ok((Applied::AlreadyApplied, None));
             }
             if let Ok(city) = current.get_str("city_id") {
-                write(city_writes, doc! { "_id": city }, doc! { "$pull": { "pincodes": &r.pincode } }, false);
+                update(city_writes, doc! { "_id": city }, doc! { "$pull": { "pincodes": &r.pincode } }, false);
             }
             stamp.insert("deleted_at", time);
-            write(pincode_writes, not_yet_applied(&r.pincode, pos), doc! { "$set": stamp }, false);
+            update(pincode_writes, not_yet_applied(&r.pincode, pos), doc! { "$set": stamp }, false);
         }
     }
-    Ok(Applied::Changed)
+    Ok((Applied::Changed, None))
 }
 
 /// Matches the entity only if it has not seen an event at or after `pos`. Offsets

@@ -25,7 +25,7 @@ use mongodb::bson::{doc, Document};
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, Database, IndexModel};
 
-pub use apply::{Applied, ApplyError, ApplyResult, HistoryRecord, Pending, Position};
+pub use apply::{Applied, AppliedEvent, ApplyError, ApplyResult, Entity, HistoryRecord, Pending, Position};
 pub use dead_letters::DeadLetterHandlings;
 pub use imports::{EventOffsets, ImportJobs, PartitionOffsets, Watched};
 pub use lag::LagSamples;
