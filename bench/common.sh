@@ -3,6 +3,8 @@
 # bench_setup NAME   the release binary, the open data, and a run of its own: a
 #                    database and topic prefix named NAME_<time>, a free port,
 #                    the pymongo venv for baselines ($venv/bin/python)
+# synthetic_csv N    the path of a CSV file of N synthetic cities (bench/synthetic.py),
+#                    written once and kept in the cache
 # start_server LOG   a release server on that run, waited for until ready
 #                    ($server, $started); stopped and the run's database and
 #                    topics dropped when the benchmark exits
@@ -19,6 +21,16 @@ bench_setup() {
   venv="$GEOLEDGER_CACHE_DIR/bench-venv"
   [ -x "$venv/bin/python" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install --quiet "pymongo==4.10.1"; }
   trap bench_cleanup EXIT
+}
+
+synthetic_csv() {
+  local file="$GEOLEDGER_CACHE_DIR/bench-synthetic-$1.csv"
+  if [ ! -s "$file" ]; then
+    say "writing $1 synthetic cities to $file"
+    "$venv/bin/python" "$GEOLEDGER_ROOT/bench/import_synthetic.py" csv "$data/cities.csv" "$1" "$file.part"
+    mv "$file.part" "$file"
+  fi
+  echo "$file"
 }
 
 start_server() {

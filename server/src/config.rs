@@ -102,6 +102,12 @@ pub struct ImportConfig {
     #[arg(long, env = "GEOLEDGER_IMPORT_BATCH", default_value_t = 1000)]
     pub import_batch: usize,
 
+    /// At most this many of an import's events wait to be applied: publishing
+    /// holds until the materializer catches up, so a change an admin makes
+    /// meanwhile waits behind no more than these. 0: no limit.
+    #[arg(long, env = "GEOLEDGER_IMPORT_AHEAD", default_value_t = 3000)]
+    pub import_ahead: u64,
+
     /// How often a running import says it is alive, in milliseconds; after six
     /// silent beats its job shows as interrupted.
     #[arg(long, env = "GEOLEDGER_IMPORT_HEARTBEAT_MS", default_value_t = 5000)]

@@ -455,3 +455,68 @@ async fn a_job_whose_process_died_shows_as_interrupted_not_running_forever() {
     assert!(job["error"].as_str().unwrap().contains("ended before it finished"), "{job}");
     assert!(job["finished_at"].is_string(), "{job}");
 }
+
+/// How many events of the topics the materializer's group has not committed yet.
+fn materializer_lag(world: &World) -> i64 {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &world.brokers)
+        .set("group.id", world.topic("geoledger-materializer"))
+        .create()
+        .unwrap();
+    let mut partitions = rdkafka::TopicPartitionList::new();
+    for topic in [world.topic("city-updates"), world.topic("pincode-updates")] {
+        let md = consumer.fetch_metadata(Some(&topic), Duration::from_secs(10)).unwrap();
+        for p in md.topics()[0].partitions() {
+            partitions.add_partition(&topic, p.id());
+        }
+    }
+    let committed = consumer.committed_offsets(partitions, Duration::from_secs(10)).unwrap();
+    let waiting = |e: &rdkafka::topic_partition_list::TopicPartitionListElem| {
+        let (low, high) = consumer.fetch_watermarks(e.topic(), e.partition(), Duration::from_secs(10)).unwrap();
+        match e.offset() {
+            rdkafka::Offset::Offset(o) => high - o,
+            _ => high - low,
+        }
+    };
+    committed.elements().iter().map(waiting).sum()
+}
+
+#[tokio::test]
+async fn a_large_import_keeps_pace_with_the_materializer_so_a_change_made_meanwhile_waits_behind_few_events() {
+    // At most 300 of the job's events may wait when a batch of 100 is published.
+    let world =
+        Owned(World::new("import_pace").with("GEOLEDGER_IMPORT_AHEAD", "300").with("GEOLEDGER_IMPORT_BATCH", "100"));
+    let _server = world.server();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("many.csv");
+    let mut csv = String::from("city_name,state,latitude,longitude\n");
+    for i in 0..3000 {
+        csv.push_str(&format!(
+            "Pace Town {i},Kerala,{},{}\n",
+            9.0 + (i % 100) as f64 / 100.0,
+            76.0 + (i / 100) as f64 / 100.0
+        ));
+    }
+    std::fs::write(&file, csv).unwrap();
+    let mut import = std::process::Command::new(env!("CARGO_BIN_EXE_geoledger"))
+        .arg("import")
+        .arg(&file)
+        .envs(world.env())
+        .env("GEOLEDGER_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut most, mut samples) = (0, 0);
+    while import.try_wait().unwrap().is_none() {
+        most = most.max(materializer_lag(&world));
+        samples += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let out = import.wait_with_output().unwrap();
+    let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(out.status.success() && line.contains("published 3000, applied 3000 (done)"), "{line}");
+    assert!(samples > 10, "the import was watched ({samples} looks)");
+    assert!(most <= 400, "{most} events waited at once: publishing did not keep pace");
+    assert!(most > 0, "the watch saw the import's events wait");
+}

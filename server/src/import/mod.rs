@@ -55,6 +55,8 @@ pub struct ImportLimits {
     pub batch: usize,
     /// How often a running job says it is alive.
     pub heartbeat: Duration,
+    /// At most this many of a job's events wait to be applied (0: no limit).
+    pub ahead: u64,
 }
 
 impl ImportLimits {
@@ -64,6 +66,7 @@ impl ImportLimits {
             dir: config.import_dir.clone().unwrap_or_else(std::env::temp_dir),
             batch: config.import_batch.max(1),
             heartbeat: Duration::from_millis(config.import_heartbeat_ms.max(10)),
+            ahead: config.import_ahead,
         }
     }
 
@@ -240,6 +243,7 @@ impl Importer {
             jobs: &self.jobs,
             batch: limits.batch,
             heartbeat: limits.heartbeat,
+            ahead: limits.ahead,
         }
     }
 

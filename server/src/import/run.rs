@@ -15,7 +15,7 @@ use tokio::sync::mpsc::Receiver;
 
 use super::read::{CsvFile, ReadRow};
 use crate::error::Error;
-use crate::pipeline::Kafka;
+use crate::pipeline::{GroupPosition, Kafka};
 use crate::service::batch::{self, CityRule, Plan, Planned};
 use crate::service::Actor;
 use crate::store::{EventOffsets, ImportJobs, Store};
@@ -30,7 +30,14 @@ pub(super) struct Engine<'a> {
     pub batch: usize,
     /// How often the job says it is alive.
     pub heartbeat: std::time::Duration,
+    /// At most this many of the job's events wait to be applied (0: no limit).
+    pub ahead: u64,
 }
+
+/// How long publishing holds for a materializer that does not move: then it
+/// goes on without holding (no server is running; `geoledger import` waits for
+/// one at the end).
+const STALLED: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What the runner keeps between batches.
 pub(super) struct Run<'a> {
@@ -42,6 +49,9 @@ pub(super) struct Run<'a> {
     problems: Vec<Problem>,
     /// Why publishing stopped (Kafka failed): later changes are not tried.
     stopped: Option<String>,
+    /// How far the materializer has got, while publishing keeps pace with it
+    /// (none: no limit, or it stalled).
+    pace: Option<GroupPosition>,
     progress: &'a (dyn Fn(&ImportJob) + Send + Sync),
     /// The counts as last added to the metrics.
     counted: (RowCounts, ChangeCounts),
@@ -107,6 +117,7 @@ impl<'a> Run<'a> {
         progress: &'a (dyn Fn(&ImportJob) + Send + Sync),
     ) -> Self {
         let counted = (RowCounts::default(), ChangeCounts::default());
+        let pace = (engine.ahead > 0 && !job.dry_run).then(|| GroupPosition::new(engine.kafka).ok()).flatten();
         Run {
             engine,
             job,
@@ -114,6 +125,7 @@ impl<'a> Run<'a> {
             offsets: EventOffsets::default(),
             problems: Vec::new(),
             stopped: None,
+            pace,
             progress,
             counted,
         }
@@ -320,6 +332,7 @@ impl<'a> Run<'a> {
             if let Some(why) = self.stopped.clone() {
                 self.not_published(changes.iter(), &why);
             } else {
+                self.keep_pace().await;
                 let kafka = self.engine.kafka;
                 let outcomes = batch::publish(kafka, changes, &self.actor, Some(&self.job.id)).await;
                 let mut failed = Vec::new();
@@ -341,6 +354,33 @@ impl<'a> Run<'a> {
             }
         }
         self.save().await
+    }
+
+    /// Holds while more than `ahead` of the job's published events wait to be
+    /// applied: an event is applied in its partition's order, so a change an
+    /// admin makes meanwhile waits behind at most that many, however large the
+    /// import. Stops holding for good when the materializer has not moved for
+    /// `STALLED`, or its position cannot be read.
+    async fn keep_pace(&mut self) {
+        let Some(position) = self.pace.clone() else { return };
+        let partitions: Vec<(String, i32)> =
+            self.offsets.partitions.iter().map(|p| (p.topic.clone(), p.partition)).collect();
+        let (mut last, mut moved) = (None, std::time::Instant::now());
+        loop {
+            let Ok(committed) = position.committed(&partitions).await else { break };
+            let handled = self.offsets.count_before(|t, p| committed.get(&(t.to_string(), p)).copied());
+            if self.offsets.total().saturating_sub(handled) <= self.engine.ahead {
+                return;
+            }
+            if last != Some(handled) {
+                (last, moved) = (Some(handled), std::time::Instant::now());
+            } else if moved.elapsed() > STALLED {
+                tracing::warn!("import {}: the materializer has not moved for {STALLED:?}; publishing on", self.job.id);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        self.pace = None;
     }
 
     fn not_published<'p>(&mut self, changes: impl Iterator<Item = &'p Planned>, why: &str) {

@@ -131,7 +131,8 @@ impl Materializer {
         Kafka::consumer_config(&self.kafka.brokers)
             .set("group.id", config.group())
             .set("enable.auto.commit", "true")
-            .set("auto.commit.interval.ms", "1000")
+            // Often: an import keeps pace with what is committed (GEOLEDGER_IMPORT_AHEAD).
+            .set("auto.commit.interval.ms", "200")
             // An offset is stored by hand, after the event's write to MongoDB.
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
