@@ -22,7 +22,7 @@ use app::domain::kafka::{
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
-use crate::pipeline::kafka::KafkaContext;
+use crate::pipeline::kafka::{all_metadata, KafkaContext};
 use crate::pipeline::position::committed_offsets;
 use crate::pipeline::{Kafka, KafkaError};
 
@@ -82,7 +82,7 @@ impl KafkaAdmin {
         let (reader, timeout) = (self.reader.clone(), self.timeout);
         blocking(move || {
             let client = reader.client();
-            let metadata = client.fetch_metadata(None, timeout).map_err(KafkaError::Metadata)?;
+            let metadata = all_metadata(client, timeout)?;
             let brokers = metadata
                 .brokers()
                 .iter()

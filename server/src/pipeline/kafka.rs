@@ -273,7 +273,7 @@ impl Kafka {
         let producer = self.producer.clone();
         let all_down = self.all_down.clone();
         let fetched = tokio::task::spawn_blocking(move || {
-            let metadata = producer.client().fetch_metadata(None, timeout).map_err(KafkaError::Metadata)?;
+            let metadata = all_metadata(producer.client(), timeout)?;
             if all_down.swap(false, Ordering::Relaxed) {
                 tracing::info!("Kafka is reachable again");
             }
@@ -283,5 +283,25 @@ impl Kafka {
         .await;
         // The blocking task ends only by returning: a join error means it was cancelled.
         fetched.unwrap_or(Err(KafkaError::Metadata(ClientError::Canceled)))
+    }
+}
+
+/// The metadata of every topic. While a topic is being created or deleted the
+/// broker may answer "unknown topic or partition" for the whole request (seen
+/// under parallel tests creating topics): asked again, a few times 100 ms
+/// apart, before that is an error. Blocking.
+pub fn all_metadata<C: ClientContext>(
+    client: &rdkafka::client::Client<C>,
+    timeout: Duration,
+) -> Result<rdkafka::metadata::Metadata, KafkaError> {
+    let mut tries = 0;
+    loop {
+        match client.fetch_metadata(None, timeout) {
+            Err(ClientError::MetadataFetch(RDKafkaErrorCode::UnknownTopicOrPartition)) if tries < 5 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            fetched => return fetched.map_err(KafkaError::Metadata),
+        }
     }
 }
