@@ -19,6 +19,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `mi_option_purge_delay` (its place in `mi_option_t` in
+/// mimalloc.h, the same in mimalloc 2 and 3; libmimalloc-sys names no constant for it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
 /// GeoLedger: the admin dashboard for India's location reference data.
 #[derive(Parser)]
 #[command(name = "geoledger", version, about)]
@@ -121,6 +125,11 @@ struct DbArgs {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Memory freed goes back to the system at once, not 10 ms later (mimalloc's
+    // default): during a 600,000-city import the server's RSS peaked at 363 MB
+    // instead of 406 MB, at no measurable cost in time (bench/import-synthetic).
+    // SAFETY: sets one of mimalloc's options, which it reads at each purge.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     geoledger::telemetry::init();
     let mut cli = Cli::parse();
     if cli.command.is_none() {

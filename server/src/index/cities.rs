@@ -90,7 +90,7 @@ fn id_prefix(state: u8) -> Option<&'static str> {
 
 impl CityIndex {
     pub fn build(cities: impl IntoIterator<Item = City>) -> Self {
-        let mut loader = Self::loader();
+        let mut loader = Self::loader(0);
         for city in cities {
             loader.add(&city);
         }
@@ -98,8 +98,10 @@ impl CityIndex {
     }
 
     /// Fills an index a city at a time (a start-up load), building where they
-    /// are at the end, at once.
-    pub fn loader() -> CityLoader {
+    /// are at the end, at once. `expected`: about how many cities will come
+    /// (room for their points is made once: doubling it was most of the
+    /// memory a load takes beyond the index it builds).
+    pub fn loader(expected: usize) -> CityLoader {
         let index = CityIndex {
             by_id: BTreeMap::new(),
             moved_in: BTreeSet::new(),
@@ -107,7 +109,7 @@ impl CityIndex {
             live: Spatial::build(Vec::new()),
             districts: HashSet::new(),
         };
-        CityLoader { index, points: Vec::new() }
+        CityLoader { index, points: Vec::with_capacity(expected) }
     }
 
     fn entry(&mut self, c: &City) -> Entry {

@@ -115,7 +115,7 @@ impl ReadIndex {
         self.stale.store(false, Ordering::SeqCst);
         *lock(&self.during_load) = Some(Vec::new());
         let read = async {
-            let mut cities = CityIndex::loader();
+            let mut cities = CityIndex::loader(store.city_count_estimate().await?);
             store.each_city(|c| cities.add(&c)).await?;
             let mut pincodes = Vec::new();
             store.each_pincode(|p| pincodes.push(p)).await?;

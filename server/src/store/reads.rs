@@ -33,6 +33,12 @@ impl Store {
         }
     }
 
+    /// About how many cities the read model holds (deleted ones too), from the
+    /// collection's metadata: no scan.
+    pub async fn city_count_estimate(&self) -> mongodb::error::Result<usize> {
+        Ok(self.cities.estimated_document_count().await? as usize)
+    }
+
     /// True when the read model holds no city and no pincode (a first start).
     pub async fn is_empty(&self) -> mongodb::error::Result<bool> {
         let city = self.cities.find_one(doc! {}).projection(doc! { "_id": 1 }).await?;
