@@ -21,8 +21,10 @@ use app::domain::kafka::{
 };
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError as ClientError;
+use rdkafka::types::RDKafkaErrorCode;
 
-use crate::pipeline::kafka::{all_metadata, KafkaContext};
+use crate::pipeline::kafka::{all_metadata, settled, KafkaContext};
 use crate::pipeline::position::committed_offsets;
 use crate::pipeline::{Kafka, KafkaError};
 
@@ -110,7 +112,8 @@ impl KafkaAdmin {
         .await
     }
 
-    /// The low and high watermark of every partition of these topics.
+    /// The low and high watermark of every partition of these topics; a
+    /// partition whose topic went away meanwhile is left out.
     async fn watermarks(&self, topics: &[TopicMeta]) -> Result<BTreeMap<(String, i32), (i64, i64)>, KafkaError> {
         let wanted: Vec<(String, i32)> =
             topics.iter().flat_map(|t| t.partitions.iter().map(|p| (t.name.clone(), p.0))).collect();
@@ -118,8 +121,11 @@ impl KafkaAdmin {
         blocking(move || {
             let mut marks = BTreeMap::new();
             for (topic, partition) in wanted {
-                let (low, high) = reader.fetch_watermarks(&topic, partition, timeout).map_err(KafkaError::Metadata)?;
-                marks.insert((topic, partition), (low, high));
+                match settled(|| reader.fetch_watermarks(&topic, partition, timeout)) {
+                    Ok(mark) => _ = marks.insert((topic, partition), mark),
+                    Err(ClientError::MetadataFetch(RDKafkaErrorCode::UnknownTopicOrPartition)) => {}
+                    Err(e) => return Err(KafkaError::Metadata(e)),
+                }
             }
             Ok(marks)
         })

@@ -286,22 +286,29 @@ impl Kafka {
     }
 }
 
-/// The metadata of every topic. While a topic is being created or deleted the
-/// broker may answer "unknown topic or partition" for the whole request (seen
-/// under parallel tests creating topics): asked again, a few times 100 ms
-/// apart, before that is an error. Blocking.
+/// The metadata of every topic (see [`settled`]). Blocking.
 pub fn all_metadata<C: ClientContext>(
     client: &rdkafka::client::Client<C>,
     timeout: Duration,
 ) -> Result<rdkafka::metadata::Metadata, KafkaError> {
+    settled(|| client.fetch_metadata(None, timeout)).map_err(KafkaError::Metadata)
+}
+
+/// Runs a metadata read again, up to 5 times 100 ms apart, while the broker
+/// answers that a topic or partition is unknown or has no leader: it does for
+/// a moment while a topic is being created or deleted (seen under parallel
+/// tests, which create topics all the time). Blocking.
+pub fn settled<T>(mut read: impl FnMut() -> Result<T, ClientError>) -> Result<T, ClientError> {
     let mut tries = 0;
     loop {
-        match client.fetch_metadata(None, timeout) {
-            Err(ClientError::MetadataFetch(RDKafkaErrorCode::UnknownTopicOrPartition)) if tries < 5 => {
+        match read() {
+            Err(ClientError::MetadataFetch(
+                RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::LeaderNotAvailable,
+            )) if tries < 5 => {
                 tries += 1;
                 std::thread::sleep(Duration::from_millis(100));
             }
-            fetched => return fetched.map_err(KafkaError::Metadata),
+            done => return done,
         }
     }
 }
