@@ -22,9 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
-use app::domain::city::City;
 use app::domain::map::{Layer, MapQuery, MapView, PINCODE_ZOOM};
-use app::domain::pincode::Pincode;
 
 pub use self::cities::{CityIndex, CityListing};
 pub use self::pincodes::PincodeIndex;
@@ -45,26 +43,6 @@ impl Changed {
         match event_type.split('.').next() {
             Some("city") => Some(Changed::City(subject.to_string())),
             Some("pincode") => Some(Changed::Pincode(subject.to_string())),
-            _ => None,
-        }
-    }
-
-    fn written_city(&self) -> Option<&City> {
-        match self {
-            Changed::Written(written) => match &**written {
-                Entity::City(city) => Some(city),
-                Entity::Pincode(_) => None,
-            },
-            _ => None,
-        }
-    }
-
-    fn written_pincode(&self) -> Option<&Pincode> {
-        match self {
-            Changed::Written(written) => match &**written {
-                Entity::Pincode(pincode) => Some(pincode),
-                Entity::City(_) => None,
-            },
             _ => None,
         }
     }
@@ -165,12 +143,16 @@ impl ReadIndex {
         if let Some(meanwhile) = lock(&self.during_load).as_mut() {
             meanwhile.extend_from_slice(changed);
         }
-        let (mut city_ids, mut codes) = (Vec::new(), Vec::new());
+        let (mut city_ids, mut codes, mut written_cities, mut written_pincodes) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for c in changed {
             match c {
                 Changed::City(id) => city_ids.push(id.clone()),
                 Changed::Pincode(code) => codes.push(code.clone()),
-                Changed::Written(_) => {}
+                Changed::Written(written) => match &**written {
+                    Entity::City(city) => written_cities.push(city),
+                    Entity::Pincode(pincode) => written_pincodes.push(pincode),
+                },
             }
         }
         let (cities, pincodes) = match store.indexed_by_ids(&city_ids, &codes).await {
@@ -183,7 +165,7 @@ impl ReadIndex {
         };
         {
             let mut index = write(&self.cities);
-            for city in changed.iter().filter_map(Changed::written_city) {
+            for city in written_cities {
                 if !cities.contains_key(&city.id) {
                     index.upsert(city);
                 }
@@ -196,7 +178,7 @@ impl ReadIndex {
             }
         }
         let mut index = write(&self.pincodes);
-        for p in changed.iter().filter_map(Changed::written_pincode) {
+        for p in written_pincodes {
             if !pincodes.contains_key(&p.fields.pincode) {
                 index.upsert(p);
             }

@@ -11,9 +11,9 @@
 //! few MongoDB commands for the whole round), then the second of the keys that
 //! have one, and so on, so a key's events stay in order. Then, per partition,
 //! the offset of the last event before the first one not done is stored. The
-//! batch's history entries are written in one command and its changes read
-//! back into the index, before the offsets are stored and anyone is told of
-//! them.
+//! batch's history entries are written in one command and its changes taken
+//! into the index (as written, or read back), before the offsets are stored
+//! and anyone is told of them.
 //!
 //! MongoDB away (unreachable, stepping down) is waited for, as long as it takes,
 //! with nothing committed meanwhile; MongoDB refusing an event (one it cannot
@@ -103,7 +103,7 @@ enum Step {
     Stopped,
 }
 
-/// What a handled message makes known: its history entry, what to read back
+/// What a handled message makes known: its history entry, what to take
 /// into the index, and the notice for the browsers and the other instances.
 struct Told {
     history: Option<HistoryRecord>,
@@ -369,7 +369,7 @@ impl Materializer {
         true
     }
 
-    /// Writes the history entries, reads what changed back into the index, then
+    /// Writes the history entries, takes what changed into the index, then
     /// tells this instance's browsers and the other instances. False when the
     /// server stopped while MongoDB was away (the offsets are then not stored,
     /// and the events come again).

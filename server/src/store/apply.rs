@@ -73,21 +73,21 @@ pub enum ApplyError {
 pub struct HistoryRecord(Document);
 
 impl HistoryRecord {
-    fn of(event: &Envelope, change: &Change, pos: Position) -> Result<Self, ApplyError> {
+    fn of(event: &Envelope, change: &Change, pos: Position, time: DateTime) -> Self {
         let mut entities = vec![event.subject.clone()];
         if let Some(city) = change.city_id().filter(|c| *c != event.subject) {
             entities.push(city.to_string());
         }
-        Ok(Self(doc! {
+        Self(doc! {
             "_id": &event.id,
             "type": &event.event_type,
             "subject": &event.subject,
             "entities": entities,
             "actor": &event.actor,
-            "time": event_time(&event.time)?,
+            "time": time,
             "summary": change.summary(),
             "_pos": pos.to_doc(),
-        }))
+        })
     }
 }
 
@@ -135,8 +135,9 @@ pub struct AppliedEvent {
 /// What one event applied, or why it was not.
 pub type ApplyResult = Result<AppliedEvent, ApplyError>;
 
-/// What deciding an event gives: applied or not, and the entity it writes whole.
-type Planned = Result<(Applied, Option<Entity>), ApplyError>;
+/// What deciding an event gives: applied or not, the entity it writes whole,
+/// and the event's time (read once, for its writes and its history entry).
+type Planned = Result<(Applied, Option<Entity>, DateTime), ApplyError>;
 
 /// One write, for the item at `item`.
 struct Write {
@@ -224,15 +225,20 @@ impl Store {
         for (k, code, message) in write_all(&self.pincodes, &pincode_writes).await? {
             let item = pincode_writes[k].item;
             // A duplicate `_id` on the upsert: the pincode is past this event already.
-            outcomes[item] =
-                if code == 11000 { Ok((Applied::AlreadyApplied, None)) } else { Err(ApplyError::Refused(message)) };
+            match (&mut outcomes[item], code) {
+                (Ok((applied, written, _)), 11000) => (*applied, *written) = (Applied::AlreadyApplied, None),
+                (outcome, _) => *outcome = Err(ApplyError::Refused(message)),
+            }
         }
         Ok(items
             .iter()
             .zip(outcomes)
             .map(|(p, outcome)| {
-                let history = HistoryRecord::of(p.event, p.change, p.pos)?;
-                outcome.map(|(applied, written)| AppliedEvent { applied, history, written })
+                outcome.map(|(applied, written, time)| AppliedEvent {
+                    applied,
+                    history: HistoryRecord::of(p.event, p.change, p.pos, time),
+                    written,
+                })
             })
             .collect())
     }
@@ -374,7 +380,7 @@ fn plan(
         Change::CityCreated(data) => {
             let existing = cities.get(&data.id);
             if applied(existing) {
-                return Ok((Applied::AlreadyApplied, None));
+                return Ok((Applied::AlreadyApplied, None, time));
             }
             let mut set = city_doc(&data.fields);
             set.extend(stamp);
@@ -388,7 +394,7 @@ fn plan(
                 updated_at: event.time.clone(),
                 deleted_at: None,
             };
-            return Ok((Applied::Changed, Some(Entity::City(city))));
+            return Ok((Applied::Changed, Some(Entity::City(city)), time));
         }
         Change::CityUpdated(_) | Change::CityDeleted(_) | Change::CityRestored(_) => {
             let id = p.change.city_id().unwrap_or_default();
@@ -396,7 +402,7 @@ fn plan(
                 return Err(ApplyError::Rejected(format!("city '{id}' does not exist")));
             };
             if applied(Some(city)) {
-                return Ok((Applied::AlreadyApplied, None));
+                return Ok((Applied::AlreadyApplied, None, time));
             }
             match p.change {
                 Change::CityUpdated(data) => stamp.extend(city_doc(&data.fields)),
@@ -408,7 +414,7 @@ fn plan(
         Change::PincodeUpserted(f) => {
             let previous = pincodes.get(&f.pincode);
             if applied(previous) {
-                return Ok((Applied::AlreadyApplied, None));
+                return Ok((Applied::AlreadyApplied, None, time));
             }
             if !cities.contains_key(&f.city_id) {
                 return Err(ApplyError::CityMissing(f.city_id.clone()));
@@ -430,14 +436,14 @@ fn plan(
                 updated_at: event.time.clone(),
                 deleted_at: None,
             };
-            return Ok((Applied::Changed, Some(Entity::Pincode(pincode))));
+            return Ok((Applied::Changed, Some(Entity::Pincode(pincode)), time));
         }
         Change::PincodeDeleted(r) => {
             let Some(current) = pincodes.get(&r.pincode) else {
                 return Err(ApplyError::Rejected(format!("pincode {} does not exist", r.pincode)));
             };
             if applied(Some(current)) {
-                return Ok((Applied::AlreadyApplied, None));
+                return Ok((Applied::AlreadyApplied, None, time));
             }
             if let Ok(city) = current.get_str("city_id") {
                 update(city_writes, doc! { "_id": city }, doc! { "$pull": { "pincodes": &r.pincode } }, false);
@@ -446,7 +452,7 @@ fn plan(
             update(pincode_writes, not_yet_applied(&r.pincode, pos), doc! { "$set": stamp }, false);
         }
     }
-    Ok((Applied::Changed, None))
+    Ok((Applied::Changed, None, time))
 }
 
 /// Matches the entity only if it has not seen an event at or after `pos`. Offsets
