@@ -5,6 +5,9 @@
 #                    the pymongo venv for baselines ($venv/bin/python)
 # synthetic_csv N    the path of a CSV file of N synthetic cities (bench/synthetic.py),
 #                    written once and kept in the cache
+# produce_rate N B   Kafka's own ProducerPerformance sending N messages of B bytes
+#                    (acks=all, idempotent, linger 5 ms) to a topic of the run's:
+#                    prints messages per second
 # start_server LOG   a release server on that run, waited for until ready
 #                    ($server, $started); stopped and the run's database and
 #                    topics dropped when the benchmark exits
@@ -31,6 +34,17 @@ synthetic_csv() {
     mv "$file.part" "$file"
   fi
   echo "$file"
+}
+
+produce_rate() {
+  local cp="$KAFKA_HOME/libs/*" topic="$run.raw" out rate
+  java -Xmx256m -cp "$cp" org.apache.kafka.tools.TopicCommand --bootstrap-server "$GEOLEDGER_KAFKA_BROKERS" \
+    --create --topic "$topic" --partitions 6 --replication-factor 1 >/dev/null
+  out=$(java -Xmx512m -cp "$cp" org.apache.kafka.tools.ProducerPerformance --topic "$topic" \
+    --num-records "$1" --record-size "$2" --throughput -1 \
+    --producer-props bootstrap.servers="$GEOLEDGER_KAFKA_BROKERS" acks=all enable.idempotence=true linger.ms=5 | tail -1)
+  rate=$(echo "$out" | sed -n 's/.* records sent, \([0-9.]*\) records\/sec.*/\1/p')
+  python3 -c "print(round(float('${rate:-0}')))"
 }
 
 start_server() {
