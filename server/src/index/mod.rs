@@ -4,7 +4,7 @@
 //!
 //! - `cities`: by id, by state, by name key, where;
 //! - `pincodes`: by code, where;
-//! - `spatial`: an R-tree and the map's cluster grid, for both.
+//! - `spatial`: the map's cluster grid, whose finest cells list their points, for both.
 //!
 //! Invariant: the index only ever holds what the store held. It is read whole
 //! at start (`load`), then each applied change is taken in before anyone is

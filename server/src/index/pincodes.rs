@@ -21,7 +21,7 @@ struct Entry {
 pub struct PincodeIndex {
     by_code: BTreeMap<Arc<str>, Entry>,
     /// The pincodes not deleted.
-    live: Spatial,
+    live: Spatial<Arc<str>>,
 }
 
 fn entry(p: &Pincode) -> Entry {
@@ -39,7 +39,7 @@ impl PincodeIndex {
         let by_code: BTreeMap<Arc<str>, Entry> =
             pincodes.into_iter().map(|p| (Arc::from(p.fields.pincode.as_str()), entry(&p))).collect();
         let points = by_code.iter().filter(|(_, e)| !e.deleted).map(|(c, e)| (c.clone(), e.longitude, e.latitude));
-        let live = Spatial::build(points.collect());
+        let live = Spatial::build(points);
         PincodeIndex { by_code, live }
     }
 
@@ -62,6 +62,11 @@ impl PincodeIndex {
         }
     }
 
+    /// Where a pincode is (no number where there is no such pincode, inside no box).
+    fn position(&self, code: &str) -> (f64, f64) {
+        self.by_code.get(code).map_or((f64::NAN, f64::NAN), |e| (e.longitude, e.latitude))
+    }
+
     pub fn total(&self) -> usize {
         self.by_code.len()
     }
@@ -81,8 +86,11 @@ impl PincodeIndex {
         };
         if let Some(b) = bbox.filter(|_| prefix.is_empty()) {
             // A box holds few pincodes next to all of India's: ask the tree.
-            let mut codes: Vec<&Arc<str>> =
-                self.live.ids_in(b).filter(|c| cursor.is_none_or(|after| &***c > after)).collect();
+            let mut codes: Vec<&Arc<str>> = self
+                .live
+                .ids_in(b, |c| self.position(c))
+                .filter(|c| cursor.is_none_or(|after| &***c > after))
+                .collect();
             if codes.len() > limit {
                 codes.select_nth_unstable(limit);
                 codes.truncate(limit);
@@ -103,6 +111,7 @@ impl PincodeIndex {
         self.live.layer(
             bbox,
             zoom,
+            |code| self.position(code),
             |code| code.clone(),
             |code| {
                 let e = self.by_code.get(code)?;

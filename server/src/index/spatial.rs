@@ -1,30 +1,28 @@
-//! Where things are: the live points of one kind (cities or pincodes) in an
-//! R-tree (rstar), for "what is in this box", and counted in a grid per zoom,
-//! for the map's clusters.
+//! Where things are: the live points of one kind (cities or pincodes),
+//! counted in a grid per zoom, for the map's clusters, and listed in the
+//! cells of its finest level, for "what is in this box".
 //!
 //! The grid: at zoom z the world (in Web Mercator) is cut into square cells of
 //! 64 screen pixels; each cell keeps how many points it holds and their summed
 //! position. Moving a point changes a dozen counters, so the clusters are as
 //! current as the points, at any rate of change, with no rebuild. A cluster is
 //! an occupied cell; it splits at the first zoom where more than one of its
-//! sub-cells is occupied.
+//! sub-cells is occupied. The cells of the last clustered zoom (about 5 km
+//! across in India) also list their points: a box is answered from the cells
+//! it touches, found from the coarsest level down, then each point's own
+//! position. An R-tree (rstar) did this before; its nodes cost 89–124 bytes a
+//! point (measured at 600,000), the lists about 40 bytes a point with their cells.
 //!
-//! Invariant: a point is in the tree and counted in the grid at once, or in
-//! neither.
+//! Invariant: a point is counted in the grid and listed in its cell at once, or neither.
 
 use std::collections::HashMap;
 use std::f64::consts::PI;
-use std::sync::Arc;
 
 use app::domain::geo::BBox;
 use app::domain::map::{Cluster, Layer, DRAWN_ONE_BY_ONE, LAST_CLUSTER_ZOOM, MAX_FEATURES};
-use rstar::primitives::GeomWithData;
-use rstar::{RTree, AABB};
 
 /// Cells per tile side, as a power of two: 4 cells of 64 pixels on a 256-pixel tile.
 const CELL_SHIFT: u32 = 2;
-
-type Point = GeomWithData<[f64; 2], Arc<str>>;
 
 /// A position in Web Mercator, both in 0..1 (x east, y south), as tiles are cut.
 fn mercator(longitude: f64, latitude: f64) -> (f64, f64) {
@@ -64,6 +62,11 @@ fn key(cx: u64, cy: u64) -> u64 {
     (cx << 32) | cy
 }
 
+/// The four cells of `zoom + 1` that cell (cx, cy) of `zoom` is cut into.
+fn children((cx, cy): (u64, u64)) -> [(u64, u64); 4] {
+    [(0, 0), (0, 1), (1, 0), (1, 1)].map(|(dx, dy)| (cx * 2 + dx, cy * 2 + dy))
+}
+
 impl Grid {
     fn new() -> Self {
         Grid { levels: (0..=LAST_CLUSTER_ZOOM).map(|_| HashMap::new()).collect() }
@@ -87,92 +90,109 @@ impl Grid {
         }
     }
 
+    fn get(&self, (cx, cy): (u64, u64), zoom: u8) -> Option<&Cell> {
+        self.levels[zoom as usize].get(&key(cx, cy))
+    }
+
     /// The occupied cells of zoom `zoom` that touch `bbox`: ((cx, cy), cell).
+    /// Found level by level from the coarsest, through the occupied cells
+    /// only: a view at any zoom, or a box at the finest, costs what it holds.
     fn cells_in(&self, bbox: BBox, zoom: u8) -> Vec<((u64, u64), Cell)> {
-        let level = &self.levels[zoom as usize];
-        let (x0, y0) = cell_of(mercator(bbox.west, bbox.north).0, mercator(bbox.west, bbox.north).1, zoom);
-        let (x1, y1) = cell_of(mercator(bbox.east, bbox.south).0, mercator(bbox.east, bbox.south).1, zoom);
-        // A view spans a few hundred cells; past that (a huge screen), walk the occupied ones.
-        if (x1 - x0 + 1) * (y1 - y0 + 1) > level.len() as u64 {
-            let inside = |k: &u64| (x0..=x1).contains(&(k >> 32)) && (y0..=y1).contains(&(k & 0xffff_ffff));
-            return level.iter().filter(|(k, _)| inside(k)).map(|(k, c)| ((k >> 32, k & 0xffff_ffff), *c)).collect();
+        let (west, north) = mercator(bbox.west, bbox.north);
+        let (east, south) = mercator(bbox.east, bbox.south);
+        let side = cells_per_side(0);
+        let mut cells: Vec<(u64, u64)> = (0..side).flat_map(|cx| (0..side).map(move |cy| (cx, cy))).collect();
+        for z in 0..=zoom {
+            if z > 0 {
+                cells = cells.iter().flat_map(|&c| children(c)).collect();
+            }
+            let ((x0, y0), (x1, y1)) = (cell_of(west, north, z), cell_of(east, south, z));
+            let touches = |(cx, cy): (u64, u64)| (x0..=x1).contains(&cx) && (y0..=y1).contains(&cy);
+            cells.retain(|&c| touches(c) && self.get(c, z).is_some());
         }
-        let mut found = Vec::new();
-        for cx in x0..=x1 {
-            for cy in y0..=y1 {
-                if let Some(cell) = level.get(&key(cx, cy)) {
-                    found.push(((cx, cy), *cell));
-                }
+        cells.into_iter().filter_map(|c| self.get(c, zoom).map(|cell| (c, *cell))).collect()
+    }
+
+    /// Follows cell (cx, cy) of `zoom` down while its points are all in one
+    /// sub-cell: the cell and zoom where they part (or the last zoom).
+    fn descend(&self, mut at: (u64, u64), zoom: u8) -> ((u64, u64), u8) {
+        for next in zoom + 1..=LAST_CLUSTER_ZOOM {
+            let occupied: Vec<_> = children(at).into_iter().filter(|&c| self.get(c, next).is_some()).collect();
+            match occupied[..] {
+                [only] => at = only,
+                _ => return (at, next - 1),
             }
         }
-        found
+        (at, LAST_CLUSTER_ZOOM)
     }
 
     /// The first zoom at which the points of cell (cx, cy) of `zoom` are in
     /// more than one cell: where a click on its cluster goes.
-    fn expansion_zoom(&self, (mut cx, mut cy): (u64, u64), zoom: u8) -> u8 {
-        for next in zoom + 1..=LAST_CLUSTER_ZOOM {
-            let level = &self.levels[next as usize];
-            let children = [(0, 0), (0, 1), (1, 0), (1, 1)].map(|(dx, dy)| (cx * 2 + dx, cy * 2 + dy));
-            let occupied: Vec<_> = children.into_iter().filter(|&(x, y)| level.contains_key(&key(x, y))).collect();
-            match occupied[..] {
-                [only] => (cx, cy) = only,
-                _ => return next,
-            }
-        }
-        LAST_CLUSTER_ZOOM + 1
+    fn expansion_zoom(&self, at: (u64, u64), zoom: u8) -> u8 {
+        self.descend(at, zoom).1 + 1
     }
 }
 
-/// The box of cell (cx, cy) of `zoom`, in degrees.
-fn cell_box((cx, cy): (u64, u64), zoom: u8) -> AABB<[f64; 2]> {
-    let n = cells_per_side(zoom) as f64;
-    let (west, north) = longitude_latitude(cx as f64 / n, cy as f64 / n);
-    let (east, south) = longitude_latitude((cx + 1) as f64 / n, (cy + 1) as f64 / n);
-    // A hair wider: a point on an edge is found whichever way it rounds.
-    let e = 1e-9;
-    AABB::from_corners([west - e, south - e], [east + e, north + e])
+fn inside(b: BBox, (longitude, latitude): (f64, f64)) -> bool {
+    (b.west..=b.east).contains(&longitude) && (b.south..=b.north).contains(&latitude)
 }
 
-fn envelope(b: BBox) -> AABB<[f64; 2]> {
-    AABB::from_corners([b.west, b.south], [b.east, b.north])
-}
-
-/// The live points of one kind, by id.
-pub struct Spatial {
-    tree: RTree<Point>,
+/// The live points of one kind, each named by a `D` (a city's slot, a
+/// pincode's code). Where a point is, is its owner's to say: the methods that
+/// answer for a box take `at`, a point's (longitude, latitude).
+pub struct Spatial<D> {
     grid: Grid,
+    /// The points of each cell of `LAST_CLUSTER_ZOOM`, by its key.
+    listed: HashMap<u64, Vec<D>>,
+    len: usize,
 }
 
-impl Spatial {
-    /// All at once (a start-up load): the tree is bulk-loaded.
-    pub fn build(points: Vec<(Arc<str>, f64, f64)>) -> Self {
-        let mut grid = Grid::new();
-        for (_, longitude, latitude) in &points {
-            grid.count(mercator(*longitude, *latitude), 1.0);
+impl<D: PartialEq> Spatial<D> {
+    pub fn build(points: impl IntoIterator<Item = (D, f64, f64)>) -> Self {
+        let mut spatial = Spatial { grid: Grid::new(), listed: HashMap::new(), len: 0 };
+        for (id, longitude, latitude) in points {
+            spatial.insert(id, longitude, latitude);
         }
-        let tree = RTree::bulk_load(points.into_iter().map(|(id, lon, lat)| Point::new([lon, lat], id)).collect());
-        Spatial { tree, grid }
+        spatial
     }
 
-    pub fn insert(&mut self, id: Arc<str>, longitude: f64, latitude: f64) {
-        self.grid.count(mercator(longitude, latitude), 1.0);
-        self.tree.insert(Point::new([longitude, latitude], id));
+    fn finest((x, y): (f64, f64)) -> u64 {
+        let (cx, cy) = cell_of(x, y, LAST_CLUSTER_ZOOM);
+        key(cx, cy)
     }
 
-    pub fn remove(&mut self, id: &Arc<str>, longitude: f64, latitude: f64) {
-        if self.tree.remove(&Point::new([longitude, latitude], id.clone())).is_some() {
-            self.grid.count(mercator(longitude, latitude), -1.0);
+    pub fn insert(&mut self, id: D, longitude: f64, latitude: f64) {
+        let at = mercator(longitude, latitude);
+        self.grid.count(at, 1.0);
+        self.listed.entry(Self::finest(at)).or_default().push(id);
+        self.len += 1;
+    }
+
+    /// Takes out the point `id` at this position, if it is there.
+    pub fn remove(&mut self, id: &D, longitude: f64, latitude: f64) {
+        let at = mercator(longitude, latitude);
+        let cell = Self::finest(at);
+        let Some(points) = self.listed.get_mut(&cell) else { return };
+        let Some(i) = points.iter().position(|p| p == id) else { return };
+        points.swap_remove(i);
+        if points.is_empty() {
+            self.listed.remove(&cell);
         }
+        self.grid.count(at, -1.0);
+        self.len -= 1;
     }
 
     pub fn len(&self) -> usize {
-        self.tree.size()
+        self.len
     }
 
-    /// The ids of the points in `bbox`.
-    pub fn ids_in(&self, bbox: BBox) -> impl Iterator<Item = &Arc<str>> {
-        self.tree.locate_in_envelope(&envelope(bbox)).map(|p| &p.data)
+    /// The points in `bbox`, `at` saying where each is.
+    pub fn ids_in<'a>(&'a self, bbox: BBox, at: impl Fn(&D) -> (f64, f64) + 'a) -> impl Iterator<Item = &'a D> + 'a {
+        self.grid
+            .cells_in(bbox, LAST_CLUSTER_ZOOM)
+            .into_iter()
+            .flat_map(move |((cx, cy), _)| self.listed.get(&key(cx, cy)).into_iter().flatten())
+            .filter(move |p| inside(bbox, at(p)))
     }
 
     /// What the map draws of these points in a view: each point while the view
@@ -182,8 +202,9 @@ impl Spatial {
         &self,
         bbox: BBox,
         zoom: u8,
-        rank: impl Fn(&Arc<str>) -> K,
-        point: impl Fn(&Arc<str>) -> Option<T>,
+        at: impl Fn(&D) -> (f64, f64),
+        rank: impl Fn(&D) -> K,
+        point: impl Fn(&D) -> Option<T>,
     ) -> Layer<T> {
         if zoom <= LAST_CLUSTER_ZOOM {
             let cells = self.grid.cells_in(bbox, zoom);
@@ -192,7 +213,7 @@ impl Spatial {
                 return self.clusters(cells, zoom, point);
             }
         }
-        let mut ids: Vec<&Arc<str>> = self.ids_in(bbox).collect();
+        let mut ids: Vec<&D> = self.ids_in(bbox, at).collect();
         let in_view = ids.len() as u64;
         if ids.len() > MAX_FEATURES {
             ids.select_nth_unstable_by_key(MAX_FEATURES - 1, |id| rank(id));
@@ -202,12 +223,7 @@ impl Spatial {
         Layer { in_view, clusters: Vec::new(), points: ids.into_iter().filter_map(point).collect() }
     }
 
-    fn clusters<T>(
-        &self,
-        mut cells: Vec<((u64, u64), Cell)>,
-        zoom: u8,
-        point: impl Fn(&Arc<str>) -> Option<T>,
-    ) -> Layer<T> {
+    fn clusters<T>(&self, mut cells: Vec<((u64, u64), Cell)>, zoom: u8, point: impl Fn(&D) -> Option<T>) -> Layer<T> {
         let in_view = cells.iter().map(|(_, c)| c.count).sum();
         if cells.len() > MAX_FEATURES {
             cells.select_nth_unstable_by_key(MAX_FEATURES - 1, |(_, c)| std::cmp::Reverse(c.count));
@@ -216,11 +232,10 @@ impl Spatial {
         let mut layer = Layer { in_view, ..Layer::default() };
         for (at, cell) in cells {
             if cell.count == 1 {
-                let alone = self.tree.locate_in_envelope(&cell_box(at, zoom)).find(|p| {
-                    let (x, y) = mercator(p.geom()[0], p.geom()[1]);
-                    cell_of(x, y, zoom) == at
-                });
-                layer.points.extend(alone.and_then(|p| point(&p.data)));
+                // Alone: down to its cell of the last zoom, which lists it.
+                let ((cx, cy), _) = self.grid.descend(at, zoom);
+                let alone = self.listed.get(&key(cx, cy)).and_then(|points| points.first());
+                layer.points.extend(alone.and_then(&point));
                 continue;
             }
             let n = cell.count as f64;
@@ -240,10 +255,13 @@ mod tests {
         BBox::new(68.0, 6.0, 98.0, 37.0).unwrap()
     }
 
-    fn spread(n: usize) -> Vec<(Arc<str>, f64, f64)> {
-        (0..n)
-            .map(|i| (Arc::from(format!("p{i:05}")), 70.0 + (i % 100) as f64 * 0.25, 10.0 + (i / 100) as f64 * 0.2))
-            .collect()
+    /// `n` points on a grid over India, named by their place in the list.
+    fn spread(n: usize) -> Vec<(f64, f64)> {
+        (0..n).map(|i| (70.0 + (i % 100) as f64 * 0.25, 10.0 + (i / 100) as f64 * 0.2)).collect()
+    }
+
+    fn build(points: &[(f64, f64)]) -> Spatial<usize> {
+        Spatial::build(points.iter().enumerate().map(|(i, &(lon, lat))| (i, lon, lat)))
     }
 
     #[test]
@@ -257,44 +275,59 @@ mod tests {
 
     #[test]
     fn few_points_are_drawn_one_by_one() {
-        let s = Spatial::build(spread(30));
-        let layer = s.layer(india(), 4, |id| id.clone(), |id| Some(id.to_string()));
+        let points = spread(30);
+        let layer = build(&points).layer(india(), 4, |&i| points[i], |&i| i, |&i| Some(i));
         assert_eq!((layer.in_view, layer.points.len(), layer.clusters.len()), (30, 30, 0));
-        assert_eq!(layer.points[0], "p00000");
+        assert_eq!(layer.points[0], 0);
+    }
+
+    #[test]
+    fn a_box_holds_exactly_the_points_inside_it_edges_included() {
+        let points = spread(5000);
+        let s = build(&points);
+        for bbox in [india(), BBox::new(72.0, 12.0, 74.0, 13.0).unwrap(), BBox::new(70.1, 10.1, 70.2, 10.15).unwrap()] {
+            let mut found: Vec<usize> = s.ids_in(bbox, |&i| points[i]).copied().collect();
+            found.sort_unstable();
+            let expected: Vec<usize> = (0..points.len()).filter(|&i| inside(bbox, points[i])).collect();
+            assert_eq!(found, expected, "{bbox:?}");
+        }
     }
 
     #[test]
     fn many_points_cluster_and_the_counts_add_up_as_points_come_and_go() {
-        let mut s = Spatial::build(spread(5000));
-        let total = |s: &Spatial| {
-            let layer = s.layer(india(), 5, |id| id.clone(), |id| Some(id.clone()));
+        let mut points = spread(5000);
+        let mut s = build(&points);
+        let total = |s: &Spatial<usize>, points: &[(f64, f64)]| {
+            let layer = s.layer(india(), 5, |&i| points[i], |&i| i, |&i| Some(i));
             assert!(!layer.clusters.is_empty() && layer.clusters.len() + layer.points.len() <= MAX_FEATURES);
             assert!(layer.clusters.iter().all(|c| c.expansion_zoom > 5 && c.count > 1));
             layer.clusters.iter().map(|c| c.count).sum::<u64>() + layer.points.len() as u64
         };
-        assert_eq!(total(&s), 5000);
-        let id: Arc<str> = Arc::from("p00042");
-        s.remove(&id, 70.0 + 42.0 * 0.25, 10.0);
-        assert_eq!(total(&s), 4999);
-        s.insert(id.clone(), 90.0, 30.0);
-        assert_eq!(total(&s), 5000);
+        assert_eq!(total(&s, &points), 5000);
+        s.remove(&42, 70.0 + 42.0 * 0.25, 10.0);
+        assert_eq!(total(&s, &points), 4999);
+        points[42] = (90.0, 30.0);
+        s.insert(42, 90.0, 30.0);
+        assert_eq!(total(&s, &points), 5000);
+        assert_eq!(s.ids_in(BBox::new(89.9, 29.9, 90.1, 30.1).unwrap(), |&i| points[i]).collect::<Vec<_>>(), [&42]);
         // Removing what is not there changes nothing.
-        s.remove(&Arc::from("nowhere"), 80.0, 20.0);
-        assert_eq!((total(&s), s.len()), (5000, 5000));
+        s.remove(&7, 80.0, 20.0);
+        s.remove(&123_456, 70.0, 10.0);
+        assert_eq!((total(&s, &points), s.len()), (5000, 5000));
     }
 
     #[test]
     fn a_lone_point_in_a_crowded_view_is_drawn_as_itself() {
         let mut points = spread(1000);
-        points.push((Arc::from("alone"), 96.5, 35.5));
-        let layer = Spatial::build(points).layer(india(), 6, |id| id.clone(), |id| Some(id.to_string()));
-        assert!(layer.points.contains(&"alone".to_string()), "{:?}", layer.points);
+        points.push((96.5, 35.5));
+        let layer = build(&points).layer(india(), 6, |&i| points[i], |&i| i, |&i| Some(i));
+        assert!(layer.points.contains(&1000), "{:?}", layer.points);
     }
 
     #[test]
     fn a_cluster_opens_at_the_zoom_where_its_points_part() {
         // Two points 0.05° apart share a cell until about zoom 8 (cells of 0.088° at zoom 10).
-        let s = Spatial::build(vec![(Arc::from("a"), 77.0, 28.0), (Arc::from("b"), 77.05, 28.0)]);
+        let s = build(&[(77.0, 28.0), (77.05, 28.0)]);
         let (x, y) = mercator(77.0, 28.0);
         let zoom = 3;
         let expansion = s.grid.expansion_zoom(cell_of(x, y, zoom), zoom);
@@ -304,11 +337,12 @@ mod tests {
 
     #[test]
     fn past_the_last_clustered_zoom_the_first_by_rank_are_drawn() {
-        let s = Spatial::build(spread(MAX_FEATURES + 10));
-        let layer = s.layer(india(), LAST_CLUSTER_ZOOM + 1, |id| std::cmp::Reverse(id.clone()), |id| Some(id.clone()));
+        let points = spread(MAX_FEATURES + 10);
+        let s = build(&points);
+        let layer = s.layer(india(), LAST_CLUSTER_ZOOM + 1, |&i| points[i], |&i| std::cmp::Reverse(i), |&i| Some(i));
         assert_eq!(layer.in_view, (MAX_FEATURES + 10) as u64);
         assert_eq!(layer.points.len(), MAX_FEATURES);
-        assert_eq!(&*layer.points[0], format!("p{:05}", MAX_FEATURES + 9));
+        assert_eq!(layer.points[0], MAX_FEATURES + 9);
         assert_eq!(layer.not_drawn(), 10);
     }
 }
