@@ -2,9 +2,7 @@
 //! "Mahārāshtra" is "Maharashtra"; every other script (Devanagari, Tamil, …)
 //! exactly as written, its vowel signs included.
 
-use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::UnicodeNormalization;
-
+use self::unicode::{is_mark, nfc, nfd};
 use super::slug::joined_words;
 
 /// `s` with the accents taken off its Latin letters.
@@ -15,8 +13,8 @@ pub fn fold_accents(s: &str) -> String {
     }
     let mut out = String::with_capacity(s.len());
     let mut after_latin = false;
-    for c in s.nfd() {
-        if is_combining_mark(c) {
+    for c in nfd(s).chars() {
+        if is_mark(c) {
             if !after_latin {
                 out.push(c);
             }
@@ -26,14 +24,52 @@ pub fn fold_accents(s: &str) -> String {
         out.push(c);
     }
     // Recompose what was kept (Devanagari, Tamil…), as it was written.
-    out.nfc().collect()
+    nfc(&out)
 }
 
 /// A name as search compares it: Latin accents off, lower case, spaces and
 /// punctuation runs as one space; every other script as written. "Mahārāshtra"
 /// and "maharashtra" are one key, and "नई दिल्ली" keeps its vowel signs.
 pub fn search_key(name: &str) -> String {
-    joined_words(fold_accents(name).chars(), |c| c.is_alphanumeric() || is_combining_mark(c), ' ')
+    joined_words(fold_accents(name).chars(), |c| c.is_alphanumeric() || is_mark(c), ' ')
+}
+
+/// Unicode's normal forms and its marks (general category M): from
+/// unicode-normalization on the server, from the browser's own
+/// (`String.prototype.normalize`, `/\p{M}/u`) in the browser, where the
+/// crate's tables were 130 KB of the wasm every page loads.
+#[cfg(not(all(target_arch = "wasm32", feature = "hydrate")))]
+mod unicode {
+    pub use unicode_normalization::char::is_combining_mark as is_mark;
+    use unicode_normalization::UnicodeNormalization;
+
+    pub fn nfd(s: &str) -> String {
+        s.nfd().collect()
+    }
+
+    pub fn nfc(s: &str) -> String {
+        s.nfc().collect()
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", feature = "hydrate"))]
+mod unicode {
+    use js_sys::{JsString, RegExp};
+
+    pub fn nfd(s: &str) -> String {
+        JsString::from(s).normalize("NFD").into()
+    }
+
+    pub fn nfc(s: &str) -> String {
+        JsString::from(s).normalize("NFC").into()
+    }
+
+    pub fn is_mark(c: char) -> bool {
+        thread_local! {
+            static MARK: RegExp = RegExp::new("^\\p{M}$", "u");
+        }
+        MARK.with(|mark| mark.test(c.encode_utf8(&mut [0; 4])))
+    }
 }
 
 #[cfg(test)]
