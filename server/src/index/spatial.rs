@@ -10,16 +10,18 @@
 //! sub-cells is occupied. The cells of the last clustered zoom (about 5 km
 //! across in India) also list their points: a box is answered from the cells
 //! it touches, found from the coarsest level down, then each point's own
-//! position. An R-tree (rstar) did this before; its nodes cost 89–124 bytes a
-//! point (measured at 600,000), the lists about 40 bytes a point with their cells.
+//! position. An R-tree (rstar) did this before; its nodes alone cost 89–124
+//! bytes a point (measured at 600,000), a third of what the index holds per city now.
 //!
-//! Invariant: a point is counted in the grid and listed in its cell at once, or neither.
+//! Invariant: a point is counted in its cell of every zoom and listed in its
+//! cell of the last at once, or neither.
 
 use std::collections::HashMap;
 use std::f64::consts::PI;
 
 use app::domain::geo::BBox;
 use app::domain::map::{Cluster, Layer, DRAWN_ONE_BY_ONE, LAST_CLUSTER_ZOOM, MAX_FEATURES};
+use smallvec::SmallVec;
 
 /// Cells per tile side, as a power of two: 4 cells of 64 pixels on a 256-pixel tile.
 const CELL_SHIFT: u32 = 2;
@@ -43,9 +45,24 @@ struct Cell {
     sum_y: f64,
 }
 
-/// The count of points per cell, per zoom up to `LAST_CLUSTER_ZOOM`.
-struct Grid {
-    levels: Vec<HashMap<u64, Cell>>,
+impl Cell {
+    /// Counts a point in (`sign` 1.0) or out (-1.0).
+    fn count(&mut self, (x, y): (f64, f64), sign: f64) {
+        if sign > 0.0 {
+            self.count += 1;
+        } else {
+            self.count = self.count.saturating_sub(1);
+        }
+        self.sum_x += sign * x;
+        self.sum_y += sign * y;
+    }
+}
+
+/// A cell of the last clustered zoom: its count, and its points (most hold
+/// one to four: kept inline, no allocation of their own).
+struct Finest<D> {
+    cell: Cell,
+    points: SmallVec<[D; 4]>,
 }
 
 fn cells_per_side(zoom: u8) -> u64 {
@@ -58,7 +75,7 @@ fn cell_of(x: f64, y: f64, zoom: u8) -> (u64, u64) {
     (at(x), at(y))
 }
 
-fn key(cx: u64, cy: u64) -> u64 {
+fn key((cx, cy): (u64, u64)) -> u64 {
     (cx << 32) | cy
 }
 
@@ -67,31 +84,79 @@ fn children((cx, cy): (u64, u64)) -> [(u64, u64); 4] {
     [(0, 0), (0, 1), (1, 0), (1, 1)].map(|(dx, dy)| (cx * 2 + dx, cy * 2 + dy))
 }
 
-impl Grid {
-    fn new() -> Self {
-        Grid { levels: (0..=LAST_CLUSTER_ZOOM).map(|_| HashMap::new()).collect() }
+fn inside(b: BBox, (longitude, latitude): (f64, f64)) -> bool {
+    (b.west..=b.east).contains(&longitude) && (b.south..=b.north).contains(&latitude)
+}
+
+/// The live points of one kind, each named by a `D` (a city's slot, a
+/// pincode's code). Where a point is, is its owner's to say: the methods that
+/// answer for a box take `at`, a point's (longitude, latitude).
+pub struct Spatial<D> {
+    /// The occupied cells of zooms 0 to `LAST_CLUSTER_ZOOM - 1`, by key.
+    levels: Vec<HashMap<u64, Cell>>,
+    /// The occupied cells of `LAST_CLUSTER_ZOOM`, with their points.
+    finest: HashMap<u64, Finest<D>>,
+    len: usize,
+}
+
+impl<D: PartialEq> Spatial<D> {
+    pub fn build(points: impl IntoIterator<Item = (D, f64, f64)>) -> Self {
+        let levels = (0..LAST_CLUSTER_ZOOM).map(|_| HashMap::new()).collect();
+        let mut spatial = Spatial { levels, finest: HashMap::new(), len: 0 };
+        for (id, longitude, latitude) in points {
+            spatial.insert(id, longitude, latitude);
+        }
+        spatial
     }
 
-    /// Counts a point in (`sign` 1.0) or out (-1.0).
-    fn count(&mut self, (x, y): (f64, f64), sign: f64) {
+    pub fn insert(&mut self, id: D, longitude: f64, latitude: f64) {
+        let at = mercator(longitude, latitude);
+        let finest = self
+            .finest
+            .entry(key(cell_of(at.0, at.1, LAST_CLUSTER_ZOOM)))
+            .or_insert_with(|| Finest { cell: Cell::default(), points: SmallVec::new() });
+        finest.cell.count(at, 1.0);
+        finest.points.push(id);
+        self.count_above(at, 1.0);
+        self.len += 1;
+    }
+
+    /// Takes out the point `id` at this position, if it is there.
+    pub fn remove(&mut self, id: &D, longitude: f64, latitude: f64) {
+        let at = mercator(longitude, latitude);
+        let cell = key(cell_of(at.0, at.1, LAST_CLUSTER_ZOOM));
+        let Some(finest) = self.finest.get_mut(&cell) else { return };
+        let Some(i) = finest.points.iter().position(|p| p == id) else { return };
+        finest.points.swap_remove(i);
+        finest.cell.count(at, -1.0);
+        if finest.points.is_empty() {
+            self.finest.remove(&cell);
+        }
+        self.count_above(at, -1.0);
+        self.len -= 1;
+    }
+
+    /// Counts a point in or out of its cells above the last zoom.
+    fn count_above(&mut self, (x, y): (f64, f64), sign: f64) {
         for (zoom, level) in self.levels.iter_mut().enumerate() {
-            let (cx, cy) = cell_of(x, y, zoom as u8);
-            let cell = level.entry(key(cx, cy)).or_default();
-            if sign > 0.0 {
-                cell.count += 1;
-            } else {
-                cell.count = cell.count.saturating_sub(1);
-            }
-            cell.sum_x += sign * x;
-            cell.sum_y += sign * y;
+            let at = key(cell_of(x, y, zoom as u8));
+            let cell = level.entry(at).or_default();
+            cell.count((x, y), sign);
             if cell.count == 0 {
-                level.remove(&key(cx, cy));
+                level.remove(&at);
             }
         }
     }
 
-    fn get(&self, (cx, cy): (u64, u64), zoom: u8) -> Option<&Cell> {
-        self.levels[zoom as usize].get(&key(cx, cy))
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    fn get(&self, at: (u64, u64), zoom: u8) -> Option<&Cell> {
+        match self.levels.get(zoom as usize) {
+            Some(level) => level.get(&key(at)),
+            None => self.finest.get(&key(at)).map(|f| &f.cell),
+        }
     }
 
     /// The occupied cells of zoom `zoom` that touch `bbox`: ((cx, cy), cell).
@@ -131,67 +196,12 @@ impl Grid {
     fn expansion_zoom(&self, at: (u64, u64), zoom: u8) -> u8 {
         self.descend(at, zoom).1 + 1
     }
-}
-
-fn inside(b: BBox, (longitude, latitude): (f64, f64)) -> bool {
-    (b.west..=b.east).contains(&longitude) && (b.south..=b.north).contains(&latitude)
-}
-
-/// The live points of one kind, each named by a `D` (a city's slot, a
-/// pincode's code). Where a point is, is its owner's to say: the methods that
-/// answer for a box take `at`, a point's (longitude, latitude).
-pub struct Spatial<D> {
-    grid: Grid,
-    /// The points of each cell of `LAST_CLUSTER_ZOOM`, by its key.
-    listed: HashMap<u64, Vec<D>>,
-    len: usize,
-}
-
-impl<D: PartialEq> Spatial<D> {
-    pub fn build(points: impl IntoIterator<Item = (D, f64, f64)>) -> Self {
-        let mut spatial = Spatial { grid: Grid::new(), listed: HashMap::new(), len: 0 };
-        for (id, longitude, latitude) in points {
-            spatial.insert(id, longitude, latitude);
-        }
-        spatial
-    }
-
-    fn finest((x, y): (f64, f64)) -> u64 {
-        let (cx, cy) = cell_of(x, y, LAST_CLUSTER_ZOOM);
-        key(cx, cy)
-    }
-
-    pub fn insert(&mut self, id: D, longitude: f64, latitude: f64) {
-        let at = mercator(longitude, latitude);
-        self.grid.count(at, 1.0);
-        self.listed.entry(Self::finest(at)).or_default().push(id);
-        self.len += 1;
-    }
-
-    /// Takes out the point `id` at this position, if it is there.
-    pub fn remove(&mut self, id: &D, longitude: f64, latitude: f64) {
-        let at = mercator(longitude, latitude);
-        let cell = Self::finest(at);
-        let Some(points) = self.listed.get_mut(&cell) else { return };
-        let Some(i) = points.iter().position(|p| p == id) else { return };
-        points.swap_remove(i);
-        if points.is_empty() {
-            self.listed.remove(&cell);
-        }
-        self.grid.count(at, -1.0);
-        self.len -= 1;
-    }
-
-    pub fn len(&self) -> usize {
-        self.len
-    }
 
     /// The points in `bbox`, `at` saying where each is.
     pub fn ids_in<'a>(&'a self, bbox: BBox, at: impl Fn(&D) -> (f64, f64) + 'a) -> impl Iterator<Item = &'a D> + 'a {
-        self.grid
-            .cells_in(bbox, LAST_CLUSTER_ZOOM)
+        self.cells_in(bbox, LAST_CLUSTER_ZOOM)
             .into_iter()
-            .flat_map(move |((cx, cy), _)| self.listed.get(&key(cx, cy)).into_iter().flatten())
+            .flat_map(move |(cell, _)| self.finest.get(&key(cell)).into_iter().flat_map(|f| f.points.iter()))
             .filter(move |p| inside(bbox, at(p)))
     }
 
@@ -207,7 +217,7 @@ impl<D: PartialEq> Spatial<D> {
         point: impl Fn(&D) -> Option<T>,
     ) -> Layer<T> {
         if zoom <= LAST_CLUSTER_ZOOM {
-            let cells = self.grid.cells_in(bbox, zoom);
+            let cells = self.cells_in(bbox, zoom);
             let near: u64 = cells.iter().map(|(_, c)| c.count).sum();
             if near as usize > DRAWN_ONE_BY_ONE {
                 return self.clusters(cells, zoom, point);
@@ -233,14 +243,14 @@ impl<D: PartialEq> Spatial<D> {
         for (at, cell) in cells {
             if cell.count == 1 {
                 // Alone: down to its cell of the last zoom, which lists it.
-                let ((cx, cy), _) = self.grid.descend(at, zoom);
-                let alone = self.listed.get(&key(cx, cy)).and_then(|points| points.first());
+                let (finest, _) = self.descend(at, zoom);
+                let alone = self.finest.get(&key(finest)).and_then(|f| f.points.first());
                 layer.points.extend(alone.and_then(&point));
                 continue;
             }
             let n = cell.count as f64;
             let (longitude, latitude) = longitude_latitude(cell.sum_x / n, cell.sum_y / n);
-            let expansion_zoom = self.grid.expansion_zoom(at, zoom);
+            let expansion_zoom = self.expansion_zoom(at, zoom);
             layer.clusters.push(Cluster { latitude, longitude, count: cell.count, expansion_zoom });
         }
         layer
@@ -330,7 +340,7 @@ mod tests {
         let s = build(&[(77.0, 28.0), (77.05, 28.0)]);
         let (x, y) = mercator(77.0, 28.0);
         let zoom = 3;
-        let expansion = s.grid.expansion_zoom(cell_of(x, y, zoom), zoom);
+        let expansion = s.expansion_zoom(cell_of(x, y, zoom), zoom);
         let apart = |z: u8| cell_of(x, y, z) != cell_of(mercator(77.05, 28.0).0, mercator(77.05, 28.0).1, z);
         assert!(apart(expansion) && !apart(expansion - 1), "splits at {expansion}");
     }

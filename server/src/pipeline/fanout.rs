@@ -121,6 +121,9 @@ impl Fanout {
         let consumer: StreamConsumer<KafkaContext> = Kafka::consumer_config(&self.kafka.brokers)
             .set("group.id", format!("{}geoledger-notices-{}", self.kafka.config.topic_prefix, self.instance))
             .set("enable.auto.commit", "false")
+            // Notices are small (about 300 bytes): 2 MB read ahead holds thousands, a
+            // second of an import's; the event consumers read 8 MB ahead.
+            .set("queued.max.messages.kbytes", "2048")
             .create_with_context(self.kafka.context())?;
         let metadata = consumer.fetch_metadata(Some(&topic), Duration::from_secs(10)).map_err(KafkaError::Metadata)?;
         let mut assignment = TopicPartitionList::new();
