@@ -9,7 +9,7 @@
 //! an R-tree, whose orders held the ids).
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
 use std::sync::{Arc, OnceLock};
 
@@ -96,7 +96,14 @@ impl CityLoader {
     }
 
     pub fn finish(mut self) -> CityIndex {
+        let read = self.ids.len();
         self.index.by_id = self.ids.into_iter().collect();
+        if self.index.by_id.len() < read {
+            // A city read twice (a read of the store racing a change can meet one
+            // twice): one read stands, the others leave the map and the orders.
+            let dropped = self.index.drop_unlisted();
+            self.names.retain(|(_, slot)| !dropped.contains(slot));
+        }
         self.index.by_name = self.names.into_iter().collect();
         self.index
     }
@@ -231,6 +238,26 @@ impl CityIndex {
             is_metro: f.is_metro,
             deleted: c.deleted_at.is_some(),
         }
+    }
+
+    /// Drops the entries `by_id` does not lead to (at a load, a city read
+    /// twice): their points and moved-in marks go, their slots are free.
+    fn drop_unlisted(&mut self) -> HashSet<Slot> {
+        let unlisted: HashSet<Slot> = (0..self.entries.len() as Slot)
+            .filter(|&slot| self.entries.get(slot).is_some_and(|e| self.by_id.get(&e.id) != Some(&slot)))
+            .collect();
+        for &slot in &unlisted {
+            let Some(e) = self.entries.take(slot) else { continue };
+            if !e.deleted {
+                self.live.remove(&slot, e.longitude, e.latitude);
+            }
+            let still_moved_in = self.get(&e.id).is_some_and(|s| s.state == e.state && self.moved(s));
+            if !still_moved_in {
+                self.moved_in.remove(&(e.state, e.id.clone()));
+            }
+            self.free.push(slot);
+        }
+        unlisted
     }
 
     /// True when the city's id does not start with its state's slug.
@@ -468,6 +495,20 @@ mod tests {
 
     fn names(index: &CityIndex, q: &CityListing) -> Vec<String> {
         index.page(q).iter().map(|id| index.get(id).unwrap().name.to_string()).collect()
+    }
+
+    #[test]
+    fn a_city_read_twice_at_load_is_held_once_as_one_of_its_reads() {
+        let moved = city("Pune", "Maharashtra", 20.0, 75.0, 3_124_000);
+        let patna = city("Patna", "Bihar", 25.59, 85.13, 1_684_000);
+        let index = CityIndex::build([city("Pune", "Maharashtra", 18.52, 73.85, 3_124_000), moved, patna]);
+        assert_eq!((index.total(), index.live()), (2, 2));
+        let q = CityListing { name_prefix: Some("pune".into()), limit: 10, ..Default::default() };
+        assert_eq!(index.page(&q).len(), 1);
+        let everywhere = index.map(BBox::new(68.0, 6.0, 98.0, 37.0).unwrap(), 14);
+        let pune: Vec<_> = everywhere.points.iter().filter(|c| c.name == "Pune").collect();
+        assert_eq!(pune.len(), 1, "one point for Pune: {pune:?}");
+        assert_eq!(index.get("maharashtra/pune").unwrap().position(), (pune[0].longitude, pune[0].latitude));
     }
 
     #[test]
