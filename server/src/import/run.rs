@@ -363,6 +363,10 @@ impl<'a> Run<'a> {
     /// `STALLED`, or its position cannot be read.
     async fn keep_pace(&mut self) {
         let Some(position) = self.pace.clone() else { return };
+        if self.offsets.total() <= self.engine.ahead {
+            // Not that many published yet: nothing to ask the group.
+            return;
+        }
         let partitions: Vec<(String, i32)> =
             self.offsets.partitions.iter().map(|p| (p.topic.clone(), p.partition)).collect();
         let (mut last, mut moved) = (None, std::time::Instant::now());

@@ -83,16 +83,11 @@ impl CityLoader {
     pub fn add(&mut self, city: &City) {
         let index = &mut self.index;
         let entry = index.entry(city);
-        let slot = index.entries.len() as Slot;
-        if !entry.deleted {
-            index.live.insert(slot, entry.longitude, entry.latitude);
-        }
-        if index.moved(&entry) {
-            index.moved_in.insert((entry.state, entry.id.clone()));
-        }
-        self.ids.push((entry.id.clone(), slot));
-        self.names.push((search_key(&entry.name).into(), slot));
-        index.entries.push(Some(entry));
+        let (id, name) = (entry.id.clone(), search_key(&entry.name).into());
+        let slot = index.entries.push(entry);
+        index.place(slot);
+        self.ids.push((id, slot));
+        self.names.push((name, slot));
     }
 
     pub fn finish(mut self) -> CityIndex {
@@ -143,12 +138,14 @@ impl Entries {
         self.len
     }
 
-    fn push(&mut self, entry: Option<Entry>) {
+    /// Adds an entry at a new slot, its own.
+    fn push(&mut self, entry: Entry) -> Slot {
         if self.len >> CHUNK_SHIFT == self.chunks.len() {
             self.chunks.push(Vec::with_capacity(1 << CHUNK_SHIFT));
         }
-        self.chunks[self.len >> CHUNK_SHIFT].push(entry);
+        self.chunks[self.len >> CHUNK_SHIFT].push(Some(entry));
         self.len += 1;
+        (self.len - 1) as Slot
     }
 
     fn place(&mut self, slot: Slot) -> &mut Option<Entry> {
@@ -222,12 +219,8 @@ impl CityIndex {
                 slot
             }
         });
-        let id = match self.by_id.get_key_value(c.id.as_str()) {
-            Some((known, _)) => known.clone(),
-            None => Arc::from(c.id.as_str()),
-        };
         Entry {
-            id,
+            id: Arc::from(c.id.as_str()),
             name: f.name.as_str().into(),
             latitude: f.latitude,
             longitude: f.longitude,
@@ -247,15 +240,13 @@ impl CityIndex {
             .filter(|&slot| self.entries.get(slot).is_some_and(|e| self.by_id.get(&e.id) != Some(&slot)))
             .collect();
         for &slot in &unlisted {
-            let Some(e) = self.entries.take(slot) else { continue };
-            if !e.deleted {
-                self.live.remove(&slot, e.longitude, e.latitude);
+            let Some(e) = self.unplace(slot) else { continue };
+            // The read that stands may share its moved-in mark: put it back.
+            if let Some(&standing) = self.by_id.get(&e.id) {
+                if self.moved(self.at(standing)) {
+                    self.moved_in.insert((self.at(standing).state, e.id.clone()));
+                }
             }
-            let still_moved_in = self.get(&e.id).is_some_and(|s| s.state == e.state && self.moved(s));
-            if !still_moved_in {
-                self.moved_in.remove(&(e.state, e.id.clone()));
-            }
-            self.free.push(slot);
         }
         unlisted
     }
@@ -277,34 +268,50 @@ impl CityIndex {
     pub fn upsert(&mut self, city: &City) {
         self.remove(&city.id);
         let entry = self.entry(city);
+        let (id, name) = (entry.id.clone(), search_key(&entry.name).into());
         let slot = match self.free.pop() {
-            Some(slot) => slot,
-            None => {
-                self.entries.push(None);
-                (self.entries.len() - 1) as Slot
+            Some(slot) => {
+                self.entries.put(slot, entry);
+                slot
             }
+            None => self.entries.push(entry),
         };
-        if !entry.deleted {
-            self.live.insert(slot, entry.longitude, entry.latitude);
+        self.place(slot);
+        self.by_name.insert((name, slot));
+        self.by_id.insert(id, slot);
+    }
+
+    /// Puts the entry at `slot` where it is found beside the orders: on the
+    /// map (unless deleted), and among its state's moved-in cities.
+    fn place(&mut self, slot: Slot) {
+        let e = self.at(slot);
+        let (point, moved) = ((!e.deleted).then(|| e.position()), self.moved(e).then(|| (e.state, e.id.clone())));
+        if let Some((longitude, latitude)) = point {
+            self.live.insert(slot, longitude, latitude);
         }
-        if self.moved(&entry) {
-            self.moved_in.insert((entry.state, entry.id.clone()));
+        if let Some(mark) = moved {
+            self.moved_in.insert(mark);
         }
-        self.by_name.insert((search_key(&entry.name).into(), slot));
-        self.by_id.insert(entry.id.clone(), slot);
-        self.entries.put(slot, entry);
+    }
+
+    /// Takes the entry at `slot` off the map and out of the moved-in, and frees
+    /// its slot (the orders are the caller's).
+    fn unplace(&mut self, slot: Slot) -> Option<Entry> {
+        let e = self.entries.take(slot)?;
+        self.moved_in.remove(&(e.state, e.id.clone()));
+        if !e.deleted {
+            self.live.remove(&slot, e.longitude, e.latitude);
+        }
+        self.free.push(slot);
+        Some(e)
     }
 
     /// A city the store does not hold (never: cities are deleted softly; kept for a reload).
     pub fn remove(&mut self, id: &str) {
         let Some(slot) = self.by_id.remove(id) else { return };
-        let Some(e) = self.entries.take(slot) else { return };
-        self.moved_in.remove(&(e.state, e.id.clone()));
-        self.by_name.remove(&(search_key(&e.name).into_boxed_str(), slot));
-        if !e.deleted {
-            self.live.remove(&slot, e.longitude, e.latitude);
+        if let Some(e) = self.unplace(slot) {
+            self.by_name.remove(&(search_key(&e.name).into_boxed_str(), slot));
         }
-        self.free.push(slot);
     }
 
     /// Every city, deleted ones included.

@@ -135,9 +135,8 @@ pub struct AppliedEvent {
 /// What one event applied, or why it was not.
 pub type ApplyResult = Result<AppliedEvent, ApplyError>;
 
-/// What deciding an event gives: applied or not, the entity it writes whole,
-/// and the event's time (read once, for its writes and its history entry).
-type Planned = Result<(Applied, Option<Entity>, DateTime), ApplyError>;
+/// What deciding an event gives: applied or not, and the entity it writes whole.
+type Planned = Result<(Applied, Option<Entity>), ApplyError>;
 
 /// One write, for the item at `item`.
 struct Write {
@@ -203,10 +202,15 @@ impl Store {
             documents_by_id(&self.cities, &city_ids, Some(doc! { "_pos": 1 })),
             documents_by_id(&self.pincodes, &pincode_ids, Some(doc! { "_pos": 1, "city_id": 1 })),
         )?;
-        let mut outcomes: Vec<Planned> = Vec::with_capacity(items.len());
+        // Per event: what was decided and its time, or why it was not applied.
+        let mut outcomes = Vec::with_capacity(items.len());
         let (mut city_writes, mut pincode_writes) = (Vec::new(), Vec::new());
         for (item, p) in items.iter().enumerate() {
-            let outcome = plan(item, p, &cities, &pincodes, &mut city_writes, &mut pincode_writes);
+            // The event's time, read once: for its writes and its history entry.
+            let outcome = event_time(&p.event.time).and_then(|time| {
+                let planned = plan(item, p, time, &cities, &pincodes, &mut city_writes, &mut pincode_writes);
+                planned.map(|(applied, written)| (applied, written, time))
+            });
             outcomes.push(outcome);
         }
         for (k, code, message) in write_all(&self.cities, &city_writes).await? {
@@ -354,13 +358,13 @@ fn entities<'a>(items: &'a [Pending<'_>]) -> (Vec<&'a str>, Vec<&'a str>) {
 fn plan(
     item: usize,
     p: &Pending<'_>,
+    time: DateTime,
     cities: &HashMap<String, Document>,
     pincodes: &HashMap<String, Document>,
     city_writes: &mut Vec<Write>,
     pincode_writes: &mut Vec<Write>,
 ) -> Planned {
     let (event, pos) = (p.event, p.pos);
-    let time = event_time(&event.time)?;
     let mut stamp = doc! { "_pos": pos.to_doc(), "last_event_id": &event.id, "updated_at": time };
     let update = |writes: &mut Vec<Write>, q: Document, u: Document, upsert: bool| {
         writes.push(Write { item, kind: WriteKind::Update(Update { q, u, upsert }) });
@@ -380,7 +384,7 @@ fn plan(
         Change::CityCreated(data) => {
             let existing = cities.get(&data.id);
             if applied(existing) {
-                return Ok((Applied::AlreadyApplied, None, time));
+                return Ok((Applied::AlreadyApplied, None));
             }
             let mut set = city_doc(&data.fields);
             set.extend(stamp);
@@ -394,7 +398,7 @@ fn plan(
                 updated_at: event.time.clone(),
                 deleted_at: None,
             };
-            return Ok((Applied::Changed, Some(Entity::City(city)), time));
+            return Ok((Applied::Changed, Some(Entity::City(city))));
         }
         Change::CityUpdated(_) | Change::CityDeleted(_) | Change::CityRestored(_) => {
             let id = p.change.city_id().unwrap_or_default();
@@ -402,7 +406,7 @@ fn plan(
                 return Err(ApplyError::Rejected(format!("city '{id}' does not exist")));
             };
             if applied(Some(city)) {
-                return Ok((Applied::AlreadyApplied, None, time));
+                return Ok((Applied::AlreadyApplied, None));
             }
             match p.change {
                 Change::CityUpdated(data) => stamp.extend(city_doc(&data.fields)),
@@ -414,7 +418,7 @@ fn plan(
         Change::PincodeUpserted(f) => {
             let previous = pincodes.get(&f.pincode);
             if applied(previous) {
-                return Ok((Applied::AlreadyApplied, None, time));
+                return Ok((Applied::AlreadyApplied, None));
             }
             if !cities.contains_key(&f.city_id) {
                 return Err(ApplyError::CityMissing(f.city_id.clone()));
@@ -436,14 +440,14 @@ fn plan(
                 updated_at: event.time.clone(),
                 deleted_at: None,
             };
-            return Ok((Applied::Changed, Some(Entity::Pincode(pincode)), time));
+            return Ok((Applied::Changed, Some(Entity::Pincode(pincode))));
         }
         Change::PincodeDeleted(r) => {
             let Some(current) = pincodes.get(&r.pincode) else {
                 return Err(ApplyError::Rejected(format!("pincode {} does not exist", r.pincode)));
             };
             if applied(Some(current)) {
-                return Ok((Applied::AlreadyApplied, None, time));
+                return Ok((Applied::AlreadyApplied, None));
             }
             if let Ok(city) = current.get_str("city_id") {
                 update(city_writes, doc! { "_id": city }, doc! { "$pull": { "pincodes": &r.pincode } }, false);
@@ -452,7 +456,7 @@ fn plan(
             update(pincode_writes, not_yet_applied(&r.pincode, pos), doc! { "$set": stamp }, false);
         }
     }
-    Ok((Applied::Changed, None, time))
+    Ok((Applied::Changed, None))
 }
 
 /// Matches the entity only if it has not seen an event at or after `pos`. Offsets
