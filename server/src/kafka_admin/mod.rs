@@ -4,16 +4,17 @@
 //! the numbers agree with `kafka-consumer-groups`: lag is the log end offset
 //! (the high watermark) minus the committed offset, partition by partition.
 //!
-//! Nothing here joins a group or commits: a group's offsets are read by a
-//! client of that group that never subscribes.
+//! Nothing here joins a group or commits: a group's offsets are read through
+//! the admin API (`group_offsets`).
 
+mod group_offsets;
 mod messages;
 pub mod sampler;
 
 pub use messages::message;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::domain::kafka::{
@@ -21,11 +22,11 @@ use app::domain::kafka::{
 };
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError as ClientError;
-use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::topic_partition_list::TopicPartitionListElem;
+use rdkafka::{Offset, TopicPartitionList};
 
+use self::group_offsets::committed_offsets_of;
 use crate::pipeline::kafka::{all_metadata, settled, KafkaContext};
-use crate::pipeline::position::committed_offsets;
 use crate::pipeline::{Kafka, KafkaError};
 
 /// The topic configuration the pages show.
@@ -40,15 +41,10 @@ pub struct KafkaAdmin {
     kafka: Arc<Kafka>,
     /// Metadata, watermarks and the group list (it joins no group).
     reader: Arc<BaseConsumer<KafkaContext>>,
+    /// Configuration and the groups' committed offsets.
     admin: Arc<AdminClient<KafkaContext>>,
-    /// A client per group read, kept (clients are costly to make): each reads
-    /// its group's committed offsets and never subscribes.
-    group_readers: Arc<Mutex<HashMap<String, Arc<BaseConsumer<KafkaContext>>>>>,
     timeout: Duration,
 }
-
-/// The most group clients kept; past it they are made afresh.
-const KEPT_GROUP_READERS: usize = 64;
 
 /// A topic's partitions as the metadata has them (no watermarks yet).
 struct TopicMeta {
@@ -65,12 +61,9 @@ async fn blocking<T: Send + 'static>(
 
 impl KafkaAdmin {
     pub fn new(kafka: Arc<Kafka>, timeout: Duration) -> Result<Self, KafkaError> {
-        let reader: BaseConsumer<KafkaContext> =
-            Kafka::client_config(&kafka.brokers).create_with_context(kafka.context())?;
-        let admin: AdminClient<KafkaContext> =
-            Kafka::client_config(&kafka.brokers).create_with_context(kafka.context())?;
-        let group_readers = Arc::new(Mutex::new(HashMap::new()));
-        Ok(KafkaAdmin { kafka, reader: Arc::new(reader), admin: Arc::new(admin), group_readers, timeout })
+        let reader: BaseConsumer<KafkaContext> = Kafka::client_config(&kafka.brokers).create_with_context(kafka.context())?;
+        let admin: AdminClient<KafkaContext> = Kafka::client_config(&kafka.brokers).create_with_context(kafka.context())?;
+        Ok(KafkaAdmin { kafka, reader: Arc::new(reader), admin: Arc::new(admin), timeout })
     }
 
     /// True for GeoLedger's own topics (its events and its dead letters).
@@ -112,19 +105,36 @@ impl KafkaAdmin {
         .await
     }
 
-    /// The low and high watermark of every partition of these topics; a
-    /// partition whose topic went away meanwhile is left out.
+    /// The low and high watermark of every partition of these topics, asked
+    /// in two batched ListOffsets rounds (earliest, latest) rather than one
+    /// round trip a partition (764 topics took 15 s that way); a partition the
+    /// broker could not answer for (its topic went away meanwhile) is left out.
     async fn watermarks(&self, topics: &[TopicMeta]) -> Result<BTreeMap<(String, i32), (i64, i64)>, KafkaError> {
-        let wanted: Vec<(String, i32)> =
-            topics.iter().flat_map(|t| t.partitions.iter().map(|p| (t.name.clone(), p.0))).collect();
+        let mut wanted = TopicPartitionList::new();
+        for topic in topics {
+            for partition in &topic.partitions {
+                wanted.add_partition(&topic.name, partition.0);
+            }
+        }
         let (reader, timeout) = (self.reader.clone(), self.timeout);
         blocking(move || {
+            // Asked as a time, Beginning (-2) is read by ListOffsets as "the
+            // earliest offset", End (-1) as "the latest".
+            let at = |time: Offset| {
+                let mut list = wanted.clone();
+                list.set_all_offsets(time).map_err(KafkaError::Metadata)?;
+                settled(|| reader.offsets_for_times(list.clone(), timeout)).map_err(KafkaError::Metadata)
+            };
+            let (earliest, latest) = (at(Offset::Beginning)?, at(Offset::End)?);
+            let offset = |e: &TopicPartitionListElem| match (e.error(), e.offset()) {
+                (Ok(()), Offset::Offset(o)) => Some(o),
+                _ => None,
+            };
             let mut marks = BTreeMap::new();
-            for (topic, partition) in wanted {
-                match settled(|| reader.fetch_watermarks(&topic, partition, timeout)) {
-                    Ok(mark) => _ = marks.insert((topic, partition), mark),
-                    Err(ClientError::MetadataFetch(RDKafkaErrorCode::UnknownTopicOrPartition)) => {}
-                    Err(e) => return Err(KafkaError::Metadata(e)),
+            for high in latest.elements() {
+                let low = earliest.find_partition(high.topic(), high.partition());
+                if let (Some(low), Some(high_offset)) = (low.as_ref().and_then(offset), offset(&high)) {
+                    marks.insert((high.topic().to_string(), high.partition()), (low, high_offset));
                 }
             }
             Ok(marks)
@@ -189,35 +199,6 @@ impl KafkaAdmin {
         .await
     }
 
-    /// The kept client of `group`, made the first time.
-    fn group_reader(&self, group: &str) -> Result<Arc<BaseConsumer<KafkaContext>>, KafkaError> {
-        let mut readers = self.group_readers.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(reader) = readers.get(group) {
-            return Ok(reader.clone());
-        }
-        if readers.len() >= KEPT_GROUP_READERS {
-            readers.clear();
-        }
-        let reader: BaseConsumer<KafkaContext> = Kafka::client_config(&self.kafka.brokers)
-            .set("group.id", group)
-            .set("enable.auto.commit", "false")
-            .create_with_context(self.kafka.context())?;
-        let reader = Arc::new(reader);
-        readers.insert(group.to_string(), reader.clone());
-        Ok(reader)
-    }
-
-    /// What `group` has committed on these partitions (those it has).
-    async fn committed(
-        &self,
-        group: &str,
-        partitions: Vec<(String, i32)>,
-    ) -> Result<BTreeMap<(String, i32), i64>, KafkaError> {
-        let consumer = self.group_reader(group)?;
-        let timeout = self.timeout;
-        blocking(move || committed_offsets(&consumer, &partitions, timeout)).await
-    }
-
     /// The cluster whole: brokers, topics with their watermarks and
     /// configuration, and the groups reading each topic with their lag.
     pub async fn cluster(&self) -> Result<(Cluster, Vec<Group>), KafkaError> {
@@ -275,15 +256,19 @@ impl KafkaAdmin {
         only: Option<&str>,
     ) -> Result<Vec<Group>, KafkaError> {
         let offsets_partitions = metas.iter().find(|t| t.name == OFFSETS_TOPIC).map(|t| t.partitions.clone());
-        let every: Vec<(String, i32)> = metas
+        let every: BTreeSet<(String, i32)> = metas
             .iter()
             .filter(|t| !t.name.starts_with("__"))
             .flat_map(|t| t.partitions.iter().map(|p| (t.name.clone(), p.0)))
             .collect();
+        let listed: Vec<_> = self.group_list().await?.into_iter().filter(|g| only.is_none_or(|o| o == g.0)).collect();
+        let ids: Vec<String> = listed.iter().map(|g| g.0.clone()).collect();
+        let (admin, timeout) = (self.admin.clone(), self.timeout);
+        let mut committed_by_group = blocking(move || Ok(committed_offsets_of(admin.inner(), &ids, timeout))).await?;
         let mut groups = Vec::new();
-        let listed = self.group_list().await?;
-        for (id, state, assignor, members) in listed.into_iter().filter(|g| only.is_none_or(|o| o == g.0)) {
-            let committed = self.committed(&id, every.clone()).await?;
+        for (id, state, assignor, members) in listed {
+            let mut committed = committed_by_group.remove(&id).unwrap_or_default();
+            committed.retain(|key, _| every.contains(key));
             let assigned: BTreeMap<(String, i32), String> =
                 members.iter().flat_map(|m| m.assignment.iter().map(|tp| (tp.clone(), m.client_id.clone()))).collect();
             let keys: BTreeSet<(String, i32)> = committed.keys().chain(assigned.keys()).cloned().collect();
