@@ -14,7 +14,8 @@ RUN bash -c '. scripts/lib.sh && build_release'
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin geoledger
 WORKDIR /app
 COPY --from=build /src/target/release/geoledger /app/geoledger
 # The bundle's hashed file names, read from beside the binary.
@@ -22,5 +23,7 @@ COPY --from=build /src/target/release/hash.txt /app/hash.txt
 COPY --from=build /src/target/site /app/site
 ENV GEOLEDGER_SITE_ROOT=/app/site GEOLEDGER_LISTEN=0.0.0.0:3000
 EXPOSE 3000
+# Not root: the server needs no privilege (port 3000; uploads wait in /tmp).
+USER 10001:10001
 ENTRYPOINT ["/app/geoledger"]
 CMD ["serve"]

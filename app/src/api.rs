@@ -212,6 +212,9 @@ pub mod ssr {
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
                 let status = http::StatusCode::from_u16(error.status());
                 response.set_status(status.unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR));
+                if let Some(seconds) = error.retry_after() {
+                    response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+                }
             }
         }
         result
@@ -245,8 +248,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         // A new session id on sign-in: an id planted before cannot be taken over.
         session.cycle_id().await.map_err(ssr::session_failed)?;
         session.insert(ssr::SESSION_USER, user).await.map_err(ssr::session_failed)?;
-        let next = next.filter(|n| n.starts_with('/') && !n.starts_with("//")).unwrap_or_else(|| "/".into());
-        leptos_axum::redirect(&next);
+        leptos_axum::redirect(crate::domain::sign_in::after_sign_in(next.as_deref()));
         Ok(())
     })
     .await

@@ -14,7 +14,13 @@ use crate::pages::{
 };
 
 /// The HTML document the server renders around the app.
+///
+/// Its scripts carry the nonce the server drew for this request (the one its
+/// Content-Security-Policy header names); the hydration scripts read it from
+/// the context too.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    use_request_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -25,7 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Leaflet (vendored from npm) defines the global `L` the map code calls,
                 // so it loads as a classic script before the app hydrates.
                 <link rel="stylesheet" href="/leaflet/leaflet.css"/>
-                <script src="/leaflet/leaflet.js"></script>
+                <script src="/leaflet/leaflet.js" nonce=leptos::nonce::use_nonce()></script>
                 <AutoReload options=options.clone()/>
                 <HashedStylesheet id="leptos" options=options.clone()/>
                 <HydrationScripts options/>
@@ -35,6 +41,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Replaces the nonce leptos_axum drew with the one the server's header layer
+/// drew for this request and left in its extensions (none there: leptos_axum's
+/// own stands, and the page is served without that layer).
+#[cfg(feature = "ssr")]
+fn use_request_nonce() {
+    use leptos::nonce::Nonce;
+    let nonce = use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<Nonce>().cloned());
+    if let Some(nonce) = nonce {
+        provide_context(nonce);
     }
 }
 

@@ -16,8 +16,14 @@ pub struct Config {
     #[arg(long, env = "GEOLEDGER_KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
     pub kafka_brokers: String,
 
-    /// MongoDB connection string; its path names the database.
-    #[arg(long, env = "GEOLEDGER_MONGODB_URI", default_value = "mongodb://127.0.0.1:27017/geoledger")]
+    /// MongoDB connection string; its path names the database. (Its value is
+    /// never printed: it may hold a password.)
+    #[arg(
+        long,
+        env = "GEOLEDGER_MONGODB_URI",
+        default_value = "mongodb://127.0.0.1:27017/geoledger",
+        hide_env_values = true
+    )]
     pub mongodb_uri: String,
 
     /// The folder with the built browser bundle (pkg/) and public files. cargo-leptos
@@ -69,6 +75,43 @@ pub struct Config {
 
     #[command(flatten)]
     pub lag: LagConfig,
+
+    #[command(flatten)]
+    pub limits: LimitsConfig,
+}
+
+/// What one client may ask of the server (README, "Security").
+#[derive(Clone, Debug, clap::Args)]
+pub struct LimitsConfig {
+    /// Sign-in attempts one address may make a minute (all at once, then one
+    /// every 60/N seconds); past them the answer is 429 with Retry-After.
+    #[arg(long, env = "GEOLEDGER_LOGIN_PER_ADDRESS", default_value_t = 20)]
+    pub login_per_address: u32,
+
+    /// Sign-in attempts one account may receive a minute, from any address.
+    #[arg(long, env = "GEOLEDGER_LOGIN_PER_ACCOUNT", default_value_t = 5)]
+    pub login_per_account: u32,
+
+    /// The largest JSON body the REST API takes, in bytes (a bigger batch is
+    /// a file to import); past it the answer is 413.
+    #[arg(long, env = "GEOLEDGER_JSON_MAX_BYTES", default_value_t = 2 * 1024 * 1024)]
+    pub json_max_bytes: usize,
+
+    /// The most rows one JSON bulk request may carry (`cities/bulk`,
+    /// `pincodes/bulk`); past it the answer is 413.
+    #[arg(long, env = "GEOLEDGER_BULK_MAX_ROWS", default_value_t = 5000)]
+    pub bulk_max_rows: usize,
+
+    /// The request header holding the client's address as the proxy in front
+    /// of GeoLedger saw it (`x-forwarded-for`: its last entry; `x-real-ip`).
+    /// Unset: the connection's own address, which behind a proxy is the proxy's.
+    #[arg(long, env = "GEOLEDGER_CLIENT_ADDRESS_HEADER")]
+    pub client_address_header: Option<String>,
+
+    /// Password hashes (argon2: ~19 MiB and tens of milliseconds each) run at
+    /// once, on threads of their own; more sign-ins wait their turn.
+    #[arg(long, env = "GEOLEDGER_PASSWORD_HASHES_AT_ONCE", default_value_t = 2)]
+    pub password_hashes_at_once: usize,
 }
 
 /// The lag history and its alert.
@@ -142,6 +185,98 @@ pub struct KafkaConfig {
     /// redrive is refused.
     #[arg(long, env = "GEOLEDGER_DLT_MAX_REDRIVES", default_value_t = 3)]
     pub dlt_max_redrives: u32,
+
+    #[command(flatten)]
+    pub security: KafkaSecurity,
+}
+
+/// How GeoLedger's Kafka clients reach the brokers: in the clear, over TLS,
+/// with SASL, or both (README, "Security"). Every client takes these.
+#[derive(Clone, Debug, clap::Args)]
+pub struct KafkaSecurity {
+    /// plaintext, ssl, sasl_plaintext or sasl_ssl.
+    #[arg(
+        long,
+        env = "GEOLEDGER_KAFKA_SECURITY_PROTOCOL",
+        default_value = "plaintext",
+        value_parser = ["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"],
+        ignore_case = true
+    )]
+    pub kafka_security_protocol: String,
+
+    /// With a sasl_ protocol: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+    #[arg(
+        long,
+        env = "GEOLEDGER_KAFKA_SASL_MECHANISM",
+        default_value = "PLAIN",
+        value_parser = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"],
+        ignore_case = true
+    )]
+    pub kafka_sasl_mechanism: String,
+
+    /// With a sasl_ protocol: the user GeoLedger signs in to Kafka as.
+    #[arg(long, env = "GEOLEDGER_KAFKA_SASL_USERNAME")]
+    pub kafka_sasl_username: Option<String>,
+
+    /// With a sasl_ protocol: that user's password (never printed).
+    #[arg(long, env = "GEOLEDGER_KAFKA_SASL_PASSWORD", hide_env_values = true)]
+    pub kafka_sasl_password: Option<Secret>,
+
+    /// With ssl or sasl_ssl: the CA certificate(s) (PEM file) the brokers'
+    /// certificates are checked against; the system's when unset.
+    #[arg(long, env = "GEOLEDGER_KAFKA_SSL_CA_LOCATION")]
+    pub kafka_ssl_ca_location: Option<PathBuf>,
+
+    /// For brokers that ask clients for a certificate (mutual TLS): GeoLedger's (PEM file)…
+    #[arg(long, env = "GEOLEDGER_KAFKA_SSL_CERTIFICATE_LOCATION")]
+    pub kafka_ssl_certificate_location: Option<PathBuf>,
+
+    /// …its private key (PEM file)…
+    #[arg(long, env = "GEOLEDGER_KAFKA_SSL_KEY_LOCATION")]
+    pub kafka_ssl_key_location: Option<PathBuf>,
+
+    /// …and the key's password, if it has one (never printed).
+    #[arg(long, env = "GEOLEDGER_KAFKA_SSL_KEY_PASSWORD", hide_env_values = true)]
+    pub kafka_ssl_key_password: Option<Secret>,
+}
+
+impl KafkaSecurity {
+    /// These settings as librdkafka's properties (only those set).
+    pub fn properties(&self) -> Vec<(&'static str, String)> {
+        let mut set = vec![("security.protocol", self.kafka_security_protocol.to_lowercase())];
+        if self.kafka_security_protocol.to_lowercase().starts_with("sasl_") {
+            set.push(("sasl.mechanism", self.kafka_sasl_mechanism.to_uppercase()));
+        }
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.to_string_lossy().into_owned());
+        let optional = [
+            ("sasl.username", self.kafka_sasl_username.clone()),
+            ("sasl.password", self.kafka_sasl_password.as_ref().map(|s| s.0.clone())),
+            ("ssl.ca.location", path(&self.kafka_ssl_ca_location)),
+            ("ssl.certificate.location", path(&self.kafka_ssl_certificate_location)),
+            ("ssl.key.location", path(&self.kafka_ssl_key_location)),
+            ("ssl.key.password", self.kafka_ssl_key_password.as_ref().map(|s| s.0.clone())),
+        ];
+        set.extend(optional.into_iter().filter_map(|(k, v)| Some((k, v?))));
+        set
+    }
+}
+
+/// A value that may be a credential: shown as `***` wherever it is printed
+/// with `{:?}` (the configuration's Debug).
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_string()))
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
 }
 
 impl KafkaConfig {

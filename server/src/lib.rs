@@ -45,7 +45,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!("GeoLedger listening on http://{}", listener.local_addr()?);
     let stopping = state.stopping.clone();
     let mut stopped = state.stopping.subscribe();
-    let serving = axum::serve(listener, http::router(state.clone())).with_graceful_shutdown(async move {
+    // Each request knows the address it came from (sign-in throttling).
+    let app = http::router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let serving = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
         // Live streams never end by themselves: this ends them, or the server
         // would wait for every open browser tab.

@@ -144,7 +144,14 @@ enum AdminAction {
 #[derive(clap::Args)]
 struct DbArgs {
     /// MongoDB connection string; its path names the database.
-    #[arg(long, env = "GEOLEDGER_MONGODB_URI", default_value = "mongodb://127.0.0.1:27017/geoledger", global = true)]
+    /// (Its value is never printed: it may hold a password.)
+    #[arg(
+        long,
+        env = "GEOLEDGER_MONGODB_URI",
+        default_value = "mongodb://127.0.0.1:27017/geoledger",
+        global = true,
+        hide_env_values = true
+    )]
     mongodb_uri: String,
 }
 

@@ -83,34 +83,6 @@ async fn admin_create_makes_an_admin_who_can_sign_in_and_resets_a_password() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8 characters"));
 }
 
-/// Signs in through the login server function as a browser form would; the
-/// session cookie the server set, whole (name=value; attributes).
-async fn sign_in(server: &Server, secure: bool, email: &str, password: &str) -> Option<String> {
-    // Behind https the browser's Origin says https (the proxy in front speaks plain http to us).
-    let origin = if secure { server.base_url.replacen("http://", "https://", 1) } else { server.base_url.clone() };
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let response = client
-        .post(server.url("/api/login"))
-        .header("origin", origin)
-        .form(&[("email", email), ("password", password), ("next", "/cities")])
-        .send()
-        .await
-        .unwrap();
-    response.headers().get("set-cookie").map(|c| c.to_str().unwrap().to_string())
-}
-
-/// The first admin is made just after the server starts: sign in once it is there.
-async fn first_sign_in(server: &Server, secure: bool) -> String {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    loop {
-        if let Some(cookie) = sign_in(server, secure, "ops@example.in", "a-long-password").await {
-            return cookie;
-        }
-        assert!(std::time::Instant::now() < deadline, "the first admin could not sign in");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-}
-
 #[tokio::test]
 async fn the_session_cookie_is_guarded_and_sign_out_ends_the_session() {
     let world = Owned(

@@ -28,6 +28,9 @@ pub enum AppError {
     /// An upload over the configured size.
     #[error("{0}")]
     TooLarge(String),
+    /// Too many attempts (sign-ins): try again after `retry_after` seconds.
+    #[error("{message}")]
+    TooMany { message: String, retry_after: u64 },
     /// Kafka or MongoDB is away: nothing was saved; try again.
     #[error("{0}")]
     Unavailable(String),
@@ -49,9 +52,18 @@ impl AppError {
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
             AppError::TooLarge(_) => 413,
+            AppError::TooMany { .. } => 429,
             AppError::Unavailable(_) => 503,
             AppError::Unreachable(_) => 502,
             AppError::Internal(_) => 500,
+        }
+    }
+
+    /// When to ask again, in seconds (the `Retry-After` header), for a refusal that says.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::TooMany { retry_after, .. } => Some(*retry_after),
+            _ => None,
         }
     }
 
@@ -74,11 +86,12 @@ mod tests {
             AppError::NotFound("x".into()).status(),
             AppError::Conflict("x".into()).status(),
             AppError::TooLarge("x".into()).status(),
+            AppError::TooMany { message: "x".into(), retry_after: 1 }.status(),
             AppError::Unavailable("x".into()).status(),
             AppError::Unreachable("x".into()).status(),
             AppError::Internal("x".into()).status(),
         ];
-        assert_eq!(statuses, [422, 400, 401, 404, 409, 413, 503, 502, 500]);
+        assert_eq!(statuses, [422, 400, 401, 404, 409, 413, 429, 503, 502, 500]);
     }
 
     #[test]

@@ -6,11 +6,15 @@
 //! nowhere else: the service and the conversions into `Error` never log.
 
 use app::domain::error::AppError;
+use axum::body::Body;
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use super::guard::is_server_fn;
 use crate::error::Error;
 
 /// What the caller is told of `error`; a backend failure is logged first.
@@ -30,9 +34,35 @@ impl IntoResponse for Error {
             _ => json!({ "error": public.to_string() }),
         };
         let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = public.retry_after() {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }
+}
+
+/// A server function whose call fails before its own code runs (arguments
+/// that do not decode, a body cut off at its limit) is answered by the
+/// server-function machinery with 500 whatever the error; this gives such an
+/// answer its error's own status (400 for a bad request), as `answer` does
+/// for the errors the functions return.
+pub async fn server_fn_status(request: Request, next: Next) -> Response {
+    let server_fn = is_server_fn(request.uri().path());
+    let response = next.run(request).await;
+    if !server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "the answer could not be read").into_response();
+    };
+    if let Some(status) =
+        serde_json::from_slice::<AppError>(&bytes).ok().and_then(|e| StatusCode::from_u16(e.status()).ok())
+    {
+        parts.status = status;
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }

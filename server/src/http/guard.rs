@@ -55,7 +55,7 @@ impl PageGuard {
 }
 
 /// Server functions live under /api/ (the REST API under /api/v1/ checks its own).
-fn is_server_fn(path: &str) -> bool {
+pub(super) fn is_server_fn(path: &str) -> bool {
     path.starts_with("/api/") && !path.starts_with("/api/v1/")
 }
 

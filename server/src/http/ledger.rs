@@ -2,6 +2,7 @@
 //! function and answers its error (`http::error::answer`).
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 
 use app::api::ssr::Ledger;
 use app::api::{CityCommand, KafkaOverview, MapConfig, PincodeCommand};
@@ -15,15 +16,29 @@ use app::domain::kafka::{Group, LagHistory, MessagePage, MessageQuery, PipelineS
 use app::domain::map::{MapQuery, MapView};
 use app::domain::pincode::{PincodeListQuery, PincodePage};
 use app::domain::write::WriteResult;
+use axum::extract::ConnectInfo;
+use leptos::prelude::use_context;
 use leptos::server_fn::codec::MultipartData;
 use serde_json::{Map, Value};
 
 use super::error::answer;
 use super::health::readiness;
 use super::state::AppState;
+use crate::auth::normalize_email;
 use crate::error::Error;
 use crate::import::Upload;
 use crate::service::{status, Actor};
+
+/// The address the request being answered came from: the configured proxy
+/// header's (the last address in it), else the connection's.
+fn client_address(header: Option<&str>) -> Option<IpAddr> {
+    let parts = use_context::<http::request::Parts>()?;
+    if let Some(name) = header {
+        let value = parts.headers.get(name)?.to_str().ok()?;
+        return value.rsplit(',').next()?.trim().parse().ok();
+    }
+    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())
+}
 
 /// A form's text as the loose record the domain rules read.
 fn text_record(fields: HashMap<String, String>) -> Map<String, Value> {
@@ -37,6 +52,12 @@ impl Ledger for AppState {
     }
 
     async fn verify_login(&self, email: &str, password: &str) -> Result<Option<String>, AppError> {
+        let address = client_address(self.config.limits.client_address_header.as_deref());
+        if let Err(wait) = self.login_throttle.admit(address, &normalize_email(email)) {
+            let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            let message = format!("Too many sign-in attempts. Try again in {retry_after} s.");
+            return Err(AppError::TooMany { message, retry_after });
+        }
         self.users.verify(email, password).await.map_err(|e| answer(Error::Store(e)))
     }
 

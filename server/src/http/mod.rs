@@ -3,6 +3,8 @@
 //! - `router`: every route, and the layers around them (sessions, the guard, tracing);
 //! - `guard`: who may pass: pages need a session, server functions the same
 //!   origin, the REST API a token (or a session, to read);
+//! - `headers`: the security headers on every answer (the page's CSP nonce);
+//! - `limits`: how much a server function's request may send;
 //! - `rest`: the REST API's handlers (`/api/v1`), for scripts;
 //! - `sse`: the live stream of applied changes;
 //! - `health`: `/healthz`, `/readyz` and the Kafka check;
@@ -15,8 +17,10 @@
 
 mod error;
 mod guard;
+mod headers;
 mod health;
 mod ledger;
+mod limits;
 mod metrics;
 mod rest;
 mod router;

@@ -12,7 +12,7 @@ use app::domain::kafka::{MessagePage, MessageQuery, Start};
 use app::domain::map::{MapQuery, MapView};
 use app::domain::write::Published;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -30,9 +30,6 @@ use crate::import::Upload;
 use crate::service::{Actor, BulkOutcome};
 
 type Answer<T> = Result<T, Error>;
-
-/// The largest JSON body taken (a bigger batch is a file to import).
-const JSON_LIMIT: usize = 2 * 1024 * 1024;
 
 pub fn routes(state: &AppState) -> Router<AppState> {
     let writes = Router::new()
@@ -60,7 +57,9 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/kafka/dead-letters", get(dead_letters))
         .route("/kafka/dead-letters/redrive", post(redrive_dead_letters))
         .route("/kafka/dead-letters/discard", post(discard_dead_letters))
-        .route_layer(middleware::from_fn_with_state(state.clone(), guard::require_token));
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard::require_token))
+        // What the JSON bodies read whole (`Bytes`) may take.
+        .layer(DefaultBodyLimit::max(state.config.limits.json_max_bytes));
     Router::new()
         .merge(protected)
         .route("/location-updates/kafka/health", get(health::kafka_health))
@@ -99,7 +98,14 @@ async fn bulk(s: &AppState, actor: &Actor, headers: &HeaderMap, body: Body, form
         let upload = Upload::new(&format!("{}.csv", format.name()), Some(format), false, actor.clone());
         return Ok(Bulk::Started(Box::new(receive(s, headers, body, upload).await?)));
     }
-    match json_body(&read_json(body).await?)? {
+    let limits = &s.config.limits;
+    match json_body(&read_json(body, limits.json_max_bytes).await?)? {
+        Value::Array(rows) if rows.len() > limits.bulk_max_rows => Err(AppError::TooLarge(format!(
+            "a JSON bulk request may carry at most {} rows, not {} (send a CSV file to import more)",
+            limits.bulk_max_rows,
+            rows.len()
+        ))
+        .into()),
         Value::Array(rows) => Ok(Bulk::Rows(rows)),
         _ => Err(AppError::invalid("body", format!("must be a JSON array of {}", format.name())).into()),
     }
@@ -159,11 +165,11 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// A JSON body, up to its limit.
-async fn read_json(body: Body) -> Answer<Bytes> {
-    axum::body::to_bytes(body, JSON_LIMIT).await.map_err(|_| {
+async fn read_json(body: Body, limit: usize) -> Answer<Bytes> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
         AppError::TooLarge(format!(
             "a JSON body may have at most {} (send a CSV file to import more)",
-            human_bytes(JSON_LIMIT as u64)
+            human_bytes(limit as u64)
         ))
         .into()
     })

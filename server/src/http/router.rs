@@ -1,7 +1,7 @@
 //! Every route, and the layers around them: server-rendered pages and server
 //! functions (leptos_axum), the REST API, static files, and the health
-//! endpoints and metrics; sessions, the guard, compression, request tracing
-//! and counting around all of it.
+//! endpoints and metrics; sessions, the guard, compression, the security
+//! headers, request tracing and counting around all of it.
 
 use std::sync::Arc;
 
@@ -18,8 +18,10 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
+use super::headers::SecurityHeaders;
+use super::limits::BodyLimits;
 use super::state::AppState;
-use super::{guard, health, metrics, rest};
+use super::{error, guard, headers, health, limits, metrics, rest};
 use crate::auth::MongoSessionStore;
 
 pub fn router(state: AppState) -> Router {
@@ -41,11 +43,17 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(metrics::note_route))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(state.leptos_options.hash_files, bundle_caching))
+        .layer(axum::middleware::from_fn(error::server_fn_status))
+        .layer(axum::middleware::from_fn_with_state(
+            BodyLimits { upload: state.config.import.import_max_bytes },
+            limits::limit_bodies,
+        ))
         .layer(axum::middleware::from_fn_with_state(page_guard, guard::pages))
         .layer(session_layer(&state))
         // gzip or brotli, as the browser accepts: the wasm bundle above all.
         // (Never the live stream: the default predicate leaves text/event-stream alone.)
         .layer(tower_http::compression::CompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(SecurityHeaders::new(&state.config.tile_url), headers::secure))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn(metrics::count))
         .with_state(state)

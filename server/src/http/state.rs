@@ -8,7 +8,7 @@ use leptos::prelude::LeptosOptions;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::watch;
 
-use crate::auth::{MongoSessionStore, Tokens, Users};
+use crate::auth::{LoginThrottle, MongoSessionStore, Tokens, Users};
 use crate::config::Config;
 use crate::import::{ImportLimits, Importer};
 use crate::index::ReadIndex;
@@ -31,6 +31,8 @@ pub struct AppState {
     pub commands: Commands,
     pub queries: Queries,
     pub users: Users,
+    /// How often an address may try to sign in, and an account be tried.
+    pub login_throttle: Arc<LoginThrottle>,
     pub tokens: Tokens,
     pub sessions: MongoSessionStore,
     /// Every change the materializer handled, for the live stream.
@@ -63,7 +65,11 @@ impl AppState {
             commands: Commands::new(kafka.clone(), store.clone(), queries.clone()),
             queries,
             index,
-            users: Users::new(&mongo.db),
+            users: Users::with_hashes_at_once(&mongo.db, config.limits.password_hashes_at_once),
+            login_throttle: Arc::new(LoginThrottle::new(
+                config.limits.login_per_address,
+                config.limits.login_per_account,
+            )),
             tokens: Tokens::new(&mongo.db),
             sessions: MongoSessionStore::new(&mongo.db),
             notices: Notices::new(),

@@ -20,11 +20,14 @@ pub struct Spooled {
 
 /// `n` bytes for people: "200 MiB".
 pub fn human_bytes(n: u64) -> String {
-    const MIB: u64 = 1024 * 1024;
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * KIB;
     if n >= MIB && n.is_multiple_of(MIB) {
         format!("{} MiB", n / MIB)
     } else if n >= MIB {
         format!("{:.1} MiB", n as f64 / MIB as f64)
+    } else if n >= KIB && n.is_multiple_of(KIB) {
+        format!("{} KiB", n / KIB)
     } else {
         format!("{n} bytes")
     }
@@ -87,5 +90,7 @@ mod tests {
         assert_eq!(human_bytes(200 * 1024 * 1024), "200 MiB");
         assert_eq!(human_bytes(1536 * 1024), "1.5 MiB");
         assert_eq!(human_bytes(512), "512 bytes");
+        assert_eq!(human_bytes(64 * 1024), "64 KiB");
+        assert_eq!(human_bytes(2000), "2000 bytes", "exact below a MiB");
     }
 }

@@ -19,7 +19,7 @@ use rdkafka::Timestamp;
 
 use super::{blocking, KafkaAdmin};
 use crate::pipeline::kafka::KafkaContext;
-use crate::pipeline::{Kafka, KafkaError};
+use crate::pipeline::KafkaError;
 
 /// Per partition: its watermarks, and the offsets to read, `from..to`.
 struct Plan {
@@ -65,7 +65,9 @@ impl KafkaAdmin {
     /// and never commits.
     fn browser(&self) -> Result<BaseConsumer<KafkaContext>, KafkaError> {
         let group = format!("{}geoledger-browser", self.kafka.config.topic_prefix);
-        Ok(Kafka::consumer_config(&self.kafka.brokers)
+        Ok(self
+            .kafka
+            .consumer_config()
             .set("group.id", group)
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "false")

@@ -61,8 +61,8 @@ async fn blocking<T: Send + 'static>(
 
 impl KafkaAdmin {
     pub fn new(kafka: Arc<Kafka>, timeout: Duration) -> Result<Self, KafkaError> {
-        let reader: BaseConsumer<KafkaContext> = Kafka::client_config(&kafka.brokers).create_with_context(kafka.context())?;
-        let admin: AdminClient<KafkaContext> = Kafka::client_config(&kafka.brokers).create_with_context(kafka.context())?;
+        let reader: BaseConsumer<KafkaContext> = kafka.client_config().create_with_context(kafka.context())?;
+        let admin: AdminClient<KafkaContext> = kafka.client_config().create_with_context(kafka.context())?;
         Ok(KafkaAdmin { kafka, reader: Arc::new(reader), admin: Arc::new(admin), timeout })
     }
 

@@ -118,7 +118,9 @@ impl Fanout {
     /// A reader of every partition of the notices topic, from its end.
     fn reader(&self) -> Result<StreamConsumer<KafkaContext>, KafkaError> {
         let topic = self.kafka.config.notices_topic();
-        let consumer: StreamConsumer<KafkaContext> = Kafka::consumer_config(&self.kafka.brokers)
+        let consumer: StreamConsumer<KafkaContext> = self
+            .kafka
+            .consumer_config()
             .set("group.id", format!("{}geoledger-notices-{}", self.kafka.config.topic_prefix, self.instance))
             .set("enable.auto.commit", "false")
             // Notices are small (about 300 bytes): 2 MB read ahead holds thousands, a

@@ -2,7 +2,7 @@
 //! write goes through, topic set-up, and the cluster check behind readiness.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::domain::event::{Envelope, Stream};
@@ -37,6 +37,10 @@ pub enum KafkaError {
     CreateTopic { topic: String, code: RDKafkaErrorCode },
     #[error("cluster metadata not fetched: {0}")]
     Metadata(ClientError),
+    /// The brokers would not let GeoLedger in: its SASL credentials or TLS
+    /// settings are wrong (librdkafka's own words).
+    #[error("Kafka refused GeoLedger's connection: {0}")]
+    SignInRefused(String),
 }
 
 impl KafkaError {
@@ -63,14 +67,23 @@ pub struct Kafka {
     pub brokers: String,
     pub config: KafkaConfig,
     pub(super) producer: FutureProducer<KafkaContext>,
-    /// Shared with the producer's context.
-    all_down: Arc<AtomicBool>,
+    /// Shared with every client's context.
+    reach: Arc<Reach>,
+}
+
+/// What the clients saw of the cluster: whether every broker is away, and
+/// why the last refused connection was refused (cleared once metadata is read).
+#[derive(Default)]
+struct Reach {
+    all_down: AtomicBool,
+    refused: Mutex<Option<String>>,
 }
 
 /// Reports the cluster going away once, and coming back once, instead of
-/// librdkafka's error every few hundred milliseconds while it is away.
+/// librdkafka's error every few hundred milliseconds while it is away; keeps
+/// why a connection was refused, for readiness to say.
 pub struct KafkaContext {
-    all_down: Arc<AtomicBool>,
+    reach: Arc<Reach>,
 }
 
 impl ClientContext for KafkaContext {
@@ -87,8 +100,16 @@ impl ClientContext for KafkaContext {
 
     fn error(&self, error: ClientError, reason: &str) {
         match error.rdkafka_error_code() {
+            Some(
+                RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SaslAuthenticationFailed | RDKafkaErrorCode::SSL,
+            ) => {
+                let first = self.reach.refused.lock().unwrap_or_else(|e| e.into_inner()).replace(reason.to_string());
+                if first.is_none() {
+                    tracing::warn!("Kafka refused the connection: {reason}");
+                }
+            }
             Some(RDKafkaErrorCode::AllBrokersDown) => {
-                if !self.all_down.swap(true, Ordering::Relaxed) {
+                if !self.reach.all_down.swap(true, Ordering::Relaxed) {
                     tracing::warn!("Kafka is unreachable: {reason}");
                 }
             }
@@ -104,19 +125,12 @@ impl rdkafka::consumer::ConsumerContext for KafkaContext {}
 impl Kafka {
     /// A context for another client of this cluster, sharing the reachability flag.
     pub fn context(&self) -> KafkaContext {
-        KafkaContext { all_down: self.all_down.clone() }
+        KafkaContext { reach: self.reach.clone() }
     }
 
-    /// The settings every GeoLedger client shares.
-    pub fn client_config(brokers: &str) -> ClientConfig {
-        let mut c = ClientConfig::new();
-        c.set("bootstrap.servers", brokers)
-            .set("client.id", "geoledger")
-            // Notice a broker that went away quickly, and come back quickly.
-            .set("socket.connection.setup.timeout.ms", "3000")
-            .set("reconnect.backoff.ms", "100")
-            .set("reconnect.backoff.max.ms", "2000");
-        c
+    /// The settings every GeoLedger client of this cluster shares.
+    pub fn client_config(&self) -> ClientConfig {
+        Self::settings(&self.brokers, &self.config)
     }
 
     /// The settings every GeoLedger consumer shares: the client's, and a bounded
@@ -124,19 +138,34 @@ impl Kafka {
     /// 64 MB per consumer, decompressed: 140 MB of the server's 212 MB heap at
     /// its peak while it applied a 100,000-city import (measured with heaptrack).
     /// 8 MB still holds some 13,000 events, a dozen rounds of the materializer.
-    pub fn consumer_config(brokers: &str) -> ClientConfig {
-        let mut c = Self::client_config(brokers);
+    pub fn consumer_config(&self) -> ClientConfig {
+        let mut c = self.client_config();
         c.set("queued.max.messages.kbytes", "8192")
             .set("queued.min.messages", "10000")
             .set("fetch.max.bytes", "4194304");
         c
     }
 
+    /// The brokers, how to reach them (TLS, SASL), and how to notice they went.
+    fn settings(brokers: &str, config: &KafkaConfig) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", brokers)
+            .set("client.id", "geoledger")
+            // Notice a broker that went away quickly, and come back quickly.
+            .set("socket.connection.setup.timeout.ms", "3000")
+            .set("reconnect.backoff.ms", "100")
+            .set("reconnect.backoff.max.ms", "2000");
+        for (key, value) in config.security.properties() {
+            c.set(key, value);
+        }
+        c
+    }
+
     /// Creates the producer. librdkafka connects in the background and reconnects
     /// by itself, so this succeeds while the brokers are down; readiness tells.
     pub fn connect(brokers: &str, config: &KafkaConfig) -> Result<Self, KafkaError> {
-        let all_down = Arc::new(AtomicBool::new(false));
-        let producer = Self::client_config(brokers)
+        let reach = Arc::new(Reach::default());
+        let producer = Self::settings(brokers, config)
             // Each write is acknowledged by every in-sync replica, once and in order.
             .set("enable.idempotence", "true")
             .set("acks", "all")
@@ -144,8 +173,8 @@ impl Kafka {
             .set("message.timeout.ms", config.publish_timeout_ms.to_string())
             .set("linger.ms", "5")
             .set("compression.type", "lz4")
-            .create_with_context(KafkaContext { all_down: all_down.clone() })?;
-        Ok(Kafka { brokers: brokers.to_string(), config: config.clone(), producer, all_down })
+            .create_with_context(KafkaContext { reach: reach.clone() })?;
+        Ok(Kafka { brokers: brokers.to_string(), config: config.clone(), producer, reach })
     }
 
     /// Creates GeoLedger's topics where missing (partitions and replication from
@@ -153,8 +182,7 @@ impl Kafka {
     /// record. With three replicas or more, a write needs two in sync. Topics
     /// that exist are left as they are (readiness reports one that deletes).
     pub async fn ensure_topics(&self) -> Result<(), KafkaError> {
-        let admin: AdminClient<KafkaContext> =
-            Self::client_config(&self.brokers).create_with_context(self.context())?;
+        let admin: AdminClient<KafkaContext> = self.client_config().create_with_context(self.context())?;
         let names = [self.config.city_topic(), self.config.pincode_topic(), self.config.dead_letter_topic()];
         let in_sync = if self.config.replication >= 3 { "2" } else { "1" };
         let mut topics: Vec<NewTopic> = names
@@ -186,8 +214,7 @@ impl Kafka {
 
     /// Each event topic's `retention.ms`, as the cluster has it (None: not read).
     pub async fn event_topic_retention(&self, timeout: Duration) -> Result<Vec<(String, Option<String>)>, KafkaError> {
-        let admin: AdminClient<KafkaContext> =
-            Self::client_config(&self.brokers).create_with_context(self.context())?;
+        let admin: AdminClient<KafkaContext> = self.client_config().create_with_context(self.context())?;
         let names = [self.config.city_topic(), self.config.pincode_topic()];
         let specs: Vec<ResourceSpecifier> = names.iter().map(|n| ResourceSpecifier::Topic(n)).collect();
         let options = AdminOptions::new().request_timeout(Some(timeout));
@@ -271,10 +298,15 @@ impl Kafka {
     /// topics it has.
     pub async fn cluster_summary(&self, timeout: Duration) -> Result<ClusterSummary, KafkaError> {
         let producer = self.producer.clone();
-        let all_down = self.all_down.clone();
+        let reach = self.reach.clone();
         let fetched = tokio::task::spawn_blocking(move || {
-            let metadata = all_metadata(producer.client(), timeout)?;
-            if all_down.swap(false, Ordering::Relaxed) {
+            let refused = || reach.refused.lock().unwrap_or_else(|e| e.into_inner());
+            let metadata = all_metadata(producer.client(), timeout).map_err(|e| match refused().clone() {
+                Some(reason) => KafkaError::SignInRefused(reason),
+                None => e,
+            })?;
+            refused().take();
+            if reach.all_down.swap(false, Ordering::Relaxed) {
                 tracing::info!("Kafka is reachable again");
             }
             let topics = metadata.topics().iter().filter(|t| !t.name().starts_with("__")).count();

@@ -128,7 +128,8 @@ impl Materializer {
     }
 
     fn consumer(&self, config: &KafkaConfig) -> Result<StreamConsumer<KafkaContext>, rdkafka::error::KafkaError> {
-        Kafka::consumer_config(&self.kafka.brokers)
+        self.kafka
+            .consumer_config()
             .set("group.id", config.group())
             .set("enable.auto.commit", "true")
             // Often: an import keeps pace with what is committed (GEOLEDGER_IMPORT_AHEAD).

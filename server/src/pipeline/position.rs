@@ -21,7 +21,8 @@ pub struct GroupPosition {
 impl GroupPosition {
     /// A client of the group that never subscribes, so never joins it.
     pub fn new(kafka: &Kafka) -> Result<Self, KafkaError> {
-        let consumer: BaseConsumer<KafkaContext> = Kafka::client_config(&kafka.brokers)
+        let consumer: BaseConsumer<KafkaContext> = kafka
+            .client_config()
             .set("group.id", kafka.config.group())
             .set("enable.auto.commit", "false")
             .create_with_context(kafka.context())?;

@@ -68,7 +68,7 @@ async fn rebuild(config: &Config, kafka: &Kafka, mongo: &Mongo) -> anyhow::Resul
 /// Says why a replay now would drop changes, if it would.
 fn refuse_unsafe(kafka: &Kafka, force: bool) -> anyhow::Result<()> {
     let timeout = Duration::from_secs(10);
-    let client: BaseConsumer<_> = Kafka::client_config(&kafka.brokers).create_with_context(kafka.context())?;
+    let client: BaseConsumer<_> = kafka.client_config().create_with_context(kafka.context())?;
     let group = kafka.config.group();
     let groups = client.fetch_group_list(Some(&group), timeout).context("reading the materializer's group")?;
     let members = groups.groups().iter().find(|g| g.name() == group).map(|g| g.members().len()).unwrap_or(0);
@@ -102,7 +102,8 @@ fn refuse_unsafe(kafka: &Kafka, force: bool) -> anyhow::Result<()> {
 }
 
 async fn replay_topic(kafka: &Kafka, topic: &str, store: &Store, report: &mut ReplayReport) -> anyhow::Result<()> {
-    let consumer: BaseConsumer<_> = Kafka::consumer_config(&kafka.brokers)
+    let consumer: BaseConsumer<_> = kafka
+        .consumer_config()
         .set("group.id", format!("geoledger-replay-{}", uuid::Uuid::now_v7()))
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")

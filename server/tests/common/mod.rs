@@ -21,6 +21,12 @@ pub fn shared_kafka() -> String {
     std::env::var("GEOLEDGER_TEST_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".into())
 }
 
+/// The same broker's SASL/PLAIN listener (scripts/services: user geoledger,
+/// password geoledger-local-sasl).
+pub fn shared_kafka_sasl() -> String {
+    std::env::var("GEOLEDGER_TEST_KAFKA_SASL_BROKERS").unwrap_or_else(|_| "127.0.0.1:9192".into())
+}
+
 /// A MongoDB URI naming a database no other test uses.
 pub fn private_mongo_uri(test: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
@@ -536,4 +542,32 @@ pub async fn events_for(stream: &mut reqwest::Response, text: &mut String, name:
 pub fn config_of<'v>(cluster: &'v Value, topic: &str, name: &str) -> Option<&'v str> {
     let t = cluster["cluster"]["topics"].as_array()?.iter().find(|t| t["name"] == topic)?;
     t["config"].as_array()?.iter().find(|c| c[0] == name).and_then(|c| c[1].as_str())
+}
+
+/// Signs in through the login server function as a browser form would; the
+/// session cookie the server set, whole (name=value; attributes).
+pub async fn sign_in(server: &Server, secure: bool, email: &str, password: &str) -> Option<String> {
+    // Behind https the browser's Origin says https (the proxy in front speaks plain http to us).
+    let origin = if secure { server.base_url.replacen("http://", "https://", 1) } else { server.base_url.clone() };
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = client
+        .post(server.url("/api/login"))
+        .header("origin", origin)
+        .form(&[("email", email), ("password", password), ("next", "/cities")])
+        .send()
+        .await
+        .unwrap();
+    response.headers().get("set-cookie").map(|c| c.to_str().unwrap().to_string())
+}
+
+/// The first admin is made just after the server starts: sign in once it is there.
+pub async fn first_sign_in(server: &Server, secure: bool) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        if let Some(cookie) = sign_in(server, secure, "ops@example.in", "a-long-password").await {
+            return cookie;
+        }
+        assert!(std::time::Instant::now() < deadline, "the first admin could not sign in");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
