@@ -181,6 +181,10 @@ pub mod ssr {
     /// The session key holding the signed-in admin's email.
     pub const SESSION_USER: &str = "user";
 
+    /// The session key holding when the admin signed in (milliseconds since
+    /// 1970): a session ends a fixed time after it, however active.
+    pub const SESSION_SIGNED_IN_AT: &str = "signed_in_at";
+
     pub fn ledger() -> Result<SharedLedger, AppError> {
         use_context::<SharedLedger>().ok_or_else(|| AppError::Internal("the server provided no ledger".into()))
     }
@@ -248,6 +252,8 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         // A new session id on sign-in: an id planted before cannot be taken over.
         session.cycle_id().await.map_err(ssr::session_failed)?;
         session.insert(ssr::SESSION_USER, user).await.map_err(ssr::session_failed)?;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        session.insert(ssr::SESSION_SIGNED_IN_AT, now.as_millis() as i64).await.map_err(ssr::session_failed)?;
         leptos_axum::redirect(crate::domain::sign_in::after_sign_in(next.as_deref()));
         Ok(())
     })

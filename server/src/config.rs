@@ -102,6 +102,20 @@ pub struct LimitsConfig {
     #[arg(long, env = "GEOLEDGER_BULK_MAX_ROWS", default_value_t = 5000)]
     pub bulk_max_rows: usize,
 
+    /// How long a browser session lasts after signing in, in seconds, however
+    /// active (it also ends after 12 idle hours).
+    #[arg(long, env = "GEOLEDGER_SESSION_MAX_SECS", default_value_t = 24 * 3600)]
+    pub session_max_secs: u64,
+
+    /// Live streams (`/api/v1/stream`) one session or one token may hold open at once.
+    #[arg(long, env = "GEOLEDGER_STREAMS_PER_HOLDER", default_value_t = 8)]
+    pub streams_per_holder: usize,
+
+    /// How often an open live stream checks that its session is still signed
+    /// in and its token not revoked, in seconds; it ends when not.
+    #[arg(long, env = "GEOLEDGER_STREAM_RECHECK_SECS", default_value_t = 10)]
+    pub stream_recheck_secs: u64,
+
     /// The request header holding the client's address as the proxy in front
     /// of GeoLedger saw it (`x-forwarded-for`: its last entry; `x-real-ip`).
     /// Unset: the connection's own address, which behind a proxy is the proxy's.

@@ -2,11 +2,12 @@
 //! rebuild the read model from the event topics.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use app::domain::import::format::Format;
 use app::domain::import::job::{Door, ImportJob, JobStatus};
 use clap::{Parser, Subcommand};
-use geoledger::auth::{normalize_email, Tokens, Users};
+use geoledger::auth::{normalize_email, MongoSessionStore, Tokens, Users};
 use geoledger::config::Config;
 use geoledger::import::{progress, ImportLimits, Importer, Upload};
 use geoledger::pipeline::replay::replay;
@@ -179,9 +180,12 @@ async fn main() -> anyhow::Result<()> {
                 }
             };
             let mongo = Mongo::connect(&db.mongodb_uri).await?;
+            let email = normalize_email(&email);
             Users::new(&mongo.db).upsert(&email, &password).await?;
+            // A password set anew ends the sessions signed in with the old one.
+            let ended = MongoSessionStore::new(&mongo.db, Duration::MAX).end_sessions_of(&email, None).await?;
             mongo.close().await;
-            eprintln!("admin {} can sign in", normalize_email(&email));
+            eprintln!("admin {email} can sign in ({ended} session{} ended)", if ended == 1 { "" } else { "s" });
             Ok(())
         }
         Command::Import(args) => {

@@ -316,3 +316,90 @@ async fn the_server_works_through_a_sasl_plain_listener_and_says_why_when_its_pa
     };
     assert!(!body.contains(wrong), "{body}");
 }
+
+/// Reads a live stream until it ends; false if it is still open after `limit`.
+async fn ends_within(mut stream: reqwest::Response, limit: std::time::Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.chunk()).await {
+            Ok(Ok(Some(_))) => continue,
+            Ok(_) => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+#[tokio::test]
+async fn live_streams_are_bounded_per_holder_and_end_when_the_token_is_revoked_or_the_session_signs_out() {
+    let world = Owned(
+        world_with_admin("streams")
+            .with("GEOLEDGER_STREAMS_PER_HOLDER", "2")
+            .with("GEOLEDGER_STREAM_RECHECK_SECS", "1"),
+    );
+    let server = world.server();
+    let token = cli(&["token", "create", "--name", "streamer"], &world.env()).trim().to_string();
+    let client = reqwest::Client::new();
+    let open = |token: &str| client.get(server.url("/api/v1/stream")).bearer_auth(token).send();
+
+    let first = open(&token).await.unwrap();
+    let second = open(&token).await.unwrap();
+    assert_eq!((first.status().as_u16(), second.status().as_u16()), (200, 200));
+    let third = open(&token).await.unwrap();
+    assert_eq!(third.status().as_u16(), 429);
+    assert!(third.headers().contains_key("retry-after"));
+    let body = third.text().await.unwrap();
+    assert!(body.contains("at most 2 live streams at once for one session or token"), "{body}");
+    // Another holder has its own count.
+    let other = open(&world.token()).await.unwrap();
+    assert_eq!(other.status().as_u16(), 200);
+
+    // Revoked (from the command line: another process), the token's streams end.
+    cli(&["token", "revoke", "streamer"], &world.env());
+    let secs = std::time::Duration::from_secs(10);
+    assert!(ends_within(first, secs).await, "the first stream ended after its token was revoked");
+    assert!(ends_within(second, secs).await, "the second too");
+    assert_eq!(open(&token).await.unwrap().status().as_u16(), 401);
+
+    // A session's stream ends when it signs out.
+    let cookie = first_sign_in(&server, false).await;
+    let session = cookie.split(';').next().unwrap().to_string();
+    let stream = client.get(server.url("/api/v1/stream")).header("cookie", &session).send().await.unwrap();
+    assert_eq!(stream.status().as_u16(), 200);
+    let out = client
+        .post(server.url("/api/logout"))
+        .header("origin", &server.base_url)
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert!(out.status().is_success() || out.status().is_redirection(), "{}", out.status());
+    assert!(ends_within(stream, secs).await, "the session's stream ended when it signed out");
+    assert!(!ends_within(other, std::time::Duration::from_secs(2)).await, "another holder's stream goes on");
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_lifetime_however_active_and_when_its_admin_gets_a_new_password() {
+    let world = Owned(world_with_admin("session_life").with("GEOLEDGER_SESSION_MAX_SECS", "3"));
+    let server = world.server();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = |cookie: &str| client.get(server.url("/cities")).header("cookie", cookie.to_string()).send();
+
+    let session = first_sign_in(&server, false).await.split(';').next().unwrap().to_string();
+    let started = std::time::Instant::now();
+    // Active all along: a request every half second.
+    while started.elapsed() < std::time::Duration::from_millis(2500) {
+        assert_eq!(page(&session).await.unwrap().status().as_u16(), 200);
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    assert_eq!(page(&session).await.unwrap().status().as_u16(), 303, "3 s after signing in: sign in again");
+
+    // A new password ends the sessions signed in with the old one.
+    let session = first_sign_in(&server, false).await.split(';').next().unwrap().to_string();
+    assert_eq!(page(&session).await.unwrap().status().as_u16(), 200);
+    let mut env = world.env();
+    env.push(("GEOLEDGER_ADMIN_PASSWORD".into(), "a-new-long-password".into()));
+    let (ok, _, said) = cli_outcome(&["admin", "create", "--email", "ops@example.in"], &env);
+    assert!(ok && said.contains("(1 session ended)"), "{said}");
+    assert_eq!(page(&session).await.unwrap().status().as_u16(), 303);
+}

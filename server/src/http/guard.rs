@@ -15,7 +15,8 @@ use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use tower_sessions::Session;
+use tower_sessions::session::Id;
+use tower_sessions::{Session, SessionStore};
 
 use super::state::AppState;
 use crate::error::Error;
@@ -110,23 +111,56 @@ pub async fn require_token(
         .map(str::trim);
     let actor = match token {
         Some(token) => match state.tokens.verify(token).await {
-            Ok(Some(name)) => Ok(Actor::token(&name)),
+            Ok(Some(name)) => Ok((Actor::token(&name), Credential::Token { token: token.to_string(), name })),
             Ok(None) => Err(unauthorized("the API token is not valid (revoked, or never issued)")),
             Err(e) => Err(Error::Store(e)),
         },
-        None => match session.get::<String>(SESSION_USER).await {
-            Ok(Some(email)) if request.method() == Method::GET => Ok(Actor::admin(email)),
+        None => match (session.get::<String>(SESSION_USER).await, session.id()) {
+            (Ok(Some(email)), Some(id)) if request.method() == Method::GET => {
+                Ok((Actor::admin(email), Credential::Session(id)))
+            }
             _ => Err(unauthorized(
                 "an API token is required: Authorization: Bearer <token> (geoledger token create --name NAME)",
             )),
         },
     };
     match actor {
-        Ok(actor) => {
+        Ok((actor, credential)) => {
             request.extensions_mut().insert(actor);
+            request.extensions_mut().insert(credential);
             next.run(request).await
         }
         Err(refused) => refused.into_response(),
+    }
+}
+
+/// What a REST request came with, for what checks it again later (a live
+/// stream, while it lasts).
+#[derive(Clone, Debug)]
+pub enum Credential {
+    Token { token: String, name: String },
+    Session(Id),
+}
+
+impl Credential {
+    /// Whose it is, as live streams are counted: a token by name, a session by id.
+    pub fn holder(&self) -> String {
+        match self {
+            Credential::Token { name, .. } => format!("token {name}"),
+            Credential::Session(id) => format!("session {id}"),
+        }
+    }
+
+    /// Whether it still holds: the token is not revoked, the session not ended.
+    /// (A store that cannot say is not a no.)
+    pub async fn still_holds(&self, state: &AppState) -> bool {
+        match self {
+            Credential::Token { token, .. } => !matches!(state.tokens.verify(token).await, Ok(None)),
+            Credential::Session(id) => match state.sessions.load(id).await {
+                Ok(record) => record.is_some_and(|r| r.data.contains_key(SESSION_USER)),
+                Err(_) => true,
+            },
+        }
     }
 }
 

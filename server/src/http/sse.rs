@@ -2,22 +2,87 @@
 //! handles (server-sent events named `change`), how import jobs get on
 //! (`import`), and the consumer groups' lag, sampled (`lag`), with keep-alives,
 //! until the server stops.
+//!
+//! Invariant: a session or a token holds at most `per_holder` streams at once,
+//! and a stream ends within `recheck` of its session signing out (or ending)
+//! or its token being revoked, on whichever instance or command line that
+//! happened: each stream asks the store again at that pace.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use app::domain::error::AppError;
 
 use app::domain::notice::Notice;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::Extension;
 use futures::Stream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
 
+use super::guard::Credential;
 use super::state::AppState;
+use crate::error::Error;
 use crate::telemetry::metrics::SseClient;
 
-pub async fn stream(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+/// The open streams, counted by holder.
+pub struct LiveStreams {
+    open: Mutex<HashMap<String, usize>>,
+    per_holder: usize,
+    recheck: Duration,
+}
+
+impl LiveStreams {
+    pub fn new(per_holder: usize, recheck: Duration) -> Arc<Self> {
+        Arc::new(LiveStreams { open: Mutex::new(HashMap::new()), per_holder: per_holder.max(1), recheck })
+    }
+
+    /// A place for one more stream of `holder`, held until dropped; None past the limit.
+    fn take(self: &Arc<Self>, holder: String) -> Option<StreamPlace> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let count = open.entry(holder.clone()).or_default();
+        if *count >= self.per_holder {
+            return None;
+        }
+        *count += 1;
+        Some(StreamPlace { streams: self.clone(), holder })
+    }
+}
+
+/// One open stream's place in the count.
+struct StreamPlace {
+    streams: Arc<LiveStreams>,
+    holder: String,
+}
+
+impl Drop for StreamPlace {
+    fn drop(&mut self) {
+        let mut open = self.streams.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = open.get_mut(&self.holder) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.holder);
+            }
+        }
+    }
+}
+
+pub async fn stream(
+    State(state): State<AppState>,
+    Extension(credential): Extension<Credential>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Error> {
+    let streams = state.live_streams.clone();
+    let Some(place) = streams.take(credential.holder()) else {
+        let message = format!(
+            "at most {} live streams at once for one session or token: close a tab or another stream",
+            streams.per_holder
+        );
+        return Err(AppError::TooMany { message, retry_after: streams.recheck.as_secs().max(1) }.into());
+    };
     let notices = BroadcastStream::new(state.notices.subscribe()).map(|n| match n {
         Ok(Notice::Change(change)) => Ok(Event::default().event("change").json_data(&change).unwrap_or_default()),
         Ok(Notice::Import(job)) => Ok(Event::default().event("import").json_data(&job).unwrap_or_default()),
@@ -26,14 +91,27 @@ pub async fn stream(State(state): State<AppState>) -> Sse<impl Stream<Item = Res
         Err(BroadcastStreamRecvError::Lagged(missed)) => Ok(Event::default().event("resync").data(missed.to_string())),
     });
     let mut stopping = state.stopping.subscribe();
-    let stopped = async move {
-        let _ = stopping.wait_for(|stopping| *stopping).await;
+    let recheck = streams.recheck;
+    let ended = async move {
+        let stopped = stopping.wait_for(|stopping| *stopping);
+        let revoked = async {
+            loop {
+                tokio::time::sleep(recheck).await;
+                if !credential.still_holds(&state).await {
+                    break;
+                }
+            }
+        };
+        tokio::select! {
+            _ = stopped => {}
+            _ = revoked => {}
+        }
     };
-    // Counted as connected for as long as the stream lives.
+    // Counted as connected, and in its holder's count, for as long as the stream lives.
     let client = SseClient::connected();
-    let notices = futures::StreamExt::take_until(notices, stopped).map(move |event| {
-        let _ = &client;
+    let notices = futures::StreamExt::take_until(notices, ended).map(move |event| {
+        let _ = (&client, &place);
         event
     });
-    Sse::new(notices).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("keep-alive"))
+    Ok(Sse::new(notices).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("keep-alive")))
 }

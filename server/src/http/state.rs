@@ -2,12 +2,14 @@
 //! clone (handles and `Arc`s), built once at start.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::watch;
 
+use super::sse::LiveStreams;
 use crate::auth::{LoginThrottle, MongoSessionStore, Tokens, Users};
 use crate::config::Config;
 use crate::import::{ImportLimits, Importer};
@@ -37,6 +39,8 @@ pub struct AppState {
     pub sessions: MongoSessionStore,
     /// Every change the materializer handled, for the live stream.
     pub notices: Notices,
+    /// The live streams open, by session or token.
+    pub live_streams: Arc<LiveStreams>,
     pub importer: Importer,
     /// What the Kafka status pages read.
     pub kafka_admin: KafkaAdmin,
@@ -71,8 +75,12 @@ impl AppState {
                 config.limits.login_per_account,
             )),
             tokens: Tokens::new(&mongo.db),
-            sessions: MongoSessionStore::new(&mongo.db),
+            sessions: MongoSessionStore::new(&mongo.db, Duration::from_secs(config.limits.session_max_secs)),
             notices: Notices::new(),
+            live_streams: LiveStreams::new(
+                config.limits.streams_per_holder,
+                Duration::from_secs(config.limits.stream_recheck_secs),
+            ),
             dead_letters: DeadLetters::new(kafka.clone(), kafka_admin.clone(), DeadLetterHandlings::new(&mongo.db)),
             kafka_admin,
             lag_samples: LagSamples::new(&mongo.db),
