@@ -403,3 +403,163 @@ async fn a_session_ends_at_its_lifetime_however_active_and_when_its_admin_gets_a
     assert!(ok && said.contains("(1 session ended)"), "{said}");
     assert_eq!(page(&session).await.unwrap().status().as_u16(), 303);
 }
+
+/// One row of the README's route table.
+#[derive(Debug)]
+struct RouteRule {
+    method: String,
+    path: String,
+    rule: String,
+}
+
+/// The route table under the README's "### Routes" heading (the static files' row aside).
+fn route_table() -> Vec<RouteRule> {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let section = readme.split("### Routes").nth(1).expect("the README has a ### Routes section");
+    let section = section.split("\n### ").next().unwrap();
+    section
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
+            let [method, path, rule] = cells[..] else { return None };
+            let path = path.strip_prefix('`')?.strip_suffix('`')?;
+            (["GET", "POST", "PUT", "DELETE"].contains(&method) && !path.contains('`')).then(|| RouteRule {
+                method: method.into(),
+                path: path.into(),
+                rule: rule.into(),
+            })
+        })
+        .collect()
+}
+
+/// A path with its parameters filled in.
+fn filled(path: &str) -> String {
+    path.split('/')
+        .map(|s| match s {
+            "{code}" => "110001",
+            _ if s.starts_with('{') => "Sample",
+            _ => s,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[test]
+fn the_route_table_names_every_page_server_function_and_rest_route() {
+    let table = route_table();
+    let listed = |method: &str, path: &str| table.iter().any(|r| r.method == method && r.path == path);
+    for route in leptos_axum::generate_route_list(app::App) {
+        let path = if route.path().is_empty() { "/" } else { route.path() };
+        assert!(listed("GET", path), "the page {path} is not in the README's route table");
+    }
+    let functions: Vec<_> = leptos::server_fn::axum::server_fn_paths().collect();
+    assert!(functions.len() >= 20, "{functions:?}");
+    for (path, method) in functions {
+        assert!(listed(method.as_str(), path), "the server function {method} {path} is not in the route table");
+    }
+    // The REST API's routes, as server/src/http/rest.rs declares them (writes under /location-updates).
+    let rest = std::fs::read_to_string(repo_root().join("server/src/http/rest.rs")).unwrap();
+    for declared in rest.split(".route(\"").skip(1).map(|s| s.split('"').next().unwrap()) {
+        let found = table
+            .iter()
+            .any(|r| r.path == format!("/api/v1{declared}") || r.path == format!("/api/v1/location-updates{declared}"));
+        assert!(found, "the REST route {declared} is not in the route table");
+    }
+    let rules: std::collections::BTreeSet<&str> = table.iter().map(|r| r.rule.as_str()).collect();
+    let known = ["anyone", "anyone, same origin", "session", "session, same origin", "token", "token, or session"];
+    assert!(rules.iter().all(|r| known.contains(r)), "{rules:?}");
+}
+
+/// The static files of the route table's last row, one of each kind.
+const STATIC_FILES: [&str; 4] = ["/favicon.svg", "/leaflet/leaflet.js", "/geo/south-asia.geojson", "/pkg/geoledger.js"];
+
+#[tokio::test]
+async fn every_route_lets_in_only_whom_the_route_table_says() {
+    // A site root of its own, with a file where each kind of static file is.
+    let site = tempfile::tempdir().unwrap();
+    for file in STATIC_FILES {
+        let path = site.path().join(file.trim_start_matches('/'));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "static").unwrap();
+    }
+    let world = Owned(world_with_admin("route_table").with("GEOLEDGER_SITE_ROOT", site.path().to_str().unwrap()));
+    let server = world.server();
+    let token = world.token();
+    let revoked = cli(&["token", "create", "--name", "revoked"], &world.env()).trim().to_string();
+    cli(&["token", "revoke", "revoked"], &world.env());
+    let sign_in = || async { first_sign_in(&server, false).await.split(';').next().unwrap().to_string() };
+    let mut session = sign_in().await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+
+    // (what, origin, cookie, token) → status, for one route.
+    let call = |route: &RouteRule, origin: Option<&str>, cookie: Option<&str>, bearer: Option<&str>| {
+        let method = reqwest::Method::from_bytes(route.method.as_bytes()).unwrap();
+        let mut request = client.request(method, server.url(&filled(&route.path)));
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        if let Some(bearer) = bearer {
+            request = request.bearer_auth(bearer);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_string());
+            // A live stream never ends by itself: its status is all that is read.
+            (status, location.unwrap_or_default())
+        }
+    };
+    let own = server.base_url.clone();
+    let refused = |status: u16| [401, 403].contains(&status);
+    let table = route_table();
+    assert!(table.len() >= 60, "{}", table.len());
+    for route in &table {
+        let what = format!("{} {} ({})", route.method, route.path, route.rule);
+        let same_origin = route.rule.ends_with("same origin");
+        let origin = same_origin.then_some(own.as_str());
+        // Anonymous.
+        let (status, location) = call(route, origin, None, None).await;
+        match route.rule.as_str() {
+            "anyone" | "anyone, same origin" => {
+                assert!(!refused(status) && status != 303, "{what}: anonymous got {status}")
+            }
+            "session" => {
+                assert!(status == 303 && location.starts_with("/login?next="), "{what}: anonymous got {status}")
+            }
+            _ => assert_eq!(status, 401, "{what}: anonymous"),
+        }
+        // A bad token, a revoked token: nothing more than anonymous.
+        for bearer in ["gl_not-a-token", revoked.as_str()] {
+            let (status, _) = call(route, origin, None, Some(bearer)).await;
+            if route.rule.starts_with("token") {
+                assert_eq!(status, 401, "{what}: with the token {bearer}");
+            }
+        }
+        // The session cookie alone: enough for pages, server functions and REST reads, never for REST writes.
+        let (status, _) = call(route, origin, Some(&session), None).await;
+        match route.rule.as_str() {
+            "token" => assert_eq!(status, 401, "{what}: a cookie-only {} is refused", route.method),
+            _ => assert!(!refused(status) && status != 303, "{what}: signed in, got {status}"),
+        }
+        if route.path == "/api/logout" {
+            session = sign_in().await;
+        }
+        // A valid token opens the token routes.
+        if route.rule.starts_with("token") {
+            let (status, _) = call(route, None, None, Some(&token)).await;
+            assert!(!refused(status), "{what}: a valid token got {status}");
+        }
+        // Server functions: another Origin is refused even with the cookie.
+        if same_origin {
+            let (status, _) = call(route, Some("http://evil.example"), Some(&session), None).await;
+            assert_eq!(status, 403, "{what}: another origin");
+        }
+    }
+    for path in STATIC_FILES {
+        let response = client.get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{path}: anyone may fetch a static file");
+    }
+}

@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use super::guard::is_server_fn;
 use crate::error::Error;
 
 /// What the caller is told of `error`; a backend failure is logged first.
@@ -44,6 +43,11 @@ impl IntoResponse for Error {
     }
 }
 
+/// Server functions live under /api/ (the REST API under /api/v1/ is not one).
+pub fn is_server_fn(path: &str) -> bool {
+    path.starts_with("/api/") && !path.starts_with("/api/v1/")
+}
+
 /// A server function whose call fails before its own code runs (arguments
 /// that do not decode, a body cut off at its limit) is answered by the
 /// server-function machinery with 500 whatever the error; this gives such an
@@ -65,4 +69,14 @@ pub async fn server_fn_status(request: Request, next: Next) -> Response {
         parts.status = status;
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A server function's call refused at the door (before the function runs),
+/// answered as the function itself would: its error as JSON, with its status.
+pub fn server_fn_refusal(error: AppError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_string(&error).unwrap_or_default();
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
 }

@@ -1,8 +1,9 @@
 //! Who may pass.
 //!
 //! - Pages need a signed-in admin (else: to the login page, and back afterwards).
-//! - Server functions refuse a request from another origin (they check the
-//!   session themselves).
+//! - Server functions refuse a request from another origin, and one without
+//!   a signed-in admin unless the function is public (signing in, asking who
+//!   is signed in); they check the session again themselves.
 //! - The REST API needs `Authorization: Bearer <token>`; a signed-in admin's
 //!   browser may also read (GET) with its session cookie.
 
@@ -18,6 +19,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::session::Id;
 use tower_sessions::{Session, SessionStore};
 
+use super::error::{is_server_fn, server_fn_refusal};
 use super::state::AppState;
 use crate::error::Error;
 use crate::service::Actor;
@@ -55,10 +57,8 @@ impl PageGuard {
     }
 }
 
-/// Server functions live under /api/ (the REST API under /api/v1/ checks its own).
-pub(super) fn is_server_fn(path: &str) -> bool {
-    path.starts_with("/api/") && !path.starts_with("/api/v1/")
-}
+/// The server functions anyone may call: signing in, and asking who is signed in.
+const PUBLIC_SERVER_FNS: &[&str] = &["/api/login", "/api/current_user"];
 
 /// The guard around pages and server functions; `secure` is whether GeoLedger
 /// is served over https.
@@ -68,6 +68,10 @@ pub async fn pages(State(guard): State<PageGuard>, session: Session, request: Re
     if is_server_fn(&path) {
         if !same_origin(&request, secure) {
             return (StatusCode::FORBIDDEN, "cross-origin request refused").into_response();
+        }
+        let signed_in = matches!(session.get::<String>(SESSION_USER).await, Ok(Some(_)));
+        if !signed_in && !PUBLIC_SERVER_FNS.contains(&path.as_str()) {
+            return server_fn_refusal(AppError::Unauthorized("not signed in".into()));
         }
         return next.run(request).await;
     }

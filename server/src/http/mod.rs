@@ -7,6 +7,7 @@
 //! - `limits`: how much a server function's request may send;
 //! - `rest`: the REST API's handlers (`/api/v1`), for scripts;
 //! - `sse`: the live stream of applied changes;
+//! - `streams`: how many live streams each session and token holds;
 //! - `health`: `/healthz`, `/readyz` and the Kafka check;
 //! - `metrics`: `/metrics`, and the layers counting requests by route;
 //! - `ledger`: the server functions' port (`app::api::ssr::Ledger`), implemented;
@@ -26,6 +27,7 @@ mod rest;
 mod router;
 mod sse;
 mod state;
+mod streams;
 
 pub use router::router;
 pub use state::AppState;

@@ -8,9 +8,7 @@
 //! or its token being revoked, on whichever instance or command line that
 //! happened: each stream asks the store again at that pace.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::domain::error::AppError;
@@ -28,48 +26,6 @@ use super::guard::Credential;
 use super::state::AppState;
 use crate::error::Error;
 use crate::telemetry::metrics::SseClient;
-
-/// The open streams, counted by holder.
-pub struct LiveStreams {
-    open: Mutex<HashMap<String, usize>>,
-    per_holder: usize,
-    recheck: Duration,
-}
-
-impl LiveStreams {
-    pub fn new(per_holder: usize, recheck: Duration) -> Arc<Self> {
-        Arc::new(LiveStreams { open: Mutex::new(HashMap::new()), per_holder: per_holder.max(1), recheck })
-    }
-
-    /// A place for one more stream of `holder`, held until dropped; None past the limit.
-    fn take(self: &Arc<Self>, holder: String) -> Option<StreamPlace> {
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        let count = open.entry(holder.clone()).or_default();
-        if *count >= self.per_holder {
-            return None;
-        }
-        *count += 1;
-        Some(StreamPlace { streams: self.clone(), holder })
-    }
-}
-
-/// One open stream's place in the count.
-struct StreamPlace {
-    streams: Arc<LiveStreams>,
-    holder: String,
-}
-
-impl Drop for StreamPlace {
-    fn drop(&mut self) {
-        let mut open = self.streams.open.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = open.get_mut(&self.holder) {
-            *count -= 1;
-            if *count == 0 {
-                open.remove(&self.holder);
-            }
-        }
-    }
-}
 
 pub async fn stream(
     State(state): State<AppState>,

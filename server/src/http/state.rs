@@ -9,7 +9,7 @@ use leptos::prelude::LeptosOptions;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::watch;
 
-use super::sse::LiveStreams;
+use super::streams::LiveStreams;
 use crate::auth::{LoginThrottle, MongoSessionStore, Tokens, Users};
 use crate::config::Config;
 use crate::import::{ImportLimits, Importer};

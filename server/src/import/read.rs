@@ -19,12 +19,15 @@ pub struct ReadRow {
 
 /// The bytes the CSV reader has taken since the current record began: where
 /// a record's text starts is past the blank lines and line ends before it, and
-/// the reader's own line count stops short of those.
+/// the reader's own line count stops short of those (and counts only "\n":
+/// a spreadsheet's "CSV (Macintosh)" ends its lines with a lone "\r").
 struct Tap<R> {
     inner: R,
     kept: Vec<u8>,
     /// The byte offset of `kept[0]` in the file.
     kept_from: u64,
+    /// The line ends before `kept_from`.
+    lines_before: u64,
 }
 
 impl<R: Read> Read for Tap<R> {
@@ -35,17 +38,29 @@ impl<R: Read> Read for Tap<R> {
     }
 }
 
+/// The line ends in `bytes`: each "\r\n", "\n" or lone "\r" is one.
+fn line_ends(bytes: &[u8]) -> u64 {
+    let lone_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+    (0..bytes.len()).filter(|&i| bytes[i] == b'\n' || lone_cr(i)).count() as u64
+}
+
 impl<R> Tap<R> {
-    /// How many line ends come at `from`, before the record's text.
-    fn newlines_at(&self, from: u64) -> u64 {
-        let at = from.saturating_sub(self.kept_from) as usize;
-        let lead = self.kept.get(at..).unwrap_or_default().iter().take_while(|b| matches!(b, b'\r' | b'\n'));
-        lead.filter(|b| **b == b'\n').count() as u64
+    /// The line (the header's is 1) where the text of a record the reader
+    /// began at byte `from` starts: past the line ends it skipped first.
+    fn line_of(&self, from: u64) -> u64 {
+        let at = (from.saturating_sub(self.kept_from) as usize).min(self.kept.len());
+        let lead = self.kept[at..].iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+        1 + self.lines_before + line_ends(&self.kept[..at + lead])
     }
 
-    /// Forgets the bytes before `to` (they are read and counted).
+    /// Forgets the bytes before `to` (they are read and counted); a last "\r"
+    /// stays, so a "\r\n" split there is still one line end.
     fn forget_before(&mut self, to: u64) {
-        let n = (to.saturating_sub(self.kept_from) as usize).min(self.kept.len());
+        let mut n = (to.saturating_sub(self.kept_from) as usize).min(self.kept.len());
+        if n > 0 && self.kept[n - 1] == b'\r' {
+            n -= 1;
+        }
+        self.lines_before += line_ends(&self.kept[..n]);
         self.kept.drain(..n);
         self.kept_from += n as u64;
     }
@@ -77,7 +92,7 @@ impl CsvFile {
     /// Opens the file and reads its header (against `format`, when named).
     pub fn open(path: &Path, format: Option<Format>) -> Result<CsvFile, String> {
         let file = File::open(path).map_err(|e| format!("the file cannot be read: {e}"))?;
-        let tap = Tap { inner: file, kept: Vec::new(), kept_from: 0 };
+        let tap = Tap { inner: file, kept: Vec::new(), kept_from: 0, lines_before: 0 };
         let mut reader = ReaderBuilder::new().has_headers(false).flexible(true).from_reader(tap);
         let mut record = ByteRecord::new();
         let found = reader.read_byte_record(&mut record).map_err(|e| format!("the header row cannot be read: {e}"))?;
@@ -104,18 +119,17 @@ impl Iterator for CsvFile {
         match self.reader.read_byte_record(&mut self.record) {
             Ok(false) => None,
             Ok(true) => {
-                // The reader's line where it began to read, plus the line ends it then skipped.
-                let start = self.record.position().cloned().unwrap_or_else(csv::Position::new);
-                let line = start.line() + self.reader.get_ref().newlines_at(start.byte());
+                let start = self.record.position().map(|p| p.byte()).unwrap_or_default();
+                let line = self.reader.get_ref().line_of(start);
                 let end = self.reader.position().byte();
                 self.reader.get_mut().forget_before(end);
                 let row = cells(&self.record, &self.names).map_err(|p| vec![p]).and_then(|c| self.header.row(&c));
                 Some(Ok(ReadRow { line, row }))
             }
-            Err(e) => Some(Err(format!(
-                "the file cannot be read past line {}: {e}",
-                self.record.position().map(|p| p.line()).unwrap_or_default()
-            ))),
+            Err(e) => {
+                let start = self.record.position().map(|p| p.byte()).unwrap_or_default();
+                Some(Err(format!("the file cannot be read past line {}: {e}", self.reader.get_ref().line_of(start))))
+            }
         }
     }
 }
@@ -151,6 +165,56 @@ mod tests {
         assert_eq!(navi.name, "Navi Mumbai", "a line break inside a name is a space");
         let Err(short) = &rows[2].row else { panic!() };
         assert_eq!(short[0].message, "has 4 columns; the header has 5");
+    }
+
+    /// Bytes a spreadsheet's CSV is made of, the awkward ones most.
+    fn csv_bytes() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            Just(b",".to_vec()),
+            Just(b"\"".to_vec()),
+            Just(b"\r\n".to_vec()),
+            Just(b"\n".to_vec()),
+            Just(b"\r".to_vec()),
+            Just("\u{feff}".as_bytes().to_vec()),
+            Just(b"Pune".to_vec()),
+            Just(b"18.52".to_vec()),
+            Just(b"\xff\xfe".to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..4),
+        ];
+        proptest::collection::vec(piece, 0..40).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest::proptest! {
+        /// Whatever follows a header GeoLedger reads (or stands in its place), the
+        /// file is read or refused whole, never a panic; every row it reads has
+        /// a line of the file, later than the one before.
+        #[test]
+        fn any_bytes_are_read_row_by_row_with_increasing_lines_or_refused(
+            body in csv_bytes(),
+            headed in proptest::bool::ANY,
+        ) {
+            let mut text = if headed { b"city_name,state,latitude,longitude\n".to_vec() } else { Vec::new() };
+            text.extend_from_slice(&body);
+            let mut file = tempfile::NamedTempFile::new().unwrap();
+            std::io::Write::write_all(&mut file, &text).unwrap();
+            let Ok(csv) = CsvFile::open(file.path(), None) else { return Ok(()) };
+            let lines_in_file = line_ends(&text) + 1;
+            let mut last = 1;
+            for read in csv {
+                let Ok(row) = read else { break };
+                proptest::prop_assert!(row.line > last && row.line <= lines_in_file, "{} after {last}", row.line);
+                last = row.line;
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_with_old_mac_line_ends_is_read_with_its_line_numbers() {
+        let text = "city_name,state,latitude,longitude\rPune,MH,18.52,73.85\r\rNashik,MH,20.0,73.78\r";
+        let (_, rows) = read(text.as_bytes());
+        let lines: Vec<u64> = rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 4]);
     }
 
     #[test]

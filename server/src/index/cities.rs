@@ -518,6 +518,29 @@ mod tests {
         assert_eq!(index.get("maharashtra/pune").unwrap().position(), (pune[0].longitude, pune[0].latitude));
     }
 
+    proptest::proptest! {
+        /// A listing's cursor and name prefix come from the request as they are:
+        /// any text is a page (perhaps empty), in order, after the cursor.
+        #[test]
+        fn any_cursor_and_prefix_give_a_page_in_order_after_the_cursor(
+            cursor in proptest::option::of(".{0,24}"),
+            prefix in proptest::option::of(".{0,6}"),
+            limit in 0usize..5,
+            boxed in proptest::bool::ANY,
+        ) {
+            let index = index();
+            let bbox = boxed.then(|| BBox::new(68.0, 6.0, 98.0, 37.0).unwrap());
+            let name_prefix = prefix.map(|p| search_key(&p));
+            let q = CityListing { name_prefix, bbox, cursor: cursor.clone(), limit, ..Default::default() };
+            let page = index.page(&q);
+            proptest::prop_assert!(page.len() <= limit);
+            if bbox.is_none() {
+                proptest::prop_assert!(page.windows(2).all(|w| w[0] < w[1]), "by id: {page:?}");
+                proptest::prop_assert!(page.iter().all(|id| cursor.as_deref().is_none_or(|c| &**id > c)));
+            }
+        }
+    }
+
     #[test]
     fn an_entry_takes_64_bytes() {
         // 600,000 cities: each byte here is 0.6 MB.
