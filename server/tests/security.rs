@@ -152,7 +152,8 @@ async fn sign_ins_past_an_address_or_account_allowance_are_refused_and_told_when
     assert_eq!(status, 429, "{body}");
     let seconds: u64 = retry_after.parse().unwrap_or_else(|_| panic!("Retry-After: {retry_after:?}"));
     assert!((1..=30).contains(&seconds), "one attempt every 30 s: {seconds}");
-    assert!(body.contains(&format!("Too many sign-in attempts. Try again in {seconds} s.")), "{body}");
+    let unit = if seconds == 1 { "second" } else { "seconds" };
+    assert!(body.contains(&format!("Too many sign-in attempts. Try again in {seconds} {unit}.")), "{body}");
 
     // Address a: its second and third attempts (other accounts) are answered, its fourth is not.
     assert_eq!(attempt(&server, a, "nobody@example.in", "x-password", "/").await.0, 401);

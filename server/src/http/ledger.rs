@@ -55,7 +55,8 @@ impl Ledger for AppState {
         let address = client_address(self.config.limits.client_address_header.as_deref());
         if let Err(wait) = self.login_throttle.admit(address, &normalize_email(email)) {
             let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            let message = format!("Too many sign-in attempts. Try again in {retry_after} s.");
+            let unit = if retry_after == 1 { "second" } else { "seconds" };
+            let message = format!("Too many sign-in attempts. Try again in {retry_after} {unit}.");
             return Err(AppError::TooMany { message, retry_after });
         }
         self.users.verify(email, password).await.map_err(|e| answer(Error::Store(e)))
