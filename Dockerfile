@@ -13,7 +13,8 @@ COPY . .
 RUN bash -c '. scripts/lib.sh && build_release'
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
+# libssl3: librdkafka's TLS and SASL/SCRAM (rdkafka's ssl feature links OpenSSL).
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl libssl3 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin geoledger
 WORKDIR /app

@@ -5,8 +5,10 @@
 //! the request says of its length: a declared length over it is refused at
 //! once (413, with the limit named), and a body that runs over it is cut off
 //! where it does. The upload is a multipart form with a boundary, or 400
-//! (server_fn's multipart reader panics on one without). (The REST API limits its own bodies: JSON by
-//! `GEOLEDGER_JSON_MAX_BYTES`, CSV by `GEOLEDGER_IMPORT_MAX_BYTES`.)
+//! (server_fn's multipart reader panics on one without).
+//!
+//! The REST API limits its own bodies: JSON by `GEOLEDGER_JSON_MAX_BYTES`,
+//! CSV by `GEOLEDGER_IMPORT_MAX_BYTES`.
 
 use app::domain::error::AppError;
 use axum::body::Body;

@@ -12,7 +12,6 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use app::domain::error::AppError;
-
 use app::domain::notice::Notice;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
