@@ -277,45 +277,65 @@ fn the_container_runs_as_a_user_without_root() {
     assert!(last_stage.find("USER ").unwrap() < entry, "USER is set before the entry point");
 }
 
-#[tokio::test]
-async fn the_server_works_through_a_sasl_plain_listener_and_says_why_when_its_password_is_wrong() {
-    let sasl = shared_kafka_sasl();
-    let port: u16 = sasl.rsplit(':').next().unwrap().parse().unwrap();
+/// A server reaching the shared cluster through another of its listeners
+/// (`world` says how) publishes and applies a city; a server configured as
+/// `refused` is not ready, and `/readyz` says Kafka refused it, with `why`,
+/// never `secret`.
+async fn kafka_through(world: World, refused: World, why: &str, secret: &str) {
+    let brokers = world.env().into_iter().rev().find(|(k, _)| k == "GEOLEDGER_KAFKA_BROKERS").unwrap().1;
+    let port: u16 = brokers.rsplit(':').next().unwrap().parse().unwrap();
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
-        "no SASL listener on {sasl}: restart the broker with scripts/services (it opens one since issue 12)"
+        "nothing listens on {brokers}: restart the broker with scripts/services (it opens SASL and TLS listeners)"
     );
-    // The same cluster (its topics are cleaned up through the plain listener), reached through SASL.
-    let world = World::new("sasl")
-        .with("GEOLEDGER_KAFKA_BROKERS", &sasl)
-        .with("GEOLEDGER_KAFKA_SECURITY_PROTOCOL", "sasl_plaintext")
-        .with("GEOLEDGER_KAFKA_SASL_MECHANISM", "PLAIN")
-        .with("GEOLEDGER_KAFKA_SASL_USERNAME", "geoledger");
-    let world = Owned(world.with("GEOLEDGER_KAFKA_SASL_PASSWORD", "geoledger-local-sasl"));
+    let world = Owned(world);
     let server = world.server();
     let api = Api::new(&server, &world.token());
     let city =
         serde_json::json!({ "city_name": "Shillong", "state": "Meghalaya", "latitude": 25.57, "longitude": 91.88 });
     let (status, body) = api.post("/api/v1/location-updates/cities", &city).await;
-    assert_eq!(status, 202, "published through SASL: {body}");
+    assert_eq!(status, 202, "published through {brokers}: {body}");
     api.eventually("/api/v1/cities/Shillong/Meghalaya", std::time::Duration::from_secs(30), |status, _| status == 200)
         .await;
     server.stop();
 
-    // A wrong password: not ready, and readiness says Kafka refused the sign-in, never the password.
-    let wrong = "not-the-sasl-password";
-    let server = world.clone().with("GEOLEDGER_KAFKA_SASL_PASSWORD", wrong).server();
+    let server = refused.server();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let body = loop {
         let response = reqwest::get(server.url("/readyz")).await.unwrap();
         let (status, body) = (response.status().as_u16(), response.text().await.unwrap());
-        if status == 503 && body.to_lowercase().contains("authentication") {
+        if status == 503 && body.contains("Kafka refused GeoLedger's connection") && body.contains(why) {
             break body;
         }
-        assert!(std::time::Instant::now() < deadline, "readiness never told of the failed sign-in: {status} {body}");
+        assert!(std::time::Instant::now() < deadline, "readiness never said why Kafka refused: {status} {body}");
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     };
-    assert!(!body.contains(wrong), "{body}");
+    assert!(secret.is_empty() || !body.contains(secret), "{body}");
+}
+
+#[tokio::test]
+async fn the_server_works_through_a_sasl_plain_listener_and_says_why_when_its_password_is_wrong() {
+    // The same cluster (its topics are cleaned up through the plain listener), reached through SASL.
+    let world = World::new("sasl")
+        .with("GEOLEDGER_KAFKA_BROKERS", &shared_kafka_sasl())
+        .with("GEOLEDGER_KAFKA_SECURITY_PROTOCOL", "sasl_plaintext")
+        .with("GEOLEDGER_KAFKA_SASL_MECHANISM", "PLAIN")
+        .with("GEOLEDGER_KAFKA_SASL_USERNAME", "geoledger");
+    let wrong = "not-the-sasl-password";
+    let refused = world.clone().with("GEOLEDGER_KAFKA_SASL_PASSWORD", wrong);
+    let world = world.with("GEOLEDGER_KAFKA_SASL_PASSWORD", "geoledger-local-sasl");
+    kafka_through(world, refused, "Authentication failed", wrong).await;
+}
+
+#[tokio::test]
+async fn the_server_works_through_a_tls_listener_it_trusts_and_says_why_when_it_does_not() {
+    let (brokers, ca) = shared_kafka_tls();
+    let world =
+        World::new("tls").with("GEOLEDGER_KAFKA_BROKERS", &brokers).with("GEOLEDGER_KAFKA_SECURITY_PROTOCOL", "ssl");
+    // Without the local CA the broker's certificate is signed by no one the system trusts.
+    let refused = world.clone();
+    let world = world.with("GEOLEDGER_KAFKA_SSL_CA_LOCATION", &ca);
+    kafka_through(world, refused, "certificate verify failed", "").await;
 }
 
 /// Reads a live stream until it ends; false if it is still open after `limit`.

@@ -27,6 +27,15 @@ pub fn shared_kafka_sasl() -> String {
     std::env::var("GEOLEDGER_TEST_KAFKA_SASL_BROKERS").unwrap_or_else(|_| "127.0.0.1:9192".into())
 }
 
+/// The same broker's TLS listener, and the CA file its certificate is signed by
+/// (scripts/services makes both).
+pub fn shared_kafka_tls() -> (String, String) {
+    let brokers = std::env::var("GEOLEDGER_TEST_KAFKA_TLS_BROKERS").unwrap_or_else(|_| "127.0.0.1:9292".into());
+    let ca = std::env::var("GEOLEDGER_TEST_KAFKA_TLS_CA")
+        .unwrap_or_else(|_| repo_root().join(".data/kafka-tls/ca.pem").to_string_lossy().into_owned());
+    (brokers, ca)
+}
+
 /// A MongoDB URI naming a database no other test uses.
 pub fn private_mongo_uri(test: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
