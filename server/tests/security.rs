@@ -129,6 +129,13 @@ async fn every_page_and_answer_carries_the_security_headers_and_every_script_the
     let api = client.get(server.url("/api/v1/cities")).header("cookie", &session).send().await.unwrap();
     assert_eq!(api.status().as_u16(), 200);
     assert_closed_headers("the REST API", api.headers());
+    assert!(!api.headers().contains_key("strict-transport-security"), "plain http: no HSTS");
+    server.stop();
+
+    // Served over https (behind a TLS proxy), browsers are told to keep to https.
+    let server = world.clone().with("GEOLEDGER_SECURE_COOKIES", "true").server();
+    let login = client.get(server.url("/login")).send().await.unwrap();
+    assert_eq!(login.headers().get("strict-transport-security").unwrap(), "max-age=31536000");
 }
 
 #[tokio::test]

@@ -4,7 +4,8 @@
 //! are only those with this request's nonce (and what they load: the wasm
 //! glue, the split loader), never inline ones without it; no page can be
 //! framed; no file is sniffed as another type; other sites are told only our
-//! origin, never our paths.
+//! origin, never our paths; served over https (`GEOLEDGER_SECURE_COOKIES`),
+//! browsers are told to come back over https only (HSTS).
 //!
 //! The nonce is drawn here, per request, and handed to the page's renderer in
 //! the request's extensions (`app::shell` marks its scripts with it), so the
@@ -25,11 +26,13 @@ pub struct SecurityHeaders {
     /// Where the map's tiles come from (an origin, `https://*.tile.example` for a
     /// template with `{s}`), empty when the map has no tiles.
     tile_origin: Arc<str>,
+    /// Whether GeoLedger is served over https (behind a TLS proxy).
+    https: bool,
 }
 
 impl SecurityHeaders {
-    pub fn new(tile_url: &str) -> Self {
-        SecurityHeaders { tile_origin: tile_origin(tile_url).into() }
+    pub fn new(tile_url: &str, https: bool) -> Self {
+        SecurityHeaders { tile_origin: tile_origin(tile_url).into(), https }
     }
 
     /// The Content-Security-Policy for one answer.
@@ -89,6 +92,9 @@ pub async fn secure(State(headers): State<SecurityHeaders>, mut request: Request
     set.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     set.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     set.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    if headers.https {
+        set.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
     response
 }
 
@@ -110,7 +116,7 @@ mod tests {
 
     #[test]
     fn the_policy_allows_no_inline_script_without_the_nonce() {
-        let policy = SecurityHeaders::new("https://tile.example/{z}/{x}/{y}.png").content_security_policy("abc");
+        let policy = SecurityHeaders::new("https://tile.example/{z}/{x}/{y}.png", false).content_security_policy("abc");
         let scripts = policy.split(';').map(str::trim).find(|d| d.starts_with("script-src")).unwrap();
         assert_eq!(scripts, "script-src 'nonce-abc' 'strict-dynamic' 'wasm-unsafe-eval'");
         assert!(policy.contains("frame-ancestors 'none'"), "{policy}");

@@ -53,7 +53,10 @@ pub fn router(state: AppState) -> Router {
         // gzip or brotli, as the browser accepts: the wasm bundle above all.
         // (Never the live stream: the default predicate leaves text/event-stream alone.)
         .layer(tower_http::compression::CompressionLayer::new())
-        .layer(axum::middleware::from_fn_with_state(SecurityHeaders::new(&state.config.tile_url), headers::secure))
+        .layer(axum::middleware::from_fn_with_state(
+            SecurityHeaders::new(&state.config.tile_url, state.config.secure_cookies),
+            headers::secure,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn(metrics::count))
         .with_state(state)
