@@ -1,12 +1,16 @@
 //! Configuration: every setting comes from a `GEOLEDGER_*` environment variable
 //! (or the matching `geoledger serve --flag`), with defaults that work against the
 //! local services of `scripts/services`.
+//!
+//! It holds credentials (the MongoDB URI, passwords), so it has no debug form
+//! that could print them, and `--help` shows no value of theirs
+//! (`hide_env_values`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-#[derive(Clone, Debug, clap::Args)]
+#[derive(Clone, clap::Args)]
 pub struct Config {
     /// Address the web server listens on.
     #[arg(long, env = "GEOLEDGER_LISTEN", default_value = "127.0.0.1:3000")]
@@ -81,7 +85,7 @@ pub struct Config {
 }
 
 /// What one client may ask of the server (README, "Security").
-#[derive(Clone, Debug, clap::Args)]
+#[derive(Clone, clap::Args)]
 pub struct LimitsConfig {
     /// Sign-in attempts one address may make a minute (all at once, then one
     /// every 60/N seconds); past them the answer is 429 with Retry-After.
@@ -129,7 +133,7 @@ pub struct LimitsConfig {
 }
 
 /// The lag history and its alert.
-#[derive(Clone, Debug, clap::Args)]
+#[derive(Clone, clap::Args)]
 pub struct LagConfig {
     /// How often every group reading GeoLedger's topics has its lag sampled, in seconds.
     #[arg(long, env = "GEOLEDGER_LAG_SAMPLE_SECS", default_value_t = 5)]
@@ -145,7 +149,7 @@ pub struct LagConfig {
 }
 
 /// Bulk imports.
-#[derive(Clone, Debug, clap::Args)]
+#[derive(Clone, clap::Args)]
 pub struct ImportConfig {
     /// The largest file an import takes, in bytes; past it the answer is 413.
     #[arg(long, env = "GEOLEDGER_IMPORT_MAX_BYTES", default_value_t = 200 * 1024 * 1024)]
@@ -172,7 +176,7 @@ pub struct ImportConfig {
 }
 
 /// Topics, partitions and the consumer group.
-#[derive(Clone, Debug, clap::Args)]
+#[derive(Clone, clap::Args)]
 pub struct KafkaConfig {
     /// Put before every topic name and the consumer group (lets tests and
     /// environments share a cluster).
@@ -206,7 +210,7 @@ pub struct KafkaConfig {
 
 /// How GeoLedger's Kafka clients reach the brokers: in the clear, over TLS,
 /// with SASL, or both (README, "Security"). Every client takes these.
-#[derive(Clone, Debug, clap::Args)]
+#[derive(Clone, clap::Args)]
 pub struct KafkaSecurity {
     /// plaintext, ssl, sasl_plaintext or sasl_ssl.
     #[arg(
@@ -234,7 +238,7 @@ pub struct KafkaSecurity {
 
     /// With a sasl_ protocol: that user's password (never printed).
     #[arg(long, env = "GEOLEDGER_KAFKA_SASL_PASSWORD", hide_env_values = true)]
-    pub kafka_sasl_password: Option<Secret>,
+    pub kafka_sasl_password: Option<String>,
 
     /// With ssl or sasl_ssl: the CA certificate(s) (PEM file) the brokers'
     /// certificates are checked against; the system's when unset.
@@ -251,7 +255,7 @@ pub struct KafkaSecurity {
 
     /// …and the key's password, if it has one (never printed).
     #[arg(long, env = "GEOLEDGER_KAFKA_SSL_KEY_PASSWORD", hide_env_values = true)]
-    pub kafka_ssl_key_password: Option<Secret>,
+    pub kafka_ssl_key_password: Option<String>,
 }
 
 impl KafkaSecurity {
@@ -264,32 +268,14 @@ impl KafkaSecurity {
         let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.to_string_lossy().into_owned());
         let optional = [
             ("sasl.username", self.kafka_sasl_username.clone()),
-            ("sasl.password", self.kafka_sasl_password.as_ref().map(|s| s.0.clone())),
+            ("sasl.password", self.kafka_sasl_password.clone()),
             ("ssl.ca.location", path(&self.kafka_ssl_ca_location)),
             ("ssl.certificate.location", path(&self.kafka_ssl_certificate_location)),
             ("ssl.key.location", path(&self.kafka_ssl_key_location)),
-            ("ssl.key.password", self.kafka_ssl_key_password.as_ref().map(|s| s.0.clone())),
+            ("ssl.key.password", self.kafka_ssl_key_password.clone()),
         ];
         set.extend(optional.into_iter().filter_map(|(k, v)| Some((k, v?))));
         set
-    }
-}
-
-/// A value that may be a credential: shown as `***` wherever it is printed
-/// with `{:?}` (the configuration's Debug).
-#[derive(Clone)]
-pub struct Secret(pub String);
-
-impl std::str::FromStr for Secret {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Secret(s.to_string()))
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("***")
     }
 }
 

@@ -94,8 +94,7 @@ fn assert_closed_headers(what: &str, headers: &reqwest::header::HeaderMap) {
 async fn every_page_and_answer_carries_the_security_headers_and_every_script_the_nonce() {
     let world = Owned(world_with_admin("headers"));
     let server = world.server();
-    let cookie = first_sign_in(&server, false).await;
-    let session = cookie.split(';').next().unwrap().to_string();
+    let session = session_of(&first_sign_in(&server, false).await);
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
 
     let pages = every_page();
@@ -214,6 +213,24 @@ async fn credentials_are_never_printed_in_help_errors_or_readiness() {
     let body = response.text().await.unwrap();
     assert!(body.contains("127.0.0.1:27017"), "{body}");
     assert!(!body.contains(secret) && !body.contains("geo:"), "{body}");
+    server.stop();
+
+    // Nor in the server's log, which tells at length that the store refused it.
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_geoledger"))
+        .arg("serve")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("GEOLEDGER_LISTEN", format!("127.0.0.1:{}", free_port()))
+        .env("GEOLEDGER_LOG", "debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    serve.kill().unwrap();
+    let out = serve.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(log.contains("Authentication failed"), "the log tells of the refusal: {log}");
+    assert!(!log.contains(secret), "{log}");
 }
 
 #[tokio::test]
@@ -388,20 +405,15 @@ async fn live_streams_are_bounded_per_holder_and_end_when_the_token_is_revoked_o
     assert!(ends_within(second, secs).await, "the second too");
     assert_eq!(open(&token).await.unwrap().status().as_u16(), 401);
 
-    // A session's stream ends when it signs out.
-    let cookie = first_sign_in(&server, false).await;
-    let session = cookie.split(';').next().unwrap().to_string();
-    let stream = client.get(server.url("/api/v1/stream")).header("cookie", &session).send().await.unwrap();
-    assert_eq!(stream.status().as_u16(), 200);
-    let out = client
-        .post(server.url("/api/logout"))
-        .header("origin", &server.base_url)
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
-    assert!(out.status().is_success() || out.status().is_redirection(), "{}", out.status());
+    // A session too holds two at most, and they end when it signs out.
+    let session = session_of(&first_sign_in(&server, false).await);
+    let by_session = || client.get(server.url("/api/v1/stream")).header("cookie", &session).send();
+    let (stream, twin) = (by_session().await.unwrap(), by_session().await.unwrap());
+    assert_eq!((stream.status().as_u16(), twin.status().as_u16()), (200, 200));
+    assert_eq!(by_session().await.unwrap().status().as_u16(), 429, "a third tab of the same session");
+    sign_out(&server, &session).await;
     assert!(ends_within(stream, secs).await, "the session's stream ended when it signed out");
+    assert!(ends_within(twin, secs).await, "and its twin");
     assert!(!ends_within(other, std::time::Duration::from_secs(2)).await, "another holder's stream goes on");
 }
 
@@ -412,7 +424,7 @@ async fn a_session_ends_at_its_lifetime_however_active_and_when_its_admin_gets_a
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let page = |cookie: &str| client.get(server.url("/cities")).header("cookie", cookie.to_string()).send();
 
-    let session = first_sign_in(&server, false).await.split(';').next().unwrap().to_string();
+    let session = session_of(&first_sign_in(&server, false).await);
     let started = std::time::Instant::now();
     // Active all along: a request every half second.
     while started.elapsed() < std::time::Duration::from_millis(2500) {
@@ -423,7 +435,7 @@ async fn a_session_ends_at_its_lifetime_however_active_and_when_its_admin_gets_a
     assert_eq!(page(&session).await.unwrap().status().as_u16(), 303, "3 s after signing in: sign in again");
 
     // A new password ends the sessions signed in with the old one.
-    let session = first_sign_in(&server, false).await.split(';').next().unwrap().to_string();
+    let session = session_of(&first_sign_in(&server, false).await);
     assert_eq!(page(&session).await.unwrap().status().as_u16(), 200);
     let mut env = world.env();
     env.push(("GEOLEDGER_ADMIN_PASSWORD".into(), "a-new-long-password".into()));
@@ -515,7 +527,7 @@ async fn every_route_lets_in_only_whom_the_route_table_says() {
     let token = world.token();
     let revoked = cli(&["token", "create", "--name", "revoked"], &world.env()).trim().to_string();
     cli(&["token", "revoke", "revoked"], &world.env());
-    let sign_in = || async { first_sign_in(&server, false).await.split(';').next().unwrap().to_string() };
+    let sign_in = || async { session_of(&first_sign_in(&server, false).await) };
     let mut session = sign_in().await;
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
 

@@ -23,35 +23,39 @@ use leptos::nonce::Nonce;
 /// The policy, built once from the configuration, less the nonce.
 #[derive(Clone)]
 pub struct SecurityHeaders {
-    /// Where the map's tiles come from (an origin, `https://*.tile.example` for a
-    /// template with `{s}`), empty when the map has no tiles.
-    tile_origin: Arc<str>,
+    /// The Content-Security-Policy after its script nonce: everything the
+    /// configuration decides (the tile server's origin among the images).
+    policy_rest: Arc<str>,
     /// Whether GeoLedger is served over https (behind a TLS proxy).
     https: bool,
 }
 
 impl SecurityHeaders {
-    pub fn new(tile_url: &str, https: bool) -> Self {
-        SecurityHeaders { tile_origin: tile_origin(tile_url).into(), https }
-    }
-
-    /// The Content-Security-Policy for one answer.
+    /// The policy:
     ///
     /// - scripts: the nonce'd ones and what they load (`strict-dynamic`), and
     ///   the wasm they compile (`wasm-unsafe-eval`): no inline script without
     ///   the nonce, no `eval`;
     /// - styles: our files, and the inline styles Leaflet and the views set on
     ///   elements (`unsafe-inline` for styles only);
-    /// - images: ours, Leaflet's data URIs and the tile server;
+    /// - images: ours, Leaflet's data URIs and the tile server (the origin of
+    ///   `tile_url`; none when the map has no tiles);
     /// - fetches and the live stream: this origin only;
     /// - never framed, no plugins, no `<base>`, forms post here only.
-    pub fn content_security_policy(&self, nonce: &str) -> String {
-        let tiles = if self.tile_origin.is_empty() { String::new() } else { format!(" {}", self.tile_origin) };
-        format!(
-            "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+    pub fn new(tile_url: &str, https: bool) -> Self {
+        let tiles = tile_origin(tile_url);
+        let tiles = if tiles.is_empty() { tiles } else { format!(" {tiles}") };
+        let policy_rest = format!(
+            "' 'strict-dynamic' 'wasm-unsafe-eval'; \
              style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:{tiles}; connect-src 'self'; \
              font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-        )
+        );
+        SecurityHeaders { policy_rest: policy_rest.into(), https }
+    }
+
+    /// The Content-Security-Policy for one answer, whose scripts carry `nonce`.
+    pub fn content_security_policy(&self, nonce: &str) -> String {
+        format!("default-src 'self'; script-src 'nonce-{nonce}{}", self.policy_rest)
     }
 }
 

@@ -580,3 +580,21 @@ pub async fn first_sign_in(server: &Server, secure: bool) -> String {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }
+
+/// The `name=value` part of a Set-Cookie header: what a browser sends back.
+pub fn session_of(cookie: &str) -> String {
+    cookie.split(';').next().unwrap_or_default().trim().to_string()
+}
+
+/// Signs the session out through the logout server function, as the browser's
+/// button does; asserts it was answered.
+pub async fn sign_out(server: &Server, session: &str) {
+    let out = reqwest::Client::new()
+        .post(server.url("/api/logout"))
+        .header("origin", &server.base_url)
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap();
+    assert!(out.status().is_success() || out.status().is_redirection(), "sign-out: {}", out.status());
+}
