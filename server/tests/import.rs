@@ -473,7 +473,20 @@ fn materializer_lag(world: &World) -> i64 {
     }
     let committed = consumer.committed_offsets(partitions, Duration::from_secs(10)).unwrap();
     let waiting = |e: &rdkafka::topic_partition_list::TopicPartitionListElem| {
-        let (low, high) = consumer.fetch_watermarks(e.topic(), e.partition(), Duration::from_secs(10)).unwrap();
+        // The shared broker may answer "not leader" for a moment while other
+        // tests create and delete topics: asked again, as the server does.
+        let mut tries = 0;
+        let (low, high) = loop {
+            match consumer.fetch_watermarks(e.topic(), e.partition(), Duration::from_secs(10)) {
+                Ok(marks) => break marks,
+                Err(err) if tries < 10 => {
+                    tries += 1;
+                    eprintln!("watermarks of {}/{}: {err}; asking again", e.topic(), e.partition());
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                Err(err) => panic!("watermarks of {}/{}: {err}", e.topic(), e.partition()),
+            }
+        };
         match e.offset() {
             rdkafka::Offset::Offset(o) => high - o,
             _ => high - low,

@@ -139,6 +139,11 @@ impl PrivateService {
 impl Drop for PrivateService {
     fn drop(&mut self) {
         self.stop();
+        // Under scripts/soak, the service's own logs outlive its data folder.
+        if let Ok(dir) = std::env::var("GEOLEDGER_TEST_LOG_DIR") {
+            let to = PathBuf::from(dir).join(format!("{}-{}", self.kind, self.port));
+            let _ = Command::new("cp").arg("-r").arg(self.data.path().join("logs")).arg(&to).status();
+        }
     }
 }
 
@@ -168,13 +173,16 @@ impl Server {
         let port = free_port();
         // Never the real topics or consumer group: a prefix of the test's own by default.
         let db = mongodb_uri.rsplit('/').next().unwrap_or("test").to_string();
-        let child = Command::new(env!("CARGO_BIN_EXE_geoledger"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_geoledger"));
+        command
             .arg("serve")
             .env("GEOLEDGER_LISTEN", format!("127.0.0.1:{port}"))
             .env("GEOLEDGER_KAFKA_BROKERS", kafka_brokers)
             .env("GEOLEDGER_MONGODB_URI", mongodb_uri)
             .env("GEOLEDGER_LOG", "warn")
-            .env("GEOLEDGER_TOPIC_PREFIX", format!("{db}."))
+            .env("GEOLEDGER_TOPIC_PREFIX", format!("{db}."));
+        soak_logging(&mut command, &format!("server-{db}-{port}.log"));
+        let child = command
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .spawn()
@@ -225,6 +233,24 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+}
+
+/// What `scripts/soak` asks of every server a test starts: its log level
+/// (`GEOLEDGER_TEST_SERVER_LOG`), librdkafka's debug contexts for the
+/// materializer (`GEOLEDGER_TEST_KAFKA_DEBUG`), and its log in a file of
+/// `GEOLEDGER_TEST_LOG_DIR` rather than the test's output. Nothing when unset.
+fn soak_logging(command: &mut Command, file_name: &str) {
+    if let Ok(level) = std::env::var("GEOLEDGER_TEST_SERVER_LOG") {
+        command.env("GEOLEDGER_LOG", level);
+    }
+    if let Ok(contexts) = std::env::var("GEOLEDGER_TEST_KAFKA_DEBUG") {
+        command.env("GEOLEDGER_KAFKA_DEBUG", contexts);
+    }
+    if let Ok(dir) = std::env::var("GEOLEDGER_TEST_LOG_DIR") {
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = std::fs::File::create(PathBuf::from(dir).join(file_name)).unwrap();
+        command.stderr(file);
     }
 }
 
