@@ -19,7 +19,7 @@ test('the overview loads, hydrates and shows both backends ready, without consol
     // The page's code arrives lazily; once it has taken over, the title is still the page's.
     await waitForHydration(page);
     assert.equal(await page.title(), 'Overview · GeoLedger');
-    for (const name of ['kafka', 'mongodb']) {
+    for (const name of ['kafka', 'mongodb', 'materializer']) {
       const card = page.locator(`[data-backend="${name}"]`);
       assert.equal(await card.getAttribute('data-status'), 'ok', `${name} is ready`);
       assert.equal((await card.locator('.pill').textContent()).trim(), 'Ready');
@@ -44,7 +44,11 @@ test('the overview loads, hydrates and shows both backends ready, without consol
     const pipeline = page.getByTestId('pipeline');
     await pipeline.waitFor();
     const materializer = pipeline.locator('[data-card="materializer"]');
-    assert.equal(await materializer.locator('[data-state]').getAttribute('data-state'), 'Stable');
+    assert.equal(await materializer.locator('header [data-state]').getAttribute('data-state'), 'Stable');
+    // This instance's consumer, as its watchdog sees it.
+    const here = page.getByTestId('materializer-here');
+    assert.equal(await here.getAttribute('data-state'), 'consuming');
+    assert.match(await here.getAttribute('title'), /^reads \d+ partitions?$/);
     assert.match(await page.getByTestId('materializer-lag').textContent(), /^\d[\d,]* events$/);
     assert.match(await materializer.getByRole('link', { name: 'Its lag history' }).getAttribute('href'),
       /^\/kafka\/groups\/\S*geoledger-materializer$/);

@@ -204,6 +204,18 @@ pub struct KafkaConfig {
     #[arg(long, env = "GEOLEDGER_DLT_MAX_REDRIVES", default_value_t = 3)]
     pub dlt_max_redrives: u32,
 
+    /// The materializer's watchdog: with events waiting on its partitions and
+    /// nothing applied (nor retried, nor waited for MongoDB) for this many
+    /// seconds, its consumer is rebuilt and rejoins the group.
+    #[arg(long, env = "GEOLEDGER_MATERIALIZER_STALL_SECS", default_value_t = 60)]
+    pub materializer_stall_secs: u64,
+
+    /// librdkafka's debug contexts for the materializer's consumer (for
+    /// example `cgrp,consumer,fetch`); its lines log at debug, target
+    /// `librdkafka`. Unset: none.
+    #[arg(long, env = "GEOLEDGER_KAFKA_DEBUG")]
+    pub kafka_debug: Option<String>,
+
     #[command(flatten)]
     pub security: KafkaSecurity,
 }
@@ -298,6 +310,9 @@ impl KafkaConfig {
     }
     pub fn publish_timeout(&self) -> Duration {
         Duration::from_millis(self.publish_timeout_ms)
+    }
+    pub fn materializer_stall(&self) -> Duration {
+        Duration::from_secs(self.materializer_stall_secs.max(1))
     }
 }
 

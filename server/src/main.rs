@@ -161,6 +161,10 @@ async fn main() -> anyhow::Result<()> {
     #[cfg(not(target_os = "linux"))]
     tune_allocator();
     geoledger::telemetry::init();
+    // Tests' fail points (FAILPOINTS=name=action;…), in builds with the
+    // `failpoints` feature only: `cargo test` builds, never cargo-leptos's.
+    #[cfg(feature = "failpoints")]
+    let _fail_points = fail::FailScenario::setup();
     let mut cli = Cli::parse();
     if cli.command.is_none() {
         // `cargo leptos serve` starts the binary without arguments: serve.

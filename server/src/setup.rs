@@ -1,7 +1,8 @@
 //! Start-up in the background: the topics on Kafka, and the indexes and first
 //! admin on MongoDB (each side retrying while its backend is away, neither
 //! waiting for the other), then the read index loaded whole, then the materializer, the other instances'
-//! notices, the import progress watcher and the lag sampler until shutdown.
+//! notices, the import progress watcher and the lag sampler (which shows the
+//! materializer's watchdog every sample) until shutdown.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -57,6 +58,7 @@ pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()
                 first_backoff: Duration::from_millis(config.city_wait_backoff_ms),
                 max_backoff: Duration::from_secs(5),
             },
+            watchdog: state.watchdog.clone(),
         });
         // Import jobs' progress, from the materializer's committed offsets.
         match GroupPosition::new(&state.kafka) {
@@ -76,7 +78,8 @@ pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()
             alert_after: Duration::from_secs(lag.lag_alert_secs),
         };
         let (admin, samples, notices) = (state.kafka_admin.clone(), state.lag_samples.clone(), state.notices.clone());
-        tokio::spawn(sampler::sample(admin, samples, notices, watch, shutdown.clone()));
+        let watchdog = state.watchdog.clone();
+        tokio::spawn(sampler::sample(admin, samples, notices, watch, watchdog, shutdown.clone()));
         let _ = materializer.spawn(shutdown).await;
     })
 }

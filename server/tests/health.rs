@@ -46,6 +46,7 @@ async fn readyz_follows_the_broker_down_and_back_up() {
     assert!(ready.failing.is_empty());
     assert_eq!(status_of(&ready, "kafka"), Status::Ok);
     assert_eq!(status_of(&ready, "mongodb"), Status::Ok);
+    assert_eq!(status_of(&ready, "materializer"), Status::Ok, "this instance's materializer is not stalled");
     assert!(ready.backends.iter().all(|b| b.latency_ms >= 0.0));
 
     // The broker goes away: 503 naming Kafka (and only Kafka) within 5 seconds.

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use common::*;
+use rdkafka::consumer::Consumer;
 use serde_json::{json, Value};
 
 const FIRST: Duration = Duration::from_secs(45);
@@ -100,4 +101,61 @@ async fn two_instances_share_the_group_every_browser_hears_every_change_and_one_
     let lost: Vec<&String> = wanted.iter().filter(|n| !names.contains(n.as_str())).collect();
     assert_eq!(lost, Vec::<&String>::new(), "lost");
     assert_eq!(names.len(), 34, "each once");
+}
+
+#[tokio::test]
+async fn pincodes_waiting_for_their_city_while_their_partitions_move_away_and_back_are_applied() {
+    // The watchdog is kept out of it (600 s): the consumer itself must read
+    // again what it paused before the partitions moved.
+    let world = Owned(
+        World::new("instances_moved")
+            .with("GEOLEDGER_CITY_WAIT_RETRIES", "200")
+            .with("GEOLEDGER_MATERIALIZER_STALL_SECS", "600"),
+    );
+    let a = world.server();
+    let token = world.token();
+    let api_a = Api::new(&a, &token);
+    let group = world.topic("geoledger-materializer");
+    let members = |n: usize| {
+        move |c: u16, g: &Value| {
+            c == 200 && g["state"] == "Stable" && g["members"].as_array().is_some_and(|m| m.len() == n)
+        }
+    };
+    let path = format!("/api/v1/kafka/groups/{group}");
+    api_a.eventually(&path, FIRST, members(1)).await;
+
+    // Pincodes of a city that is not there yet, on every partition of their topic:
+    // A parks the first of each partition and pauses it.
+    let codes: Vec<String> = (0..30).map(|i| format!("6820{i:02}")).collect();
+    let rows: Vec<Value> = codes
+        .iter()
+        .map(|c| json!({"pincode": c, "city_name": "Movepur", "state": "Kerala", "latitude": 10.0, "longitude": 76.3}))
+        .collect();
+    let (code, body) = api_a.post("/api/v1/location-updates/pincodes/bulk", &json!(rows)).await;
+    assert_eq!(code, 202, "{body}");
+    let consumer = plain_consumer(&world);
+    let topic = world.topic("pincode-updates");
+    for partition in 0..3 {
+        let (low, high) = consumer.fetch_watermarks(&topic, partition, Duration::from_secs(10)).unwrap();
+        assert!(high > low, "partition {partition} holds a pincode");
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // B joins: some of those partitions move to it, past A's next retry; then B leaves.
+    let b = world.server();
+    api_a.eventually(&path, FIRST, members(2)).await;
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let (_, clean) = b.stop();
+    assert!(clean, "B stopped cleanly");
+    api_a.eventually(&path, FIRST, members(1)).await;
+
+    // The city comes: every pincode is applied, on whichever partition it waited.
+    let (code, body) = api_a.post("/api/v1/location-updates/cities", &city("Movepur")).await;
+    assert_eq!(code, 202, "{body}");
+    for c in &codes {
+        api_a.eventually(&format!("/api/v1/pincodes/{c}"), FIRST, |code, _| code == 200).await;
+    }
+    api_a
+        .eventually("/api/v1/location-updates/kafka/health", FIRST, |c, b| c == 200 && b["group"]["total_lag"] == 0)
+        .await;
 }

@@ -57,6 +57,51 @@ impl Readiness {
     }
 }
 
+/// Where this instance's materializer stands, as its watchdog sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaterializerState {
+    /// Its consumer has not joined the group yet.
+    Starting,
+    Consuming,
+    /// Events waited and nothing moved: its consumer is being rebuilt, until
+    /// the new one commits.
+    Stalled,
+}
+
+impl MaterializerState {
+    /// As `/readyz`, `kafka/health` and the Overview say it.
+    pub fn label(self) -> &'static str {
+        match self {
+            MaterializerState::Starting => "starting",
+            MaterializerState::Consuming => "consuming",
+            MaterializerState::Stalled => "stalled, restarting",
+        }
+    }
+}
+
+/// This instance's materializer: its state, why, and how often its watchdog
+/// rebuilt its consumer since the instance started.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MaterializerHealth {
+    pub state: MaterializerState,
+    pub detail: String,
+    pub restarts: u64,
+}
+
+impl MaterializerHealth {
+    /// The materializer's line in the readiness checks: down only while stalled.
+    pub fn check(&self) -> BackendCheck {
+        let status = if self.state == MaterializerState::Stalled { Status::Down } else { Status::Ok };
+        let mut detail = format!("{}: {}", self.state.label(), self.detail);
+        if self.restarts > 0 {
+            let times = if self.restarts == 1 { "once".to_string() } else { format!("{} times", self.restarts) };
+            detail.push_str(&format!(" (its consumer was rebuilt {times})"));
+        }
+        BackendCheck { name: "materializer".into(), status, target: "this instance".into(), latency_ms: 0.0, detail }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +119,19 @@ mod tests {
         let one_down = Readiness::new(vec![check("kafka", Status::Down), check("mongodb", Status::Ok)], "t".into());
         assert!(!one_down.is_ready());
         assert_eq!(one_down.failing, vec!["kafka".to_string()]);
+    }
+
+    #[test]
+    fn a_materializer_is_down_only_while_stalled_and_says_how_often_it_was_rebuilt() {
+        let health = |state, restarts| MaterializerHealth { state, detail: "reads 6 partitions".into(), restarts };
+        let ok = health(MaterializerState::Consuming, 0).check();
+        assert_eq!((ok.status, ok.detail.as_str()), (Status::Ok, "consuming: reads 6 partitions"));
+        let stalled = health(MaterializerState::Stalled, 2).check();
+        assert_eq!(stalled.status, Status::Down);
+        assert_eq!(stalled.detail, "stalled, restarting: reads 6 partitions (its consumer was rebuilt 2 times)");
+        assert!(health(MaterializerState::Starting, 1).check().detail.ends_with("(its consumer was rebuilt once)"));
+        let json = serde_json::to_value(health(MaterializerState::Stalled, 1)).unwrap();
+        assert_eq!(json["state"], "stalled");
     }
 
     #[test]

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::health::MaterializerHealth;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Broker {
     pub id: i32,
@@ -138,6 +140,9 @@ pub struct PipelineStatus {
     pub materializer_id: String,
     /// The group as Kafka knows it (None: it has not joined yet).
     pub materializer: Option<Group>,
+    /// This instance's consumer in it, as its watchdog sees it.
+    #[serde(default)]
+    pub this_instance: Option<MaterializerHealth>,
     /// GeoLedger's topics: its events and its dead letters.
     pub topics: Vec<Topic>,
     pub dead_letter_topic: String,

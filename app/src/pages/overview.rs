@@ -1,6 +1,7 @@
 //! The overview, the landing page of the status pages: is GeoLedger connected
-//! to its backends right now, and how is the pipeline doing: the materializer
-//! (state, lag, rate), the event topics, the dead letters waiting, the cluster.
+//! to its backends right now (and is this instance's materializer moving), and
+//! how is the pipeline doing: the materializer (state, lag, rate, this
+//! instance's consumer), the event topics, the dead letters waiting, the cluster.
 //! Each links to its Kafka page. The backends are checked every 10 seconds, the
 //! pipeline read again at every lag sample and change.
 
@@ -11,7 +12,7 @@ use crate::api::{get_pipeline_status, get_readiness};
 use crate::components::alert::{Problem, Warnings};
 use crate::components::kafka::{count, group_state, rate, refreshes};
 use crate::components::live::Live;
-use crate::domain::health::{BackendCheck, Readiness};
+use crate::domain::health::{BackendCheck, MaterializerState, Readiness};
 use crate::domain::kafka::PipelineStatus;
 use crate::format::{plural, readable_time};
 
@@ -100,6 +101,22 @@ fn PipelineCards(status: PipelineStatus) -> impl IntoView {
         Some(g) => (g.state.clone(), count(g.total_lag()), g.members.len()),
         None => ("Not joined".to_string(), "—".to_string(), 0),
     };
+    // This instance's consumer, as its watchdog sees it.
+    let here = status.this_instance.clone().map(|h| {
+        let class = match h.state {
+            MaterializerState::Consuming => "pill pill-ok",
+            MaterializerState::Starting => "pill pill-busy",
+            MaterializerState::Stalled => "pill pill-down",
+        };
+        let rebuilt = (h.restarts > 0).then(|| format!(" · rebuilt {}", plural(h.restarts as i64, "time")));
+        view! {
+            <dt>"This instance"</dt>
+            <dd data-testid="materializer-here" data-state=h.state.label() title=h.detail.clone()>
+                <span class=class>{h.state.label()}</span>
+                {rebuilt}
+            </dd>
+        }
+    });
     let waiting = status.dead_letters_waiting;
     let (waiting_class, waiting_text, waiting_note) = if waiting > 0 {
         let note = "Events the materializer could not apply: redrive them once the cause is fixed, or discard them.";
@@ -116,6 +133,7 @@ fn PipelineCards(status: PipelineStatus) -> impl IntoView {
                     <dt>"Behind by"</dt><dd data-testid="materializer-lag">{lag} " events"</dd>
                     <dt>"Applying"</dt><dd data-testid="materializer-rate">{consuming}</dd>
                     <dt>"Members"</dt><dd>{members}</dd>
+                    {here}
                 </dl>
                 <p class="card-link"><a href=format!("/kafka/groups/{group}")>"Its lag history"</a></p>
             </article>
@@ -169,7 +187,8 @@ fn ReadinessView(readiness: Readiness) -> impl IntoView {
     let summary = if readiness.is_ready() {
         "All backends are ready.".to_string()
     } else {
-        format!("Not ready: {} down.", readiness.failing.join(" and "))
+        let failing: Vec<String> = readiness.failing.iter().map(|name| failing_phrase(name)).collect();
+        format!("Not ready: {}.", failing.join(" and "))
     };
     let class = if readiness.is_ready() { "alert alert-ok" } else { "alert alert-down" };
     view! {
@@ -192,7 +211,25 @@ fn backend_label(name: &str) -> &str {
         "kafka" => "Kafka",
         "mongodb" => "MongoDB",
         "index" => "Read index",
+        "materializer" => "Materializer",
         other => other,
+    }
+}
+
+/// A failing check in the summary: "Kafka down", "the materializer stalled, restarting".
+fn failing_phrase(name: &str) -> String {
+    match name {
+        "materializer" => "the materializer stalled, restarting".to_string(),
+        other => format!("{} down", backend_label(other)),
+    }
+}
+
+/// A check's pill: ready, down, or (the materializer) stalled and restarting.
+fn down_label(ok: bool, name: &str) -> &'static str {
+    match (ok, name) {
+        (true, _) => "Ready",
+        (false, "materializer") => "Stalled, restarting",
+        (false, _) => "Down",
     }
 }
 
@@ -204,7 +241,7 @@ fn BackendCard(check: BackendCheck) -> impl IntoView {
             <header>
                 <h3>{backend_label(&check.name).to_string()}</h3>
                 <span class=if ok { "pill pill-ok" } else { "pill pill-down" }>
-                    {if ok { "Ready" } else { "Down" }}
+                    {down_label(ok, &check.name)}
                 </span>
             </header>
             <dl>

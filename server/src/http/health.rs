@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use app::domain::health::{BackendCheck, Readiness, Status};
+use app::domain::health::{BackendCheck, MaterializerState, Readiness, Status};
 use app::domain::kafka::retention_warning;
 use app::format::indian;
 use axum::extract::State;
@@ -73,12 +73,15 @@ fn check_index(index: &ReadIndex) -> BackendCheck {
     BackendCheck { name: "index".into(), status, target: "memory".into(), latency_ms: 0.0, detail }
 }
 
-/// Checks every backend at once.
-pub async fn readiness(kafka: &Kafka, mongo: &Mongo, index: &ReadIndex, timeout: Duration) -> Readiness {
-    let (kafka_check, mongo_check) = tokio::join!(check_kafka(kafka, timeout), check_mongo(mongo, timeout));
+/// Checks every backend at once, and this instance's materializer (down
+/// while its watchdog has it stalled, restarting).
+pub async fn readiness(state: &AppState) -> Readiness {
+    let (kafka, timeout) = (&state.kafka, state.config.health_timeout());
+    let (kafka_check, mongo_check) = tokio::join!(check_kafka(kafka, timeout), check_mongo(&state.mongo, timeout));
     let checked_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let kafka_ok = kafka_check.is_ok();
-    let mut readiness = Readiness::new(vec![kafka_check, mongo_check, check_index(index)], checked_at);
+    let checks = vec![kafka_check, mongo_check, check_index(&state.index), state.watchdog.health().check()];
+    let mut readiness = Readiness::new(checks, checked_at);
     if kafka_ok {
         match kafka.event_topic_retention(timeout).await {
             Ok(topics) => readiness
@@ -95,7 +98,7 @@ pub async fn healthz() -> impl IntoResponse {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let r = readiness(&state.kafka, &state.mongo, &state.index, state.config.health_timeout()).await;
+    let r = readiness(&state).await;
     let code = if r.is_ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (code, Json(r))
 }
@@ -113,10 +116,18 @@ pub async fn kafka_health(State(state): State<AppState>) -> Response {
     ];
     let topics: serde_json::Map<String, serde_json::Value> =
         roles.iter().map(|(role, name)| (role.to_string(), json!(name))).collect();
-    let mut body = json!({ "kafka": check, "topics": topics, "consumer_group": config.group() });
+    let materializer = state.watchdog.health();
+    let mut body = json!({
+        "kafka": check, "topics": topics, "consumer_group": config.group(),
+        "materializer": { "state": materializer.state, "label": materializer.state.label(),
+                          "detail": materializer.detail, "restarts": materializer.restarts },
+    });
     let mut reasons = Vec::new();
     if !check.is_ok() {
         reasons.push(check.detail.clone());
+    }
+    if materializer.state == MaterializerState::Stalled {
+        reasons.push(format!("the materializer is {}: {}", materializer.state.label(), materializer.detail));
     }
     match state.kafka_admin.cluster().await {
         Ok((cluster, groups)) => {

@@ -48,7 +48,7 @@ fn text_record(fields: HashMap<String, String>) -> Map<String, Value> {
 #[async_trait::async_trait]
 impl Ledger for AppState {
     async fn readiness(&self) -> Readiness {
-        readiness(&self.kafka, &self.mongo, &self.index, self.config.health_timeout()).await
+        readiness(self).await
     }
 
     async fn verify_login(&self, email: &str, password: &str) -> Result<Option<String>, AppError> {
@@ -139,7 +139,8 @@ impl Ledger for AppState {
     }
 
     async fn pipeline_status(&self) -> Result<PipelineStatus, AppError> {
-        status::pipeline(&self.kafka_admin, &self.dead_letters, &self.config.kafka.group()).await.map_err(answer)
+        let (admin, group) = (&self.kafka_admin, self.config.kafka.group());
+        status::pipeline(admin, &self.dead_letters, &group, &self.watchdog).await.map_err(answer)
     }
 
     async fn dead_letters(&self, include_handled: bool) -> Result<DeadLetterPage, AppError> {

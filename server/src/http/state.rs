@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::import::{ImportLimits, Importer};
 use crate::index::ReadIndex;
 use crate::kafka_admin::KafkaAdmin;
-use crate::pipeline::{Kafka, Notices};
+use crate::pipeline::{Kafka, Notices, Watchdog};
 use crate::service::{Commands, DeadLetters, Queries};
 use crate::store::{DeadLetterHandlings, ImportJobs, LagSamples, Mongo, Store};
 
@@ -44,6 +44,8 @@ pub struct AppState {
     pub importer: Importer,
     /// What the Kafka status pages read.
     pub kafka_admin: KafkaAdmin,
+    /// This instance's materializer as its watchdog sees it (readiness, the Overview).
+    pub watchdog: Arc<Watchdog>,
     /// The consumer groups' lag history.
     pub lag_samples: LagSamples,
     /// The dead-letter topic's letters, and their redrive or discard.
@@ -77,6 +79,7 @@ impl AppState {
             tokens: Tokens::new(&mongo.db),
             sessions: MongoSessionStore::new(&mongo.db, Duration::from_secs(config.limits.session_max_secs)),
             notices: Notices::new(),
+            watchdog: Arc::new(Watchdog::new(config.kafka.materializer_stall())),
             live_streams: LiveStreams::new(
                 config.limits.streams_per_holder,
                 Duration::from_secs(config.limits.stream_recheck_secs),

@@ -46,6 +46,9 @@ pub struct KafkaAdmin {
     timeout: Duration,
 }
 
+/// The low and high watermark of each partition, by topic and partition.
+pub type Watermarks = BTreeMap<(String, i32), (i64, i64)>;
+
 /// A topic's partitions as the metadata has them (no watermarks yet).
 struct TopicMeta {
     name: String,
@@ -109,7 +112,7 @@ impl KafkaAdmin {
     /// in two batched ListOffsets rounds (earliest, latest) rather than one
     /// round trip a partition (764 topics took 15 s that way); a partition the
     /// broker could not answer for (its topic went away meanwhile) is left out.
-    async fn watermarks(&self, topics: &[TopicMeta]) -> Result<BTreeMap<(String, i32), (i64, i64)>, KafkaError> {
+    async fn watermarks(&self, topics: &[TopicMeta]) -> Result<Watermarks, KafkaError> {
         let mut wanted = TopicPartitionList::new();
         for topic in topics {
             for partition in &topic.partitions {
@@ -252,7 +255,7 @@ impl KafkaAdmin {
     async fn groups_of(
         &self,
         metas: &[TopicMeta],
-        marks: &BTreeMap<(String, i32), (i64, i64)>,
+        marks: &Watermarks,
         only: Option<&str>,
     ) -> Result<Vec<Group>, KafkaError> {
         let offsets_partitions = metas.iter().find(|t| t.name == OFFSETS_TOPIC).map(|t| t.partitions.clone());
@@ -293,13 +296,14 @@ impl KafkaAdmin {
     }
 
     /// Every group that has committed on these topics, with its lag on them
-    /// partition by partition.
-    pub async fn lag_on(&self, topics: &[String]) -> Result<Vec<Group>, KafkaError> {
+    /// partition by partition; and every partition of these topics with its
+    /// low and high watermarks.
+    pub async fn lag_on(&self, topics: &[String]) -> Result<(Vec<Group>, Watermarks), KafkaError> {
         let (metas, ..) = self.metadata().await?;
         let metas: Vec<TopicMeta> = metas.into_iter().filter(|t| topics.contains(&t.name)).collect();
         let marks = self.watermarks(&metas).await?;
         let groups = self.groups_of(&metas, &marks, None).await?;
-        Ok(groups.into_iter().filter(|g| g.partitions.iter().any(|p| p.committed.is_some())).collect())
+        Ok((groups.into_iter().filter(|g| g.partitions.iter().any(|p| p.committed.is_some())).collect(), marks))
     }
 
     /// One group, by id (None: Kafka knows no such group).

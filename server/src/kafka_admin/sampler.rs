@@ -2,17 +2,20 @@
 //! each group reading GeoLedger's event topics is sampled (its lag, and how
 //! far it has read), kept in MongoDB for 24 hours, and told to every browser
 //! (SSE `lag`), with an alert when the materializer has been behind too long.
-//! The materializer's lag by partition is also the `/metrics` gauge.
+//! The materializer's lag by partition is also the `/metrics` gauge, and
+//! what its watchdog looks at.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
-use app::domain::kafka::{LagAlert, LagNow, LagReport, LagSample};
+use app::domain::kafka::{Group, LagAlert, LagNow, LagReport, LagSample};
 use app::domain::notice::Notice;
 use tokio::sync::watch;
 
-use super::KafkaAdmin;
-use crate::pipeline::Notices;
+use super::{KafkaAdmin, Watermarks};
+use crate::pipeline::watchdog::Reading;
+use crate::pipeline::{Notices, Watchdog};
 use crate::store::LagSamples;
 use crate::telemetry::metrics;
 
@@ -34,12 +37,30 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// Samples until shutdown.
+/// Every partition of the event topics, with where the materializer's group
+/// stands on it: what its watchdog looks at.
+fn readings(groups: &[Group], marks: &Watermarks, group: &str) -> Vec<Reading> {
+    let ours = groups.iter().find(|g| g.id == group);
+    marks
+        .iter()
+        .map(|((topic, partition), &(low, high))| Reading {
+            committed: ours
+                .and_then(|g| g.partitions.iter().find(|p| &p.topic == topic && p.partition == *partition)?.committed),
+            topic: topic.clone(),
+            partition: *partition,
+            low,
+            high,
+        })
+        .collect()
+}
+
+/// Samples until shutdown, and shows each sample to the materializer's watchdog.
 pub async fn sample(
     admin: KafkaAdmin,
     samples: LagSamples,
     notices: Notices,
     watch: LagWatch,
+    watchdog: Arc<Watchdog>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut before: HashMap<String, LagSample> = HashMap::new();
@@ -50,13 +71,14 @@ pub async fn sample(
             _ = shutdown.changed() => return,
         }
         let at = now_ms();
-        let read = match admin.lag_on(&watch.topics).await {
+        let (read, marks) = match admin.lag_on(&watch.topics).await {
             Ok(read) => read,
             Err(e) => {
                 tracing::debug!("lag sample: {e}");
                 continue;
             }
         };
+        watchdog.observe(&readings(&read, &marks, &watch.group));
         for p in read.iter().filter(|g| g.id == watch.group).flat_map(|g| &g.partitions) {
             metrics::materializer_lag(&p.topic, p.partition, p.lag().unwrap_or(0));
         }

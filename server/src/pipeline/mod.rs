@@ -4,6 +4,8 @@
 //!   set-up, the cluster check) and its errors;
 //! - `materializer`: the consumer embedded in the server, which applies each
 //!   event to the read model and then tells `notices`;
+//! - `watchdog`: finds the materializer stalled (events waiting, nothing
+//!   moving) and has it rebuild its consumer;
 //! - `notices`: the channel of applied changes that feeds every open browser;
 //! - `fanout`: those changes told to, and heard from, the other instances;
 //! - `position`: how far the materializer's group has got (import progress);
@@ -20,9 +22,11 @@ pub mod materializer;
 pub mod notices;
 pub mod position;
 pub mod replay;
+pub mod watchdog;
 
 pub use fanout::Fanout;
 pub use kafka::{Kafka, KafkaError};
 pub use materializer::{Materializer, RetryPolicy};
 pub use notices::Notices;
 pub use position::GroupPosition;
+pub use watchdog::Watchdog;

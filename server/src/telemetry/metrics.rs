@@ -16,6 +16,7 @@ const EVENTS_PUBLISHED: &str = "geoledger_events_published_total";
 const EVENTS_APPLIED: &str = "geoledger_events_applied_total";
 const EVENTS_DEAD_LETTERED: &str = "geoledger_events_dead_lettered_total";
 const MATERIALIZER_LAG: &str = "geoledger_materializer_lag";
+const MATERIALIZER_RESTARTS: &str = "geoledger_materializer_restarts_total";
 const HTTP_REQUESTS: &str = "geoledger_http_requests_total";
 const HTTP_DURATION: &str = "geoledger_http_request_duration_seconds";
 const IMPORT_ROWS: &str = "geoledger_import_rows_total";
@@ -53,6 +54,12 @@ fn describe() {
     describe_counter!(EVENTS_APPLIED, "Events the materializer applied to the read model, by type");
     describe_counter!(EVENTS_DEAD_LETTERED, "Events the materializer sent to the dead-letter topic, by type");
     describe_gauge!(MATERIALIZER_LAG, "The materializer group's lag (log end offset minus committed), by partition");
+    describe_counter!(
+        MATERIALIZER_RESTARTS,
+        "Times the watchdog found the materializer stalled and rebuilt its consumer"
+    );
+    // Shown from the start, at 0: an alert on its rate needs the series.
+    counter!(MATERIALIZER_RESTARTS).absolute(0);
     describe_counter!(HTTP_REQUESTS, "HTTP requests answered, by method, matched route and status");
     describe_histogram!(HTTP_DURATION, Unit::Seconds, "Time to answer an HTTP request, by method and matched route");
     describe_counter!(IMPORT_ROWS, "Rows of imported files, by outcome: read, invalid, superseded");
@@ -86,6 +93,10 @@ pub fn event_dead_lettered(event_type: &str) {
 
 pub fn materializer_lag(topic: &str, partition: i32, lag: i64) {
     gauge!(MATERIALIZER_LAG, "topic" => topic.to_string(), "partition" => partition.to_string()).set(lag as f64);
+}
+
+pub fn materializer_restarted() {
+    counter!(MATERIALIZER_RESTARTS).increment(1);
 }
 
 pub fn http_request(method: &str, route: &str, status: u16, took: Duration) {
