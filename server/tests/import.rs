@@ -322,7 +322,18 @@ async fn the_broker_restarted_mid_import_the_job_names_what_was_not_published_an
     let world = Owned(World::on("import_outage", &kafka.brokers()).with("GEOLEDGER_PUBLISH_TIMEOUT_MS", "2000"));
     let server = world.server();
     let api = Api::new(&server, &world.token());
-    let (file, names, _) = mixed_file(50_000);
+    // A write through first, applied: the new broker has its partitions' leaders and
+    // the group its member. (Under load, a broker just started has taken over 2 s to
+    // take a first write, and the whole import then failed before any restart.)
+    let warm_up = json!({"city_name": "Warmpur", "state": "Goa", "latitude": 15.5, "longitude": 73.8});
+    let deadline = std::time::Instant::now() + APPLIED;
+    while api.post("/api/v1/location-updates/cities", &warm_up).await.0 != 202 {
+        assert!(std::time::Instant::now() < deadline, "the new broker never took a write");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    api.eventually("/api/v1/cities/Warmpur/Goa", APPLIED, |code, _| code == 200).await;
+    let (file, mut names, _) = mixed_file(50_000);
+    names.insert("Warmpur".to_string());
     let (code, job) = api.post_raw("/api/v1/imports?file_name=big.csv", "text/csv", file.clone()).await;
     assert_eq!(code, 202, "{job}");
     let id = job["id"].as_str().unwrap().to_string();
