@@ -359,8 +359,8 @@ impl<'a> Run<'a> {
     /// Holds while more than `ahead` of the job's published events wait to be
     /// applied: an event is applied in its partition's order, so a change an
     /// admin makes meanwhile waits behind at most that many, however large the
-    /// import. Stops holding for good when the materializer has not moved for
-    /// `STALLED`, or its position cannot be read.
+    /// import. Stops holding for good when the materializer has not moved (or
+    /// its position could not be read) for `STALLED`.
     async fn keep_pace(&mut self) {
         let Some(position) = self.pace.clone() else { return };
         if self.offsets.total() <= self.engine.ahead {
@@ -371,15 +371,22 @@ impl<'a> Run<'a> {
             self.offsets.partitions.iter().map(|p| (p.topic.clone(), p.partition)).collect();
         let (mut last, mut moved) = (None, std::time::Instant::now());
         loop {
-            let Ok(committed) = position.committed(&partitions).await else { break };
-            let handled = self.offsets.count_before(|t, p| committed.get(&(t.to_string(), p)).copied());
-            if self.offsets.total().saturating_sub(handled) <= self.engine.ahead {
-                return;
+            match position.committed(&partitions).await {
+                Ok(committed) => {
+                    let handled = self.offsets.count_before(|t, p| committed.get(&(t.to_string(), p)).copied());
+                    if self.offsets.total().saturating_sub(handled) <= self.engine.ahead {
+                        return;
+                    }
+                    if last != Some(handled) {
+                        (last, moved) = (Some(handled), std::time::Instant::now());
+                    }
+                }
+                // Not read this time (a broker restarting, a coordinator moving): asked again.
+                Err(e) => tracing::debug!(job = %self.job.id, error = %e, "the materializer's position"),
             }
-            if last != Some(handled) {
-                (last, moved) = (Some(handled), std::time::Instant::now());
-            } else if moved.elapsed() > STALLED {
-                tracing::warn!("import {}: the materializer has not moved for {STALLED:?}; publishing on", self.job.id);
+            if moved.elapsed() > STALLED {
+                let job = &self.job.id;
+                tracing::warn!(job, stalled = ?STALLED, "import: the materializer has not moved; publishing on");
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;

@@ -54,6 +54,11 @@ where
         list.add_partition(topic, *partition);
     }
     let found = consumer.committed_offsets(list, timeout).map_err(KafkaError::Metadata)?;
+    // A partition the coordinator could not answer for is an error of the
+    // whole read, never a partition where nothing was committed.
+    if let Some(e) = found.elements().iter().find_map(|e| e.error().err()) {
+        return Err(KafkaError::Metadata(e));
+    }
     Ok(found
         .elements()
         .iter()

@@ -224,10 +224,6 @@ impl Materializer {
             };
             match ended {
                 Ended::Shutdown => {
-                    // Commit what was applied before leaving, so a restart goes on from here.
-                    if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
-                        tracing::debug!(error = %e, "final commit");
-                    }
                     leave(consumer).await;
                     tracing::info!("materializer stopped");
                     return;
@@ -246,11 +242,15 @@ impl Materializer {
     }
 }
 
-/// The consumer leaves its group (committing the offsets it stored, all of
-/// events applied) and is closed, off the async threads: librdkafka blocks
-/// while it says goodbye. Waited for up to `LEAVE_TIMEOUT`.
+/// The consumer commits the offsets it stored (all of events applied, so a
+/// restart or the next consumer goes on from there), leaves its group and is
+/// closed, off the async threads: librdkafka blocks while it says goodbye.
+/// Waited for up to `LEAVE_TIMEOUT`.
 async fn leave(consumer: EventConsumer) {
     let closing = tokio::task::spawn_blocking(move || {
+        if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
+            tracing::debug!(error = %e, "the last commit of a consumer leaving");
+        }
         consumer.unsubscribe();
         drop(consumer);
     });
