@@ -254,6 +254,17 @@ mod tests {
         partitions.iter().map(|p| ("city-updates".to_string(), *p)).collect()
     }
 
+    /// 40 events waiting on partition 0 from 0 s, found stalled at 60 s, a new consumer at 61 s.
+    fn stalled_at_60_restarted_at_61() -> (Instant, Watch, [Reading; 1]) {
+        let (t, mut w) = (Instant::now(), Watch::default());
+        w.assigned(held(&[0]));
+        let r = [reading(0, Some(10), 50)];
+        w.observe(at(t, 0), None, &r, STALL);
+        assert!(w.observe(at(t, 60), None, &r, STALL).is_some());
+        w.restarted(at(t, 61));
+        (t, w, r)
+    }
+
     #[test]
     fn events_waiting_and_nothing_committed_for_the_stall_time_is_a_stall_told_once() {
         let (t, mut w) = (Instant::now(), Watch::default());
@@ -341,12 +352,7 @@ mod tests {
 
     #[test]
     fn after_a_restart_it_is_restarting_until_the_new_consumer_commits_then_can_stall_again() {
-        let (t, mut w) = (Instant::now(), Watch::default());
-        w.assigned(held(&[0]));
-        let r = [reading(0, Some(10), 50)];
-        w.observe(at(t, 0), None, &r, STALL);
-        assert!(w.observe(at(t, 60), None, &r, STALL).is_some());
-        w.restarted(at(t, 61));
+        let (t, mut w, r) = stalled_at_60_restarted_at_61();
         assert_eq!((w.health().state, w.health().restarts), (MaterializerState::Stalled, 1));
         // The new consumer joins, and has not committed yet: still restarting.
         w.assigned(held(&[0]));
@@ -364,12 +370,7 @@ mod tests {
 
     #[test]
     fn a_new_consumer_that_does_not_move_either_is_replaced_again_and_stays_stalled_meanwhile() {
-        let (t, mut w) = (Instant::now(), Watch::default());
-        w.assigned(held(&[0]));
-        let r = [reading(0, Some(10), 50)];
-        w.observe(at(t, 0), None, &r, STALL);
-        assert!(w.observe(at(t, 60), None, &r, STALL).is_some());
-        w.restarted(at(t, 61));
+        let (t, mut w, r) = stalled_at_60_restarted_at_61();
         w.assigned(held(&[0]));
         assert_eq!(w.observe(at(t, 120), None, &r, STALL), None, "59 s after the restart");
         let again = w.observe(at(t, 121), None, &r, STALL).expect("stalled again");
@@ -381,12 +382,7 @@ mod tests {
 
     #[test]
     fn a_restarted_consumer_that_finds_nothing_waiting_is_consuming() {
-        let (t, mut w) = (Instant::now(), Watch::default());
-        w.assigned(held(&[0]));
-        let r = [reading(0, Some(10), 50)];
-        w.observe(at(t, 0), None, &r, STALL);
-        assert!(w.observe(at(t, 60), None, &r, STALL).is_some());
-        w.restarted(at(t, 61));
+        let (t, mut w, _) = stalled_at_60_restarted_at_61();
         w.assigned(held(&[0]));
         assert_eq!(w.observe(at(t, 66), None, &[reading(0, Some(50), 50)], STALL), None);
         assert_eq!(w.health().state, MaterializerState::Consuming);
