@@ -210,9 +210,9 @@ pub struct KafkaConfig {
     #[arg(long, env = "GEOLEDGER_MATERIALIZER_STALL_SECS", default_value_t = 60)]
     pub materializer_stall_secs: u64,
 
-    /// librdkafka's debug contexts for the materializer's consumer (for
-    /// example `cgrp,consumer,fetch`); its lines log at debug, target
-    /// `librdkafka`. Unset: none.
+    /// librdkafka's debug contexts for every Kafka client GeoLedger makes (for
+    /// example `cgrp,consumer,fetch` for the materializer, `eos,msg` for the
+    /// producer); its lines log at debug, target `librdkafka`. Unset: none.
     #[arg(long, env = "GEOLEDGER_KAFKA_DEBUG")]
     pub kafka_debug: Option<String>,
 

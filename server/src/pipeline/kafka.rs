@@ -158,6 +158,9 @@ impl Kafka {
         for (key, value) in config.security.properties() {
             c.set(key, value);
         }
+        if let Some(contexts) = &config.kafka_debug {
+            c.set("debug", contexts);
+        }
         c
     }
 

@@ -238,7 +238,7 @@ impl Server {
 
 /// What `scripts/soak` asks of every server a test starts: its log level
 /// (`GEOLEDGER_TEST_SERVER_LOG`), librdkafka's debug contexts for the
-/// materializer (`GEOLEDGER_TEST_KAFKA_DEBUG`), and its log in a file of
+/// clients (`GEOLEDGER_TEST_KAFKA_DEBUG`), and its log in a file of
 /// `GEOLEDGER_TEST_LOG_DIR` rather than the test's output. Nothing when unset.
 fn soak_logging(command: &mut Command, file_name: &str) {
     if let Ok(level) = std::env::var("GEOLEDGER_TEST_SERVER_LOG") {

@@ -184,9 +184,6 @@ impl Materializer {
             // Eager: a rebalance revokes every partition and reads each one
             // given again from its committed offset (MaterializerContext).
             .set("partition.assignment.strategy", "range,roundrobin");
-        if let Some(contexts) = &config.kafka_debug {
-            settings.set("debug", contexts);
-        }
         let context = MaterializerContext {
             kafka: self.kafka.context(),
             watchdog: self.watchdog.clone(),
