@@ -468,6 +468,11 @@ async fn a_job_whose_process_died_shows_as_interrupted_not_running_forever() {
 }
 
 /// How many events of the topics the materializer's group has not committed yet.
+/// The log ends are read first, then the committed offsets: what the group
+/// commits meanwhile is counted as done, what is published meanwhile is not
+/// counted, so the answer is never more than what waited at one moment (read
+/// the other way round, a busy machine counted events published after the
+/// commits were read, and the count ran over).
 fn materializer_lag(world: &World) -> i64 {
     use rdkafka::consumer::{BaseConsumer, Consumer};
     let consumer: BaseConsumer = rdkafka::ClientConfig::new()
@@ -476,34 +481,43 @@ fn materializer_lag(world: &World) -> i64 {
         .create()
         .unwrap();
     let mut partitions = rdkafka::TopicPartitionList::new();
+    let mut ends = Vec::new();
     for topic in [world.topic("city-updates"), world.topic("pincode-updates")] {
         let md = consumer.fetch_metadata(Some(&topic), Duration::from_secs(10)).unwrap();
         for p in md.topics()[0].partitions() {
             partitions.add_partition(&topic, p.id());
+            ends.push(watermarks(&consumer, &topic, p.id()));
         }
     }
     let committed = consumer.committed_offsets(partitions, Duration::from_secs(10)).unwrap();
-    let waiting = |e: &rdkafka::topic_partition_list::TopicPartitionListElem| {
-        // The shared broker may answer "not leader" for a moment while other
-        // tests create and delete topics: asked again, as the server does.
-        let mut tries = 0;
-        let (low, high) = loop {
-            match consumer.fetch_watermarks(e.topic(), e.partition(), Duration::from_secs(10)) {
-                Ok(marks) => break marks,
-                Err(err) if tries < 10 => {
-                    tries += 1;
-                    eprintln!("watermarks of {}/{}: {err}; asking again", e.topic(), e.partition());
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-                Err(err) => panic!("watermarks of {}/{}: {err}", e.topic(), e.partition()),
-            }
-        };
-        match e.offset() {
-            rdkafka::Offset::Offset(o) => high - o,
+    committed
+        .elements()
+        .iter()
+        .zip(ends)
+        .map(|(e, (low, high))| match e.offset() {
+            rdkafka::Offset::Offset(o) => (high - o).max(0),
             _ => high - low,
+        })
+        .sum()
+}
+
+/// A partition's low and high watermarks. The shared broker may answer "not
+/// leader" for a moment while other tests create and delete topics: asked
+/// again, as the server does.
+fn watermarks(consumer: &rdkafka::consumer::BaseConsumer, topic: &str, partition: i32) -> (i64, i64) {
+    use rdkafka::consumer::Consumer;
+    let mut tries = 0;
+    loop {
+        match consumer.fetch_watermarks(topic, partition, Duration::from_secs(10)) {
+            Ok(marks) => return marks,
+            Err(err) if tries < 10 => {
+                tries += 1;
+                eprintln!("watermarks of {topic}/{partition}: {err}; asking again");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(err) => panic!("watermarks of {topic}/{partition}: {err}"),
         }
-    };
-    committed.elements().iter().map(waiting).sum()
+    }
 }
 
 #[tokio::test]
