@@ -196,6 +196,8 @@ pub struct KafkaConfig {
     pub consumer_group: String,
 
     /// How long a write waits for the broker to confirm it, in milliseconds.
+    /// Keep it well above the brokers' slowest acknowledgement: a write timed
+    /// out in flight closes librdkafka's connection to the broker.
     #[arg(long, env = "GEOLEDGER_PUBLISH_TIMEOUT_MS", default_value_t = 10_000)]
     pub publish_timeout_ms: u64,
 

@@ -319,7 +319,10 @@ async fn the_bulk_routes_take_csv_as_a_job_and_json_in_batches() {
 #[tokio::test]
 async fn the_broker_restarted_mid_import_the_job_names_what_was_not_published_and_a_rerun_completes_it() {
     let kafka = PrivateKafka::start();
-    let world = Owned(World::on("import_outage", &kafka.brokers()).with("GEOLEDGER_PUBLISH_TIMEOUT_MS", "2000"));
+    // The default publish timeout (10 s). With 2 s, a broker just back and slow on a
+    // busy machine failed every write for minutes: a write timed out in flight
+    // closes librdkafka's connection, and the next ones timed out again.
+    let world = Owned(World::on("import_outage", &kafka.brokers()));
     let server = world.server();
     let api = Api::new(&server, &world.token());
     // A write through first, applied: the new broker has its partitions' leaders and
