@@ -33,7 +33,8 @@ async fn the_event_topics_keep_every_event_and_one_that_deletes_events_is_report
 
     let server = world.server();
     let api = Api::new(&server, &world.token());
-    let (_, cluster) = api.get("/api/v1/kafka/cluster").await;
+    let (code, cluster) = api.get("/api/v1/kafka/cluster").await;
+    assert_eq!(code, 200, "{cluster}");
     // What GeoLedger created keeps every event; what it found is left as it is.
     for name in ["pincode-updates", "location-updates.DLT"] {
         assert_eq!(config_of(&cluster, &world.topic(name), "retention.ms"), Some("-1"), "{name}");

@@ -330,15 +330,19 @@ pub fn all_metadata<C: ClientContext>(
 }
 
 /// Runs a metadata read again, up to 5 times 100 ms apart, while the broker
-/// answers that a topic or partition is unknown or has no leader: it does for
-/// a moment while a topic is being created or deleted (seen under parallel
-/// tests, which create topics all the time). Blocking.
+/// answers that a topic or partition is unknown, has no leader, or is led by
+/// another broker than asked: it does for a moment while a topic is being
+/// created or deleted (seen under parallel tests, which create topics all the
+/// time: "NotLeaderForPartition" failed `/kafka/cluster` just after a topic
+/// was made, one clean CI run in three). Blocking.
 pub fn settled<T>(mut read: impl FnMut() -> Result<T, ClientError>) -> Result<T, ClientError> {
     let mut tries = 0;
     loop {
         match read() {
             Err(ClientError::MetadataFetch(
-                RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::LeaderNotAvailable,
+                RDKafkaErrorCode::UnknownTopicOrPartition
+                | RDKafkaErrorCode::LeaderNotAvailable
+                | RDKafkaErrorCode::NotLeaderForPartition,
             )) if tries < 5 => {
                 tries += 1;
                 std::thread::sleep(Duration::from_millis(100));
