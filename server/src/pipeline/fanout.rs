@@ -52,8 +52,8 @@ impl Fanout {
         let topic = self.kafka.config.notices_topic();
         let headers = OwnedHeaders::new().insert(Header { key: INSTANCE, value: Some(&*self.instance) });
         let record = FutureRecord::to(&topic).key(&notice.entity_id).payload(&payload).headers(headers);
-        if let Err((e, _)) = self.kafka.producer.send_result(record) {
-            tracing::debug!("notice of {} not told to the other instances: {e}", notice.entity_id);
+        if let Err((e, _)) = self.kafka.producer().send_result(record) {
+            tracing::debug!(entity = %notice.entity_id, error = %e, "a notice not told to the other instances");
         }
     }
 
@@ -69,7 +69,7 @@ impl Fanout {
     ) {
         let consumer = match self.reader() {
             Ok(c) => c,
-            Err(e) => return tracing::error!("the other instances' changes cannot be heard: {e}"),
+            Err(e) => return tracing::error!(error = %e, "the other instances' changes cannot be heard"),
         };
         loop {
             tokio::select! {
@@ -96,7 +96,7 @@ impl Fanout {
                         }
                     }
                     Err(e) => {
-                        tracing::debug!("notices: {e}");
+                        tracing::debug!(error = %e, "reading the notices");
                         tokio::time::sleep(Duration::from_millis(200)).await;
                     }
                 },
@@ -111,7 +111,7 @@ impl Fanout {
             return None;
         }
         serde_json::from_slice::<ChangeNotice>(m.payload().unwrap_or_default())
-            .inspect_err(|e| tracing::debug!("a notice that does not read: {e}"))
+            .inspect_err(|e| tracing::debug!(error = %e, "a notice that does not read"))
             .ok()
     }
 

@@ -2,8 +2,8 @@
 //! write goes through, topic set-up, and the cluster check behind readiness.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use app::domain::event::{Envelope, Stream};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
@@ -15,6 +15,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::ClientConfig;
 
+use super::renewal::Renewal;
 use crate::config::KafkaConfig;
 use crate::telemetry::metrics;
 
@@ -66,7 +67,9 @@ pub struct ClusterSummary {
 pub struct Kafka {
     pub brokers: String,
     pub config: KafkaConfig,
-    pub(super) producer: FutureProducer<KafkaContext>,
+    /// Every write's producer; made anew when it stops delivering (`renewal`).
+    producer: RwLock<FutureProducer<KafkaContext>>,
+    renewal: Renewal,
     /// Shared with every client's context.
     reach: Arc<Reach>,
 }
@@ -105,17 +108,17 @@ impl ClientContext for KafkaContext {
             ) => {
                 let first = self.reach.refused.lock().unwrap_or_else(|e| e.into_inner()).replace(reason.to_string());
                 if first.is_none() {
-                    tracing::warn!("Kafka refused the connection: {reason}");
+                    tracing::warn!(%reason, "Kafka refused the connection");
                 }
             }
             Some(RDKafkaErrorCode::AllBrokersDown) => {
                 if !self.reach.all_down.swap(true, Ordering::Relaxed) {
-                    tracing::warn!("Kafka is unreachable: {reason}");
+                    tracing::warn!(%reason, "Kafka is unreachable");
                 }
             }
             // One broker connection failing; AllBrokersDown follows if it was the last.
-            Some(RDKafkaErrorCode::BrokerTransportFailure) => tracing::debug!("Kafka connection failed: {reason}"),
-            _ => tracing::warn!("Kafka client error: {error}: {reason}"),
+            Some(RDKafkaErrorCode::BrokerTransportFailure) => tracing::debug!(%reason, "Kafka connection failed"),
+            _ => tracing::warn!(%error, %reason, "Kafka client error"),
         }
     }
 }
@@ -168,7 +171,22 @@ impl Kafka {
     /// by itself, so this succeeds while the brokers are down; readiness tells.
     pub fn connect(brokers: &str, config: &KafkaConfig) -> Result<Self, KafkaError> {
         let reach = Arc::new(Reach::default());
-        let producer = Self::settings(brokers, config)
+        let producer = Self::new_producer(brokers, config, &reach)?;
+        Ok(Kafka {
+            brokers: brokers.to_string(),
+            config: config.clone(),
+            producer: RwLock::new(producer),
+            renewal: Renewal::new(Instant::now()),
+            reach,
+        })
+    }
+
+    fn new_producer(
+        brokers: &str,
+        config: &KafkaConfig,
+        reach: &Arc<Reach>,
+    ) -> Result<FutureProducer<KafkaContext>, KafkaError> {
+        Ok(Self::settings(brokers, config)
             // Each write is acknowledged by every in-sync replica, once and in order.
             .set("enable.idempotence", "true")
             .set("acks", "all")
@@ -176,8 +194,31 @@ impl Kafka {
             .set("message.timeout.ms", config.publish_timeout_ms.to_string())
             .set("linger.ms", "5")
             .set("compression.type", "lz4")
-            .create_with_context(KafkaContext { reach: reach.clone() })?;
-        Ok(Kafka { brokers: brokers.to_string(), config: config.clone(), producer, reach })
+            .create_with_context(KafkaContext { reach: reach.clone() })?)
+    }
+
+    /// The producer writes go through now.
+    pub fn producer(&self) -> FutureProducer<KafkaContext> {
+        self.producer.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// A write timed out: when the producer has delivered nothing for two
+    /// publish timeouts, a new one takes the next writes (`renewal`).
+    fn timed_out(&self) {
+        if !self.renewal.timed_out(Instant::now(), self.config.publish_timeout()) {
+            return;
+        }
+        match Self::new_producer(&self.brokers, &self.config, &self.reach) {
+            Ok(fresh) => {
+                *self.producer.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+                metrics::producer_renewed();
+                tracing::warn!(
+                    quiet_secs = self.config.publish_timeout().as_secs() * 2,
+                    "the producer delivered nothing while writes timed out: a new one takes the next writes"
+                );
+            }
+            Err(e) => tracing::error!(error = %e, "cannot make a new producer; keeping the old one"),
+        }
     }
 
     /// Creates GeoLedger's topics where missing (partitions and replication from
@@ -207,7 +248,7 @@ impl Kafka {
         let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
         for result in admin.create_topics(&topics, &options).await? {
             match result {
-                Ok(name) => tracing::info!("created topic {name}"),
+                Ok(name) => tracing::info!(topic = %name, "created a topic"),
                 Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
                 Err((topic, code)) => return Err(KafkaError::CreateTopic { topic, code }),
             }
@@ -235,8 +276,8 @@ impl Kafka {
     /// Delivers what the producer still holds, waiting at most `timeout`
     /// (blocking: call it off the async runtime).
     pub fn flush(&self, timeout: Duration) {
-        if let Err(e) = self.producer.flush(timeout) {
-            tracing::warn!("messages not delivered before stopping: {e}");
+        if let Err(e) = self.producer().flush(timeout) {
+            tracing::warn!(error = %e, "messages not delivered before stopping");
         }
     }
 
@@ -283,11 +324,18 @@ impl Kafka {
         let limit = self.config.publish_timeout();
         // librdkafka gives up after message.timeout.ms; the outer limit only guards
         // against a send that never even gets queued.
-        match tokio::time::timeout(limit + Duration::from_secs(2), self.producer.send(record, limit)).await {
+        let producer = self.producer();
+        let sent = match tokio::time::timeout(limit + Duration::from_secs(2), producer.send(record, limit)).await {
             Ok(Ok(delivery)) => Ok((delivery.partition, delivery.offset)),
             Ok(Err((e, _))) => Err(KafkaError::undelivered(e)),
             Err(_) => Err(KafkaError::TimedOut),
+        };
+        match &sent {
+            Ok(_) => self.renewal.delivered(Instant::now()),
+            Err(KafkaError::TimedOut) => self.timed_out(),
+            Err(_) => {}
         }
+        sent
     }
 
     /// Publishes many events at once (each to its topic), and waits for every
@@ -300,7 +348,7 @@ impl Kafka {
     /// Fetches the cluster's metadata within `timeout`: how many brokers and
     /// topics it has.
     pub async fn cluster_summary(&self, timeout: Duration) -> Result<ClusterSummary, KafkaError> {
-        let producer = self.producer.clone();
+        let producer = self.producer();
         let reach = self.reach.clone();
         let fetched = tokio::task::spawn_blocking(move || {
             let refused = || reach.refused.lock().unwrap_or_else(|e| e.into_inner());

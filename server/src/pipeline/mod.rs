@@ -21,6 +21,7 @@ pub mod kafka;
 pub mod materializer;
 pub mod notices;
 pub mod position;
+pub mod renewal;
 pub mod replay;
 pub mod watchdog;
 

@@ -17,6 +17,7 @@ const EVENTS_APPLIED: &str = "geoledger_events_applied_total";
 const EVENTS_DEAD_LETTERED: &str = "geoledger_events_dead_lettered_total";
 const MATERIALIZER_LAG: &str = "geoledger_materializer_lag";
 const MATERIALIZER_RESTARTS: &str = "geoledger_materializer_restarts_total";
+const PRODUCER_RENEWALS: &str = "geoledger_producer_renewals_total";
 const HTTP_REQUESTS: &str = "geoledger_http_requests_total";
 const HTTP_DURATION: &str = "geoledger_http_request_duration_seconds";
 const IMPORT_ROWS: &str = "geoledger_import_rows_total";
@@ -39,7 +40,7 @@ pub fn recorder() -> Option<PrometheusHandle> {
             let handle = match builder.install_recorder() {
                 Ok(handle) => handle,
                 Err(e) => {
-                    tracing::warn!("metrics are off: {e}");
+                    tracing::warn!(error = %e, "metrics are off");
                     return None;
                 }
             };
@@ -60,6 +61,11 @@ fn describe() {
     );
     // Shown from the start, at 0: an alert on its rate needs the series.
     counter!(MATERIALIZER_RESTARTS).absolute(0);
+    describe_counter!(
+        PRODUCER_RENEWALS,
+        "Times the producer delivered nothing for two publish timeouts while writes timed out, and was made anew"
+    );
+    counter!(PRODUCER_RENEWALS).absolute(0);
     describe_counter!(HTTP_REQUESTS, "HTTP requests answered, by method, matched route and status");
     describe_histogram!(HTTP_DURATION, Unit::Seconds, "Time to answer an HTTP request, by method and matched route");
     describe_counter!(IMPORT_ROWS, "Rows of imported files, by outcome: read, invalid, superseded");
@@ -93,6 +99,10 @@ pub fn event_dead_lettered(event_type: &str) {
 
 pub fn materializer_lag(topic: &str, partition: i32, lag: i64) {
     gauge!(MATERIALIZER_LAG, "topic" => topic.to_string(), "partition" => partition.to_string()).set(lag as f64);
+}
+
+pub fn producer_renewed() {
+    counter!(PRODUCER_RENEWALS).increment(1);
 }
 
 pub fn materializer_restarted() {

@@ -54,7 +54,7 @@ impl Materializer {
         while let Err(e) = self.store.record(history).await {
             if !is_unreachable(&e) {
                 // The read model holds the changes; only their history lines are lost.
-                tracing::error!("cannot write {} history entries: {e}", history.len());
+                tracing::error!(entries = history.len(), error = %e, "cannot write the history");
                 break;
             }
             let wait = away_wait(away);
@@ -131,7 +131,12 @@ impl Materializer {
                 let step = match result {
                     Ok(done) => Some(self.applied(m, event, change, *pos, done)),
                     Err(ApplyError::CityMissing(city)) if attempts[*k] < self.retry.attempts => {
-                        tracing::debug!("pincode {} waits for city {city} (retry {})", event.subject, attempts[*k] + 1);
+                        tracing::debug!(
+                            entity = %event.subject,
+                            %city,
+                            retry = attempts[*k] + 1,
+                            "a pincode waits for its city"
+                        );
                         Some(Step::Wait(attempts[*k] + 1))
                     }
                     Err(e @ (ApplyError::CityMissing(_) | ApplyError::Rejected(_))) => {
@@ -151,10 +156,13 @@ impl Materializer {
                             Some(self.dead_letter(m, Some(event), &reason, shutdown).await)
                         } else {
                             tracing::warn!(
-                                "{} {} ({} of {STORE_REFUSALS}): {e}",
-                                event.event_type,
-                                event.subject,
-                                refusals[j]
+                                event_id = %event.id,
+                                event_type = %event.event_type,
+                                entity = %event.subject,
+                                refusals = refusals[j],
+                                of = STORE_REFUSALS,
+                                error = %e,
+                                "MongoDB refused an event"
                             );
                             again.push(j);
                             None
@@ -191,7 +199,13 @@ impl Materializer {
         metrics::event_applied(&event.event_type);
         if done.applied == Applied::AlreadyApplied {
             let (p, o) = (pos.partition, pos.offset);
-            tracing::debug!("{} {} at {p}/{o}: already applied", event.event_type, event.subject);
+            tracing::debug!(
+                event_id = %event.id,
+                entity = %event.subject,
+                partition = p,
+                offset = o,
+                "already applied"
+            );
         }
         let (id, event_type, subject) = (event.id.clone(), event.event_type.clone(), event.subject.clone());
         let notice = notice(m, id, event_type, subject, change.coordinates(), Outcome::Applied);
@@ -235,7 +249,7 @@ impl Materializer {
             if let Some(p) = m.payload() {
                 record = record.payload(p);
             }
-            match self.kafka.producer.send(record, self.kafka.config.publish_timeout()).await {
+            match self.kafka.producer().send(record, self.kafka.config.publish_timeout()).await {
                 Ok(_) => break,
                 Err((e, _)) => {
                     tracing::warn!(topic = %dlt, error = %e, "cannot write a dead letter; retrying");
@@ -256,7 +270,7 @@ impl Materializer {
         if let Some(job) = event.and_then(|e| e.importjob.as_deref()) {
             let what = format!("{} {entity}: {reason}", event_type.split('.').next().unwrap_or("event"));
             if let Err(e) = self.imports.record_failed(job, what).await {
-                tracing::warn!("cannot record a dead-lettered event of import {job}: {e}");
+                tracing::warn!(%job, error = %e, "cannot count a dead-lettered event of an import");
             }
         }
         metrics::event_dead_lettered(&event_type);
