@@ -84,3 +84,64 @@ claim_target_dir() {
     echo "$GEOLEDGER_ROOT" >"$marker"
   fi
 }
+
+# Kafka and MongoDB for tests and the inner loop: `services_up` starts them
+# (scripts/services start) and remembers which were stopped before; call
+# `services_down` on exit to stop only those, leaving running ones running.
+services_were_running=()
+services_up() {
+  local status s
+  status=$("$GEOLEDGER_ROOT/scripts/services" status 2>/dev/null || true)
+  for s in kafka mongo; do
+    grep -q "^$s *running" <<<"$status" && services_were_running+=("$s")
+  done
+  "$GEOLEDGER_ROOT/scripts/services" start
+}
+services_down() {
+  local s
+  for s in kafka mongo; do
+    [[ " ${services_were_running[*]} " == *" $s "* ]] || "$GEOLEDGER_ROOT/scripts/services" stop "$s" || true
+  done
+}
+
+# Where the integration tests (server/tests/common) find the services; each
+# test makes its own topics (by prefix) and database on them.
+test_env() {
+  export GEOLEDGER_TEST_KAFKA_BROKERS="127.0.0.1:$GEOLEDGER_KAFKA_PORT"
+  export GEOLEDGER_TEST_KAFKA_SASL_BROKERS="127.0.0.1:${GEOLEDGER_KAFKA_SASL_PORT:-9192}"
+  export GEOLEDGER_TEST_KAFKA_TLS_BROKERS="127.0.0.1:${GEOLEDGER_KAFKA_TLS_PORT:-9292}"
+  export GEOLEDGER_TEST_KAFKA_TLS_CA="$GEOLEDGER_DATA_DIR/kafka-tls/ca.pem"
+  export GEOLEDGER_TEST_MONGODB_URI="mongodb://127.0.0.1:$GEOLEDGER_MONGO_PORT"
+  # Kafka's own tools (the status pages' numbers are checked against kafka-consumer-groups).
+  export GEOLEDGER_KAFKA_HOME="$KAFKA_HOME"
+  # As cargo-leptos names the bundle: a binary built by `cargo test` loads the same wasm file.
+  export LEPTOS_OUTPUT_NAME=geoledger
+}
+
+# `cargo test` arguments for one test as people name it: FILE::NAME (that test
+# of server/tests/FILE.rs), FILE:: (every test of that file), or NAME (every
+# test whose name holds NAME, in every test file).
+one_test_args() {
+  if [[ $1 == *::* ]]; then
+    echo "--test ${1%%::*} -- ${1#*::}"
+  else
+    echo "--tests -- $1"
+  fi
+}
+
+# The format and lint gates: rustfmt, and clippy with warnings as errors on the
+# server and on the browser's code (the map and the live stream compile only
+# for wasm with `hydrate`).
+lint_gates() {
+  cargo fmt --all --check
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+  cargo clippy -p app --lib --target wasm32-unknown-unknown --features hydrate --locked -- -D warnings
+}
+
+# One closing line, "N passed, N failed", over the output of `cargo test`
+# (`test result: ok. 12 passed; 0 failed; …`) and `node --test` (`# pass 12`).
+tally() {
+  awk '/^test result:/ { p += $4; f += $6 }
+       /^# pass / { p += $3 } /^# fail / { f += $3 }
+       END { printf "%d passed, %d failed\n", p, f }' "$1"
+}
