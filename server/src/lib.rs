@@ -42,7 +42,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let background = setup::start(&state, state.stopping.subscribe());
     let listen = state.config.listen;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-    tracing::info!("GeoLedger listening on http://{}", listener.local_addr()?);
+    tracing::info!(address = %listener.local_addr()?, "GeoLedger listening");
     let stopping = state.stopping.clone();
     let mut stopped = state.stopping.subscribe();
     // Each request knows the address it came from (sign-in throttling).
@@ -61,12 +61,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     };
     tokio::select! {
         served = serving => served?,
-        _ = overdue => tracing::warn!("requests still in flight after {:?}: stopping anyway", SHUTDOWN.requests),
+        _ = overdue => tracing::warn!(after = ?SHUTDOWN.requests, "requests still in flight: stopping anyway"),
     }
     // The materializer finishes the event in hand and commits its offsets;
     // whatever the producer still holds (dead letters, notices) is delivered.
     if tokio::time::timeout(SHUTDOWN.background, background).await.is_err() {
-        tracing::warn!("the materializer did not stop within {:?}", SHUTDOWN.background);
+        tracing::warn!(within = ?SHUTDOWN.background, "the materializer did not stop");
     }
     let kafka = state.kafka.clone();
     let _ = tokio::task::spawn_blocking(move || kafka.flush(SHUTDOWN.deliveries)).await;

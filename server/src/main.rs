@@ -160,7 +160,7 @@ struct DbArgs {
 async fn main() -> anyhow::Result<()> {
     #[cfg(not(target_os = "linux"))]
     tune_allocator();
-    geoledger::telemetry::init();
+    geoledger::telemetry::init().map_err(anyhow::Error::msg)?;
     // Tests' fail points (FAILPOINTS=name=action;…), in builds with the
     // `failpoints` feature only: `cargo test` builds, never cargo-leptos's.
     #[cfg(feature = "failpoints")]

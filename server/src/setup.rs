@@ -67,7 +67,7 @@ pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()
                 let stale = state.importer.limits().stale_after();
                 tokio::spawn(import::progress::watch(jobs, stale, position, notices, shutdown.clone()));
             }
-            Err(e) => tracing::error!("import progress cannot be watched: {e}"),
+            Err(e) => tracing::error!(error = %e, "import progress cannot be watched"),
         }
         let lag = &config.lag;
         let watch = LagWatch {
@@ -94,7 +94,7 @@ async fn reload_when_stale(index: Arc<ReadIndex>, store: Store, mut shutdown: wa
         }
         if index.is_stale() {
             if let Err(e) = index.load(&store).await {
-                tracing::warn!("reading the index again: {e}; trying again soon");
+                tracing::warn!(error = %e, "reading the index failed; trying again soon");
             }
         }
     }
@@ -111,7 +111,7 @@ where
     loop {
         match step().await {
             Ok(()) => return true,
-            Err(e) => tracing::warn!("setting up {what}: {e:#}; retrying in {wait:?}"),
+            Err(e) => tracing::warn!(what, error = %format!("{e:#}"), ?wait, "setting up failed; retrying"),
         }
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}

@@ -38,7 +38,7 @@ impl Users {
         match tokio::task::spawn_blocking(work).await {
             Ok(done) => Some(done),
             Err(e) => {
-                tracing::error!("a password hash did not finish: {e}");
+                tracing::error!(error = %e, "a password hash did not finish");
                 None
             }
         }
@@ -71,7 +71,7 @@ impl Users {
         match (email, password) {
             (Some(e), Some(p)) if !e.trim().is_empty() && !p.is_empty() => {
                 self.upsert(e, p).await?;
-                tracing::info!("created the first admin, {}", normalize_email(e));
+                tracing::info!(admin = %normalize_email(e), "created the first admin");
             }
             _ => tracing::warn!(
                 "no admin exists: set GEOLEDGER_ADMIN_EMAIL and GEOLEDGER_ADMIN_PASSWORD, \
@@ -93,7 +93,8 @@ impl Users {
             Some(Err(Unreadable)) => {
                 // No password can match a hash that does not parse: the admin needs a new one.
                 tracing::warn!(
-                    "the stored password hash of {email} is unreadable: reset it with `geoledger admin create`"
+                    admin = %email,
+                    "the stored password hash is unreadable: reset it with `geoledger admin create`"
                 );
                 Ok(None)
             }

@@ -81,7 +81,7 @@ pub async fn watch(
         let (open, recent) = match tokio::try_join!(jobs.open(), jobs.recent_with_offsets(RECENT)) {
             Ok(found) => found,
             Err(e) => {
-                tracing::debug!("import progress: {e}");
+                tracing::debug!(error = %e, "import progress");
                 continue;
             }
         };
@@ -91,13 +91,13 @@ pub async fn watch(
             if job.status.is_open() {
                 let status = job.status;
                 if let Err(e) = refresh(&mut job, &offsets, heartbeat, stale, &position).await {
-                    tracing::debug!("import progress of {id}: {e}");
+                    tracing::debug!(job = %id, error = %e, "import progress");
                     continue;
                 }
                 let moved = job.status != status || job.status != JobStatus::Running;
                 if moved {
                     if let Err(e) = jobs.set_progress(&job).await {
-                        tracing::debug!("import progress of {id}: {e}");
+                        tracing::debug!(job = %id, error = %e, "import progress");
                         continue;
                     }
                 }

@@ -147,7 +147,7 @@ impl<'a> Run<'a> {
         heartbeat.abort();
         if let Err(e) = outcome {
             // The job's report says why it stopped; an admin reads it there.
-            tracing::warn!("import {} ({}) stopped: {e}", self.job.id, self.job.file_name);
+            tracing::warn!(job = %self.job.id, file = %self.job.file_name, error = %e, "an import stopped");
             self.job.error = Some(e.to_string());
         }
         self.finish().await
@@ -453,7 +453,7 @@ impl<'a> Run<'a> {
             self.job.finished_at = Some(now());
         }
         if let Err(e) = self.save().await {
-            tracing::error!("import {}: the job's end could not be saved: {e}", self.job.id);
+            tracing::error!(job = %self.job.id, error = %e, "an import's end could not be saved");
         }
         self.job
     }

@@ -117,10 +117,10 @@ impl ReadIndex {
         self.loaded.store(true, Ordering::SeqCst);
         let sizes = self.sizes();
         tracing::info!(
-            "read index loaded in {:.1} s: {} cities, {} pincodes",
-            started.elapsed().as_secs_f64(),
-            sizes.cities,
-            sizes.pincodes
+            secs = started.elapsed().as_secs_f64(),
+            cities = sizes.cities,
+            pincodes = sizes.pincodes,
+            "read index loaded"
         );
         Ok(sizes)
     }
@@ -158,7 +158,11 @@ impl ReadIndex {
         let (cities, pincodes) = match store.indexed_by_ids(&city_ids, &codes).await {
             Ok(read) => read,
             Err(e) => {
-                tracing::warn!("{} changes not read back into the index ({e}): it will be read again", changed.len());
+                tracing::warn!(
+                    changes = changed.len(),
+                    error = %e,
+                    "changes not read back into the index: it will be read again"
+                );
                 self.stale.store(true, Ordering::SeqCst);
                 return;
             }

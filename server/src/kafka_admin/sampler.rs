@@ -74,7 +74,7 @@ pub async fn sample(
         let (read, marks) = match admin.lag_on(&watch.topics).await {
             Ok(read) => read,
             Err(e) => {
-                tracing::debug!("lag sample: {e}");
+                tracing::debug!(error = %e, "a lag sample");
                 continue;
             }
         };
@@ -90,7 +90,7 @@ pub async fn sample(
             })
             .collect();
         if let Err(e) = samples.add(&taken, watch.every).await {
-            tracing::debug!("lag samples not kept: {e}");
+            tracing::debug!(error = %e, "lag samples not kept");
         }
         let groups: Vec<LagNow> = taken
             .iter()

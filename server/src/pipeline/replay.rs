@@ -96,7 +96,7 @@ fn refuse_unsafe(kafka: &Kafka, force: bool) -> anyhow::Result<()> {
         );
     }
     for l in &lost {
-        tracing::warn!("replaying without the deleted events of {l}");
+        tracing::warn!(partitions = %l, "replaying without the deleted events");
     }
     Ok(())
 }

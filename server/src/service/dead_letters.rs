@@ -125,7 +125,14 @@ impl DeadLetters {
         headers = headers.insert(Header { key: REDRIVES, value: Some(redrives.as_str()) });
         match self.kafka.send(&to, raw.key(), raw.payload(), headers).await {
             Ok((partition, offset)) => {
-                tracing::info!("{} redrove dead letter {id} to {to} {partition}@{offset}", actor.name);
+                tracing::info!(
+                    actor = %actor.name,
+                    letter = %id,
+                    topic = %to,
+                    partition,
+                    offset,
+                    "redrove a dead letter"
+                );
                 self.handlings.landed(&topic, id, partition, offset).await?;
                 Ok(Ok(Handled::Redriven { topic: to, landed: Some((partition, offset)) }))
             }
@@ -154,7 +161,7 @@ impl DeadLetters {
                 Ok((letter, _)) => match letter.discard_refusal() {
                     Some(why) => Err(why),
                     None => self.claim(id, Handled::Discarded, actor).await?.map(|()| {
-                        tracing::info!("{} discarded dead letter {id}", actor.name);
+                        tracing::info!(actor = %actor.name, letter = %id, "discarded a dead letter");
                         Handled::Discarded
                     }),
                 },

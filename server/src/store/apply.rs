@@ -328,7 +328,7 @@ async fn command_all(
             // Servers send these as 32- or 64-bit integers.
             let number = |key| e.get(key).and_then(|v| v.as_i32().map(i64::from).or_else(|| v.as_i64()));
             let (Some(index), Some(code)) = (number("index"), number("code")) else {
-                tracing::warn!("a write error without its item's index: {e}");
+                tracing::warn!(error = %e, "a write error without its item's index");
                 continue;
             };
             let message = e.get_str("errmsg").unwrap_or("refused").to_string();

@@ -86,8 +86,10 @@ impl Store {
             let coll = if collection == "cities" { &self.cities } else { &self.pincodes };
             if coll.list_index_names().await.unwrap_or_default().iter().any(|n| n == index) {
                 tracing::warn!(
-                    "the index {collection}.{index} of an earlier version is no longer used and slows every write: \
-                     db.{collection}.dropIndex(\"{index}\")"
+                    %collection,
+                    %index,
+                    drop = %format!("db.{collection}.dropIndex(\"{index}\")"),
+                    "an index of an earlier version is no longer used and slows every write: drop it"
                 );
             }
         }

@@ -123,7 +123,7 @@ impl Store {
             self.cities.update_one(doc! { "_id": id }, doc! { "$set": { "name_key": name_key(state, name) } }).await?;
         }
         if !docs.is_empty() {
-            tracing::info!("{} cities given their name key", docs.len());
+            tracing::info!(cities = docs.len(), "cities given their name key");
         }
         Ok(())
     }

@@ -400,7 +400,12 @@ pub struct Api {
 
 impl Api {
     pub fn new(server: &Server, token: &str) -> Self {
-        Api { base: server.base_url.clone(), token: token.into(), http: reqwest::Client::new() }
+        Self::at(&server.base_url, token)
+    }
+
+    /// The API of a server at `base` (`http://127.0.0.1:PORT`) started some other way.
+    pub fn at(base: &str, token: &str) -> Self {
+        Api { base: base.into(), token: token.into(), http: reqwest::Client::new() }
     }
 
     /// Opens the live stream (`/api/v1/stream`) as this token's holder; read it
