@@ -24,6 +24,7 @@ use crate::domain::import::job::{ImportJob, JobReport};
 use crate::domain::kafka::{Cluster, Group, LagHistory, MessagePage, MessageQuery, PipelineStatus};
 use crate::domain::map::{MapQuery, MapView};
 use crate::domain::pincode::{PincodeListQuery, PincodePage};
+use crate::domain::schema::EventSchema;
 use crate::domain::write::Published;
 
 /// The Kafka status pages' view of the cluster.
@@ -100,6 +101,7 @@ pub mod ssr {
     use crate::domain::kafka::{Group, LagHistory, MessagePage, MessageQuery, PipelineStatus};
     use crate::domain::map::{MapQuery, MapView};
     use crate::domain::pincode::{PincodeListQuery, PincodePage};
+    use crate::domain::schema::EventSchema;
     use crate::domain::write::WriteResult;
 
     /// What the server provides to server functions.
@@ -112,6 +114,9 @@ pub mod ssr {
         async fn verify_login(&self, email: &str, password: &str) -> Result<Option<String>, AppError>;
 
         fn map_config(&self) -> MapConfig;
+
+        /// The events' schemas, as the files in `schemas/` say.
+        fn event_schemas(&self) -> Vec<EventSchema>;
 
         async fn list_cities(&self, query: CityListQuery) -> Result<CityPage, AppError>;
 
@@ -208,6 +213,19 @@ pub mod ssr {
         current_user().await?.ok_or_else(|| AppError::Unauthorized("not signed in".into()))
     }
 
+    /// A signed-in admin's call: refused unless an admin is signed in; `work`
+    /// gets the admin's email (the events' actor) and the ledger, and its
+    /// error answers with its own status (`answer`).
+    pub async fn as_admin<T, F: Future<Output = Result<T, AppError>>>(
+        work: impl FnOnce(String, SharedLedger) -> F,
+    ) -> Result<T, AppError> {
+        answer(async move {
+            let admin = require_user().await?;
+            work(admin, ledger()?).await
+        })
+        .await
+    }
+
     /// Runs a server function's work and answers its error with that error's
     /// status (a refusal is a 4xx, Kafka away a 503), not the default 500.
     pub async fn answer<T>(work: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
@@ -228,11 +246,13 @@ pub mod ssr {
 /// Checks every backend now.
 #[server(endpoint = "get_readiness")]
 pub async fn get_readiness() -> Result<Readiness, AppError> {
-    ssr::answer(async {
-        ssr::require_user().await?;
-        Ok(ssr::ledger()?.readiness().await)
-    })
-    .await
+    ssr::as_admin(|_, ledger| async move { Ok(ledger.readiness().await) }).await
+}
+
+/// Every event type's schema, with its version and fields.
+#[server(endpoint = "list_event_schemas")]
+pub async fn list_event_schemas() -> Result<Vec<EventSchema>, AppError> {
+    ssr::as_admin(|_, ledger| async move { Ok(ledger.event_schemas()) }).await
 }
 
 /// The signed-in admin, if any.
@@ -273,61 +293,37 @@ pub async fn logout() -> Result<(), AppError> {
 /// One page of cities.
 #[server(endpoint = "list_cities", input = Json)]
 pub async fn list_cities(query: CityListQuery) -> Result<CityPage, AppError> {
-    ssr::answer(async move {
-        ssr::require_user().await?;
-        ssr::ledger()?.list_cities(query).await
-    })
-    .await
+    ssr::as_admin(|_, ledger| async move { ledger.list_cities(query).await }).await
 }
 
 /// Creates, changes, deletes or restores a city: where its event landed, or
 /// why it was refused (invalid fields, a conflict, Kafka away).
 #[server(endpoint = "run_city_command", input = Json)]
 pub async fn run_city_command(command: CityCommand, fields: HashMap<String, String>) -> Result<Published, AppError> {
-    ssr::answer(async move {
-        let actor = ssr::require_user().await?;
-        ssr::ledger()?.city_command(actor, command, fields).await
-    })
-    .await
+    ssr::as_admin(|actor, ledger| async move { ledger.city_command(actor, command, fields).await }).await
 }
 
 #[server(endpoint = "get_map_config")]
 pub async fn get_map_config() -> Result<MapConfig, AppError> {
-    ssr::answer(async {
-        ssr::require_user().await?;
-        Ok(ssr::ledger()?.map_config())
-    })
-    .await
+    ssr::as_admin(|_, ledger| async move { Ok(ledger.map_config()) }).await
 }
 
 /// A city with its pincodes and history (None: no such city).
 #[server(endpoint = "get_city_details")]
 pub async fn get_city_details(id: String) -> Result<Option<CityDetails>, AppError> {
-    ssr::answer(async move {
-        ssr::require_user().await?;
-        ssr::ledger()?.city_details(id).await
-    })
-    .await
+    ssr::as_admin(|_, ledger| async move { ledger.city_details(id).await }).await
 }
 
 /// One page of pincodes (by code prefix, or in a box).
 #[server(endpoint = "list_pincodes", input = Json)]
 pub async fn list_pincodes(query: PincodeListQuery) -> Result<PincodePage, AppError> {
-    ssr::answer(async move {
-        ssr::require_user().await?;
-        ssr::ledger()?.list_pincodes(query).await
-    })
-    .await
+    ssr::as_admin(|_, ledger| async move { ledger.list_pincodes(query).await }).await
 }
 
 /// What the map draws of one view: cities and pincodes, one by one or in clusters.
 #[server(endpoint = "get_map_view", input = Json)]
 pub async fn get_map_view(query: MapQuery) -> Result<MapView, AppError> {
-    ssr::answer(async move {
-        ssr::require_user().await?;
-        ssr::ledger()?.map_view(query).await
-    })
-    .await
+    ssr::as_admin(|_, ledger| async move { ledger.map_view(query).await }).await
 }
 
 /// Adds, changes or deletes a pincode.
@@ -336,113 +332,69 @@ pub async fn run_pincode_command(
     command: PincodeCommand,
     fields: HashMap<String, String>,
 ) -> Result<Published, AppError> {
-    ssr::answer(async move {
-        let actor = ssr::require_user().await?;
-        ssr::ledger()?.pincode_command(actor, command, fields).await
-    })
-    .await
+    ssr::as_admin(|actor, ledger| async move { ledger.pincode_command(actor, command, fields).await }).await
 }
 
 /// Starts importing a file: a form with the file (`file`), and optionally
 /// `format` (`cities`, `pincodes`, `india-post`, or `auto`) and `dry_run`.
 #[server(endpoint = "start_import", input = MultipartFormData)]
 pub async fn start_import(form: MultipartData) -> Result<ImportJob, AppError> {
-    ssr::answer(async move {
-        let actor = ssr::require_user().await?;
-        ssr::ledger()?.start_import(actor, form).await
-    })
-    .await
+    ssr::as_admin(|actor, ledger| async move { ledger.start_import(actor, form).await }).await
 }
 
 /// The newest import jobs, newest first.
 #[server(endpoint = "list_imports")]
 pub async fn list_imports() -> Result<Vec<ImportJob>, AppError> {
-    ssr::answer(async {
-        ssr::require_user().await?;
-        ssr::ledger()?.list_imports().await
-    })
-    .await
+    ssr::as_admin(|_, ledger| async move { ledger.list_imports().await }).await
 }
 
 /// An import job with the first lines of its report.
 #[server(endpoint = "get_import_report")]
 pub async fn get_import_report(id: String) -> Result<JobReport, AppError> {
-    ssr::answer(async move {
-        ssr::require_user().await?;
-        ssr::ledger()?.import_report(id).await
-    })
-    .await
+    ssr::as_admin(|_, ledger| async move { ledger.import_report(id).await }).await
 }
 
 /// The Kafka cluster: brokers, topics (with watermarks, configuration and the
 /// groups reading them) and consumer groups.
 #[server(endpoint = "get_kafka_overview")]
 pub async fn get_kafka_overview() -> Result<KafkaOverview, AppError> {
-    ssr::answer(async {
-        ssr::require_user().await?;
-        ssr::ledger()?.kafka_overview().await
-    })
-    .await
+    ssr::as_admin(|_, ledger| async move { ledger.kafka_overview().await }).await
 }
 
 /// One consumer group, with its members and its lag per partition.
 #[server(endpoint = "get_kafka_group")]
 pub async fn get_kafka_group(id: String) -> Result<Option<Group>, AppError> {
-    ssr::answer(async move {
-        ssr::require_user().await?;
-        ssr::ledger()?.kafka_group(id).await
-    })
-    .await
+    ssr::as_admin(|_, ledger| async move { ledger.kafka_group(id).await }).await
 }
 
 /// A look at a topic's messages.
 #[server(endpoint = "get_kafka_messages", input = Json)]
 pub async fn get_kafka_messages(topic: String, query: MessageQuery) -> Result<Option<MessagePage>, AppError> {
-    ssr::answer(async move {
-        ssr::require_user().await?;
-        ssr::ledger()?.kafka_messages(topic, query).await
-    })
-    .await
+    ssr::as_admin(|_, ledger| async move { ledger.kafka_messages(topic, query).await }).await
 }
 
 /// A consumer group's lag history over the last `window_secs` (15 min to 24 h).
 #[server(endpoint = "get_lag_history")]
 pub async fn get_lag_history(group: String, window_secs: u64) -> Result<LagHistory, AppError> {
-    ssr::answer(async move {
-        ssr::require_user().await?;
-        ssr::ledger()?.lag_history(group, window_secs).await
-    })
-    .await
+    ssr::as_admin(|_, ledger| async move { ledger.lag_history(group, window_secs).await }).await
 }
 
 /// The newest dead letters, newest first; the handled ones only when asked.
 #[server(endpoint = "get_dead_letters")]
 pub async fn get_dead_letters(include_handled: bool) -> Result<DeadLetterPage, AppError> {
-    ssr::answer(async move {
-        ssr::require_user().await?;
-        ssr::ledger()?.dead_letters(include_handled).await
-    })
-    .await
+    ssr::as_admin(|_, ledger| async move { ledger.dead_letters(include_handled).await }).await
 }
 
 /// Sends dead letters back to their original topics, or (`discard`) marks
 /// them handled: for each, what became of it or why it was left.
 #[server(endpoint = "handle_dead_letters", input = Json)]
 pub async fn handle_dead_letters(ids: Vec<String>, discard: bool) -> Result<Vec<ActionOutcome>, AppError> {
-    ssr::answer(async move {
-        let actor = ssr::require_user().await?;
-        ssr::ledger()?.handle_dead_letters(actor, ids, discard).await
-    })
-    .await
+    ssr::as_admin(|actor, ledger| async move { ledger.handle_dead_letters(actor, ids, discard).await }).await
 }
 
 /// The status pages' landing numbers: the cluster in brief, the materializer,
 /// GeoLedger's topics and the dead letters waiting.
 #[server(endpoint = "get_pipeline_status")]
 pub async fn get_pipeline_status() -> Result<PipelineStatus, AppError> {
-    ssr::answer(async {
-        ssr::require_user().await?;
-        ssr::ledger()?.pipeline_status().await
-    })
-    .await
+    ssr::as_admin(|_, ledger| async move { ledger.pipeline_status().await }).await
 }

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    lazy_route, path, Lazy, LazyRoute, SsrMode,
+    path, Lazy, LazyRoute, SsrMode,
 };
 
 use crate::components::layout::Layout;
@@ -10,7 +10,7 @@ use crate::pages::kafka::dead_letters::DeadLettersPage;
 use crate::pages::kafka::{group::GroupPage, groups::GroupsPage, overview::KafkaPage, topic::TopicPage};
 use crate::pages::{
     cities::CitiesPage, city::CityPage, import::ImportPage, login::LoginPage, map::MapPage, not_found::NotFound,
-    overview::Overview, pincodes::PincodesPage,
+    overview::Overview, pincodes::PincodesPage, schemas::SchemasPage,
 };
 
 /// The HTML document the server renders around the app.
@@ -85,6 +85,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/kafka/groups") view={Lazy::<GroupsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/kafka/groups/:id") view={Lazy::<GroupRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/kafka/dead-letters") view={Lazy::<DeadLettersRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/schemas") view={Lazy::<SchemasRoute>::new()} ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>
@@ -108,19 +109,34 @@ fn MarkHydrated() -> impl IntoView {
 ///
 /// Built with `cargo leptos build --split`, each page's view is cut out of the
 /// main wasm into its own file (code two pages share goes to a shared one), so
-/// the first load carries the layout and one page, not all twelve. Without
-/// `--split` the same routes work from the one bundle.
+/// the first load carries the layout and one page, not all of them. Built
+/// without `--split` (`cargo leptos watch`), the pages are no split points
+/// (`cfg(split_pages)`, set by `app/build.rs`) and load from the one bundle;
+/// the server renders them the same way in both.
 macro_rules! lazy_page {
     ($($route:ident => $page:ident),* $(,)?) => {$(
         struct $route;
 
-        #[lazy_route]
+        #[cfg(split_pages)]
+        #[leptos_router::lazy_route]
         impl LazyRoute for $route {
             fn data() -> Self {
                 Self
             }
 
             fn view(this: Self) -> AnyView {
+                let _ = this;
+                view! { <$page/> <MarkHydrated/> }.into_any()
+            }
+        }
+
+        #[cfg(not(split_pages))]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            async fn view(this: Self) -> AnyView {
                 let _ = this;
                 view! { <$page/> <MarkHydrated/> }.into_any()
             }
@@ -141,4 +157,5 @@ lazy_page! {
     GroupsRoute => GroupsPage,
     GroupRoute => GroupPage,
     DeadLettersRoute => DeadLettersPage,
+    SchemasRoute => SchemasPage,
 }

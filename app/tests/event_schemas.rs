@@ -1,5 +1,6 @@
 //! Every kind of event GeoLedger emits matches the Avro schema in schemas/ that its
-//! `dataschema` names.
+//! `dataschema` names, and every schema reads the events written with each of its
+//! earlier versions in git (a schema registry's BACKWARD_TRANSITIVE rule).
 
 use std::path::PathBuf;
 
@@ -102,4 +103,80 @@ fn data_that_breaks_the_schema_is_caught() {
     let mut nested = env.data;
     nested["metadata"] = json!({"x": {"y": 1}});
     assert!(conforms(&nested, &s).is_err());
+}
+
+/// Every version of `schemas/FILE` committed to git, newest first, each with its
+/// commit (the working copy is checked against all of them).
+fn versions_in_git(file: &str) -> Vec<(String, String)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git").current_dir(&root).args(args).output().expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let path = format!("schemas/{file}");
+    git(&["log", "--format=%H", "--", &path])
+        .lines()
+        .map(|commit| (commit.to_string(), git(&["show", &format!("{commit}:{path}")])))
+        .collect()
+}
+
+/// The schema files, as they are now.
+fn schema_files() -> Vec<(String, String)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../schemas");
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "avsc"))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Whether a reader with `new` reads every datum written with `old`: a schema
+/// registry's BACKWARD rule.
+fn reads_the_old(old: &str, new: &str) -> Result<(), String> {
+    let (old, new) =
+        (Schema::parse_str(old).map_err(|e| e.to_string())?, Schema::parse_str(new).map_err(|e| e.to_string())?);
+    apache_avro::schema_compatibility::SchemaCompatibility::can_read(&old, &new).map_err(|e| e.to_string())
+}
+
+#[test]
+fn every_schema_reads_every_earlier_version_of_itself_in_git() {
+    let files = schema_files();
+    assert!(files.len() >= EventType::ALL.len(), "{files:?}");
+    let tracked = std::process::Command::new("git")
+        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .args(["ls-files", "schemas"])
+        .output()
+        .expect("git runs");
+    let tracked = String::from_utf8(tracked.stdout).unwrap();
+    let mut problems = Vec::new();
+    for (file, now) in &files {
+        let versions = versions_in_git(file);
+        if tracked.lines().any(|l| l == format!("schemas/{file}")) {
+            assert!(!versions.is_empty(), "{file} is in git, so its history is read");
+        }
+        for (commit, old) in versions {
+            if let Err(why) = reads_the_old(&old, now) {
+                problems.push(format!("{file} cannot read events written with its version at {commit}: {why}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_compatibility_check_refuses_a_field_without_a_default() {
+    let old = r#"{"type": "record", "name": "R", "fields": [{"name": "a", "type": "string"}]}"#;
+    let added = r#"{"type": "record", "name": "R", "fields": [{"name": "a", "type": "string"},
+        {"name": "b", "type": "string"}]}"#;
+    let added_with_default = r#"{"type": "record", "name": "R", "fields": [{"name": "a", "type": "string"},
+        {"name": "b", "type": ["null", "string"], "default": null}]}"#;
+    let retyped = r#"{"type": "record", "name": "R", "fields": [{"name": "a", "type": "long"}]}"#;
+    assert!(reads_the_old(old, added).is_err(), "a new field without a default cannot be read from old events");
+    assert_eq!(reads_the_old(old, added_with_default), Ok(()));
+    assert!(reads_the_old(old, retyped).is_err(), "a string read as a long");
+    assert_eq!(reads_the_old(added, old), Ok(()), "a field dropped: old events' value is skipped");
 }

@@ -84,7 +84,7 @@ pub struct Config {
     pub limits: LimitsConfig,
 }
 
-/// What one client may ask of the server (README, "Security").
+/// What one client may ask of the server (docs/operations.md, "Security settings").
 #[derive(Clone, clap::Args)]
 pub struct LimitsConfig {
     /// Sign-in attempts one address may make a minute (all at once, then one
@@ -223,7 +223,7 @@ pub struct KafkaConfig {
 }
 
 /// How GeoLedger's Kafka clients reach the brokers: in the clear, over TLS,
-/// with SASL, or both (README, "Security"). Every client takes these.
+/// with SASL, or both (docs/operations.md, "Security settings"). Every client takes these.
 #[derive(Clone, clap::Args)]
 pub struct KafkaSecurity {
     /// plaintext, ssl, sasl_plaintext or sasl_ssl.

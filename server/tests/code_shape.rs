@@ -7,8 +7,8 @@
 //! - Imports come in groups: std, then external crates, then the crate's own.
 //! - Every line fits the width in rustfmt.toml (rustfmt leaves macro bodies,
 //!   such as `view!` and `json!`, as they are written).
-//! - The README's code map names every folder of `app/src` and `server/src`,
-//!   and every path it names exists.
+//! - The code map (docs/architecture.md) names every folder of `app/src` and
+//!   `server/src`, and every path it names exists; so does the README's short one.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -309,7 +309,7 @@ fn no_import_circles_and_no_upward_imports() {
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
     // The graphs are real: known imports are in them.
     for (crate_dir, from, to) in [
-        ("server", "http/rest.rs", "http/state.rs"),
+        ("server", "http/rest/reads.rs", "http/state.rs"),
         ("server", "pipeline/materializer/steps.rs", "store/mod.rs"),
         ("app", "pages/map.rs", "components/map.rs"),
         ("app", "domain/city.rs", "domain/geo.rs"),
@@ -444,18 +444,30 @@ fn every_line_fits_the_configured_width() {
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
 
-/// The README's "Code map" section.
-fn code_map() -> String {
-    let readme = fs::read_to_string(repo_root().join("README.md")).unwrap();
-    let start = readme.find("\n## Code map").expect("README has a '## Code map' section");
-    let rest = &readme[start + 1..];
+/// The "## Code map" section of a Markdown file of the repository.
+fn code_map(file: &str) -> String {
+    let text = fs::read_to_string(repo_root().join(file)).unwrap();
+    let start = text.find("\n## Code map").unwrap_or_else(|| panic!("{file} has a '## Code map' section"));
+    let rest = &text[start + 1..];
     let end = rest[3..].find("\n## ").map_or(rest.len(), |e| e + 3);
     rest[..end].to_string()
 }
 
+/// The paths a code map names (in backticks, under app/ or server/) that do not exist.
+fn missing_paths(map: &str) -> Vec<String> {
+    let root = repo_root();
+    map.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|quoted| quoted.split([' ', ':']).next().unwrap_or_default())
+        .filter(|path| (path.starts_with("app/") || path.starts_with("server/")) && !root.join(path).exists())
+        .map(|path| format!("the code map names `{path}`, which does not exist"))
+        .collect()
+}
+
 #[test]
-fn the_readme_code_map_matches_the_tree() {
-    let map = code_map();
+fn the_code_map_matches_the_tree() {
+    let map = code_map("docs/architecture.md");
     let root = repo_root();
     let mut problems = Vec::new();
     for crate_src in ["app/src", "server/src"] {
@@ -466,12 +478,12 @@ fn the_readme_code_map_matches_the_tree() {
             }
         }
     }
-    // Every path it names (in backticks, under app/ or server/) exists.
-    for quoted in map.split('`').skip(1).step_by(2) {
-        let path = quoted.split([' ', ':']).next().unwrap_or_default();
-        if (path.starts_with("app/") || path.starts_with("server/")) && !root.join(path).exists() {
-            problems.push(format!("the code map names `{path}`, which does not exist"));
-        }
-    }
+    problems.extend(missing_paths(&map));
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[test]
+fn the_readme_names_only_paths_that_exist() {
+    let problems = missing_paths(&code_map("README.md"));
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }

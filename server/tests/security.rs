@@ -444,7 +444,7 @@ async fn a_session_ends_at_its_lifetime_however_active_and_when_its_admin_gets_a
     assert_eq!(page(&session).await.unwrap().status().as_u16(), 303);
 }
 
-/// One row of the README's route table.
+/// One row of the route table (docs/api.md).
 #[derive(Debug)]
 struct RouteRule {
     method: String,
@@ -452,11 +452,11 @@ struct RouteRule {
     rule: String,
 }
 
-/// The route table under the README's "### Routes" heading (the static files' row aside).
+/// The route table under docs/api.md's "## Routes" heading (the static files' row aside).
 fn route_table() -> Vec<RouteRule> {
-    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
-    let section = readme.split("### Routes").nth(1).expect("the README has a ### Routes section");
-    let section = section.split("\n### ").next().unwrap();
+    let api = std::fs::read_to_string(repo_root().join("docs/api.md")).unwrap();
+    let section = api.split("\n## Routes").nth(1).expect("docs/api.md has a ## Routes section");
+    let section = section.split("\n## ").next().unwrap();
     section
         .lines()
         .filter_map(|line| {
@@ -477,6 +477,7 @@ fn filled(path: &str) -> String {
     path.split('/')
         .map(|s| match s {
             "{code}" => "110001",
+            "{file}" => "city.created.v1.avsc",
             _ if s.starts_with('{') => "Sample",
             _ => s,
         })
@@ -490,15 +491,15 @@ fn the_route_table_names_every_page_server_function_and_rest_route() {
     let listed = |method: &str, path: &str| table.iter().any(|r| r.method == method && r.path == path);
     for route in leptos_axum::generate_route_list(app::App) {
         let path = if route.path().is_empty() { "/" } else { route.path() };
-        assert!(listed("GET", path), "the page {path} is not in the README's route table");
+        assert!(listed("GET", path), "the page {path} is not in the route table of docs/api.md");
     }
     let functions: Vec<_> = leptos::server_fn::axum::server_fn_paths().collect();
     assert!(functions.len() >= 20, "{functions:?}");
     for (path, method) in functions {
         assert!(listed(method.as_str(), path), "the server function {method} {path} is not in the route table");
     }
-    // The REST API's routes, as server/src/http/rest.rs declares them (writes under /location-updates).
-    let rest = std::fs::read_to_string(repo_root().join("server/src/http/rest.rs")).unwrap();
+    // The REST API's routes, as server/src/http/rest/mod.rs declares them (writes under /location-updates).
+    let rest = std::fs::read_to_string(repo_root().join("server/src/http/rest/mod.rs")).unwrap();
     for declared in rest.split(".route(\"").skip(1).map(|s| s.split('"').next().unwrap()) {
         let found = table
             .iter()

@@ -16,6 +16,7 @@ const SECTIONS: &[(&str, &str, bool)] = &[
     ("Overview", "/overview", true),
     ("Bulk import", "/import", true),
     ("Kafka", "/kafka", true),
+    ("Event schemas", "/schemas", true),
 ];
 
 #[component]
@@ -67,6 +68,10 @@ pub fn Layout() -> impl IntoView {
                             }
                         })
                         .collect_view()}
+                    // Not a page of this app: Swagger UI on the OpenAPI document.
+                    <li>
+                        <a href="/api/docs" rel="external">"REST API"</a>
+                    </li>
                 </ul>
             </nav>
             <main class="content">

@@ -16,6 +16,7 @@ pub fn city_id(state: &str, name: &str) -> String {
 /// A city's fields after validation; the `data` of `city.created.v1` and
 /// `city.updated.v1`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CityFields {
     pub name: String,
     /// The official name of the state or union territory.
@@ -50,6 +51,9 @@ pub mod field {
     pub const AREA: &str = "area_sq_km";
     pub const ALTERNATE_NAMES: &str = "alternate_names";
     pub const METADATA: &str = "metadata";
+    /// Every field a city record may have.
+    pub const ALL: [&str; 11] =
+        [NAME, STATE, DISTRICT, LATITUDE, LONGITUDE, IS_METRO, IS_CAPITAL, POPULATION, AREA, ALTERNATE_NAMES, METADATA];
 }
 
 fn state_field(r: &mut Reader, required: bool) -> Option<&'static State> {
@@ -147,6 +151,7 @@ pub fn validate_city_update(record: &Map<String, Value>, current: &CityFields) -
 
 /// A city as GeoLedger keeps it (the read model), as the API returns it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct City {
     pub id: String,
     #[serde(flatten)]
@@ -178,6 +183,7 @@ pub struct CityListQuery {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CityPage {
     pub cities: Vec<City>,
     pub next_cursor: Option<String>,

@@ -39,6 +39,7 @@ pub fn parse_letter_id(id: &str) -> Option<(i32, i64)> {
 
 /// What became of a dead letter, once handled.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Handled {
     /// Sent back to its original topic, landing there at (partition, offset)
@@ -50,6 +51,7 @@ pub enum Handled {
 
 /// Who handled a dead letter, how and when.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Handling {
     pub handled: Handled,
     /// The admin's email, or `token:<name>` for a script.
@@ -71,6 +73,7 @@ impl Handling {
 
 /// One message of the dead-letter topic, read for people.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeadLetter {
     /// Its place in the dead-letter topic ([`letter_id`]).
     pub id: String,
@@ -138,6 +141,7 @@ pub fn times(n: u32) -> String {
 
 /// The dead letters shown, newest first, with counts of the whole topic.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeadLetterPage {
     pub letters: Vec<DeadLetter>,
     /// Dead letters read (the newest [`MAX_READ`] of the topic at most).
@@ -154,6 +158,7 @@ pub const MAX_READ: usize = 5_000;
 
 /// What became of one dead letter an admin acted on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ActionOutcome {
     pub id: String,
     #[serde(flatten)]
@@ -161,6 +166,7 @@ pub struct ActionOutcome {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ActionResult {
     /// How it is handled now.

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Ok,
@@ -12,6 +13,7 @@ pub enum Status {
 
 /// The result of one check of one backend.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BackendCheck {
     /// `kafka` or `mongodb`.
     pub name: String,
@@ -32,6 +34,7 @@ impl BackendCheck {
 
 /// All backends at one moment. Ready only when every backend is ok.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Readiness {
     pub status: Status,
     /// The backends that are down, by name (empty when ready).
@@ -59,6 +62,7 @@ impl Readiness {
 
 /// Where this instance's materializer stands, as its watchdog sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MaterializerState {
     /// Its consumer has not joined the group yet.
@@ -83,6 +87,7 @@ impl MaterializerState {
 /// This instance's materializer: its state, why, and how often its watchdog
 /// rebuilt its consumer since the instance started.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MaterializerHealth {
     pub state: MaterializerState,
     pub detail: String,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::health::MaterializerHealth;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Broker {
     pub id: i32,
     pub host: String,
@@ -18,6 +19,7 @@ pub struct Broker {
 
 /// One partition of a topic, as its leader sees it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Partition {
     pub id: i32,
     /// The leader's broker id (-1: none).
@@ -45,12 +47,14 @@ impl Partition {
 
 /// A group reading a topic, and how far behind it is there.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GroupLag {
     pub group: String,
     pub lag: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Topic {
     pub name: String,
     /// Kafka's own (`__consumer_offsets`, …).
@@ -119,6 +123,7 @@ pub fn retention_warning(topic: &str, retention_ms: Option<&str>) -> Option<Stri
 
 /// The cluster at one moment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Cluster {
     pub id: Option<String>,
     /// The broker clients are told is the controller.
@@ -152,6 +157,7 @@ pub struct PipelineStatus {
 
 /// A member of a group: a consumer and the partitions it is given.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Member {
     pub id: String,
     pub client_id: String,
@@ -161,6 +167,7 @@ pub struct Member {
 
 /// Where a group is on one partition.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PartitionLag {
     pub topic: String,
     pub partition: i32,
@@ -181,6 +188,7 @@ impl PartitionLag {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Group {
     pub id: String,
     /// Stable, Empty, PreparingRebalance, CompletingRebalance, Dead.
@@ -286,6 +294,7 @@ mod tests {
 
 /// Where a look at a topic's messages starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Start {
     /// The newest messages.
     Latest,
@@ -299,6 +308,7 @@ pub enum Start {
 
 /// A look at a topic's messages: one partition or all, from where, how many.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MessageQuery {
     pub partition: Option<i32>,
     pub start: Start,
@@ -310,6 +320,7 @@ pub const MAX_MESSAGES: usize = 200;
 
 /// The city or pincode an event concerns, as a link.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EntityLink {
     pub label: String,
     pub href: String,
@@ -318,6 +329,7 @@ pub struct EntityLink {
 /// One message, for people: its place, its key and headers as text, its value
 /// as formatted JSON when it is JSON.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct KafkaMessage {
     pub partition: i32,
     pub offset: i64,
@@ -356,6 +368,7 @@ impl KafkaMessage {
 
 /// Messages, newest first, and the looks before and after them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MessagePage {
     pub messages: Vec<KafkaMessage>,
     pub older: Option<MessageQuery>,
@@ -383,6 +396,7 @@ mod message_tests {
 /// A group's lag at one moment, and how far it had read (the sum of its
 /// committed offsets), for its history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LagSample {
     /// Milliseconds since 1970.
     pub at: i64,
@@ -392,6 +406,7 @@ pub struct LagSample {
 
 /// A group's lag over a window of time, oldest first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LagHistory {
     pub group: String,
     pub window_secs: u64,
@@ -411,6 +426,7 @@ impl LagHistory {
 
 /// A group's lag now, as the live stream tells it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LagNow {
     pub group: String,
     pub lag: i64,
@@ -420,6 +436,7 @@ pub struct LagNow {
 
 /// The materializer has been behind for too long.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LagAlert {
     pub group: String,
     pub lag: i64,
@@ -430,6 +447,7 @@ pub struct LagAlert {
 
 /// Every sample of the live stream's `lag` event.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LagReport {
     pub at: i64,
     pub groups: Vec<LagNow>,

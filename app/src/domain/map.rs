@@ -33,6 +33,7 @@ pub struct MapQuery {
 /// Many points drawn as one: how many, where their centre is, and the zoom at
 /// which it splits (a click zooms there).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema), schema(as = MapCluster))]
 pub struct Cluster {
     pub latitude: f64,
     pub longitude: f64,
@@ -42,6 +43,7 @@ pub struct Cluster {
 
 /// A city as the map draws it, with what its popup says.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MapCity {
     pub id: String,
     pub name: String,
@@ -55,6 +57,7 @@ pub struct MapCity {
 
 /// A pincode as the map draws it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MapPincode {
     pub pincode: String,
     pub area_name: Option<String>,
@@ -64,6 +67,7 @@ pub struct MapPincode {
 
 /// What one layer of the map shows in a view.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Layer<T> {
     /// Everything in the view (not deleted).
     pub in_view: u64,
@@ -87,6 +91,7 @@ impl<T> Layer<T> {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MapView {
     pub cities: Layer<MapCity>,
     /// Empty below `PINCODE_ZOOM`.

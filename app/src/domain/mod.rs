@@ -13,6 +13,7 @@ pub mod kafka;
 pub mod map;
 pub mod notice;
 pub mod pincode;
+pub mod schema;
 pub mod sign_in;
 pub mod slug;
 pub mod state;

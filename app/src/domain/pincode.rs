@@ -16,10 +16,13 @@ pub mod field {
     pub const LATITUDE: &str = "latitude";
     pub const LONGITUDE: &str = "longitude";
     pub const OFFICES: &str = "offices";
+    /// Every field a pincode record may have.
+    pub const ALL: [&str; 7] = [PINCODE, CITY_NAME, STATE, AREA_NAME, LATITUDE, LONGITUDE, OFFICES];
 }
 
 /// A post office's kind, as India Post names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum OfficeKind {
     /// Head office.
     #[serde(rename = "HO")]
@@ -55,6 +58,7 @@ impl OfficeKind {
 
 /// A post office serving a pincode.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Office {
     pub name: String,
     pub kind: OfficeKind,
@@ -79,6 +83,7 @@ pub fn check_pincode(raw: &str) -> Result<String, String> {
 
 /// A pincode's fields after validation; the `data` of `pincode.upserted.v1`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PincodeFields {
     pub pincode: String,
     /// The id of the city it belongs to (`uttar-pradesh/noida`).
@@ -176,6 +181,7 @@ impl PincodePage {
 
 /// A pincode as GeoLedger keeps it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Pincode {
     #[serde(flatten)]
     pub fields: PincodeFields,

@@ -20,6 +20,7 @@ pub const METADATA_KEY_MAX_CHARS: usize = 64;
 pub const METADATA_TEXT_MAX_CHARS: usize = 1000;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     pub message: String,

@@ -6,6 +6,7 @@ use super::error::AppError;
 
 /// Where an event landed (the REST API's 202 body).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Published {
     pub event_id: String,
     pub event_type: String,

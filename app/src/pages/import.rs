@@ -331,7 +331,7 @@ fn ReportBody(report: JobReport) -> impl IntoView {
     }
 }
 
-/// The formats, as the README documents them.
+/// The formats, as docs/import.md documents them.
 #[component]
 fn Formats() -> impl IntoView {
     view! {

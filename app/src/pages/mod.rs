@@ -7,3 +7,4 @@ pub mod map;
 pub mod not_found;
 pub mod overview;
 pub mod pincodes;
+pub mod schemas;

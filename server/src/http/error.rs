@@ -12,14 +12,14 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
 
+use super::rest::bodies::ErrorBody;
 use crate::error::Error;
 
 /// What the caller is told of `error`; a backend failure is logged first.
 pub fn answer(error: Error) -> AppError {
     if error.is_backend_failure() {
-        tracing::error!("{error}");
+        tracing::error!(%error, "a backend failed");
     }
     error.to_app_error()
 }
@@ -28,10 +28,11 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let public = answer(self);
         let status = StatusCode::from_u16(public.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = match &public {
-            AppError::Invalid(errors) => json!({ "error": public.to_string(), "errors": errors.errors }),
-            _ => json!({ "error": public.to_string() }),
+        let errors = match &public {
+            AppError::Invalid(errors) => Some(errors.errors.clone()),
+            _ => None,
         };
+        let body = ErrorBody { error: public.to_string(), errors };
         let mut response = (status, Json(body)).into_response();
         if let Some(seconds) = public.retry_after() {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));

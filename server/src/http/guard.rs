@@ -20,6 +20,7 @@ use tower_sessions::session::Id;
 use tower_sessions::{Session, SessionStore};
 
 use super::error::{is_server_fn, server_fn_refusal};
+use super::schemas::is_schema_file;
 use super::state::AppState;
 use crate::error::Error;
 use crate::service::Actor;
@@ -44,6 +45,7 @@ impl PageGuard {
     }
 
     /// Paths anyone may fetch: the login page, health, metrics (for Prometheus),
+    /// the events' schemas (a contract, not data),
     /// and the static files:
     /// a top-level file (`/favicon.svg`) or what is under a folder of the site
     /// root. A page whose address has a dot further in (`/kafka/topics/x.DLT`)
@@ -52,10 +54,15 @@ impl PageGuard {
         let first = path.trim_start_matches('/').split('/').next().unwrap_or_default();
         let top_level_file = first.contains('.') && !path.trim_start_matches('/').contains('/');
         matches!(path, "/login" | "/healthz" | "/readyz" | "/metrics")
+            || is_schema_file(path)
             || top_level_file
             || self.static_entries.iter().any(|e| e == first)
     }
 }
+
+/// The REST API's documentation (Swagger UI): a page anyone may open, under
+/// `/api/` though it is no server function.
+pub const DOCS_PAGE: &str = "/api/docs";
 
 /// The server functions anyone may call: signing in, and asking who is signed in.
 const PUBLIC_SERVER_FNS: &[&str] = &["/api/login", "/api/current_user"];
@@ -65,6 +72,9 @@ const PUBLIC_SERVER_FNS: &[&str] = &["/api/login", "/api/current_user"];
 pub async fn pages(State(guard): State<PageGuard>, session: Session, request: Request, next: Next) -> Response {
     let secure = guard.secure;
     let path = request.uri().path().to_string();
+    if path == DOCS_PAGE {
+        return next.run(request).await;
+    }
     if is_server_fn(&path) {
         if !same_origin(&request, secure) {
             return (StatusCode::FORBIDDEN, "cross-origin request refused").into_response();

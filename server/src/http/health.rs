@@ -11,8 +11,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
 
+use super::rest::bodies::{
+    GroupHealth, KafkaClusterHealth, KafkaHealth, MaterializerAnswer, PartitionHealth, TopicStatus,
+};
 use super::state::AppState;
 use crate::index::ReadIndex;
 use crate::pipeline::Kafka;
@@ -93,8 +96,14 @@ pub async fn readiness(state: &AppState) -> Readiness {
     readiness
 }
 
+/// The process is up.
 pub async fn healthz() -> impl IntoResponse {
-    Json(json!({ "status": "ok" }))
+    Json(Alive { status: Status::Ok })
+}
+
+#[derive(Serialize)]
+pub struct Alive {
+    status: Status,
 }
 
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
@@ -106,63 +115,97 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 /// The brokers and the controller, whether each of GeoLedger's topics exists
 /// (with its partitions), and the materializer's group with its lag, total and
 /// per partition: 200, or 503 with the reason (no token needed).
+#[utoipa::path(
+    get, path = "/api/v1/location-updates/kafka/health", tag = "health",
+    responses(
+        (status = 200, description = "Kafka, the topics and the materializer are well", body = KafkaHealth),
+        (status = 503, description = "Something is not: `reason` says what", body = KafkaHealth),
+    ),
+    security(())
+)]
 pub async fn kafka_health(State(state): State<AppState>) -> Response {
-    let check = check_kafka(&state.kafka, state.config.health_timeout()).await;
+    let kafka = check_kafka(&state.kafka, state.config.health_timeout()).await;
     let config = &state.kafka.config;
     let roles = [
         ("city", config.city_topic()),
         ("pincode", config.pincode_topic()),
         ("dead_letter", config.dead_letter_topic()),
     ];
-    let topics: serde_json::Map<String, serde_json::Value> =
-        roles.iter().map(|(role, name)| (role.to_string(), json!(name))).collect();
-    let materializer = state.watchdog.health();
-    let mut body = json!({
-        "kafka": check, "topics": topics, "consumer_group": config.group(),
-        "materializer": { "state": materializer.state, "label": materializer.state.label(),
-                          "detail": materializer.detail, "restarts": materializer.restarts },
-    });
+    let health = state.watchdog.health();
+    let materializer = MaterializerAnswer {
+        state: health.state,
+        label: health.state.label().to_string(),
+        detail: health.detail.clone(),
+        restarts: health.restarts,
+    };
     let mut reasons = Vec::new();
-    if !check.is_ok() {
-        reasons.push(check.detail.clone());
+    if !kafka.is_ok() {
+        reasons.push(kafka.detail.clone());
     }
-    if materializer.state == MaterializerState::Stalled {
-        reasons.push(format!("the materializer is {}: {}", materializer.state.label(), materializer.detail));
+    if health.state == MaterializerState::Stalled {
+        reasons.push(format!("the materializer is {}: {}", health.state.label(), health.detail));
     }
-    match state.kafka_admin.cluster().await {
+    let cluster = match state.kafka_admin.cluster().await {
         Ok((cluster, groups)) => {
-            let topic_status: Vec<serde_json::Value> = roles
+            let topic_status = roles
                 .iter()
                 .map(|(role, name)| {
                     let found = cluster.topics.iter().find(|t| &t.name == name);
                     if found.is_none() {
                         reasons.push(format!("topic {name} does not exist"));
                     }
-                    json!({ "role": role, "name": name, "exists": found.is_some(),
-                            "partitions": found.map(|t| t.partitions.len()) })
+                    TopicStatus {
+                        role: role.to_string(),
+                        name: name.clone(),
+                        exists: found.is_some(),
+                        partitions: found.map(|t| t.partitions.len()),
+                    }
                 })
                 .collect();
-            let group = groups.iter().find(|g| g.id == config.group());
-            body["cluster_id"] = json!(cluster.id);
-            body["controller"] = json!(cluster.controller);
-            body["brokers"] = json!(cluster.brokers);
-            body["topic_status"] = json!(topic_status);
-            body["group"] = match group {
-                Some(g) => json!({
-                    "id": g.id, "state": g.state, "total_lag": g.total_lag(),
-                    "partitions": g.partitions.iter().map(|p| json!({
-                        "topic": p.topic, "partition": p.partition, "committed": p.committed,
-                        "end": p.end, "lag": p.lag(),
-                    })).collect::<Vec<_>>(),
-                }),
-                None => json!({ "id": config.group(), "state": "Unknown", "total_lag": null, "partitions": [] }),
+            let group = match groups.iter().find(|g| g.id == config.group()) {
+                Some(g) => GroupHealth {
+                    id: g.id.clone(),
+                    state: g.state.clone(),
+                    total_lag: Some(g.total_lag()),
+                    partitions: g
+                        .partitions
+                        .iter()
+                        .map(|p| PartitionHealth {
+                            topic: p.topic.clone(),
+                            partition: p.partition,
+                            committed: p.committed,
+                            end: p.end,
+                            lag: p.lag(),
+                        })
+                        .collect(),
+                },
+                None => {
+                    GroupHealth { id: config.group(), state: "Unknown".into(), total_lag: None, partitions: vec![] }
+                }
             };
+            Some(KafkaClusterHealth {
+                cluster_id: cluster.id,
+                controller: cluster.controller,
+                brokers: cluster.brokers,
+                topic_status,
+                group,
+            })
         }
-        Err(e) => reasons.push(e.to_string()),
-    }
+        Err(e) => {
+            reasons.push(e.to_string());
+            None
+        }
+    };
     let ok = reasons.is_empty();
-    body["status"] = json!(if ok { "ok" } else { "down" });
-    body["reason"] = json!(reasons.first());
+    let body = KafkaHealth {
+        status: if ok { Status::Ok } else { Status::Down },
+        reason: reasons.into_iter().next(),
+        kafka,
+        topics: roles.iter().map(|(role, name)| (role.to_string(), name.clone())).collect(),
+        consumer_group: config.group(),
+        materializer,
+        cluster,
+    };
     let code = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (code, Json(body)).into_response()
 }

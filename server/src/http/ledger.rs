@@ -15,6 +15,7 @@ use app::domain::import::job::{Door, ImportJob, JobReport};
 use app::domain::kafka::{Group, LagHistory, MessagePage, MessageQuery, PipelineStatus};
 use app::domain::map::{MapQuery, MapView};
 use app::domain::pincode::{PincodeListQuery, PincodePage};
+use app::domain::schema::EventSchema;
 use app::domain::write::WriteResult;
 use axum::extract::ConnectInfo;
 use leptos::prelude::use_context;
@@ -23,6 +24,7 @@ use serde_json::{Map, Value};
 
 use super::error::answer;
 use super::health::readiness;
+use super::schemas;
 use super::state::AppState;
 use crate::auth::normalize_email;
 use crate::error::Error;
@@ -64,6 +66,10 @@ impl Ledger for AppState {
 
     fn map_config(&self) -> MapConfig {
         MapConfig { tile_url: self.config.tile_url.clone(), attribution: self.config.tile_attribution.clone() }
+    }
+
+    fn event_schemas(&self) -> Vec<EventSchema> {
+        schemas::event_schemas()
     }
 
     async fn list_cities(&self, query: CityListQuery) -> Result<CityPage, AppError> {

@@ -21,7 +21,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use super::headers::SecurityHeaders;
 use super::limits::BodyLimits;
 use super::state::AppState;
-use super::{error, guard, headers, health, limits, metrics, rest};
+use super::{error, guard, headers, health, limits, metrics, openapi, rest, schemas};
 use crate::auth::MongoSessionStore;
 
 pub fn router(state: AppState) -> Router {
@@ -33,6 +33,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))
+        .route(guard::DOCS_PAGE, get(openapi::docs_page))
+        .route("/api/v1/openapi.json", get(openapi::document_json))
+        .route("/schemas/{file}", get(schemas::schema_file))
         .leptos_routes_with_context(
             &state,
             routes,

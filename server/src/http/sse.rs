@@ -22,10 +22,24 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
 
 use super::guard::Credential;
+use super::rest::bodies::ErrorBody;
 use super::state::AppState;
 use crate::error::Error;
 use crate::telemetry::metrics::SseClient;
 
+/// Server-sent events, until the server stops: `change` (a `ChangeNotice`:
+/// each change the materializer applied or failed), `import` (an `ImportJob`,
+/// as its counts move), `lag` (a `LagReport` at each sample, with `alert` set
+/// while the materializer has stayed behind too long), and `resync` (this
+/// stream missed some: refetch what you show).
+#[utoipa::path(
+    get, path = "/api/v1/stream", tag = "live",
+    responses(
+        (status = 200, description = "The event stream", content_type = "text/event-stream", body = String),
+        (status = 429, description = "This session or token holds its most streams already", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = []))
+)]
 pub async fn stream(
     State(state): State<AppState>,
     Extension(credential): Extension<Credential>,

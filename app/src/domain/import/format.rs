@@ -10,6 +10,7 @@ use crate::domain::pincode::{field as pincode, validate_pincode, PincodeFields};
 use crate::domain::validation::ValidationErrors;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// GeoLedger's cities: one row a city.

@@ -7,6 +7,7 @@ use super::format::Format;
 
 /// Through which door the file came.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Door {
     /// The Import page.
@@ -18,6 +19,7 @@ pub enum Door {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum JobStatus {
     /// Reading the file and publishing its changes.
@@ -53,6 +55,7 @@ impl JobStatus {
 
 /// The rows of the file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RowCounts {
     /// Data rows in the file (the header and blank lines aside), once known.
     pub total: u64,
@@ -67,6 +70,7 @@ pub struct RowCounts {
 
 /// The changes the rows make: cities and pincodes, created or changed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChangeCounts {
     /// Already so in the read model: not published.
     pub unchanged: u64,
@@ -85,6 +89,7 @@ pub struct ChangeCounts {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImportJob {
     pub id: String,
     pub file_name: String,
@@ -164,6 +169,7 @@ fn share(part: u64, whole: u64) -> f64 {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ProblemKind {
     /// The row breaks a rule; nothing of it was published.
@@ -192,6 +198,7 @@ impl ProblemKind {
 
 /// One line of a job's report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// The file's line (1 is the header), when the problem is a row's.
     pub line: Option<u64>,
@@ -222,6 +229,7 @@ impl Problem {
 
 /// A job with the first lines of its report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JobReport {
     pub job: ImportJob,
     pub problems: Vec<Problem>,
