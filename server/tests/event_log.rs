@@ -8,6 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use geoledger::pipeline::kafka::settled;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::Consumer;
@@ -79,7 +80,8 @@ async fn a_replay_refuses_while_a_server_consumes_and_when_the_log_lost_its_firs
     let mut below = TopicPartitionList::new();
     let partition = (0..3)
         .find(|p| {
-            let (low, high) = plain_consumer(&world).fetch_watermarks(&topic, *p, Duration::from_secs(5)).unwrap();
+            let (low, high) =
+                settled(|| plain_consumer(&world).fetch_watermarks(&topic, *p, Duration::from_secs(5))).unwrap();
             high > low
         })
         .unwrap();

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use common::*;
 use futures::TryStreamExt;
+use geoledger::pipeline::kafka::settled;
 use mongodb::bson::{doc, Document};
 use serde_json::{json, Value};
 
@@ -486,7 +487,7 @@ fn materializer_lag(world: &World) -> i64 {
     let mut partitions = rdkafka::TopicPartitionList::new();
     let mut ends = Vec::new();
     for topic in [world.topic("city-updates"), world.topic("pincode-updates")] {
-        let md = consumer.fetch_metadata(Some(&topic), Duration::from_secs(10)).unwrap();
+        let md = settled(|| consumer.fetch_metadata(Some(&topic), Duration::from_secs(10))).unwrap();
         for p in md.topics()[0].partitions() {
             partitions.add_partition(&topic, p.id());
             ends.push(watermarks(&consumer, &topic, p.id()));

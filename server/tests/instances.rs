@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use common::*;
+use geoledger::pipeline::kafka::settled;
 use rdkafka::consumer::Consumer;
 use serde_json::{json, Value};
 
@@ -136,7 +137,7 @@ async fn pincodes_waiting_for_their_city_while_their_partitions_move_away_and_ba
     let consumer = plain_consumer(&world);
     let topic = world.topic("pincode-updates");
     for partition in 0..3 {
-        let (low, high) = consumer.fetch_watermarks(&topic, partition, Duration::from_secs(10)).unwrap();
+        let (low, high) = settled(|| consumer.fetch_watermarks(&topic, partition, Duration::from_secs(10))).unwrap();
         assert!(high > low, "partition {partition} holds a pincode");
     }
     tokio::time::sleep(Duration::from_secs(2)).await;

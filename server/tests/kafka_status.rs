@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::*;
+use geoledger::pipeline::kafka::settled;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
@@ -313,7 +314,7 @@ async fn the_lag_history_is_sampled_kept_across_a_restart_and_alerts_only_after_
         .set("enable.auto.commit", "false")
         .create()
         .unwrap();
-    let (_, end) = consumer.fetch_watermarks(&city_topic, 1, Duration::from_secs(10)).unwrap();
+    let (_, end) = settled(|| consumer.fetch_watermarks(&city_topic, 1, Duration::from_secs(10))).unwrap();
     let mut commits = TopicPartitionList::new();
     commits.add_partition_offset(&city_topic, 1, Offset::Offset(end - 3)).unwrap();
     consumer.commit(&commits, CommitMode::Sync).unwrap();

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use futures::TryStreamExt;
+use geoledger::pipeline::kafka::settled;
 use mongodb::bson::{doc, Document};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
@@ -226,7 +227,7 @@ async fn invalid_input_names_every_field_and_writes_nothing() {
 /// Every message of a topic, from the beginning of each partition.
 fn read_all(consumer: &BaseConsumer, topic: &str) -> Vec<rdkafka::message::OwnedMessage> {
     let total = message_count(consumer, topic);
-    let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap();
+    let md = settled(|| consumer.fetch_metadata(Some(topic), Duration::from_secs(10))).unwrap();
     let mut tpl = rdkafka::TopicPartitionList::new();
     for p in md.topics()[0].partitions() {
         tpl.add_partition_offset(topic, p.id(), rdkafka::Offset::Beginning).unwrap();
@@ -247,7 +248,7 @@ fn read_all(consumer: &BaseConsumer, topic: &str) -> Vec<rdkafka::message::Owned
 fn lag(consumer: &BaseConsumer, topics: &[String]) -> i64 {
     let mut tpl = rdkafka::TopicPartitionList::new();
     for topic in topics {
-        let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap();
+        let md = settled(|| consumer.fetch_metadata(Some(topic), Duration::from_secs(10))).unwrap();
         for p in md.topics()[0].partitions() {
             tpl.add_partition(topic, p.id());
         }
@@ -257,7 +258,8 @@ fn lag(consumer: &BaseConsumer, topics: &[String]) -> i64 {
         .elements()
         .iter()
         .map(|e| {
-            let (lo, hi) = consumer.fetch_watermarks(e.topic(), e.partition(), Duration::from_secs(10)).unwrap();
+            let (lo, hi) =
+                settled(|| consumer.fetch_watermarks(e.topic(), e.partition(), Duration::from_secs(10))).unwrap();
             match e.offset() {
                 rdkafka::Offset::Offset(o) => hi - o,
                 _ => hi - lo,

@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use geoledger::pipeline::kafka::settled;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::ClientConfig;
 use serde_json::Value;
@@ -516,14 +517,15 @@ pub fn plain_consumer(world: &World) -> BaseConsumer {
         .unwrap()
 }
 
-/// How many messages a topic holds (the sum over its partitions).
+/// How many messages a topic holds (the sum over its partitions). Read as the
+/// server reads metadata (`settled`): a topic just made has no leader for a moment.
 pub fn message_count(consumer: &BaseConsumer, topic: &str) -> i64 {
-    let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap();
+    let md = settled(|| consumer.fetch_metadata(Some(topic), Duration::from_secs(10))).unwrap();
     md.topics()[0]
         .partitions()
         .iter()
         .map(|p| {
-            let (lo, hi) = consumer.fetch_watermarks(topic, p.id(), Duration::from_secs(10)).unwrap();
+            let (lo, hi) = settled(|| consumer.fetch_watermarks(topic, p.id(), Duration::from_secs(10))).unwrap();
             hi - lo
         })
         .sum()
