@@ -9,10 +9,14 @@
 //!   one error shape;
 //! - the write bodies it describes have exactly the fields the domain reads.
 
+mod route_table;
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use serde_json::Value;
+
+use route_table::route_table;
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -116,18 +120,11 @@ fn every_route_of_the_router_is_in_the_document() {
 }
 
 /// The REST rows of docs/api.md's route table: (method, path, who may).
-fn route_table() -> Vec<(String, String, String)> {
-    let api = std::fs::read_to_string(repo_root().join("docs/api.md")).unwrap();
-    let section = api.split("\n## Routes").nth(1).expect("docs/api.md has a ## Routes section");
-    let section = section.split("\n## ").next().unwrap();
-    section
-        .lines()
-        .filter_map(|line| {
-            let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
-            let [method, path, rule] = cells[..] else { return None };
-            let path = path.strip_prefix('`')?.strip_suffix('`')?;
-            path.starts_with("/api/v1/").then(|| (method.to_lowercase(), path.to_string(), rule.to_string()))
-        })
+fn rest_routes() -> Vec<(String, String, String)> {
+    route_table()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/api/v1/"))
+        .map(|r| (r.method.to_lowercase(), r.path, r.rule))
         .collect()
 }
 
@@ -138,7 +135,7 @@ fn who_may_call_each_operation_is_what_the_route_table_says() {
     assert_eq!(schemes["bearer"]["type"], "http");
     assert_eq!(schemes["bearer"]["scheme"], "bearer");
     assert_eq!(schemes["session"]["in"], "cookie");
-    let table = route_table();
+    let table = rest_routes();
     assert!(table.len() >= 25, "{table:?}");
     for (method, path, rule) in table {
         let operation = &doc["paths"][&path][&method];

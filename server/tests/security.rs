@@ -1,8 +1,10 @@
 //! The web surface closed: security headers, limits, login throttling.
 
 mod common;
+mod route_table;
 
 use common::*;
+use route_table::{route_table, RouteRule};
 
 /// An admin who can sign in, in a world of its own.
 fn world_with_admin(name: &str) -> World {
@@ -442,34 +444,6 @@ async fn a_session_ends_at_its_lifetime_however_active_and_when_its_admin_gets_a
     let (ok, _, said) = cli_outcome(&["admin", "create", "--email", "ops@example.in"], &env);
     assert!(ok && said.contains("(1 session ended)"), "{said}");
     assert_eq!(page(&session).await.unwrap().status().as_u16(), 303);
-}
-
-/// One row of the route table (docs/api.md).
-#[derive(Debug)]
-struct RouteRule {
-    method: String,
-    path: String,
-    rule: String,
-}
-
-/// The route table under docs/api.md's "## Routes" heading (the static files' row aside).
-fn route_table() -> Vec<RouteRule> {
-    let api = std::fs::read_to_string(repo_root().join("docs/api.md")).unwrap();
-    let section = api.split("\n## Routes").nth(1).expect("docs/api.md has a ## Routes section");
-    let section = section.split("\n## ").next().unwrap();
-    section
-        .lines()
-        .filter_map(|line| {
-            let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
-            let [method, path, rule] = cells[..] else { return None };
-            let path = path.strip_prefix('`')?.strip_suffix('`')?;
-            (["GET", "POST", "PUT", "DELETE"].contains(&method) && !path.contains('`')).then(|| RouteRule {
-                method: method.into(),
-                path: path.into(),
-                rule: rule.into(),
-            })
-        })
-        .collect()
 }
 
 /// A path with its parameters filled in.
