@@ -15,6 +15,7 @@ use crate::http::AppState;
 use crate::import;
 use crate::index::ReadIndex;
 use crate::kafka_admin::sampler::{self, LagWatch};
+use crate::pipeline::backoff::Backoff;
 use crate::pipeline::{Fanout, GroupPosition, Materializer, RetryPolicy};
 use crate::store::Store;
 
@@ -55,8 +56,7 @@ pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()
             imports: state.importer.jobs().clone(),
             retry: RetryPolicy {
                 attempts: config.city_wait_retries,
-                first_backoff: Duration::from_millis(config.city_wait_backoff_ms),
-                max_backoff: Duration::from_secs(5),
+                backoff: Backoff::new(Duration::from_millis(config.city_wait_backoff_ms), Duration::from_secs(5)),
             },
             watchdog: state.watchdog.clone(),
         });

@@ -15,6 +15,7 @@
 //!
 //! This room knows Kafka, the store and the domain; it never imports HTTP.
 
+pub mod backoff;
 pub mod event;
 pub mod fanout;
 pub mod kafka;

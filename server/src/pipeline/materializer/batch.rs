@@ -150,7 +150,7 @@ impl Materializer {
 
     /// Sets a message aside until its next try, `attempt` retries done.
     fn park(&self, message: OwnedMessage, attempt: u32, held: Vec<(OwnedMessage, bool)>) -> Parked {
-        Parked { due: Instant::now() + self.retry.backoff(attempt - 1), attempt, message, held }
+        Parked { due: Instant::now() + self.retry.backoff.wait(attempt - 1), attempt, message, held }
     }
 
     /// Handles one batch: the messages of one key in order, different keys at

@@ -33,6 +33,7 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::TopicPartitionList;
 use tokio::sync::watch;
 
+use super::backoff::Backoff;
 use super::fanout::Fanout;
 use super::kafka::{Kafka, KafkaContext};
 use super::notices::Notices;
@@ -44,22 +45,14 @@ use crate::telemetry::metrics;
 /// How long a consumer being replaced may take to leave the group before the
 /// new one joins anyway (its member is then dropped by the session timeout).
 const LEAVE_TIMEOUT: Duration = Duration::from_secs(15);
-/// After a consumer could not be made or subscribed: the first wait, doubling up to the last.
-const REMAKE_FIRST_WAIT: Duration = Duration::from_millis(500);
-const REMAKE_MAX_WAIT: Duration = Duration::from_secs(10);
+/// After a consumer could not be made or subscribed.
+const REMAKE: Backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
 
 /// How long to wait for a pincode's city before dead-lettering it.
 #[derive(Clone, Debug)]
 pub struct RetryPolicy {
     pub attempts: u32,
-    pub first_backoff: Duration,
-    pub max_backoff: Duration,
-}
-
-impl RetryPolicy {
-    pub fn backoff(&self, attempt: u32) -> Duration {
-        self.first_backoff.saturating_mul(2u32.saturating_pow(attempt)).min(self.max_backoff)
-    }
+    pub backoff: Backoff,
 }
 
 pub struct Materializer {
@@ -204,7 +197,7 @@ impl Materializer {
             let consumer = match self.consumer().and_then(|c| c.subscribe(&[&topics[0], &topics[1]]).map(|()| c)) {
                 Ok(c) => c,
                 Err(e) => {
-                    let wait = REMAKE_FIRST_WAIT.saturating_mul(2u32.saturating_pow(failures)).min(REMAKE_MAX_WAIT);
+                    let wait = REMAKE.wait(failures);
                     failures += 1;
                     tracing::error!(error = %e, ?wait, "cannot make the materializer's consumer; trying again");
                     if !sleep_unless_shutdown(wait, &mut shutdown).await {

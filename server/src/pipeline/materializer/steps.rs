@@ -18,13 +18,13 @@ use tokio::sync::watch;
 
 use super::{sleep_unless_shutdown, Materializer};
 use crate::index::Changed;
+use crate::pipeline::backoff::Backoff;
 use crate::pipeline::event;
 use crate::store::{is_unreachable, Applied, AppliedEvent, ApplyError, HistoryRecord, Pending, Position};
 use crate::telemetry::metrics;
 
-/// While MongoDB is away: the first wait before trying again, doubling up to the last.
-const STORE_AWAY_FIRST_WAIT: Duration = Duration::from_millis(200);
-const STORE_AWAY_MAX_WAIT: Duration = Duration::from_secs(5);
+/// While MongoDB is away, before trying again.
+const STORE_AWAY: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
 /// How many times MongoDB may refuse an event before it is dead-lettered.
 const STORE_REFUSALS: u32 = 3;
 
@@ -57,7 +57,7 @@ impl Materializer {
                 tracing::error!(entries = history.len(), error = %e, "cannot write the history");
                 break;
             }
-            let wait = away_wait(away);
+            let wait = STORE_AWAY.wait(away);
             away += 1;
             tracing::warn!(error = %e, ?wait, "writing the history: MongoDB is away, trying again");
             self.watchdog.waiting();
@@ -173,12 +173,12 @@ impl Materializer {
             }
             let wait = match &unreachable {
                 Some(e) => {
-                    let wait = away_wait(away);
+                    let wait = STORE_AWAY.wait(away);
                     away += 1;
                     tracing::warn!(events = again.len(), error = %e, ?wait, "applying: MongoDB is away, trying again");
                     wait
                 }
-                None => STORE_AWAY_FIRST_WAIT * again.iter().map(|&j| refusals[j]).max().unwrap_or(1),
+                None => STORE_AWAY.first * again.iter().map(|&j| refusals[j]).max().unwrap_or(1),
             };
             if !again.is_empty() {
                 self.watchdog.waiting();
@@ -277,11 +277,6 @@ impl Materializer {
         let notice = notice(m, id, event_type, entity, None, Outcome::Failed { reason: reason.to_string() });
         Step::Done(Box::new(Told { history: None, changed: None, notice }))
     }
-}
-
-/// How long to wait before trying MongoDB again, `away` waits done.
-fn away_wait(away: u32) -> Duration {
-    STORE_AWAY_FIRST_WAIT.saturating_mul(2u32.saturating_pow(away)).min(STORE_AWAY_MAX_WAIT)
 }
 
 /// The notice of a handled message: what it was, where it was, what became of it.
