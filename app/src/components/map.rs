@@ -202,6 +202,11 @@ mod browser {
             let response: web_sys::Response = response.unchecked_into();
             let Ok(body) = response.json() else { return };
             let Ok(data) = JsFuture::from(body).await else { return };
+            // The admin may have left the page while the outline was on its way: a
+            // layer added to a map already removed throws inside Leaflet.
+            if !map.get_container().is_connected() {
+                return;
+            }
             let set = |o: &js_sys::Object, k: &str, v: JsValue| {
                 let _ = js_sys::Reflect::set(o, &k.into(), &v);
             };
