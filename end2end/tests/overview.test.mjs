@@ -86,6 +86,9 @@ test('an unknown address shows a not-found page', async () => {
     const page = await browser.newPage();
     await signIn(page);
     await page.waitForURL(BASE_URL + '/');
+    // The map's code fully arrived first: leaving while its chunk is on its way aborts
+    // the fetch, which Chromium logs as a wasm that failed to compile.
+    await waitForHydration(page);
     const response = await page.goto(BASE_URL + '/no-such-page');
     assert.equal(response.status(), 404);
     await waitForHydration(page);
