@@ -3,6 +3,7 @@
 pub mod alert;
 pub mod city_form;
 pub mod form;
+pub mod import;
 pub mod kafka;
 pub mod layout;
 pub mod live;

@@ -14,12 +14,17 @@
 //!   means in the read model.
 //!
 //! - `spool`: the upload to disk; `read`: the file as rows;
-//! - `run`: one job, from the file to Kafka;
+//! - `run`: one job, from the file to Kafka, with its pure parts apart:
+//!   `sort` (which rows count), `report` (the report's words), `pace` (how
+//!   far publishing runs ahead of the materializer);
 //! - `progress`: how open jobs get on (applied, interrupted), for every browser.
 
+mod pace;
 pub mod progress;
 mod read;
+mod report;
 mod run;
+mod sort;
 pub mod spool;
 
 use std::path::{Path, PathBuf};

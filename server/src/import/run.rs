@@ -1,19 +1,24 @@
 //! Running one import job: read the file, check each row with the domain
 //! rules, compare with the read model a batch at a time, publish what
 //! changes, and keep the job's counts and report in MongoDB as it goes.
+//!
+//! The decisions are made apart, pure: which rows count (`sort`), the
+//! report's words (`report`), how far publishing runs ahead (`pace`).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
+use std::time::Instant;
 
 use app::domain::city::CityFields;
-use app::domain::event::Stream;
-use app::domain::import::format::{CellProblem, Format, Row};
+use app::domain::import::format::Format;
 use app::domain::import::india_post::{Directory, Made};
-use app::domain::import::job::{ChangeCounts, ImportJob, JobStatus, Problem, ProblemKind, RowCounts};
+use app::domain::import::job::{ChangeCounts, ImportJob, JobStatus, Problem, RowCounts};
 use app::domain::pincode::PincodeFields;
 use tokio::sync::mpsc::Receiver;
 
+use super::pace::{Next, Pace, STALLED};
 use super::read::{CsvFile, ReadRow};
+use super::report;
+use super::sort::{self, Gathered};
 use crate::error::Error;
 use crate::pipeline::{GroupPosition, Kafka};
 use crate::service::batch::{self, CityRule, Plan, Planned};
@@ -33,11 +38,6 @@ pub(super) struct Engine<'a> {
     /// At most this many of the job's events wait to be applied (0: no limit).
     pub ahead: u64,
 }
-
-/// How long publishing holds for a materializer that does not move: then it
-/// goes on without holding (no server is running; `geoledger import` waits for
-/// one at the end).
-const STALLED: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What the runner keeps between batches.
 pub(super) struct Run<'a> {
@@ -59,22 +59,6 @@ pub(super) struct Run<'a> {
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-fn cell_problems(line: u64, problems: Vec<CellProblem>) -> impl Iterator<Item = Problem> {
-    problems.into_iter().map(move |p| Problem {
-        line: Some(line),
-        column: p.column,
-        kind: ProblemKind::Invalid,
-        message: p.message,
-    })
-}
-
-/// "lines 4, 9" or "line 4".
-fn lines_text(lines: &[u64]) -> String {
-    let shown: Vec<String> = lines.iter().take(10).map(u64::to_string).collect();
-    let more = if lines.len() > 10 { format!(" and {} more", lines.len() - 10) } else { String::new() };
-    format!("line{} {}{more}", if lines.len() == 1 { "" } else { "s" }, shown.join(", "))
 }
 
 /// Reads the file on a blocking thread, `batch` rows at a time: the batches
@@ -163,18 +147,12 @@ impl<'a> Run<'a> {
             .map_err(|e| unreadable(e.to_string()))?
         };
         let (format, unknown) = opened.map_err(|e| {
-            self.problems.push(Problem { line: Some(1), column: None, kind: ProblemKind::Invalid, message: e.clone() });
+            self.problems.push(report::unreadable_header(e.clone()));
             unreadable(e)
         })?;
         self.job.format = format;
         if !unknown.is_empty() {
-            let message = format!(
-                "column{} {} ignored: not part of the {} format",
-                plural(unknown.len()),
-                unknown.join(", "),
-                format.name()
-            );
-            self.problems.push(Problem { line: Some(1), column: None, kind: ProblemKind::Ignored, message });
+            self.problems.push(report::ignored_columns(format, &unknown));
         }
         match format {
             Format::Cities | Format::Pincodes => self.rows(path, format).await,
@@ -187,21 +165,10 @@ impl<'a> Run<'a> {
     async fn rows(&mut self, path: PathBuf, format: Format) -> Result<(), Error> {
         let last = {
             let path = path.clone();
-            tokio::task::spawn_blocking(move || -> Result<(HashMap<String, u64>, u64), String> {
-                let mut last = HashMap::new();
-                let mut total = 0;
-                for item in CsvFile::open(&path, Some(format))? {
-                    let read = item?;
-                    total += 1;
-                    if let Ok(row) = read.row {
-                        last.insert(row.key(), read.line);
-                    }
-                }
-                Ok((last, total))
-            })
-            .await
-            .map_err(|e| unreadable(e.to_string()))?
-            .map_err(unreadable)?
+            tokio::task::spawn_blocking(move || sort::last_lines(CsvFile::open(&path, Some(format))?))
+                .await
+                .map_err(|e| unreadable(e.to_string()))?
+                .map_err(unreadable)?
         };
         let (last, total) = last;
         self.job.rows.total = total;
@@ -209,38 +176,8 @@ impl<'a> Run<'a> {
         let batch = self.engine.batch;
         let mut batches = read_in_batches(path, format, batch);
         while let Some(rows) = batches.recv().await {
-            let rows = rows.map_err(unreadable)?;
-            let mut cities = Vec::new();
-            let mut pincodes = Vec::new();
-            for ReadRow { line, row } in rows {
-                self.job.rows.read += 1;
-                let row = match row {
-                    Ok(row) => row,
-                    Err(problems) => {
-                        self.job.rows.invalid += 1;
-                        self.problems.extend(cell_problems(line, problems));
-                        continue;
-                    }
-                };
-                let winner = last.get(&row.key()).copied().unwrap_or(line);
-                if winner != line {
-                    self.job.rows.superseded += 1;
-                    let message = format!("line {winner} is for the same {}, and replaces this one", what(&row));
-                    self.problems.push(Problem {
-                        line: Some(line),
-                        column: None,
-                        kind: ProblemKind::Superseded,
-                        message,
-                    });
-                    continue;
-                }
-                self.job.rows.valid += 1;
-                match row {
-                    Row::City(c) => cities.push((c, vec![line])),
-                    Row::Pincode(p) => pincodes.push((p, vec![line])),
-                    Row::Office(_) => unreachable!("a cities or pincodes file has no offices"),
-                }
-            }
+            let Gathered { cities, pincodes } =
+                sort::gather_rows(rows.map_err(unreadable)?, &last, &mut self.job.rows, &mut self.problems);
             let store = self.engine.store;
             let mut plan = batch::plan_cities(store, cities, CityRule::Upsert).await?;
             let pincode_plan = batch::plan_pincodes(store, pincodes, true).await?;
@@ -259,37 +196,12 @@ impl<'a> Run<'a> {
         let mut directory = Directory::default();
         let mut batches = read_in_batches(path, Format::IndiaPost, batch);
         while let Some(rows) = batches.recv().await {
-            for ReadRow { line, row } in rows.map_err(unreadable)? {
-                self.job.rows.read += 1;
-                match row {
-                    Ok(Row::Office(office)) => {
-                        self.job.rows.valid += 1;
-                        if let Some(earlier) = directory.add(line, office) {
-                            self.job.rows.valid -= 1;
-                            self.job.rows.superseded += 1;
-                            let message = format!("line {line} is for the same office, and replaces this one");
-                            let superseded =
-                                Problem { line: Some(earlier), column: None, kind: ProblemKind::Superseded, message };
-                            self.problems.push(superseded);
-                        }
-                    }
-                    Ok(_) => unreachable!("an India Post file has only offices"),
-                    Err(problems) => {
-                        self.job.rows.invalid += 1;
-                        self.problems.extend(cell_problems(line, problems));
-                    }
-                }
-            }
+            sort::gather_offices(rows.map_err(unreadable)?, &mut directory, &mut self.job.rows, &mut self.problems);
             self.job.rows.total = self.job.rows.read;
             self.save().await?;
         }
         let Made { cities, pincodes, not_made } = directory.make();
-        self.problems.extend(not_made.into_iter().map(|n| Problem {
-            line: Some(n.line),
-            column: n.column,
-            kind: ProblemKind::Invalid,
-            message: n.message,
-        }));
+        self.problems.extend(not_made.into_iter().map(report::not_made));
         // Plan everything first, so the published bar knows its end; cities
         // before their pincodes.
         let store = self.engine.store;
@@ -363,54 +275,36 @@ impl<'a> Run<'a> {
     /// its position could not be read) for `STALLED`.
     async fn keep_pace(&mut self) {
         let Some(position) = self.pace.clone() else { return };
-        if self.offsets.total() <= self.engine.ahead {
+        if !Pace::needed(self.engine.ahead, self.offsets.total()) {
             // Not that many published yet: nothing to ask the group.
             return;
         }
         let partitions: Vec<(String, i32)> =
             self.offsets.partitions.iter().map(|p| (p.topic.clone(), p.partition)).collect();
-        let (mut last, mut moved) = (None, std::time::Instant::now());
+        let mut pace = Pace::new(self.engine.ahead, Instant::now());
         loop {
-            match position.committed(&partitions).await {
-                Ok(committed) => {
-                    let handled = self.offsets.count_before(|t, p| committed.get(&(t.to_string(), p)).copied());
-                    if self.offsets.total().saturating_sub(handled) <= self.engine.ahead {
-                        return;
-                    }
-                    if last != Some(handled) {
-                        (last, moved) = (Some(handled), std::time::Instant::now());
-                    }
-                }
+            let handled = match position.committed(&partitions).await {
+                Ok(committed) => Some(self.offsets.count_before(|t, p| committed.get(&(t.to_string(), p)).copied())),
                 // Not read this time (a broker restarting, a coordinator moving): asked again.
-                Err(e) => tracing::debug!(job = %self.job.id, error = %e, "the materializer's position"),
+                Err(e) => {
+                    tracing::debug!(job = %self.job.id, error = %e, "the materializer's position");
+                    None
+                }
+            };
+            match pace.next(self.offsets.total(), handled, Instant::now()) {
+                Next::Publish => return,
+                Next::Hold => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+                Next::GiveUp => break,
             }
-            if moved.elapsed() > STALLED {
-                let job = &self.job.id;
-                tracing::warn!(job, stalled = ?STALLED, "import: the materializer has not moved; publishing on");
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
+        tracing::warn!(job = %self.job.id, stalled = ?STALLED, "import: the materializer has not moved; publishing on");
         self.pace = None;
     }
 
     fn not_published<'p>(&mut self, changes: impl Iterator<Item = &'p Planned>, why: &str) {
         for planned in changes {
             self.job.changes.unpublished += 1;
-            self.problems.push(Problem {
-                line: planned.lines.first().copied(),
-                column: None,
-                kind: ProblemKind::Unpublished,
-                message: format!(
-                    "{} {} ({}) was not published: {why}",
-                    match planned.change.event_type().stream() {
-                        Stream::City => "city",
-                        Stream::Pincode => "pincode",
-                    },
-                    planned.change.subject(),
-                    lines_text(&planned.lines)
-                ),
-            });
+            self.problems.push(report::not_published(planned, why));
         }
     }
 
@@ -456,22 +350,5 @@ impl<'a> Run<'a> {
             tracing::error!(job = %self.job.id, error = %e, "an import's end could not be saved");
         }
         self.job
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
-/// What a row is about, for people.
-fn what(row: &Row) -> String {
-    match row {
-        Row::City(c) => format!("city ({}, {})", c.name, c.state),
-        Row::Pincode(p) => format!("pincode ({})", p.pincode),
-        Row::Office(o) => format!("office ({}, {})", o.office.name, o.pincode),
     }
 }

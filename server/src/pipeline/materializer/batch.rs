@@ -18,44 +18,30 @@
 //! committed offset, so it comes again. Nothing held from before a rebalance
 //! is ever applied after one.
 
-use std::collections::{HashMap, VecDeque};
-
 use futures::FutureExt;
 use rdkafka::consumer::Consumer;
 use rdkafka::message::{Message, OwnedMessage};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::parking::{Parked, Parking};
+use super::plan::{settle, Reached, Rounds, Settled, Slot, Then};
 use super::steps::Step;
 use super::{set_paused, EventConsumer, Materializer};
 
 /// At most this many messages are handled as one batch.
 const BATCH: usize = 1000;
 
-/// A pincode message waiting for its city, its partition paused meanwhile.
-struct Parked {
-    message: OwnedMessage,
-    /// Retries done so far.
-    attempt: u32,
-    due: Instant,
-    /// The partition's messages after it, in order, each done or not: their
-    /// offsets are stored after its own.
-    held: Vec<(OwnedMessage, bool)>,
-}
+/// A message's partition: its topic and number.
+type Partition = (String, i32);
 
-/// Where one message of a batch got to.
-#[derive(Clone, Copy, PartialEq)]
-enum Reached {
-    Done,
-    Wait(u32),
-    Stopped,
-    /// Not tried: an earlier event of its key waits.
-    NotTried,
+fn partition_of(m: &OwnedMessage) -> Partition {
+    (m.topic().to_string(), m.partition())
 }
 
 /// What the consume loop holds that was read from Kafka and not yet stored.
 struct Held {
-    parked: Vec<Parked>,
+    parked: Parking<Partition, OwnedMessage>,
     /// The rebalances the consumer had been through when this was read.
     rebalances: u64,
 }
@@ -70,7 +56,7 @@ impl Held {
             return false;
         }
         self.rebalances = now;
-        if !self.parked.is_empty() {
+        if self.parked.len() > 0 {
             tracing::info!(parked = self.parked.len(), "rebalanced: pincodes waiting for their city are read again");
             self.parked.clear();
         }
@@ -84,10 +70,10 @@ impl Materializer {
     /// goes on (the city among it), and the consumer keeps polling, so group
     /// rebalances go through.
     pub(super) async fn consume(&self, consumer: &EventConsumer, shutdown: &mut watch::Receiver<bool>) {
-        let mut held = Held { parked: Vec::new(), rebalances: consumer.context().rebalances() };
+        let mut held = Held { parked: Parking::new(), rebalances: consumer.context().rebalances() };
         loop {
             held.forget_if_rebalanced(consumer);
-            let next_due = held.parked.iter().map(|p| p.due).min();
+            let next_due = held.parked.next_due();
             let wake = async move {
                 match next_due {
                     Some(due) => tokio::time::sleep_until(due).await,
@@ -100,10 +86,7 @@ impl Materializer {
                     if held.forget_if_rebalanced(consumer) {
                         continue;
                     }
-                    let now = Instant::now();
-                    let (due, later): (Vec<Parked>, Vec<Parked>) = held.parked.drain(..).partition(|p| p.due <= now);
-                    held.parked = later;
-                    for p in due {
+                    for p in held.parked.take_due(Instant::now()) {
                         if !self.unpark(consumer, p, &mut held.parked, shutdown).await {
                             return;
                         }
@@ -149,107 +132,77 @@ impl Materializer {
     }
 
     /// Sets a message aside until its next try, `attempt` retries done.
-    fn park(&self, message: OwnedMessage, attempt: u32, held: Vec<(OwnedMessage, bool)>) -> Parked {
-        Parked { due: Instant::now() + self.retry.backoff.wait(attempt - 1), attempt, message, held }
+    fn park(
+        &self,
+        message: OwnedMessage,
+        attempt: u32,
+        held: Vec<(OwnedMessage, bool)>,
+    ) -> Parked<Partition, OwnedMessage> {
+        let due = Instant::now() + self.retry.backoff.wait(attempt - 1);
+        Parked { partition: partition_of(&message), message, attempt, due, held }
     }
 
     /// Handles one batch: the messages of one key in order, different keys at
-    /// once; tells what was done; stores, per partition, the offset of the last
-    /// message before the first one not done, and parks that one (and holds the
-    /// rest of its partition behind it) when it waits for its city. False when
-    /// the server is stopping.
+    /// once (`plan::Rounds`); tells what was done; stores, per partition, the
+    /// offset of the last message before the first one not done, and parks
+    /// that one (and holds the rest of its partition behind it) when it waits
+    /// for its city (`plan::settle`). False when the server is stopping.
     async fn handle(
         &self,
         consumer: &EventConsumer,
         batch: Vec<OwnedMessage>,
-        parked: &mut Vec<Parked>,
+        parked: &mut Parking<Partition, OwnedMessage>,
         shutdown: &watch::Receiver<bool>,
     ) -> bool {
         // A partition with a message waiting for its city: the rest waits behind it.
-        let mut fresh = Vec::with_capacity(batch.len());
-        for m in batch {
-            match parked.iter_mut().find(|p| same_partition(&p.message, &m)) {
-                Some(p) => p.held.push((m, false)),
-                None => fresh.push(m),
-            }
-        }
-        let mut chains: Vec<Vec<usize>> = Vec::new();
-        let mut chain_of: HashMap<(&str, i32, &[u8]), usize> = HashMap::new();
-        for (i, m) in fresh.iter().enumerate() {
-            let at = *chain_of.entry((m.topic(), m.partition(), m.key().unwrap_or_default())).or_insert_with(|| {
-                chains.push(Vec::new());
-                chains.len() - 1
-            });
-            chains[at].push(i);
-        }
-        // Round by round: the next message of every key whose messages so far are done.
+        let fresh = parked.hold_behind(batch, partition_of);
+        let slots: Vec<Slot> = fresh
+            .iter()
+            .map(|m| Slot { topic: m.topic(), partition: m.partition(), key: m.key().unwrap_or_default() })
+            .collect();
+        let mut rounds = Rounds::new(&slots);
         let mut shutdown = shutdown.clone();
-        let mut next = vec![0usize; chains.len()];
-        let mut active: Vec<usize> = (0..chains.len()).collect();
-        let mut stepped: Vec<(usize, Step)> = Vec::with_capacity(fresh.len());
-        while !active.is_empty() {
-            let round: Vec<usize> = active.iter().map(|&c| chains[c][next[c]]).collect();
-            let messages: Vec<&OwnedMessage> = round.iter().map(|&i| &fresh[i]).collect();
-            let steps = self.step_all(&messages, &vec![0; round.len()], &mut shutdown).await;
-            let mut still = Vec::new();
-            for ((&c, &i), step) in active.iter().zip(&round).zip(steps) {
-                let done = matches!(step, Step::Done(_));
-                stepped.push((i, step));
-                next[c] += 1;
-                if done && next[c] < chains[c].len() {
-                    still.push(c);
-                }
-            }
-            active = still;
-        }
         let mut reached = vec![Reached::NotTried; fresh.len()];
         let mut told = Vec::new();
-        for (i, step) in stepped {
-            reached[i] = match step {
-                Step::Done(t) => {
-                    told.push((i, *t));
-                    Reached::Done
-                }
-                Step::Wait(attempt) => Reached::Wait(attempt),
-                Step::Stopped => Reached::Stopped,
-            };
+        while let Some(round) = rounds.next_round() {
+            let messages: Vec<&OwnedMessage> = round.iter().map(|&i| &fresh[i]).collect();
+            let steps = self.step_all(&messages, &vec![0; round.len()], &mut shutdown).await;
+            let mut done = Vec::with_capacity(round.len());
+            for (&i, step) in round.iter().zip(steps) {
+                reached[i] = match step {
+                    Step::Done(t) => {
+                        told.push((i, *t));
+                        Reached::Done
+                    }
+                    Step::Wait(attempt) => Reached::Wait(attempt),
+                    Step::Stopped => Reached::Stopped,
+                };
+                done.push(reached[i] == Reached::Done);
+            }
+            rounds.record(&done);
         }
         told.sort_by_key(|(i, _)| *i);
         if !self.tell(told.into_iter().map(|(_, t)| t).collect(), &shutdown).await {
             return false;
         }
 
-        let mut stopping = false;
+        let partitions: Vec<(&str, i32)> = slots.iter().map(|s| (s.topic, s.partition)).collect();
+        let settled = settle(&partitions, &reached);
         let mut messages: Vec<Option<OwnedMessage>> = fresh.into_iter().map(Some).collect();
-        let mut partitions: Vec<(String, i32)> = Vec::new();
-        for m in messages.iter().flatten() {
-            let p = (m.topic().to_string(), m.partition());
-            if !partitions.contains(&p) {
-                partitions.push(p);
-            }
-        }
-        for (topic, partition) in partitions {
-            let of_partition: Vec<usize> = (0..messages.len())
-                .filter(|&i| messages[i].as_ref().is_some_and(|m| m.topic() == topic && m.partition() == partition))
-                .collect();
-            let first_not_done = of_partition.iter().position(|&i| reached[i] != Reached::Done);
-            let done = &of_partition[..first_not_done.unwrap_or(of_partition.len())];
-            if let Some(&last) = done.last() {
+        let mut stopping = false;
+        for Settled { store: last_done, then } in settled {
+            if let Some(last) = last_done {
                 store(consumer, messages[last].as_ref().expect("a message of the batch"));
             }
-            let Some(first) = first_not_done else { continue };
-            let i = of_partition[first];
-            match reached[i] {
-                Reached::Wait(attempt) => {
-                    let held = of_partition[first + 1..]
-                        .iter()
-                        .filter_map(|&j| messages[j].take().map(|m| (m, reached[j] == Reached::Done)))
-                        .collect();
-                    let message = messages[i].take().expect("a message of the batch");
+            match then {
+                Then::Nothing => {}
+                Then::Park { message, attempt, held } => {
+                    let held = held.into_iter().filter_map(|(j, done)| messages[j].take().map(|m| (m, done))).collect();
+                    let message = messages[message].take().expect("a message of the batch");
                     set_paused(consumer, message.topic(), message.partition(), true);
-                    parked.push(self.park(message, attempt, held));
+                    parked.park(self.park(message, attempt, held));
                 }
-                _ => stopping = true,
+                Then::Stop => stopping = true,
             }
         }
         !stopping
@@ -261,15 +214,14 @@ impl Materializer {
     async fn unpark(
         &self,
         consumer: &EventConsumer,
-        p: Parked,
-        parked: &mut Vec<Parked>,
+        p: Parked<Partition, OwnedMessage>,
+        parked: &mut Parking<Partition, OwnedMessage>,
         shutdown: &mut watch::Receiver<bool>,
     ) -> bool {
         // Alive, and waiting for a city: not stalled.
         self.watchdog.waiting();
-        let (topic, partition) = (p.message.topic().to_string(), p.message.partition());
-        let mut queue: VecDeque<(OwnedMessage, bool, u32)> =
-            std::iter::once((p.message, false, p.attempt)).chain(p.held.into_iter().map(|(m, d)| (m, d, 0))).collect();
+        let (topic, partition) = p.partition.clone();
+        let mut queue = p.into_queue();
         while let Some((m, done, attempt)) = queue.pop_front() {
             if !done {
                 match self.step(&m, attempt, shutdown).await {
@@ -280,7 +232,7 @@ impl Materializer {
                     }
                     Step::Wait(attempt) => {
                         let held = queue.into_iter().map(|(m, d, _)| (m, d)).collect();
-                        parked.push(self.park(m, attempt, held));
+                        parked.park(self.park(m, attempt, held));
                         return true;
                     }
                     Step::Stopped => return false,
@@ -291,10 +243,6 @@ impl Materializer {
         set_paused(consumer, &topic, partition, false);
         true
     }
-}
-
-fn same_partition(a: &OwnedMessage, b: &OwnedMessage) -> bool {
-    a.partition() == b.partition() && a.topic() == b.topic()
 }
 
 fn store(consumer: &EventConsumer, m: &OwnedMessage) {

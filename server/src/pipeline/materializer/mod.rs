@@ -8,6 +8,8 @@
 //!
 //! - `batch`: one consumer's life: messages in batches, applied in rounds by
 //!   key, a pincode waiting for its city parked with its partition paused;
+//! - `plan`: the rounds by key and what each partition stores, pure;
+//! - `parking`: the pincodes waiting for their city, pure;
 //! - `steps`: what becomes of one message: applied, waiting, dead-lettered,
 //!   and what is told of it;
 //! - here: the consumer itself, and its supervision. A consumer runs until
@@ -18,6 +20,8 @@
 //!   A consumer that cannot be made is tried again, never given up on.
 
 mod batch;
+mod parking;
+mod plan;
 mod steps;
 
 use std::collections::BTreeSet;

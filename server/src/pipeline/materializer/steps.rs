@@ -229,20 +229,8 @@ impl Materializer {
         let (topic, partition, offset) = (m.topic(), m.partition(), m.offset());
         tracing::warn!(topic, partition, offset, reason, "dead-lettering an event");
         let dlt = self.kafka.config.dead_letter_topic();
-        let (partition, offset) = (m.partition().to_string(), m.offset().to_string());
         loop {
-            let mut headers = OwnedHeaders::new();
-            if let Some(original) = m.headers() {
-                for h in original.iter() {
-                    headers = headers.insert(Header { key: h.key, value: h.value });
-                }
-            }
-            headers = headers
-                .insert(Header { key: "dlt.original.topic", value: Some(m.topic()) })
-                .insert(Header { key: "dlt.original.partition", value: Some(partition.as_str()) })
-                .insert(Header { key: "dlt.original.offset", value: Some(offset.as_str()) })
-                .insert(Header { key: "dlt.error", value: Some(reason) });
-            let mut record = FutureRecord::to(&dlt).headers(headers);
+            let mut record = FutureRecord::to(&dlt).headers(dead_letter_headers(m, reason));
             if let Some(k) = m.key() {
                 record = record.key(k);
             }
@@ -279,6 +267,23 @@ impl Materializer {
     }
 }
 
+/// A dead letter's headers: the original message's, then where it came from
+/// (`dlt.original.topic`, `.partition`, `.offset`) and why it failed (`dlt.error`).
+fn dead_letter_headers(m: &OwnedMessage, reason: &str) -> OwnedHeaders {
+    let (partition, offset) = (m.partition().to_string(), m.offset().to_string());
+    let mut headers = OwnedHeaders::new();
+    if let Some(original) = m.headers() {
+        for h in original.iter() {
+            headers = headers.insert(Header { key: h.key, value: h.value });
+        }
+    }
+    headers
+        .insert(Header { key: "dlt.original.topic", value: Some(m.topic()) })
+        .insert(Header { key: "dlt.original.partition", value: Some(partition.as_str()) })
+        .insert(Header { key: "dlt.original.offset", value: Some(offset.as_str()) })
+        .insert(Header { key: "dlt.error", value: Some(reason) })
+}
+
 /// The notice of a handled message: what it was, where it was, what became of it.
 fn notice(
     m: &OwnedMessage,
@@ -298,5 +303,31 @@ fn notice(
         partition: m.partition(),
         offset: m.offset(),
         outcome,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rdkafka::message::Timestamp;
+
+    use super::*;
+
+    #[test]
+    fn a_dead_letter_keeps_the_original_headers_and_says_where_it_came_from_and_why() {
+        let original = OwnedHeaders::new().insert(Header { key: "ce_type", value: Some("city.created") });
+        let m = OwnedMessage::new(None, None, "cities".into(), Timestamp::NotAvailable, 4, 1207, Some(original));
+        let headers = dead_letter_headers(&m, "city 'x' does not exist");
+        let read: Vec<(String, String)> = headers
+            .iter()
+            .map(|h| (h.key.to_string(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned()))
+            .collect();
+        let expected = [
+            ("ce_type", "city.created"),
+            ("dlt.original.topic", "cities"),
+            ("dlt.original.partition", "4"),
+            ("dlt.original.offset", "1207"),
+            ("dlt.error", "city 'x' does not exist"),
+        ];
+        assert_eq!(read, expected.map(|(k, v)| (k.to_string(), v.to_string())));
     }
 }

@@ -1,0 +1,162 @@
+//! The apply step: one event's effect on the read model, guarded by the event's
+//! Kafka position.
+//!
+//! Invariant: an entity's events all land on one partition (the entity's key),
+//! so within that partition a larger offset is a later event. Each entity keeps
+//! the position of the last event applied to it, and an event at or before that
+//! position changes nothing: a redelivered event (after a crash, a rebalance, a
+//! replay) is applied once in effect. An entity not there when read is inserted
+//! whole, its `_id` the guard (should it be there by then, the insert fails and
+//! the guarded upsert goes instead). A city's list of pincodes is kept with set
+//! operations (`$addToSet`, `$pull`), which are safe to repeat.
+//!
+//! - `plan`: the decision, pure: what each event does and the writes it needs;
+//! - `bulk`: the raw writer, those writes as a few MongoDB commands;
+//! - here: the two together, one batch of events at a time.
+//!
+//! The history is written apart, a batch of entries at once ([`Store::record`]),
+//! by the caller, before it stores the events' offsets: an entry is keyed by its
+//! event's id, so writing it again after a crash changes nothing.
+
+mod bulk;
+mod plan;
+
+use app::domain::city::City;
+use app::domain::event::{Change, Envelope};
+use app::domain::pincode::Pincode;
+use mongodb::bson::{doc, DateTime, Document};
+
+use self::bulk::write_all;
+pub use self::plan::{Applied, ApplyError, Entity, Pending, Position};
+use self::plan::{entities, event_time, plan};
+use super::mongo::is_duplicate_key;
+use super::reads::documents_by_id;
+use super::Store;
+
+/// An applied event's entry in the history, to be written by [`Store::record`].
+#[derive(Clone, Debug)]
+pub struct HistoryRecord(Document);
+
+impl HistoryRecord {
+    fn of(event: &Envelope, change: &Change, pos: Position, time: DateTime) -> Self {
+        let mut entities = vec![event.subject.clone()];
+        if let Some(city) = change.city_id().filter(|c| *c != event.subject) {
+            entities.push(city.to_string());
+        }
+        Self(doc! {
+            "_id": &event.id,
+            "type": &event.event_type,
+            "subject": &event.subject,
+            "entities": entities,
+            "actor": &event.actor,
+            "time": time,
+            "summary": change.summary(),
+            "_pos": pos.to_doc(),
+        })
+    }
+}
+
+impl Store {
+    /// Writes history entries, one command for all of them. An entry already
+    /// there (its event applied before a crash) is left as it is.
+    pub async fn record(&self, entries: &[HistoryRecord]) -> Result<(), mongodb::error::Error> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        match self.history.insert_many(entries.iter().map(|e| &e.0)).ordered(false).await {
+            Ok(_) => Ok(()),
+            Err(e) if is_duplicate_key(&e) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// What one event applied, with its history entry.
+#[derive(Debug)]
+pub struct AppliedEvent {
+    pub applied: Applied,
+    pub history: HistoryRecord,
+    /// The entity as this event's write left it, when the write set it whole
+    /// (a city created, a pincode upserted); otherwise read it back.
+    pub written: Option<Entity>,
+}
+
+/// What one event applied, or why it was not.
+pub type ApplyResult = Result<AppliedEvent, ApplyError>;
+
+impl Store {
+    /// Applies one event at `pos` to the read model, unless the entity already
+    /// reflects it, and gives the event's history entry (even then: a
+    /// redelivered event's entry may not have been written before the crash).
+    pub async fn apply(&self, event: &Envelope, change: &Change, pos: Position) -> ApplyResult {
+        let mut results = self.apply_all(&[Pending { event, change, pos }]).await;
+        results.pop().expect("one result per event")
+    }
+
+    /// Applies events of different entities together, in a few round trips
+    /// whatever their number: the entities are read by `_id` (one `$in` per
+    /// collection), each event is decided against what is there (already
+    /// applied, city missing, no such entity), and the writes go as one
+    /// `insert` (entities that were not there) and one `update` command per
+    /// collection, the cities' first. Each update keeps its position guard,
+    /// and an insert its `_id`, so a redelivered batch changes nothing again.
+    /// One result per event, in order.
+    pub async fn apply_all(&self, items: &[Pending<'_>]) -> Vec<ApplyResult> {
+        match self.try_apply_all(items).await {
+            Ok(results) => results,
+            // MongoDB failed the batch as a whole: every event is tried again.
+            Err(e) => items.iter().map(|_| Err(ApplyError::Store(e.clone()))).collect(),
+        }
+    }
+
+    async fn try_apply_all(&self, items: &[Pending<'_>]) -> mongodb::error::Result<Vec<ApplyResult>> {
+        let (city_ids, pincode_ids) = entities(items);
+        let (cities, pincodes) = tokio::try_join!(
+            documents_by_id(&self.cities, &city_ids, Some(doc! { "_pos": 1 })),
+            documents_by_id(&self.pincodes, &pincode_ids, Some(doc! { "_pos": 1, "city_id": 1 })),
+        )?;
+        // Per event: what was decided and its time, or why it was not applied.
+        let mut outcomes = Vec::with_capacity(items.len());
+        let (mut city_writes, mut pincode_writes) = (Vec::new(), Vec::new());
+        for (item, p) in items.iter().enumerate() {
+            // The event's time, read once: for its writes and its history entry.
+            let outcome = event_time(&p.event.time).and_then(|time| {
+                let planned = plan(item, p, time, &cities, &pincodes, &mut city_writes, &mut pincode_writes);
+                planned.map(|(applied, written)| (applied, written, time))
+            });
+            outcomes.push(outcome);
+        }
+        for (k, code, message) in write_all(&self.cities, &city_writes).await? {
+            let item = city_writes[k].item;
+            outcomes[item] = Err(match (&items[item].change, code) {
+                (Change::CityCreated(data), 11000) => ApplyError::Rejected(format!(
+                    "another city is already named '{}' in {}",
+                    data.fields.name, data.fields.state
+                )),
+                (_, 11000) => ApplyError::Rejected(format!("another city already has this name and state: {message}")),
+                _ => ApplyError::Refused(message),
+            });
+        }
+        // A pincode whose city write failed is not written either.
+        pincode_writes.retain(|w| outcomes[w.item].is_ok());
+        for (k, code, message) in write_all(&self.pincodes, &pincode_writes).await? {
+            let item = pincode_writes[k].item;
+            // A duplicate `_id` on the upsert: the pincode is past this event already.
+            match (&mut outcomes[item], code) {
+                (Ok((applied, written, _)), 11000) => (*applied, *written) = (Applied::AlreadyApplied, None),
+                (outcome, _) => *outcome = Err(ApplyError::Refused(message)),
+            }
+        }
+        Ok(items
+            .iter()
+            .zip(outcomes)
+            .map(|(p, outcome)| {
+                outcome.map(|(applied, written, time)| AppliedEvent {
+                    applied,
+                    history: HistoryRecord::of(p.event, p.change, p.pos, time),
+                    written,
+                })
+            })
+            .collect())
+    }
+}
