@@ -62,6 +62,19 @@ impl Editing {
     }
 }
 
+/// The city form, its code fetched when it is first opened: the pages that
+/// offer it (the map, the cities) load without it.
+#[component]
+pub fn LazyCityForm(editing: Editing, #[prop(into)] on_close: Callback<()>) -> impl IntoView {
+    Suspend::new(city_form_view(editing, on_close))
+}
+
+/// Split off (`cfg(split_pages)`, see `shell.rs`) into a file of its own.
+#[cfg_attr(split_pages, lazy)]
+async fn city_form_view(editing: Editing, on_close: Callback<()>) -> AnyView {
+    view! { <CityForm editing on_close/> }.into_any()
+}
+
 #[component]
 pub fn CityForm(editing: Editing, #[prop(into)] on_close: Callback<()>) -> impl IntoView {
     let live = expect_context::<Live>();

@@ -45,6 +45,19 @@ fn record(values: &HashMap<String, String>) -> Map<String, Value> {
     r
 }
 
+/// The pincode form, its code fetched when it is first opened: the pages
+/// that offer it (the map, the pincodes) load without it.
+#[component]
+pub fn LazyPincodeForm(values: HashMap<String, String>, #[prop(into)] on_close: Callback<()>) -> impl IntoView {
+    Suspend::new(pincode_form_view(values, on_close))
+}
+
+/// Split off (`cfg(split_pages)`, see `shell.rs`) into a file of its own.
+#[cfg_attr(split_pages, lazy)]
+async fn pincode_form_view(values: HashMap<String, String>, on_close: Callback<()>) -> AnyView {
+    view! { <PincodeForm values on_close/> }.into_any()
+}
+
 #[component]
 pub fn PincodeForm(values: HashMap<String, String>, #[prop(into)] on_close: Callback<()>) -> impl IntoView {
     let live = expect_context::<Live>();

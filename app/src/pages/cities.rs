@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::{list_cities, run_city_command, CityCommand};
-use crate::components::city_form::{CityForm, Editing};
+use crate::components::city_form::{Editing, LazyCityForm};
 use crate::components::live::Live;
 use crate::components::pager::{listing, Paging};
 use crate::domain::city::{City, CityListQuery, CityPage};
@@ -60,7 +60,7 @@ pub fn CitiesPage() -> impl IntoView {
                 " Show deleted"
             </label>
         </form>
-        {move || editing.get().map(|e| view! { <CityForm editing=e on_close=move || editing.set(None)/> })}
+        {move || editing.get().map(|e| view! { <LazyCityForm editing=e on_close=move || editing.set(None)/> })}
         {listing(page, paging, "Loading cities…", move |p: CityPage| {
             (view! { <CityTable cities=p.cities editing/> }, p.next_cursor)
         })}

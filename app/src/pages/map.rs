@@ -8,10 +8,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::get_map_config;
-use crate::components::city_form::{CityForm, Editing};
+use crate::components::city_form::{Editing, LazyCityForm};
 use crate::components::live::Live;
 use crate::components::map::MapView;
-use crate::components::pincode_form::PincodeForm;
+use crate::components::pincode_form::LazyPincodeForm;
 use crate::domain::pincode::field as pincode_field;
 
 #[component]
@@ -51,8 +51,8 @@ pub fn MapPage() -> impl IntoView {
                 <button class="button button-light" on:click=move |_| clicked.set(None)>"Close"</button>
             </div>
         })}
-        {move || editing.get().map(|e| view! { <CityForm editing=e on_close=move || editing.set(None)/> })}
-        {move || new_pincode.get().map(|values| view! { <PincodeForm values on_close=move || new_pincode.set(None)/> })}
+        {move || editing.get().map(|e| view! { <LazyCityForm editing=e on_close=move || editing.set(None)/> })}
+        {move || new_pincode.get().map(|values| view! { <LazyPincodeForm values on_close=move || new_pincode.set(None)/> })}
         <Suspense>
             {move || config.get().map(|c| match c {
                 Ok(c) => view! { <MapView config=c live editing clicked summary loading/> }.into_any(),

@@ -11,7 +11,7 @@ use crate::api::{list_pincodes, run_pincode_command, PincodeCommand};
 use crate::components::live::Live;
 use crate::components::offices::Offices;
 use crate::components::pager::{listing, Paging};
-use crate::components::pincode_form::{values_of, PincodeForm};
+use crate::components::pincode_form::{values_of, LazyPincodeForm};
 use crate::domain::pincode::{Pincode, PincodeListQuery, PincodePage};
 
 const PAGE_SIZE: usize = 25;
@@ -40,7 +40,7 @@ pub fn PincodesPage() -> impl IntoView {
                     on:input=move |e| { q.set(event_target_value(&e)); paging.reset(); }/>
             </div>
         </form>
-        {move || editing.get().map(|values| view! { <PincodeForm values on_close=move || editing.set(None)/> })}
+        {move || editing.get().map(|values| view! { <LazyPincodeForm values on_close=move || editing.set(None)/> })}
         {listing(page, paging, "Loading pincodes…", move |p: PincodePage| {
             (view! { <PincodeTable pincodes=p.pincodes editing/> }, p.next_cursor)
         })}

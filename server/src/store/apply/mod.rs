@@ -27,8 +27,8 @@ use app::domain::pincode::Pincode;
 use mongodb::bson::{doc, DateTime, Document};
 
 use self::bulk::write_all;
-pub use self::plan::{Applied, ApplyError, Entity, Pending, Position};
 use self::plan::{entities, event_time, plan};
+pub use self::plan::{Applied, ApplyError, Entity, Pending, Position};
 use super::mongo::is_duplicate_key;
 use super::reads::documents_by_id;
 use super::Store;
