@@ -21,9 +21,7 @@
 mod bulk;
 mod plan;
 
-use app::domain::city::City;
 use app::domain::event::{Change, Envelope};
-use app::domain::pincode::Pincode;
 use mongodb::bson::{doc, DateTime, Document};
 
 use self::bulk::write_all;
