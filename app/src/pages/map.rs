@@ -52,7 +52,9 @@ pub fn MapPage() -> impl IntoView {
             </div>
         })}
         {move || editing.get().map(|e| view! { <LazyCityForm editing=e on_close=move || editing.set(None)/> })}
-        {move || new_pincode.get().map(|values| view! { <LazyPincodeForm values on_close=move || new_pincode.set(None)/> })}
+        {move || new_pincode.get().map(|values| view! {
+            <LazyPincodeForm values on_close=move || new_pincode.set(None)/>
+        })}
         <Suspense>
             {move || config.get().map(|c| match c {
                 Ok(c) => view! { <MapView config=c live editing clicked summary loading/> }.into_any(),
