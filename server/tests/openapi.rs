@@ -185,6 +185,39 @@ fn every_json_answer_names_its_schema_and_every_error_is_the_error_body() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// Every `$ref` anywhere in the document, with where it is.
+fn refs(value: &Value, at: &str, found: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                match (key.as_str(), v) {
+                    ("$ref", Value::String(target)) => found.push((at.to_string(), target.clone())),
+                    _ => refs(v, &format!("{at}/{key}"), found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().enumerate().for_each(|(i, v)| refs(v, &format!("{at}/{i}"), found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_schema_a_route_names_is_in_the_document() {
+    let doc = document();
+    let mut found = Vec::new();
+    refs(&doc, "", &mut found);
+    assert!(found.iter().any(|(_, t)| t == "#/components/schemas/BulkAccepted"), "the bulk routes' 202 is named");
+    let dangling: Vec<String> = found
+        .iter()
+        .filter(|(_, target)| {
+            let name = target.strip_prefix("#/components/schemas/").expect("a reference to a component schema");
+            doc["components"]["schemas"][name].is_null()
+        })
+        .map(|(at, target)| format!("{at} → {target}"))
+        .collect();
+    assert!(dangling.is_empty(), "references to schemas the document does not hold:\n{}", dangling.join("\n"));
+}
+
 /// The properties of a component schema.
 fn properties(doc: &Value, name: &str) -> BTreeSet<String> {
     doc["components"]["schemas"][name]["properties"].as_object().unwrap().keys().cloned().collect()

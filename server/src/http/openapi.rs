@@ -17,7 +17,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use super::rest::bodies::ErrorBody;
+use super::rest::bodies::{BulkAccepted, BulkAnswer, ErrorBody};
 use super::rest::{imports, kafka, reads, writes};
 use super::{health, sse};
 
@@ -40,8 +40,10 @@ use super::{health, sse};
         kafka::dead_letters, kafka::redrive_dead_letters, kafka::discard_dead_letters,
         sse::stream, health::kafka_health, document_json,
     ),
+    // Named here: what a route names only through an `IntoResponses` type
+    // (the bulk routes' `BulkResponses`) or an SSE event is not collected.
     components(schemas(
-        ErrorBody, app::domain::notice::ChangeNotice, app::domain::kafka::LagReport,
+        ErrorBody, BulkAccepted, BulkAnswer, app::domain::notice::ChangeNotice, app::domain::kafka::LagReport,
     )),
     modifiers(&Credentials, &CommonErrors),
     tags(

@@ -102,6 +102,35 @@ pub struct PincodeInput {
     offices: Option<Vec<Office>>,
 }
 
+/// A bulk route's 202: the events published (a JSON array was sent), or the
+/// import job started (a CSV file was sent).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code, reason = "describes the answer; the handlers send BulkAnswer or ImportJob themselves")]
+pub enum BulkAccepted {
+    Published(BulkAnswer),
+    Started(ImportJob),
+}
+
+/// What a bulk route answers, the cities' and the pincodes' alike (for the
+/// OpenAPI document: `responses(BulkResponses)`).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code, reason = "describes the answers; the handlers send them as responses")]
+pub enum BulkResponses {
+    /// The events published (JSON), or the import job started (CSV)
+    #[response(status = 202)]
+    Accepted(BulkAccepted),
+    /// More rows than a request may carry, or over the limit
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    /// Invalid rows: each bad row's fields, as `[index].field`
+    #[response(status = 422)]
+    Invalid(ErrorBody),
+    /// Kafka failed partway: the rows not published, by index
+    #[response(status = 503)]
+    Unavailable(BulkAnswer),
+}
+
 /// What a JSON bulk write did: 202 with every event, or 503 when Kafka failed
 /// partway, naming the rows (by index) that were not published.
 #[derive(Debug, Serialize, ToSchema)]

@@ -16,7 +16,7 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::bodies::{BulkAnswer, CityChanges, ErrorBody, NewCity, PincodeInput};
+use super::bodies::{BulkAnswer, BulkResponses, CityChanges, ErrorBody, NewCity, PincodeInput};
 use super::imports::{receive, started};
 use super::{accepted, content_type, json_body, object_body, Answer};
 use crate::error::Error;
@@ -79,15 +79,7 @@ async fn bulk(s: &AppState, actor: &Actor, headers: &HeaderMap, body: Body, form
         (Vec<NewCity> = "application/json"),
         (String = "text/csv"),
     )),
-    responses(
-        (status = 202, description = "The events published (JSON), or the import job started (CSV)", content(
-            (BulkAnswer = "application/json"),
-            (ImportJob = "application/json"),
-        )),
-        (status = 413, description = "More rows than a request may carry, or over the limit", body = ErrorBody),
-        (status = 422, description = "Invalid rows: each bad row's fields, as `[index].field`", body = ErrorBody),
-        (status = 503, description = "Kafka failed partway: the rows not published, by index", body = BulkAnswer),
-    ),
+    responses(BulkResponses),
     security(("bearer" = []))
 )]
 pub async fn create_cities(
@@ -110,15 +102,7 @@ pub async fn create_cities(
         (Vec<PincodeInput> = "application/json"),
         (String = "text/csv"),
     )),
-    responses(
-        (status = 202, description = "The events published (JSON), or the import job started (CSV)", content(
-            (BulkAnswer = "application/json"),
-            (ImportJob = "application/json"),
-        )),
-        (status = 413, description = "More rows than a request may carry, or over the limit", body = ErrorBody),
-        (status = 422, description = "Invalid rows: each bad row's fields, as `[index].field`", body = ErrorBody),
-        (status = 503, description = "Kafka failed partway: the rows not published, by index", body = BulkAnswer),
-    ),
+    responses(BulkResponses),
     security(("bearer" = []))
 )]
 pub async fn upsert_pincodes(
