@@ -11,8 +11,9 @@
 use std::collections::HashMap;
 
 use leptos::prelude::*;
-use leptos::server_fn::codec::{Json, JsonEncoding, MultipartData, MultipartFormData};
+use leptos::server_fn::codec::{Json, MultipartData, MultipartFormData, Post};
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::{ContentType, Decodes, Encodes, Format, FormatType};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::city::{CityListQuery, CityPage};
@@ -61,8 +62,45 @@ pub enum CityCommand {
 /// How a failure of the call itself (not the server's answer) becomes an
 /// `AppError`: in the browser, a request that never arrived or an answer that
 /// could not be read; on the server, arguments that could not be read.
+/// JSON, as every server function answers, read from text.
+///
+/// A resource's value comes to the browser twice over: in the page, for
+/// hydration (read with `serde_json::from_str`), and in a server function's
+/// answer when it is fetched again (Leptos's `Json` reads those with
+/// `serde_json::from_slice`). Each reader compiles each answer type's decoder
+/// into the wasm once more; reading both from text keeps one.
+pub struct TextJsonEncoding;
+
+/// A server function's answer as [`TextJsonEncoding`], sent by `POST`.
+pub type TextJson = Post<TextJsonEncoding>;
+
+impl ContentType for TextJsonEncoding {
+    const CONTENT_TYPE: &'static str = "application/json";
+}
+
+impl FormatType for TextJsonEncoding {
+    const FORMAT_TYPE: Format = Format::Text;
+}
+
+impl<T: Serialize> Encodes<T> for TextJsonEncoding {
+    type Error = serde_json::Error;
+
+    fn encode(output: &T) -> Result<leptos::server_fn::Bytes, Self::Error> {
+        serde_json::to_vec(output).map(Into::into)
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> Decodes<T> for TextJsonEncoding {
+    type Error = serde_json::Error;
+
+    fn decode(bytes: leptos::server_fn::Bytes) -> Result<T, Self::Error> {
+        let text = std::str::from_utf8(&bytes).map_err(<serde_json::Error as serde::de::Error>::custom)?;
+        serde_json::from_str(text)
+    }
+}
+
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = TextJsonEncoding;
 
     fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
         match error {
@@ -244,25 +282,25 @@ pub mod ssr {
 }
 
 /// Checks every backend now.
-#[server(endpoint = "get_readiness")]
+#[server(endpoint = "get_readiness", output = TextJson)]
 pub async fn get_readiness() -> Result<Readiness, AppError> {
     ssr::as_admin(|_, ledger| async move { Ok(ledger.readiness().await) }).await
 }
 
 /// Every event type's schema, with its version and fields.
-#[server(endpoint = "list_event_schemas")]
+#[server(endpoint = "list_event_schemas", output = TextJson)]
 pub async fn list_event_schemas() -> Result<Vec<EventSchema>, AppError> {
     ssr::as_admin(|_, ledger| async move { Ok(ledger.event_schemas()) }).await
 }
 
 /// The signed-in admin, if any.
-#[server(endpoint = "current_user")]
+#[server(endpoint = "current_user", output = TextJson)]
 pub async fn current_user() -> Result<Option<String>, AppError> {
     ssr::answer(ssr::current_user()).await
 }
 
 /// Signs an admin in and sends the browser on to `next` (a path of this site).
-#[server(endpoint = "login")]
+#[server(endpoint = "login", output = TextJson)]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     ssr::answer(async move {
         let Some(user) = ssr::ledger()?.verify_login(&email, &password).await? else {
@@ -280,7 +318,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     .await
 }
 
-#[server(endpoint = "logout")]
+#[server(endpoint = "logout", output = TextJson)]
 pub async fn logout() -> Result<(), AppError> {
     ssr::answer(async {
         ssr::session().await?.flush().await.map_err(ssr::session_failed)?;
@@ -291,43 +329,43 @@ pub async fn logout() -> Result<(), AppError> {
 }
 
 /// One page of cities.
-#[server(endpoint = "list_cities", input = Json)]
+#[server(endpoint = "list_cities", input = Json, output = TextJson)]
 pub async fn list_cities(query: CityListQuery) -> Result<CityPage, AppError> {
     ssr::as_admin(|_, ledger| async move { ledger.list_cities(query).await }).await
 }
 
 /// Creates, changes, deletes or restores a city: where its event landed, or
 /// why it was refused (invalid fields, a conflict, Kafka away).
-#[server(endpoint = "run_city_command", input = Json)]
+#[server(endpoint = "run_city_command", input = Json, output = TextJson)]
 pub async fn run_city_command(command: CityCommand, fields: HashMap<String, String>) -> Result<Published, AppError> {
     ssr::as_admin(|actor, ledger| async move { ledger.city_command(actor, command, fields).await }).await
 }
 
-#[server(endpoint = "get_map_config")]
+#[server(endpoint = "get_map_config", output = TextJson)]
 pub async fn get_map_config() -> Result<MapConfig, AppError> {
     ssr::as_admin(|_, ledger| async move { Ok(ledger.map_config()) }).await
 }
 
 /// A city with its pincodes and history (None: no such city).
-#[server(endpoint = "get_city_details")]
+#[server(endpoint = "get_city_details", output = TextJson)]
 pub async fn get_city_details(id: String) -> Result<Option<CityDetails>, AppError> {
     ssr::as_admin(|_, ledger| async move { ledger.city_details(id).await }).await
 }
 
 /// One page of pincodes (by code prefix, or in a box).
-#[server(endpoint = "list_pincodes", input = Json)]
+#[server(endpoint = "list_pincodes", input = Json, output = TextJson)]
 pub async fn list_pincodes(query: PincodeListQuery) -> Result<PincodePage, AppError> {
     ssr::as_admin(|_, ledger| async move { ledger.list_pincodes(query).await }).await
 }
 
 /// What the map draws of one view: cities and pincodes, one by one or in clusters.
-#[server(endpoint = "get_map_view", input = Json)]
+#[server(endpoint = "get_map_view", input = Json, output = TextJson)]
 pub async fn get_map_view(query: MapQuery) -> Result<MapView, AppError> {
     ssr::as_admin(|_, ledger| async move { ledger.map_view(query).await }).await
 }
 
 /// Adds, changes or deletes a pincode.
-#[server(endpoint = "run_pincode_command", input = Json)]
+#[server(endpoint = "run_pincode_command", input = Json, output = TextJson)]
 pub async fn run_pincode_command(
     command: PincodeCommand,
     fields: HashMap<String, String>,
@@ -337,64 +375,64 @@ pub async fn run_pincode_command(
 
 /// Starts importing a file: a form with the file (`file`), and optionally
 /// `format` (`cities`, `pincodes`, `india-post`, or `auto`) and `dry_run`.
-#[server(endpoint = "start_import", input = MultipartFormData)]
+#[server(endpoint = "start_import", input = MultipartFormData, output = TextJson)]
 pub async fn start_import(form: MultipartData) -> Result<ImportJob, AppError> {
     ssr::as_admin(|actor, ledger| async move { ledger.start_import(actor, form).await }).await
 }
 
 /// The newest import jobs, newest first.
-#[server(endpoint = "list_imports")]
+#[server(endpoint = "list_imports", output = TextJson)]
 pub async fn list_imports() -> Result<Vec<ImportJob>, AppError> {
     ssr::as_admin(|_, ledger| async move { ledger.list_imports().await }).await
 }
 
 /// An import job with the first lines of its report.
-#[server(endpoint = "get_import_report")]
+#[server(endpoint = "get_import_report", output = TextJson)]
 pub async fn get_import_report(id: String) -> Result<JobReport, AppError> {
     ssr::as_admin(|_, ledger| async move { ledger.import_report(id).await }).await
 }
 
 /// The Kafka cluster: brokers, topics (with watermarks, configuration and the
 /// groups reading them) and consumer groups.
-#[server(endpoint = "get_kafka_overview")]
+#[server(endpoint = "get_kafka_overview", output = TextJson)]
 pub async fn get_kafka_overview() -> Result<KafkaOverview, AppError> {
     ssr::as_admin(|_, ledger| async move { ledger.kafka_overview().await }).await
 }
 
 /// One consumer group, with its members and its lag per partition.
-#[server(endpoint = "get_kafka_group")]
+#[server(endpoint = "get_kafka_group", output = TextJson)]
 pub async fn get_kafka_group(id: String) -> Result<Option<Group>, AppError> {
     ssr::as_admin(|_, ledger| async move { ledger.kafka_group(id).await }).await
 }
 
 /// A look at a topic's messages.
-#[server(endpoint = "get_kafka_messages", input = Json)]
+#[server(endpoint = "get_kafka_messages", input = Json, output = TextJson)]
 pub async fn get_kafka_messages(topic: String, query: MessageQuery) -> Result<Option<MessagePage>, AppError> {
     ssr::as_admin(|_, ledger| async move { ledger.kafka_messages(topic, query).await }).await
 }
 
 /// A consumer group's lag history over the last `window_secs` (15 min to 24 h).
-#[server(endpoint = "get_lag_history")]
+#[server(endpoint = "get_lag_history", output = TextJson)]
 pub async fn get_lag_history(group: String, window_secs: u64) -> Result<LagHistory, AppError> {
     ssr::as_admin(|_, ledger| async move { ledger.lag_history(group, window_secs).await }).await
 }
 
 /// The newest dead letters, newest first; the handled ones only when asked.
-#[server(endpoint = "get_dead_letters")]
+#[server(endpoint = "get_dead_letters", output = TextJson)]
 pub async fn get_dead_letters(include_handled: bool) -> Result<DeadLetterPage, AppError> {
     ssr::as_admin(|_, ledger| async move { ledger.dead_letters(include_handled).await }).await
 }
 
 /// Sends dead letters back to their original topics, or (`discard`) marks
 /// them handled: for each, what became of it or why it was left.
-#[server(endpoint = "handle_dead_letters", input = Json)]
+#[server(endpoint = "handle_dead_letters", input = Json, output = TextJson)]
 pub async fn handle_dead_letters(ids: Vec<String>, discard: bool) -> Result<Vec<ActionOutcome>, AppError> {
     ssr::as_admin(|actor, ledger| async move { ledger.handle_dead_letters(actor, ids, discard).await }).await
 }
 
 /// The status pages' landing numbers: the cluster in brief, the materializer,
 /// GeoLedger's topics and the dead letters waiting.
-#[server(endpoint = "get_pipeline_status")]
+#[server(endpoint = "get_pipeline_status", output = TextJson)]
 pub async fn get_pipeline_status() -> Result<PipelineStatus, AppError> {
     ssr::as_admin(|_, ledger| async move { ledger.pipeline_status().await }).await
 }
