@@ -23,11 +23,7 @@ async fn json_logs_are_one_object_a_line_with_their_values_as_fields() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let listening = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(listening.elapsed() < Duration::from_secs(30), "geoledger did not listen on {port} within 30 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    assert!(listening(&mut serve, port), "geoledger exited before it listened on {port}");
     let api = Api::at(&format!("http://127.0.0.1:{port}"), &world.token());
     api.eventually("/readyz", Duration::from_secs(30), |code, _| code == 200).await;
     // A change applied: the materializer logs its steps with the event's fields.

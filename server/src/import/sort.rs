@@ -89,17 +89,13 @@ pub(super) fn gather_offices(
     for ReadRow { line, row } in rows {
         counts.read += 1;
         match row {
-            Ok(row @ Row::Office(_)) => {
-                let superseded_by_this = |earlier| report::superseded(earlier, line, &row);
-                let Row::Office(office) = &row else { unreachable!() };
-                match directory.add(line, office.clone()) {
-                    Some(earlier) => {
-                        counts.superseded += 1;
-                        problems.push(superseded_by_this(earlier));
-                    }
-                    None => counts.valid += 1,
+            Ok(Row::Office(office)) => match directory.add(line, office) {
+                Some((earlier, replaced)) => {
+                    counts.superseded += 1;
+                    problems.push(report::superseded(earlier, line, &Row::Office(replaced)));
                 }
-            }
+                None => counts.valid += 1,
+            },
             Ok(_) => unreachable!("an India Post file has only offices"),
             Err(cells) => {
                 counts.invalid += 1;

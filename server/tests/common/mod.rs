@@ -154,6 +154,22 @@ pub struct Server {
     pub base_url: String,
 }
 
+/// Waits until the server process `child` listens on `port` (true), or exits
+/// first (false: the port was taken, or it failed). Fails the test after 30 s.
+pub fn listening(child: &mut Child, port: u16) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if child.try_wait().ok().flatten().is_some() {
+            return false;
+        }
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        assert!(Instant::now() < deadline, "geoledger did not listen on {port} within 30 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 impl Server {
     pub fn start(kafka_brokers: &str, mongodb_uri: &str) -> Self {
         Self::start_with(kafka_brokers, mongodb_uri, &[])
@@ -189,16 +205,8 @@ impl Server {
             .spawn()
             .expect("start geoledger");
         let mut server = Server { child, base_url: format!("http://127.0.0.1:{port}") };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if server.child.try_wait().ok().flatten().is_some() {
-                return None;
-            }
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            assert!(Instant::now() < deadline, "geoledger did not listen on {port} within 30 s");
-            std::thread::sleep(Duration::from_millis(100));
+        if !listening(&mut server.child, port) {
+            return None;
         }
         // What answered may have been another test's server: ours must still run.
         std::thread::sleep(Duration::from_millis(300));

@@ -8,6 +8,7 @@
 //! pincode's city is its area office's district, in that office's state; a
 //! district that is no city yet becomes one, at the mean of its pincodes.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{json, Map, Value};
@@ -204,12 +205,12 @@ fn lines_text(lines: &[u64]) -> String {
 
 impl Directory {
     /// Adds the office read at `line`. When the file had it already, returns
-    /// the earlier line, which this one replaces.
-    pub fn add(&mut self, line: u64, row: OfficeRow) -> Option<u64> {
-        match self.by_key.get(&row.key()) {
-            Some(&i) => Some(std::mem::replace(&mut self.offices[i], (line, row)).0),
-            None => {
-                self.by_key.insert(row.key(), self.offices.len());
+    /// the earlier line and row, which this one replaces.
+    pub fn add(&mut self, line: u64, row: OfficeRow) -> Option<(u64, OfficeRow)> {
+        match self.by_key.entry(row.key()) {
+            Entry::Occupied(at) => Some(std::mem::replace(&mut self.offices[*at.get()], (line, row))),
+            Entry::Vacant(at) => {
+                at.insert(self.offices.len());
                 self.offices.push((line, row));
                 None
             }
@@ -334,12 +335,15 @@ mod tests {
     #[test]
     fn the_offices_of_a_pincode_make_one_pincode_and_its_district_a_city() {
         let mut d = Directory::default();
-        assert_eq!(d.add(2, row("Lodi Road BO", "110003", "BO", "SOUTH DELHI", "28.58", "77.22")), None);
+        assert_eq!(d.add(2, row("Lodi Road BO", "110003", "BO", "SOUTH DELHI", "28.58", "77.22")).map(|r| r.0), None);
         d.add(3, row("Lodi Road HO", "110003", "HO", "SOUTH DELHI", "28.60", "77.24"));
         d.add(4, row("Pragati Vihar SO", "110003", "SO", "SOUTH DELHI", "NA", "NA"));
         d.add(5, row("Nowhere BO", "110099", "BO", "SOUTH DELHI", "NA", "NA"));
         // The same office again: the later row wins, and the earlier line is named.
-        assert_eq!(d.add(6, row("LODI ROAD BO", "110003", "BO", "SOUTH DELHI", "28.59", "77.23")), Some(2));
+        assert_eq!(
+            d.add(6, row("LODI ROAD BO", "110003", "BO", "SOUTH DELHI", "28.59", "77.23")).map(|r| r.0),
+            Some(2)
+        );
         let made = d.make();
         assert_eq!(made.pincodes.len(), 1);
         let p = &made.pincodes[0];

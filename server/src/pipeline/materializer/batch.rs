@@ -56,7 +56,7 @@ impl Held {
             return false;
         }
         self.rebalances = now;
-        if self.parked.len() > 0 {
+        if !self.parked.is_empty() {
             tracing::info!(parked = self.parked.len(), "rebalanced: pincodes waiting for their city are read again");
             self.parked.clear();
         }

@@ -48,6 +48,10 @@ impl<P: PartialEq, M> Parking<P, M> {
         self.parked.len()
     }
 
+    pub(super) fn is_empty(&self) -> bool {
+        self.parked.is_empty()
+    }
+
     pub(super) fn clear(&mut self) {
         self.parked.clear();
     }
@@ -70,8 +74,12 @@ impl<P: PartialEq, M> Parking<P, M> {
     }
 
     /// Holds each message of a partition with a parked message behind it
-    /// (not done yet); gives the others, in order.
+    /// (not done yet); gives the others, in order. With nothing parked (the
+    /// usual case) the batch is given back as it is, no partition asked.
     pub(super) fn hold_behind(&mut self, batch: Vec<M>, partition_of: impl Fn(&M) -> P) -> Vec<M> {
+        if self.parked.is_empty() {
+            return batch;
+        }
         let mut fresh = Vec::with_capacity(batch.len());
         for m in batch {
             let partition = partition_of(&m);
