@@ -35,7 +35,7 @@ fn full_city() -> CityData {
         "area_sq_km": 203.5, "alternate_names": ["नोएडा"],
         "metadata": {"tier": 2, "census_code": "UP-0123", "airport": true, "note": null, "ratio": 0.5}});
     let f = validate_new_city(record.as_object().unwrap()).unwrap();
-    CityData { id: f.id(), fields: f }
+    CityData { id: f.new_id(), fields: f }
 }
 
 fn bare_city() -> CityData {
@@ -43,7 +43,7 @@ fn bare_city() -> CityData {
         json!({"city_name": "Leh", "state": "Ladakh", "latitude": 34.16, "longitude": 77.58}).as_object().unwrap(),
     )
     .unwrap();
-    CityData { id: f.id(), fields: f }
+    CityData { id: f.new_id(), fields: f }
 }
 
 fn every_change() -> Vec<Change> {

@@ -623,7 +623,7 @@ async fn an_event_from_another_partition_is_not_mistaken_for_an_old_one() {
         (envelope, change)
     };
     let fields = validate_new_city(noida().as_object().unwrap()).unwrap();
-    let id = fields.id();
+    let id = fields.new_id();
     let update = |population: u64| {
         let mut f = fields.clone();
         f.population = Some(population);
@@ -669,11 +669,11 @@ async fn a_new_city_is_inserted_whole_and_one_its_name_is_taken_by_is_refused_na
     };
     // Not there: inserted, with what an upsert would have set on insert, and the
     // entity as written (the index takes it without reading it back).
-    let (e, c) = created(&fields.id(), 1);
+    let (e, c) = created(&fields.new_id(), 1);
     let done = store.apply(&e, &c, Position { partition: 0, offset: 7 }).await.unwrap();
     assert_eq!(done.applied, Applied::Changed);
     let Some(Entity::City(written)) = done.written else { panic!("a created city comes back as written") };
-    let stored = store.city_by_id(&fields.id()).await.unwrap().expect("inserted");
+    let stored = store.city_by_id(&fields.new_id()).await.unwrap().expect("inserted");
     assert_eq!((&written.id, &written.fields, &written.deleted_at), (&stored.id, &stored.fields, &None));
     let raw = snapshot(&db, "cities").await;
     assert_eq!(raw.len(), 1);

@@ -57,7 +57,7 @@ async fn mongodb_stopped_for_30_s_during_consumption_is_waited_for_then_caught_u
         let name = format!("Outagepur {i}");
         let record = json!({"city_name": name, "state": "Kerala", "latitude": 10.0, "longitude": 76.3});
         let fields = validate_new_city(record.as_object().unwrap()).unwrap();
-        let change = Change::CityCreated(CityData { id: fields.id(), fields });
+        let change = Change::CityCreated(CityData { id: fields.new_id(), fields });
         let time = chrono::Utc::now().to_rfc3339();
         let event = change.into_envelope(uuid::Uuid::now_v7().to_string(), time, "/elsewhere", "outage-test");
         let payload = serde_json::to_vec(&event).unwrap();

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::geo::BBox;
+use super::names::after_rename;
 use super::slug::slugify;
 use super::state::State;
 use super::validation::{Reader, ValidationErrors, LATITUDE_RANGE, LONGITUDE_RANGE};
@@ -15,7 +16,7 @@ pub fn city_id(state: &str, name: &str) -> String {
 
 /// A city's fields after validation; the `data` of `city.created.v1` and
 /// `city.updated.v1`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CityFields {
     pub name: String,
@@ -33,7 +34,10 @@ pub struct CityFields {
 }
 
 impl CityFields {
-    pub fn id(&self) -> String {
+    /// The id a new city of this name would be given, if no city has it
+    /// (`names::fresh_id` makes sure). A city's id is never made again from
+    /// its name: find a city by name with `names::choose`.
+    pub fn new_id(&self) -> String {
         city_id(&self.state, &self.name)
     }
 }
@@ -97,7 +101,8 @@ pub fn validate_new_city(record: &Map<String, Value>) -> Result<CityFields, Vali
 }
 
 /// Validates a change to `current`: only the fields present change; a field
-/// sent as null (or blank) clears an optional one.
+/// sent as null (or blank) clears an optional one. A new name keeps the old
+/// one as an alternate name, unless the change sets the alternate names.
 pub fn validate_city_update(record: &Map<String, Value>, current: &CityFields) -> Result<CityFields, ValidationErrors> {
     let mut r = Reader::new(record);
     let cleared = |f: &str| {
@@ -146,6 +151,7 @@ pub fn validate_city_update(record: &Map<String, Value>, current: &CityFields) -
     } else if cleared(field::METADATA) {
         next.metadata = Map::new();
     }
+    after_rename(current, &mut next, record.contains_key(field::ALTERNATE_NAMES));
     r.finish(|| next)
 }
 
@@ -215,7 +221,7 @@ mod tests {
     #[test]
     fn the_seed_body_is_valid() {
         let city = validate_new_city(&record(noida())).unwrap();
-        assert_eq!(city.id(), "uttar-pradesh/noida");
+        assert_eq!(city.new_id(), "uttar-pradesh/noida");
         assert_eq!(city.population, Some(642000));
         assert_eq!(city.district.as_deref(), Some("Gautam Buddha Nagar"));
     }
@@ -233,7 +239,7 @@ mod tests {
         v["city_name"] = json!("  नोएडा  ");
         let city = validate_new_city(&record(v)).unwrap();
         assert_eq!(city.name, "नोएडा");
-        assert_eq!(city.id(), "uttar-pradesh/नोएडा");
+        assert_eq!(city.new_id(), "uttar-pradesh/नोएडा");
         let mut v = noida();
         v["city_name"] = json!("சென்னை");
         v["state"] = json!("Tamil Nadu");

@@ -292,7 +292,7 @@ mod tests {
             json!({"city_name": "Noida", "state": "UP", "latitude": 28.5, "longitude": 77.4}).as_object().unwrap(),
         )
         .unwrap();
-        let change = Change::CityCreated(CityData { id: fields.id(), fields });
+        let change = Change::CityCreated(CityData { id: fields.new_id(), fields });
         let env = change.clone().into_envelope(
             "0190-id".into(),
             "2026-11-28T08:00:00Z".into(),

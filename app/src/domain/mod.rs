@@ -11,6 +11,7 @@ pub mod history;
 pub mod import;
 pub mod kafka;
 pub mod map;
+pub mod names;
 pub mod notice;
 pub mod pincode;
 pub mod schema;

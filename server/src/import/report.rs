@@ -10,7 +10,7 @@ use app::domain::import::format::{CellProblem, Format, Row};
 use app::domain::import::india_post::NotMade;
 use app::domain::import::job::{Problem, ProblemKind};
 
-use crate::service::batch::Planned;
+use crate::service::batch::{Planned, Refusal};
 
 /// A row the domain rules refused: one line per cell problem.
 pub(super) fn invalid_cells(line: u64, problems: Vec<CellProblem>) -> impl Iterator<Item = Problem> {
@@ -47,6 +47,23 @@ pub(super) fn unreadable_header(message: String) -> Problem {
 pub(super) fn superseded(line: u64, winner: u64, row: &Row) -> Problem {
     let message = format!("line {winner} is for the same {}, and replaces this one", what(row));
     Problem { line: Some(line), column: None, kind: ProblemKind::Superseded, message }
+}
+
+/// A row refused once compared with the read model (an ambiguous name, an
+/// alternate name that is another city's name).
+pub(super) fn refused(lines: &[u64], refusal: &Refusal) -> Problem {
+    Problem {
+        line: lines.first().copied(),
+        column: Some(refusal.field().to_string()),
+        kind: ProblemKind::Invalid,
+        message: refusal.message().to_string(),
+    }
+}
+
+/// A row that found its city by an alternate name: "matched Mumbai by its
+/// alternate name Bombay".
+pub(super) fn matched(lines: &[u64], note: String) -> Problem {
+    Problem { line: lines.first().copied(), column: None, kind: ProblemKind::Matched, message: note }
 }
 
 /// A change planned and not published, and why.

@@ -5,6 +5,7 @@
 //! The decisions are made apart, pure: which rows count (`sort`), the
 //! report's words (`report`), how far publishing runs ahead (`pace`).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -179,10 +180,11 @@ impl<'a> Run<'a> {
             let Gathered { cities, pincodes } =
                 sort::gather_rows(rows.map_err(unreadable)?, &last, &mut self.job.rows, &mut self.problems);
             let store = self.engine.store;
-            let mut plan = batch::plan_cities(store, cities, CityRule::Upsert).await?;
-            let pincode_plan = batch::plan_pincodes(store, pincodes, true).await?;
-            plan.unchanged += pincode_plan.unchanged;
-            plan.changes.extend(pincode_plan.changes);
+            let cities = batch::plan_cities(store, cities, CityRule::Upsert).await?;
+            let pincodes = batch::plan_pincodes(store, pincodes, true, &HashMap::new()).await?;
+            let mut plan = self.noted(cities);
+            plan.unchanged += pincodes.unchanged;
+            plan.changes.extend(self.noted(pincodes).changes);
             self.carry_out(plan).await?;
         }
         self.job.changes.all_planned = true;
@@ -209,13 +211,16 @@ impl<'a> Run<'a> {
         for chunk in cities.chunks(batch) {
             let rows: Vec<(CityFields, Vec<u64>)> = chunk.iter().map(|c| (c.fields.clone(), vec![c.line])).collect();
             let part = batch::plan_cities(store, rows, CityRule::CreateMissing).await?;
+            let part = self.noted(part);
             plan.unchanged += part.unchanged;
             plan.changes.extend(part.changes);
+            plan.new_cities.extend(part.new_cities);
         }
         for chunk in pincodes.chunks(batch) {
             let rows: Vec<(PincodeFields, Vec<u64>)> =
                 chunk.iter().map(|p| (p.fields.clone(), p.lines.clone())).collect();
-            let part = batch::plan_pincodes(store, rows, false).await?;
+            let part = batch::plan_pincodes(store, rows, false, &plan.new_cities).await?;
+            let part = self.noted(part);
             plan.unchanged += part.unchanged;
             plan.changes.extend(part.changes);
         }
@@ -227,6 +232,20 @@ impl<'a> Run<'a> {
             self.publish(chunk).await?;
         }
         Ok(())
+    }
+
+    /// Reports a plan's refused rows (counted invalid now, not valid) and
+    /// the rows that found their city by an alternate name; the plan without them.
+    fn noted(&mut self, mut plan: Plan) -> Plan {
+        for (lines, refusal) in std::mem::take(&mut plan.refused) {
+            self.job.rows.valid = self.job.rows.valid.saturating_sub(1);
+            self.job.rows.invalid += 1;
+            self.problems.push(report::refused(&lines, &refusal));
+        }
+        for (lines, note) in std::mem::take(&mut plan.matched) {
+            self.problems.push(report::matched(&lines, note));
+        }
+        plan
     }
 
     /// Counts a batch's plan, and publishes its changes.

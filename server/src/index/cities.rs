@@ -479,7 +479,7 @@ mod tests {
             metadata: Map::new(),
         };
         City {
-            id: fields.id(),
+            id: fields.new_id(),
             fields,
             pincodes: vec![],
             created_at: String::new(),

@@ -2,12 +2,17 @@
 //! and their events published at once, each acknowledged. The JSON bulk routes
 //! and imports both work this way; a single change is a batch of one.
 
-use app::domain::city::{City, CityFields};
+use std::collections::HashMap;
+
+use app::domain::city::{city_id, field as city_field, City, CityFields};
+use app::domain::fold::search_key;
+use app::domain::names::{name_key, Found};
 use app::domain::event::{Change, CityData, Envelope};
-use app::domain::pincode::PincodeFields;
+use app::domain::pincode::{field as pincode_field, PincodeFields};
+use app::domain::validation::ValidationErrors;
 use app::domain::write::Published;
 
-use super::Actor;
+use super::{names, Actor};
 use crate::error::Error;
 use crate::pipeline::{Kafka, KafkaError};
 use crate::store::Store;
@@ -39,47 +44,195 @@ pub struct Plan {
     pub changes: Vec<Planned>,
     /// Rows the read model holds already, as they are.
     pub unchanged: u64,
-    /// Rows refused, and why (with `CityRule::CreateOnly`).
-    pub refused: Vec<(Vec<u64>, String)>,
+    /// Rows refused, and why (a city there already with `CityRule::CreateOnly`,
+    /// an ambiguous name, an alternate name that is another city's name).
+    pub refused: Vec<(Vec<u64>, Refusal)>,
+    /// Rows that found their city by an alternate name: "matched Mumbai by
+    /// its alternate name Bombay", for the report.
+    pub matched: Vec<(Vec<u64>, String)>,
+    /// The ids of the cities this plan creates, by name key: where the
+    /// pincodes of the same import find them.
+    pub new_cities: HashMap<String, String>,
 }
 
-/// Why a new city cannot have a taken id.
-pub fn taken(existing: &City) -> String {
-    let hint = if existing.deleted_at.is_some() { " (deleted: restore it instead)" } else { "" };
-    format!("{} in {} exists already{hint}", existing.fields.name, existing.fields.state)
+/// Why a row was refused.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Refusal {
+    /// The city it would make is there already (a conflict: 409).
+    Taken(String),
+    /// A field of the row cannot be so (422).
+    Field { field: String, message: String },
 }
 
-/// Compares cities with the read model, one query for the batch.
+impl Refusal {
+    pub fn field(&self) -> &str {
+        match self {
+            Refusal::Taken(_) => city_field::NAME,
+            Refusal::Field { field, .. } => field,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            Refusal::Taken(message) | Refusal::Field { message, .. } => message,
+        }
+    }
+
+    /// As a single change's error.
+    pub fn into_error(self) -> Error {
+        match self {
+            Refusal::Taken(message) => Error::conflict(message),
+            Refusal::Field { field, message } => Error::invalid(ValidationErrors::single(&field, message)),
+        }
+    }
+}
+
+/// Why a new city cannot be made where `found` found one.
+fn taken(found: &Found) -> Refusal {
+    match found {
+        Found::Current(existing) => {
+            let hint = if existing.deleted_at.is_some() { " (deleted: restore it instead)" } else { "" };
+            Refusal::Taken(format!("{} in {} exists already{hint}", existing.fields.name, existing.fields.state))
+        }
+        Found::Alternate { city, alternate } => Refusal::Taken(format!(
+            "{alternate} is an alternate name of {} in {}: change that city, or take the name from it first",
+            city.fields.name, city.fields.state
+        )),
+        Found::Ambiguous { .. } | Found::Missing => {
+            Refusal::Field { field: city_field::NAME.into(), message: found.ambiguity().unwrap_or_default() }
+        }
+    }
+}
+
+/// What a row of a city becomes for the city it found: a row found by an
+/// alternate name never renames the city, and a row without alternate names
+/// keeps those the city has (the one it was found by stays).
+fn merged(city: &City, found: &Found, mut fields: CityFields) -> CityFields {
+    if let Some(alternate) = found.alternate() {
+        fields.name = city.fields.name.clone();
+        if !fields.alternate_names.iter().any(|a| search_key(a) == search_key(alternate)) {
+            fields.alternate_names.insert(0, alternate.to_string());
+        }
+    }
+    if fields.alternate_names.is_empty() {
+        fields.alternate_names = city.fields.alternate_names.clone();
+    }
+    fields
+}
+
+/// Compares cities with the read model: what each row's name finds (one
+/// query for the batch), and the ids of the new ones (one more).
 pub async fn plan_cities(store: &Store, rows: Vec<(CityFields, Vec<u64>)>, rule: CityRule) -> Result<Plan, Error> {
-    let ids: Vec<String> = rows.iter().map(|(f, _)| f.id()).collect();
-    let existing = store.cities_by_ids(&ids).await?;
+    let candidates = names::candidates(store, rows.iter().map(|(f, _)| f)).await?;
+    let found: Vec<Found> = rows.iter().map(|(f, _)| candidates.find(&f.state, &f.name)).collect();
+    let new: Vec<(&str, &str)> = rows
+        .iter()
+        .zip(&found)
+        .filter(|(_, found)| **found == Found::Missing)
+        .map(|((f, _), _)| (f.state.as_str(), f.name.as_str()))
+        .collect();
+    let mut new_ids = names::fresh_ids(store, &new).await?.into_iter();
     let mut plan = Plan::default();
-    for ((fields, lines), id) in rows.into_iter().zip(ids) {
-        match (existing.get(&id), rule) {
-            (None, _) => plan.changes.push(Planned { change: Change::CityCreated(CityData { id, fields }), lines }),
-            (Some(city), CityRule::CreateOnly) => plan.refused.push((lines, taken(city))),
-            (Some(_), CityRule::CreateMissing) => plan.unchanged += 1,
-            (Some(city), CityRule::Upsert) if city.fields == fields && city.deleted_at.is_none() => plan.unchanged += 1,
-            (Some(city), CityRule::Upsert) => plan
-                .changes
-                .push(Planned { change: Change::CityUpdated(CityData { id: city.id.clone(), fields }), lines }),
+    for ((fields, lines), found) in rows.into_iter().zip(found) {
+        let own = found.city().map(|c| c.id.clone());
+        if let Some((i, message)) = candidates.taken_alternates(&fields, own.as_deref()).into_iter().next() {
+            let field = format!("{}[{i}]", city_field::ALTERNATE_NAMES);
+            plan.refused.push((lines, Refusal::Field { field, message }));
+            continue;
+        }
+        let city = match (&found, rule) {
+            (Found::Missing, _) => {
+                let id = new_ids.next().expect("an id for each new city");
+                plan.new_cities.insert(name_key(&fields.state, &fields.name), id.clone());
+                plan.changes.push(Planned { change: Change::CityCreated(CityData { id, fields }), lines });
+                continue;
+            }
+            (Found::Ambiguous { .. }, _) | (_, CityRule::CreateOnly) => {
+                plan.refused.push((lines, taken(&found)));
+                continue;
+            }
+            (Found::Current(city) | Found::Alternate { city, .. }, _) => city,
+        };
+        plan.matched.extend(found.matched().map(|m| (lines.clone(), m)));
+        if rule == CityRule::CreateMissing {
+            plan.unchanged += 1;
+            continue;
+        }
+        let fields = merged(city, &found, fields);
+        if city.fields == fields && city.deleted_at.is_none() {
+            plan.unchanged += 1;
+        } else {
+            plan.changes.push(Planned { change: Change::CityUpdated(CityData { id: city.id.clone(), fields }), lines });
         }
     }
     Ok(plan)
 }
 
-/// Compares pincodes with the read model, one query for the batch. With
-/// `keep_offices`, a row without offices keeps those the pincode has (a row
-/// typed by hand does not wipe what the India Post directory gave it).
+/// Gives pincodes the cities their names find (`names::choose`), or else a
+/// city `planned` makes, or else the id a city of that name would be given
+/// when it comes (the materializer holds the pincode until it does). For
+/// each: the note when found by an alternate name, or why no city can be
+/// found (an ambiguous name, or the id of that name belongs to another city).
+pub async fn find_pincode_cities(
+    store: &Store,
+    pincodes: &mut [PincodeFields],
+    planned: &HashMap<String, String>,
+) -> Result<Vec<Result<Option<String>, String>>, Error> {
+    let wanted: Vec<(&str, &str)> = pincodes.iter().map(|p| (p.state.as_str(), p.city_name.as_str())).collect();
+    let candidates = names::candidates_of_names(store, &wanted).await?;
+    let found: Vec<Found> = pincodes.iter().map(|p| candidates.find(&p.state, &p.city_name)).collect();
+    let would_be: Vec<String> = pincodes.iter().map(|p| city_id(&p.state, &p.city_name)).collect();
+    let taken = store.cities_by_ids(&would_be).await?;
+    let mut outcomes = Vec::with_capacity(pincodes.len());
+    for ((pincode, found), would_be) in pincodes.iter_mut().zip(found).zip(would_be) {
+        outcomes.push(match &found {
+            Found::Current(city) | Found::Alternate { city, .. } => {
+                pincode.city_id = city.id.clone();
+                pincode.city_name = city.fields.name.clone();
+                Ok(found.matched())
+            }
+            Found::Ambiguous { .. } => Err(found.ambiguity().unwrap_or_default()),
+            Found::Missing => match planned.get(&name_key(&pincode.state, &pincode.city_name)) {
+                Some(id) => {
+                    pincode.city_id = id.clone();
+                    Ok(None)
+                }
+                None if taken.contains_key(&would_be) => {
+                    Err(format!("no city named '{}' in {}", pincode.city_name, pincode.state))
+                }
+                None => {
+                    pincode.city_id = would_be;
+                    Ok(None)
+                }
+            },
+        });
+    }
+    Ok(outcomes)
+}
+
+/// Compares pincodes with the read model, one query for the batch, once
+/// each has its city (`find_pincode_cities`). With `keep_offices`, a row
+/// without offices keeps those the pincode has (a row typed by hand does
+/// not wipe what the India Post directory gave it).
 pub async fn plan_pincodes(
     store: &Store,
     rows: Vec<(PincodeFields, Vec<u64>)>,
     keep_offices: bool,
+    planned: &HashMap<String, String>,
 ) -> Result<Plan, Error> {
-    let codes: Vec<String> = rows.iter().map(|(f, _)| f.pincode.clone()).collect();
+    let (mut fields, lines): (Vec<PincodeFields>, Vec<Vec<u64>>) = rows.into_iter().unzip();
+    let cities = find_pincode_cities(store, &mut fields, planned).await?;
+    let codes: Vec<String> = fields.iter().map(|f| f.pincode.clone()).collect();
     let existing = store.pincodes_by_codes(&codes).await?;
     let mut plan = Plan::default();
-    for (mut fields, lines) in rows {
+    for ((mut fields, lines), city) in fields.into_iter().zip(lines).zip(cities) {
+        match city {
+            Ok(matched) => plan.matched.extend(matched.map(|m| (lines.clone(), m))),
+            Err(message) => {
+                plan.refused.push((lines, Refusal::Field { field: pincode_field::CITY_NAME.into(), message }));
+                continue;
+            }
+        }
         match existing.get(&fields.pincode) {
             Some(there) => {
                 if keep_offices && fields.offices.is_empty() {

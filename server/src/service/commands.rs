@@ -5,15 +5,16 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use app::domain::city::{validate_city_update, validate_new_city, CityFields};
+use app::domain::city::{field as city_field, validate_city_update, validate_new_city, CityFields};
+use app::domain::names::{name_key, Found};
 use app::domain::event::{Change, CityData, CityRef, PincodeRef};
-use app::domain::pincode::{validate_pincode, PincodeFields};
+use app::domain::pincode::{field as pincode_field, validate_pincode, PincodeFields};
 use app::domain::validation::ValidationErrors;
 use app::domain::write::Published;
 use serde_json::{Map, Value};
 
 use super::batch::{self, CityRule, Plan};
-use super::{Actor, Queries};
+use super::{names, Actor, Queries};
 use crate::error::Error;
 use crate::pipeline::{Kafka, KafkaError};
 use crate::store::Store;
@@ -119,19 +120,17 @@ impl Commands {
         outcome
     }
 
+    /// Creates a city, unless its name finds one already (`names::choose`:
+    /// its current name or an alternate name of its state), or one of its
+    /// alternate names is another city's name.
     pub async fn create_city(&self, actor: &Actor, record: &Map<String, Value>) -> Result<Published, Error> {
         let fields = validate_new_city(record).map_err(Error::invalid)?;
-        let id = fields.id();
-        if let Some(taken) = self.taken(&id, &fields).await? {
-            return Err(Error::conflict(taken));
+        let mut plan = batch::plan_cities(&self.store, vec![(fields, vec![0])], CityRule::CreateOnly).await?;
+        if let Some((_, refusal)) = plan.refused.pop() {
+            return Err(refusal.into_error());
         }
-        self.publish(Change::CityCreated(CityData { id, fields }), actor).await
-    }
-
-    /// Why a new city cannot have this id or this name in its state, if it cannot.
-    async fn taken(&self, id: &str, fields: &CityFields) -> Result<Option<String>, Error> {
-        let existing = self.store.city_by_id_or_name(id, &fields.state, &fields.name).await?;
-        Ok(existing.as_ref().map(batch::taken))
+        let planned = plan.changes.pop().expect("a new city is planned or refused");
+        self.publish(planned.change, actor).await
     }
 
     /// Creates many cities (a JSON array). Every row is checked first, and the
@@ -139,10 +138,11 @@ impl Commands {
     /// already) refuses the whole batch, naming each bad row and field. Then
     /// they are published a batch at a time.
     pub async fn create_cities(&self, actor: &Actor, rows: &[Value]) -> Result<BulkOutcome, Error> {
-        let (valid, mut errors) = check_rows(rows, validate_new_city, CityFields::id, "city_name");
+        let key = |f: &CityFields| name_key(&f.state, &f.name);
+        let (valid, mut errors) = check_rows(rows, validate_new_city, key, "city_name");
         let plan = batch::plan_cities(&self.store, valid, CityRule::CreateOnly).await?;
-        for (lines, why) in &plan.refused {
-            errors.add(&format!("[{}].city_name", lines[0]), why.clone());
+        for (lines, refusal) in &plan.refused {
+            errors.add(&format!("[{}].{}", lines[0], refusal.field()), refusal.message());
         }
         if !errors.is_empty() {
             errors.errors.sort_by_key(|e| row_of(&e.field));
@@ -152,18 +152,28 @@ impl Commands {
     }
 
     /// Adds or changes many pincodes (a JSON array), checked as
-    /// `create_cities` checks cities; a pincode the read model holds as it is
-    /// is not published again.
+    /// `create_cities` checks cities, each given the city its name finds; a
+    /// pincode the read model holds as it is is not published again.
     pub async fn upsert_pincodes(&self, actor: &Actor, rows: &[Value]) -> Result<BulkOutcome, Error> {
         let key = |p: &PincodeFields| p.pincode.clone();
-        let (valid, errors) = check_rows(rows, validate_pincode, key, "pincode");
+        let (valid, mut errors) = check_rows(rows, validate_pincode, key, "pincode");
         if !errors.is_empty() {
             return Err(Error::invalid(errors));
         }
-        let plan = batch::plan_pincodes(&self.store, valid, true).await?;
+        let plan = batch::plan_pincodes(&self.store, valid, true, &HashMap::new()).await?;
+        for (lines, refusal) in &plan.refused {
+            errors.add(&format!("[{}].{}", lines[0], refusal.field()), refusal.message());
+        }
+        if !errors.is_empty() {
+            return Err(Error::invalid(errors));
+        }
         Ok(self.publish_all(actor, plan).await)
     }
 
+    /// Changes the city `name` finds in `state`. Its id, pincodes and history
+    /// stay; a new name keeps the old one as an alternate name (unless the
+    /// change sets them). Refused when another city bears the new name, or
+    /// one of its alternate names as its own.
     pub async fn update_city(
         &self,
         actor: &Actor,
@@ -173,10 +183,18 @@ impl Commands {
     ) -> Result<Published, Error> {
         let current = self.queries.find_city(name, state).await?;
         let fields = validate_city_update(record, &current.fields).map_err(Error::invalid)?;
-        if let Some(other) = self.store.city_by_name(&fields.state, &fields.name).await? {
+        let candidates = names::candidates(&self.store, [&fields]).await?;
+        if let Found::Current(other) = candidates.find(&fields.state, &fields.name) {
             if other.id != current.id {
                 return Err(Error::conflict(format!("{} in {} exists already", other.fields.name, other.fields.state)));
             }
+        }
+        let mut errors = ValidationErrors::default();
+        for (i, why) in candidates.taken_alternates(&fields, Some(&current.id)) {
+            errors.add(&format!("{}[{i}]", city_field::ALTERNATE_NAMES), why);
+        }
+        if !errors.is_empty() {
+            return Err(Error::invalid(errors));
         }
         self.publish(Change::CityUpdated(CityData { id: current.id, fields }), actor).await
     }
@@ -200,11 +218,17 @@ impl Commands {
         self.publish(if deleted { Change::CityDeleted(r) } else { Change::CityRestored(r) }, actor).await
     }
 
-    /// Adds or changes a pincode. Its city may still be on its way (a script
-    /// creating a city and then its pincodes): the materializer waits for it.
-    /// Without offices of its own, it keeps those the pincode has.
+    /// Adds or changes a pincode, given the city its name finds. Its city
+    /// may still be on its way (a script creating a city and then its
+    /// pincodes): the materializer waits for it. Without offices of its own,
+    /// it keeps those the pincode has.
     pub async fn upsert_pincode(&self, actor: &Actor, record: &Map<String, Value>) -> Result<Published, Error> {
-        let mut fields = validate_pincode(record).map_err(Error::invalid)?;
+        let fields = validate_pincode(record).map_err(Error::invalid)?;
+        let mut one = [fields];
+        if let Some(Err(why)) = batch::find_pincode_cities(&self.store, &mut one, &HashMap::new()).await?.pop() {
+            return Err(Error::invalid(ValidationErrors::single(pincode_field::CITY_NAME, why)));
+        }
+        let [mut fields] = one;
         if fields.offices.is_empty() {
             if let Some(there) = self.store.pincode(&fields.pincode).await? {
                 fields.offices = there.fields.offices;

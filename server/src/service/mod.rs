@@ -5,6 +5,7 @@
 pub mod batch;
 mod commands;
 mod dead_letters;
+pub mod names;
 mod queries;
 pub mod status;
 

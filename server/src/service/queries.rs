@@ -7,10 +7,12 @@ use app::domain::city::{City, CityListQuery, CityPage, MAX_PAGE as MAX_CITIES};
 use app::domain::fold::search_key;
 use app::domain::history::CityDetails;
 use app::domain::map::{MapQuery, MapView, MAX_ZOOM};
+use app::domain::names::Found;
 use app::domain::pincode::{check_pincode, Pincode, PincodeListQuery, PincodePage, MAX_PAGE as MAX_PINCODES};
 use app::domain::state::State;
 use app::domain::validation::ValidationErrors;
 
+use super::names;
 use crate::error::Error;
 use crate::index::{CityListing, ReadIndex};
 use crate::store::Store;
@@ -56,14 +58,19 @@ impl Queries {
         self.index.map(MapQuery { zoom: q.zoom.min(MAX_ZOOM), ..q })
     }
 
-    /// A city by the names in a URL: its name (any case) and its state
-    /// (official name, code or alias).
+    /// A city by the names in a URL: its state (official name, code or
+    /// alias) and a name people use (`names::choose`: its current name, or
+    /// an alternate name only it has in its state; any case or accents).
     pub async fn find_city(&self, name: &str, state: &str) -> Result<City, Error> {
         let state = State::find(state).ok_or_else(|| Error::not_found(State::parse(state).unwrap_err()))?;
-        self.store
-            .city_by_name(state.name, name.trim())
-            .await?
-            .ok_or_else(|| Error::not_found(format!("no city named '{}' in {}", name.trim(), state.name)))
+        let found = names::find(&self.store, state.name, name).await?;
+        if let Some(why) = found.ambiguity() {
+            return Err(Error::invalid(ValidationErrors::single("city_name", why)));
+        }
+        match found {
+            Found::Current(city) | Found::Alternate { city, .. } => Ok(city),
+            _ => Err(Error::not_found(format!("no city named '{}' in {}", name.trim(), state.name))),
+        }
     }
 
     /// A city with its pincodes and its history, by id (None: no such city).

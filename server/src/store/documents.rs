@@ -1,7 +1,8 @@
 //! The mapping between the domain's types and the read model's BSON documents.
 
-use app::domain::city::{city_id, City, CityFields};
+use app::domain::city::{City, CityFields};
 use app::domain::history::HistoryEntry;
+use app::domain::names::name_keys;
 use app::domain::pincode::{Pincode, PincodeFields};
 use mongodb::bson::{self, doc, Bson, Document};
 use serde_json::{Map, Value};
@@ -14,11 +15,15 @@ fn json_to_bson(map: &Map<String, Value>) -> Document {
     bson::to_document(map).unwrap_or_default()
 }
 
-pub(super) fn city_doc(f: &CityFields) -> Document {
+/// A city's fields as stored (`id`: the city's, which they never change).
+pub(super) fn city_doc(id: &str, f: &CityFields) -> Document {
     doc! {
         "name": &f.name,
-        // Unique: one city of a name (any case or punctuation) per state.
-        "name_key": name_key(&f.state, &f.name),
+        // Its unique index once kept names unique; now it holds the id, and
+        // never changes (see `NAME_KEY`).
+        NAME_KEY: id,
+        // Every name it is found by (current and alternate), folded: `names::choose` picks.
+        "name_keys": name_keys(f),
         "state": &f.state,
         "district": f.district.as_deref(),
         "location": point(f.latitude, f.longitude),
@@ -42,11 +47,13 @@ pub(super) fn pincode_doc(p: &PincodeFields) -> Document {
     }
 }
 
-/// The key a city's name is unique by in its state: the id a city of that
-/// name would get (`uttar-pradesh/noida`), so equality on a plain index finds it.
-pub(super) fn name_key(state: &str, name: &str) -> String {
-    city_id(state, name)
-}
+/// A field with a unique index that earlier versions kept as the city's name
+/// slug, to keep names unique. secantusd-rs keeps a unique index's old keys
+/// after a document changes or goes (measured: E11000 on a key no document
+/// has), so a renamed city would hold its old name forever. It now holds the
+/// city's id, which never changes; names are found by `name_keys`, and the
+/// doors keep current names unique (`names::choose`).
+pub(super) const NAME_KEY: &str = "name_key";
 
 fn time_str(d: &Document, key: &str) -> Option<String> {
     d.get_datetime(key).ok().and_then(|t| t.try_to_rfc3339_string().ok())
@@ -62,7 +69,7 @@ fn opt_str(d: &Document, key: &str) -> Option<String> {
     d.get_str(key).ok().map(str::to_string)
 }
 
-fn strings(d: &Document, key: &str) -> Vec<String> {
+pub(super) fn strings(d: &Document, key: &str) -> Vec<String> {
     d.get_array(key).map(|a| a.iter().filter_map(|b| b.as_str().map(str::to_string)).collect()).unwrap_or_default()
 }
 

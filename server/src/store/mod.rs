@@ -66,14 +66,17 @@ impl Store {
     pub async fn ensure_indexes(&self) -> mongodb::error::Result<()> {
         self.backfill_name_keys().await?;
         let named = |keys: Document, options: IndexOptions| IndexModel::builder().keys(keys).options(options).build();
+        // Made unique by earlier versions; it holds the id now (`documents::NAME_KEY`).
         let name_key =
             named(doc! { "name_key": 1 }, IndexOptions::builder().unique(true).name("name_key".to_string()).build());
+        // Plain and multikey: every name a city is found by (`names::choose`).
+        let names = named(doc! { "name_keys": 1 }, IndexOptions::builder().name("name_keys".to_string()).build());
         let by_city = named(doc! { "city_id": 1 }, IndexOptions::builder().name("city_id".to_string()).build());
         let by_entity = named(
             doc! { "entities": 1, "time": -1 },
             IndexOptions::builder().name("entities_time".to_string()).build(),
         );
-        create_missing_indexes(&self.cities, vec![name_key]).await?;
+        create_missing_indexes(&self.cities, vec![name_key, names]).await?;
         create_missing_indexes(&self.pincodes, vec![by_city]).await?;
         create_missing_indexes(&self.history, vec![by_entity]).await
     }

@@ -2,14 +2,15 @@
 
 use std::collections::HashMap;
 
-use app::domain::city::City;
+use app::domain::city::{City, CityFields};
+use app::domain::names;
 use app::domain::history::HistoryEntry;
 use app::domain::pincode::Pincode;
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Bson, Document};
 use mongodb::Collection;
 
-use super::documents::{city_from_doc, history_entry_from_doc, name_key, pincode_from_doc};
+use super::documents::{city_from_doc, history_entry_from_doc, pincode_from_doc, strings, NAME_KEY};
 use super::Store;
 
 impl Store {
@@ -17,20 +18,17 @@ impl Store {
         Ok(self.cities.find_one(doc! { "_id": id }).await?.map(|d| city_from_doc(&d)))
     }
 
-    /// A city by its name (any case or punctuation: its name key) and the
-    /// official name of its state.
-    pub async fn city_by_name(&self, state: &str, name: &str) -> mongodb::error::Result<Option<City>> {
-        let found = self.cities.find_one(doc! { "name_key": name_key(state, name) }).await?;
-        Ok(found.map(|d| city_from_doc(&d)))
-    }
-
-    /// The city with this id, or else the one with this name in this state: the
-    /// one a new city would collide with.
-    pub async fn city_by_id_or_name(&self, id: &str, state: &str, name: &str) -> mongodb::error::Result<Option<City>> {
-        match self.city_by_id(id).await? {
-            Some(city) => Ok(Some(city)),
-            None => self.city_by_name(state, name).await,
-        }
+    /// The cities bearing any of these name keys (`names::name_key`) as their
+    /// current or an alternate name, deleted ones too: one query on a plain
+    /// multikey index, for a name or a batch of them.
+    pub async fn cities_named(&self, keys: &[String]) -> mongodb::error::Result<Vec<City>> {
+        let filter = match keys {
+            [] => return Ok(Vec::new()),
+            [key] => doc! { "name_keys": key },
+            keys => doc! { "name_keys": { "$in": keys } },
+        };
+        let docs: Vec<Document> = self.cities.find(filter).await?.try_collect().await?;
+        Ok(docs.iter().map(city_from_doc).collect())
     }
 
     /// About how many cities the read model holds (deleted ones too), from the
@@ -111,19 +109,29 @@ impl Store {
         Ok(())
     }
 
-    /// Gives the cities of an earlier version their `name_key` (before its
-    /// unique index is made). A scan, found empty on every start after the first.
+    /// Gives the cities of an earlier version their `name_keys`, and their
+    /// `name_key` where they have none (before its unique index is made). A
+    /// scan, found empty on every start after the first.
     pub async fn backfill_name_keys(&self) -> mongodb::error::Result<()> {
-        let missing = doc! { "name_key": { "$exists": false } };
-        let docs: Vec<Document> =
-            self.cities.find(missing).projection(doc! { "name": 1, "state": 1 }).await?.try_collect().await?;
+        let missing = doc! { "$or": [{ NAME_KEY: { "$exists": false } }, { "name_keys": { "$exists": false } }] };
+        let wanted = doc! { "name": 1, "state": 1, "alternate_names": 1, NAME_KEY: 1 };
+        let docs: Vec<Document> = self.cities.find(missing).projection(wanted).await?.try_collect().await?;
         for d in &docs {
-            let (state, name) = (d.get_str("state").unwrap_or_default(), d.get_str("name").unwrap_or_default());
+            let fields = CityFields {
+                name: d.get_str("name").unwrap_or_default().into(),
+                state: d.get_str("state").unwrap_or_default().into(),
+                alternate_names: strings(d, "alternate_names"),
+                ..CityFields::default()
+            };
             let id = d.get("_id").cloned().unwrap_or(Bson::Null);
-            self.cities.update_one(doc! { "_id": id }, doc! { "$set": { "name_key": name_key(state, name) } }).await?;
+            let mut set = doc! { "name_keys": names::name_keys(&fields) };
+            if !d.contains_key(NAME_KEY) {
+                set.insert(NAME_KEY, id.clone());
+            }
+            self.cities.update_one(doc! { "_id": id }, doc! { "$set": set }).await?;
         }
         if !docs.is_empty() {
-            tracing::info!(cities = docs.len(), "cities given their name key");
+            tracing::info!(cities = docs.len(), "cities given their name keys");
         }
         Ok(())
     }

@@ -111,10 +111,11 @@ pub enum Row {
 
 impl Row {
     /// What makes two rows of one file the same thing (the later one wins):
-    /// a city's id, a pincode, an office of a pincode.
+    /// a city's name in its state (folded as search folds it), a pincode, an
+    /// office of a pincode.
     pub fn key(&self) -> String {
         match self {
-            Row::City(c) => c.id(),
+            Row::City(c) => crate::domain::names::name_key(&c.state, &c.name),
             Row::Pincode(p) => p.pincode.clone(),
             Row::Office(o) => o.key(),
         }

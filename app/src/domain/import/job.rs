@@ -182,6 +182,8 @@ pub enum ProblemKind {
     Failed,
     /// Something of the file GeoLedger left aside (a column it does not know).
     Ignored,
+    /// The row found its city by an alternate name (not a problem: a note).
+    Matched,
 }
 
 impl ProblemKind {
@@ -192,6 +194,7 @@ impl ProblemKind {
             ProblemKind::Unpublished => "not published",
             ProblemKind::Failed => "dead-lettered",
             ProblemKind::Ignored => "ignored",
+            ProblemKind::Matched => "matched",
         }
     }
 }

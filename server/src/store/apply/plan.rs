@@ -153,7 +153,7 @@ pub(super) fn plan(
             if applied(existing) {
                 return Ok((Applied::AlreadyApplied, None));
             }
-            let mut set = city_doc(&data.fields);
+            let mut set = city_doc(&data.id, &data.fields);
             set.extend(stamp);
             set.insert("deleted_at", Bson::Null);
             whole(city_writes, &data.id, existing.is_some(), set, doc! { "created_at": time, "pincodes": [] });
@@ -176,7 +176,7 @@ pub(super) fn plan(
                 return Ok((Applied::AlreadyApplied, None));
             }
             match p.change {
-                Change::CityUpdated(data) => stamp.extend(city_doc(&data.fields)),
+                Change::CityUpdated(data) => stamp.extend(city_doc(&data.id, &data.fields)),
                 Change::CityDeleted(_) => _ = stamp.insert("deleted_at", time),
                 _ => _ = stamp.insert("deleted_at", Bson::Null),
             }
