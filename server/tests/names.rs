@@ -46,8 +46,13 @@ async fn a_renamed_city_is_found_by_its_old_name_and_imports_never_make_a_second
     let (code, body) = api.post(CITIES, &city("Bombay", 19.07, 72.87, &[])).await;
     assert_eq!(code, 202, "{body}");
     until(&api, "/api/v1/cities/Bombay/MH", "id", json!("maharashtra/bombay")).await;
-    let (code, body) = api.post("/api/v1/location-updates/pincodes", &json!({"pincode": "400001",
-        "city_name": "Bombay", "state": "MH", "latitude": 18.94, "longitude": 72.83})).await;
+    let (code, body) = api
+        .post(
+            "/api/v1/location-updates/pincodes",
+            &json!({"pincode": "400001",
+        "city_name": "Bombay", "state": "MH", "latitude": 18.94, "longitude": 72.83}),
+        )
+        .await;
     assert_eq!(code, 202, "{body}");
     until(&api, "/api/v1/pincodes/400001", "city_id", json!("maharashtra/bombay")).await;
 
@@ -59,6 +64,12 @@ async fn a_renamed_city_is_found_by_its_old_name_and_imports_never_make_a_second
     assert_eq!(mumbai["pincodes"], json!(["400001"]), "its pincodes stay");
     let (code, by_old_name) = api.get("/api/v1/cities/bombay/MH").await;
     assert_eq!((code, &by_old_name["name"]), (200, &json!("Mumbai")), "the old name finds it");
+    let (_, search) = api.get("/api/v1/cities?q=bomb").await;
+    let found: Vec<(&Value, &Value)> =
+        search["cities"].as_array().unwrap().iter().map(|c| (&c["name"], &c["matched_name"])).collect();
+    assert_eq!(found, [(&json!("Mumbai"), &json!("Bombay"))], "a search says which name matched");
+    let (_, search) = api.get("/api/v1/cities?q=mum").await;
+    assert_eq!(search["cities"][0].get("matched_name"), None, "its current name matched: {search}");
 
     // A row under the old name updates the city's other fields, and never renames it.
     let csv = "city_name,state,latitude,longitude,population\nBombay,Maharashtra,19.08,72.88,12442373\n";
@@ -81,8 +92,13 @@ async fn a_renamed_city_is_found_by_its_old_name_and_imports_never_make_a_second
     assert_eq!(letters["letters"], json!([]), "nothing is dead-lettered for a name");
 
     // A pincode naming its city by the old name belongs to the renamed city.
-    let (code, body) = api.post("/api/v1/location-updates/pincodes/bulk", &json!([{"pincode": "400002",
-        "city_name": "BOMBAY", "state": "Maharashtra", "latitude": 18.95, "longitude": 72.83}])).await;
+    let (code, body) = api
+        .post(
+            "/api/v1/location-updates/pincodes/bulk",
+            &json!([{"pincode": "400002",
+        "city_name": "BOMBAY", "state": "Maharashtra", "latitude": 18.95, "longitude": 72.83}]),
+        )
+        .await;
     assert_eq!(code, 202, "{body}");
     let gpo = until(&api, "/api/v1/pincodes/400002", "city_id", json!("maharashtra/bombay")).await;
     assert_eq!(gpo["city_name"], "Mumbai");
@@ -99,8 +115,11 @@ async fn an_alternate_name_two_cities_share_is_refused_naming_both() {
     let world = Owned(World::new("names_ambiguous"));
     let server = world.server();
     let api = Api::new(&server, &world.token());
-    let rows = json!([city("Navi Mumbai", 19.03, 73.03, &["New Bombay"]), city("Panvel", 18.99, 73.11, &["new bombay"]),
-                      city("Thane", 19.2, 72.97, &[])]);
+    let rows = json!([
+        city("Navi Mumbai", 19.03, 73.03, &["New Bombay"]),
+        city("Panvel", 18.99, 73.11, &["new bombay"]),
+        city("Thane", 19.2, 72.97, &[])
+    ]);
     let (code, body) = api.post(&format!("{CITIES}/bulk"), &rows).await;
     assert_eq!(code, 202, "{body}");
     until(&api, "/api/v1/cities/Thane/MH", "name", json!("Thane")).await;

@@ -11,6 +11,7 @@ use crate::api::{run_city_command, CityCommand};
 use crate::components::form::{FormActions, FormStatus};
 use crate::components::live::Live;
 use crate::domain::city::{field, validate_city_update, validate_new_city, City, CityFields};
+use crate::domain::fold::search_key;
 use crate::domain::state::STATES;
 use crate::domain::validation::ValidationErrors;
 
@@ -47,8 +48,26 @@ impl Editing {
             (field::AREA.to_string(), opt(f.area_sq_km.map(|a| a.to_string()))),
             (field::IS_METRO.to_string(), f.is_metro.to_string()),
             (field::IS_CAPITAL.to_string(), f.is_capital.to_string()),
+            (field::ALTERNATE_NAMES.to_string(), f.alternate_names.join("; ")),
         ]);
         Editing { current: Some(f.clone()), values }
+    }
+
+    /// What the form sends: its values, less the alternate names when they
+    /// are as they were (a rename then keeps the old name as one).
+    fn sent(&self, values: HashMap<String, String>) -> HashMap<String, String> {
+        let mut sent = values;
+        if sent.get(field::ALTERNATE_NAMES) == self.values.get(field::ALTERNATE_NAMES) {
+            sent.remove(field::ALTERNATE_NAMES);
+        }
+        sent
+    }
+
+    /// "was Bombay" while the name typed is another than the city's.
+    fn was(&self, typed: &str) -> Option<String> {
+        let current = self.current.as_ref()?;
+        (search_key(typed) != search_key(&current.name) && !typed.trim().is_empty())
+            .then(|| format!("was {}", current.name))
     }
 
     /// The shared domain's verdict on the form as it stands.
@@ -87,9 +106,11 @@ pub fn CityForm(editing: Editing, #[prop(into)] on_close: Callback<()>) -> impl 
         Some(c) => format!("Edit {}", c.name),
     };
 
+    let initial = editing.clone();
+    let was = move || initial.was(&values.with(|v| v.get(field::NAME).cloned().unwrap_or_default()));
     let submit = move |e: leptos::ev::SubmitEvent| {
         e.prevent_default();
-        let form = Editing { current: current.clone(), values: values.get_untracked() };
+        let form = Editing { current: current.clone(), values: editing.sent(values.get_untracked()) };
         if !status.passes(form.check()) {
             return;
         }
@@ -137,7 +158,18 @@ pub fn CityForm(editing: Editing, #[prop(into)] on_close: Callback<()>) -> impl 
         <section class="panel" aria-labelledby="city-form-title">
             <h2 id="city-form-title">{title}</h2>
             <form class="form grid-form" on:submit=submit novalidate>
-                {text(field::NAME, "Name", "text", "Noida")}
+                <div class="field" class:has-error=move || error_of(field::NAME).is_some()>
+                    <label for="city-city_name">"Name"</label>
+                    <input id="city-city_name" type="text" placeholder="Noida" aria-describedby="city-name-notes"
+                        prop:value=move || value_of(field::NAME)
+                        on:input=move |e| set(field::NAME, event_target_value(&e))/>
+                    <p class="field-error" id="city-name-notes">
+                        {move || error_of(field::NAME)}
+                        {move || was().map(|was| view! {
+                            <span class="field-hint" data-testid="was-name">{was}" (kept as an alternate name)"</span>
+                        })}
+                    </p>
+                </div>
                 <div class="field" class:has-error=move || error_of(field::STATE).is_some()>
                     <label for="city-state">"State or union territory"</label>
                     <input id="city-state" list="state-names" placeholder="Uttar Pradesh"
@@ -154,6 +186,7 @@ pub fn CityForm(editing: Editing, #[prop(into)] on_close: Callback<()>) -> impl 
                 {text(field::LONGITUDE, "Longitude", "text", "77.3910")}
                 {text(field::POPULATION, "Population", "text", "642000")}
                 {text(field::AREA, "Area (km²)", "text", "203")}
+                {text(field::ALTERNATE_NAMES, "Alternate names (; between)", "text", "Bombay; Bambai")}
                 <div class="field checks">
                     {flag(field::IS_METRO, "Metro")}
                     {flag(field::IS_CAPITAL, "Capital")}

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::fold::search_key;
 use super::geo::BBox;
-use super::names::after_rename;
 use super::slug::slugify;
 use super::state::State;
 use super::validation::{Reader, ValidationErrors, LATITUDE_RANGE, LONGITUDE_RANGE};
@@ -155,6 +155,20 @@ pub fn validate_city_update(record: &Map<String, Value>, current: &CityFields) -
     r.finish(|| next)
 }
 
+/// A rename's alternate names: the old name joins them (unless it is among
+/// them already), and the new name leaves them. `explicit`: the change set
+/// the alternate names itself, which then stand as sent.
+fn after_rename(old: &CityFields, next: &mut CityFields, explicit: bool) {
+    let (old_key, new_key) = (search_key(&old.name), search_key(&next.name));
+    if explicit || old_key == new_key {
+        return;
+    }
+    next.alternate_names.retain(|a| search_key(a) != new_key);
+    if !next.alternate_names.iter().any(|a| search_key(a) == old_key) {
+        next.alternate_names.push(old.name.clone());
+    }
+}
+
 /// A city as GeoLedger keeps it (the read model), as the API returns it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -167,6 +181,20 @@ pub struct City {
     pub created_at: String,
     pub updated_at: String,
     pub deleted_at: Option<String>,
+    /// In a search by name: the alternate name that matched ("Bombay"),
+    /// when its current name did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_name: Option<String>,
+}
+
+impl City {
+    /// "Mumbai (Bombay)" when found by an alternate name, else its name.
+    pub fn label(&self) -> String {
+        match &self.matched_name {
+            Some(alternate) => format!("{} ({alternate})", self.fields.name),
+            None => self.fields.name.clone(),
+        }
+    }
 }
 
 /// The most cities one listing returns (and so the most a map view shows).
@@ -351,5 +379,19 @@ mod tests {
         assert_eq!(next.latitude, current.latitude);
         let errors = validate_city_update(&record(json!({"latitude": 99})), &current).unwrap_err();
         assert_eq!(errors.errors[0].field, "latitude");
+    }
+
+    #[test]
+    fn a_rename_keeps_the_old_name_as_an_alternate_unless_told_otherwise() {
+        let old = CityFields { name: "Bombay".into(), alternate_names: vec!["Mumbai".into()], ..CityFields::default() };
+        let mut next = CityFields { name: "Mumbai".into(), ..old.clone() };
+        after_rename(&old, &mut next, false);
+        assert_eq!(next.alternate_names, ["Bombay"]);
+        let mut explicit = CityFields { name: "Mumbai".into(), alternate_names: vec![], ..old.clone() };
+        after_rename(&old, &mut explicit, true);
+        assert!(explicit.alternate_names.is_empty());
+        let mut same = CityFields { name: "BOMBAY".into(), ..old.clone() };
+        after_rename(&old, &mut same, false);
+        assert_eq!(same.alternate_names, ["Mumbai"], "a change of case is no rename");
     }
 }

@@ -10,6 +10,7 @@ pub mod health;
 pub mod history;
 pub mod import;
 pub mod kafka;
+pub mod lookup;
 pub mod map;
 pub mod names;
 pub mod notice;

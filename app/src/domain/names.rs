@@ -39,9 +39,16 @@ pub enum Found {
     /// The city whose current name it is (deleted or not).
     Current(City),
     /// The one live city of the state with this alternate name.
-    Alternate { city: City, alternate: String },
+    Alternate {
+        city: City,
+        alternate: String,
+    },
     /// An alternate name of several live cities: never guessed.
-    Ambiguous { name: String, state: String, cities: Vec<City> },
+    Ambiguous {
+        name: String,
+        state: String,
+        cities: Vec<City>,
+    },
     Missing,
 }
 
@@ -166,7 +173,9 @@ impl Candidates {
         let mut taken = Vec::new();
         for (i, alternate) in fields.alternate_names.iter().enumerate() {
             if let Found::Current(other) = self.find(&fields.state, alternate) {
-                if Some(other.id.as_str()) != own && name_key(&fields.state, &fields.name) != name_key(&fields.state, alternate) {
+                if Some(other.id.as_str()) != own
+                    && name_key(&fields.state, &fields.name) != name_key(&fields.state, alternate)
+                {
                     let what = if other.deleted_at.is_some() { "a deleted city" } else { "another city" };
                     taken.push((i, format!("'{alternate}' is the name of {what} in {} ({})", fields.state, other.id)));
                 }
@@ -192,20 +201,6 @@ pub fn fresh_id(state: &str, name: &str, taken: impl Fn(&str) -> bool) -> String
 pub fn id_candidates(state: &str, name: &str, n: usize) -> Vec<String> {
     let base = city_id(state, name);
     std::iter::once(base.clone()).chain((2..=n).map(|i| format!("{base}-{i}"))).collect()
-}
-
-/// A rename's alternate names: the old name joins them (unless it is among
-/// them already), and the new name leaves them. `explicit`: the change set
-/// the alternate names itself, which then stand as sent.
-pub fn after_rename(old: &CityFields, next: &mut CityFields, explicit: bool) {
-    let (old_key, new_key) = (search_key(&old.name), search_key(&next.name));
-    if explicit || old_key == new_key {
-        return;
-    }
-    next.alternate_names.retain(|a| search_key(a) != new_key);
-    if !next.alternate_names.iter().any(|a| search_key(a) == old_key) {
-        next.alternate_names.push(old.name.clone());
-    }
 }
 
 #[cfg(test)]
@@ -234,6 +229,7 @@ mod tests {
             created_at: String::new(),
             updated_at: String::new(),
             deleted_at: deleted.then(|| "2026-12-01T00:00:00Z".into()),
+            matched_name: None,
         }
     }
 
@@ -305,19 +301,5 @@ mod tests {
         let taken = ["maharashtra/bombay", "maharashtra/bombay-2"];
         assert_eq!(fresh_id("Maharashtra", "Bombay", |id| taken.contains(&id)), "maharashtra/bombay-3");
         assert_eq!(id_candidates("Maharashtra", "Bombay", 3)[2], "maharashtra/bombay-3");
-    }
-
-    #[test]
-    fn a_rename_keeps_the_old_name_as_an_alternate_unless_told_otherwise() {
-        let old = city("maharashtra/bombay", "Bombay", &["Mumbai"], false).fields;
-        let mut next = CityFields { name: "Mumbai".into(), ..old.clone() };
-        after_rename(&old, &mut next, false);
-        assert_eq!(next.alternate_names, ["Bombay"]);
-        let mut explicit = CityFields { name: "Mumbai".into(), alternate_names: vec![], ..old.clone() };
-        after_rename(&old, &mut explicit, true);
-        assert!(explicit.alternate_names.is_empty());
-        let mut same = CityFields { name: "BOMBAY".into(), ..old.clone() };
-        after_rename(&old, &mut same, false);
-        assert_eq!(same.alternate_names, ["Mumbai"], "a change of case is no rename");
     }
 }

@@ -44,7 +44,7 @@ pub fn CitiesPage() -> impl IntoView {
         <form class="filters" on:submit=|e| e.prevent_default()>
             <div>
                 <label for="city-search">"Name starts with"</label>
-                <input id="city-search" type="search" placeholder="e.g. Noi" prop:value=q
+                <input id="city-search" type="search" placeholder="e.g. Noi, or Bomb for Mumbai" prop:value=q
                     on:input=move |e| { q.set(event_target_value(&e)); reset_paging(); }/>
             </div>
             <div>
@@ -91,7 +91,7 @@ fn CityTable(cities: Vec<City>, editing: RwSignal<Option<Editing>>) -> impl Into
             };
             view! {
                 <tr class:deleted=deleted data-city-id=c.id.clone()>
-                    <td class="name"><a href=format!("/cities/{}", c.id)>{c.fields.name.clone()}</a></td>
+                    <td class="name"><a href=format!("/cities/{}", c.id)>{c.label()}</a></td>
                     <td>{c.fields.state.clone()}</td>
                     <td>{c.fields.district.clone().unwrap_or_default()}</td>
                     <td class="num">{format!("{:.4}", c.fields.latitude)}</td>

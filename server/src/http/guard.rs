@@ -5,7 +5,8 @@
 //!   a signed-in admin unless the function is public (signing in, asking who
 //!   is signed in); they check the session again themselves.
 //! - The REST API needs `Authorization: Bearer <token>`; a signed-in admin's
-//!   browser may also read (GET) with its session cookie.
+//!   browser may also read (GET, and the batch of nearest lookups from its
+//!   own pages) with its session cookie.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -109,6 +110,16 @@ fn same_origin(request: &Request, secure: bool) -> bool {
     origin.as_bytes() == format!("{scheme}://{}", host.to_str().unwrap_or_default()).as_bytes()
 }
 
+/// True for what a session may ask of the REST API: a GET, or the one POST
+/// that only reads (a batch of nearest lookups), from this server's own pages.
+fn is_read(request: &Request, secure: bool) -> bool {
+    request.method() == Method::GET
+        || (request.method() == Method::POST
+            // Nested under /api/v1, the router sees the path without it.
+            && matches!(request.uri().path(), "/lookup/nearest" | "/api/v1/lookup/nearest")
+            && same_origin(request, secure))
+}
+
 /// The REST API's guard: the token's name (or the admin's email) becomes the
 /// events' actor, put in the request for the handler.
 pub async fn require_token(
@@ -130,7 +141,7 @@ pub async fn require_token(
             Err(e) => Err(Error::Store(e)),
         },
         None => match (session.get::<String>(SESSION_USER).await, session.id()) {
-            (Ok(Some(email)), Some(id)) if request.method() == Method::GET => {
+            (Ok(Some(email)), Some(id)) if is_read(&request, state.config.secure_cookies) => {
                 Ok((Actor::admin(email), Credential::Session(id)))
             }
             _ => Err(unauthorized(

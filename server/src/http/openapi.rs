@@ -18,7 +18,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, ResponseBuilder}
 use utoipa::{Modify, OpenApi};
 
 use super::rest::bodies::{BulkAccepted, BulkAnswer, ErrorBody};
-use super::rest::{imports, kafka, reads, writes};
+use super::rest::{imports, kafka, lookup, reads, writes};
 use super::{health, sse};
 
 #[derive(OpenApi)]
@@ -35,6 +35,7 @@ use super::{health, sse};
         writes::create_city, writes::create_cities, writes::update_city, writes::delete_city,
         writes::restore_city, writes::upsert_pincode, writes::upsert_pincodes, writes::delete_pincode,
         reads::list_cities, reads::get_city, reads::map_view, reads::get_pincode,
+        lookup::nearest, lookup::nearest_batch, lookup::search,
         imports::create_import, imports::list_imports, imports::get_import, imports::import_report_csv,
         kafka::kafka_cluster, kafka::kafka_group, kafka::kafka_lag, kafka::kafka_messages,
         kafka::dead_letters, kafka::redrive_dead_letters, kafka::discard_dead_letters,
@@ -49,6 +50,7 @@ use super::{health, sse};
     tags(
         (name = "cities", description = "Cities: writes publish events; reads come from the read model"),
         (name = "pincodes", description = "Pincodes, each in its city"),
+        (name = "lookup", description = "Which pincode and city a place is in; a search box over every name"),
         (name = "imports", description = "CSV files imported as jobs, with reports"),
         (name = "kafka", description = "The cluster, consumer groups, messages and dead letters"),
         (name = "live", description = "Every change as it is applied, over server-sent events"),

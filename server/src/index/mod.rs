@@ -15,6 +15,7 @@
 //! from the store by id; the index only chooses which, and in what order.
 
 mod cities;
+mod lookup;
 mod pincodes;
 mod spatial;
 
@@ -200,9 +201,12 @@ impl ReadIndex {
         Sizes { cities: c.total(), pincodes: p.total() }
     }
 
-    /// The ids of a page of cities, in the listing's order.
-    pub fn city_page(&self, listing: &CityListing) -> Vec<String> {
-        read(&self.cities).page(listing).iter().map(|id| id.to_string()).collect()
+    /// The ids of a page of cities, in the listing's order, each with the
+    /// alternate name its name prefix found it by (when not its current name).
+    pub fn city_page(&self, listing: &CityListing) -> Vec<(String, Option<String>)> {
+        let cities = read(&self.cities);
+        let prefix = listing.name_prefix.as_deref().unwrap_or_default();
+        cities.page(listing).iter().map(|id| (id.to_string(), cities.matched_name(id, prefix))).collect()
     }
 
     /// The codes of a page of pincodes (not deleted), in code order.

@@ -13,9 +13,21 @@ use super::spatial::Spatial;
 
 struct Entry {
     area_name: Option<Box<str>>,
+    /// Shared with the other pincodes of its city.
+    city_id: Arc<str>,
     latitude: f64,
     longitude: f64,
     deleted: bool,
+}
+
+/// A pincode as a lookup answers it (its city's name and state are the city index's).
+pub struct Near {
+    pub pincode: Arc<str>,
+    pub area_name: Option<String>,
+    pub city_id: Arc<str>,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub distance_km: f64,
 }
 
 pub struct PincodeIndex {
@@ -28,6 +40,7 @@ fn entry(p: &Pincode) -> Entry {
     let f = &p.fields;
     Entry {
         area_name: f.area_name.as_deref().map(Into::into),
+        city_id: Arc::from(f.city_id.as_str()),
         latitude: f.latitude,
         longitude: f.longitude,
         deleted: p.deleted_at.is_some(),
@@ -104,6 +117,37 @@ impl PincodeIndex {
             .filter(|(_, e)| fits(e))
             .take(limit)
             .map(|(code, _)| code.clone())
+            .collect()
+    }
+
+    /// The `k` live pincodes nearest to a place, nearest first.
+    pub fn nearest(&self, latitude: f64, longitude: f64, k: usize) -> Vec<Near> {
+        let located = |code: &Arc<str>| self.by_code.get(code).is_some_and(|e| e.latitude.is_finite());
+        self.live
+            .nearest(latitude, longitude, k, |code| self.position(code), located)
+            .into_iter()
+            .filter_map(|(code, distance_km)| {
+                let e = self.by_code.get(code)?;
+                Some(Near {
+                    pincode: code.clone(),
+                    area_name: e.area_name.as_deref().map(str::to_string),
+                    city_id: e.city_id.clone(),
+                    latitude: e.latitude,
+                    longitude: e.longitude,
+                    distance_km,
+                })
+            })
+            .collect()
+    }
+
+    /// The live pincodes whose code starts with `prefix`, in code order: (code, area, city id, where).
+    pub fn starting(&self, prefix: &str, limit: usize) -> Vec<(Arc<str>, Option<&str>, &Arc<str>, (f64, f64))> {
+        self.by_code
+            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(|(code, _)| code.starts_with(prefix))
+            .filter(|(_, e)| !e.deleted)
+            .take(limit)
+            .map(|(code, e)| (code.clone(), e.area_name.as_deref(), &e.city_id, (e.latitude, e.longitude)))
             .collect()
     }
 

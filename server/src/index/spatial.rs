@@ -16,10 +16,11 @@
 //! Invariant: a point is counted in its cell of every zoom and listed in its
 //! cell of the last at once, or neither.
 
-use std::collections::HashMap;
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, HashMap};
 use std::f64::consts::PI;
 
-use app::domain::geo::BBox;
+use app::domain::geo::{distance_km, BBox};
 use app::domain::map::{Cluster, Layer, DRAWN_ONE_BY_ONE, LAST_CLUSTER_ZOOM, MAX_FEATURES};
 use smallvec::SmallVec;
 
@@ -86,6 +87,48 @@ fn children((cx, cy): (u64, u64)) -> [(u64, u64); 4] {
 
 fn inside(b: BBox, (longitude, latitude): (f64, f64)) -> bool {
     (b.west..=b.east).contains(&longitude) && (b.south..=b.north).contains(&latitude)
+}
+
+/// The box of longitudes and latitudes of cell (cx, cy) of `zoom`.
+fn cell_box((cx, cy): (u64, u64), zoom: u8) -> BBox {
+    let n = cells_per_side(zoom) as f64;
+    let (west, north) = longitude_latitude(cx as f64 / n, cy as f64 / n);
+    let (east, south) = longitude_latitude((cx + 1) as f64 / n, (cy + 1) as f64 / n);
+    BBox { west, south, east, north }
+}
+
+/// What a nearest search has yet to look at: a cell, or a point, and how
+/// near it could be.
+struct Waiting<'a, D> {
+    distance: f64,
+    what: Next<'a, D>,
+}
+
+enum Next<'a, D> {
+    Cell((u64, u64), u8),
+    Point(&'a D),
+}
+
+impl<D> PartialEq for Waiting<'_, D> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl<D> Eq for Waiting<'_, D> {}
+
+impl<D> PartialOrd for Waiting<'_, D> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<D> Ord for Waiting<'_, D> {
+    /// By distance; at the same distance a point before a cell (it is found).
+    fn cmp(&self, other: &Self) -> Ordering {
+        let rank = |w: &Self| matches!(w.what, Next::Cell(..));
+        self.distance.total_cmp(&other.distance).then_with(|| rank(self).cmp(&rank(other)))
+    }
 }
 
 /// The live points of one kind, each named by a `D` (a city's slot, a
@@ -233,6 +276,52 @@ impl<D: PartialEq> Spatial<D> {
         Layer { in_view, clusters: Vec::new(), points: ids.into_iter().filter_map(point).collect() }
     }
 
+    /// The `k` points nearest to (latitude, longitude) that `keep` keeps,
+    /// nearest first, each with its great-circle distance in kilometres.
+    /// A best-first walk down the grid: cells wait in order of how near
+    /// their box could hold a point (`BBox::distance_km`, never more than
+    /// the truth), points in order of their own distance, so a point comes
+    /// out only when nothing waiting can be nearer.
+    pub fn nearest<'a>(
+        &'a self,
+        latitude: f64,
+        longitude: f64,
+        k: usize,
+        at: impl Fn(&D) -> (f64, f64),
+        keep: impl Fn(&D) -> bool,
+    ) -> Vec<(&'a D, f64)> {
+        let mut waiting: BinaryHeap<Reverse<Waiting<'a, D>>> = BinaryHeap::new();
+        let side = cells_per_side(0);
+        for at in (0..side).flat_map(|cx| (0..side).map(move |cy| (cx, cy))) {
+            if self.get(at, 0).is_some() {
+                let distance = cell_box(at, 0).distance_km(latitude, longitude);
+                waiting.push(Reverse(Waiting { distance, what: Next::Cell(at, 0) }));
+            }
+        }
+        let mut found = Vec::with_capacity(k);
+        while found.len() < k {
+            let Some(Reverse(Waiting { distance, what })) = waiting.pop() else { break };
+            match what {
+                Next::Point(point) => found.push((point, distance)),
+                Next::Cell(cell, zoom) if zoom == LAST_CLUSTER_ZOOM => {
+                    let points = self.finest.get(&key(cell)).into_iter().flat_map(|f| f.points.iter());
+                    for point in points.filter(|p| keep(p)) {
+                        let (lon, lat) = at(point);
+                        let distance = distance_km((latitude, longitude), (lat, lon));
+                        waiting.push(Reverse(Waiting { distance, what: Next::Point(point) }));
+                    }
+                }
+                Next::Cell(cell, zoom) => {
+                    for child in children(cell).into_iter().filter(|&c| self.get(c, zoom + 1).is_some()) {
+                        let distance = cell_box(child, zoom + 1).distance_km(latitude, longitude);
+                        waiting.push(Reverse(Waiting { distance, what: Next::Cell(child, zoom + 1) }));
+                    }
+                }
+            }
+        }
+        found
+    }
+
     fn clusters<T>(&self, mut cells: Vec<((u64, u64), Cell)>, zoom: u8, point: impl Fn(&D) -> Option<T>) -> Layer<T> {
         let in_view = cells.iter().map(|(_, c)| c.count).sum();
         if cells.len() > MAX_FEATURES {
@@ -343,6 +432,46 @@ mod tests {
         let expansion = s.expansion_zoom(cell_of(x, y, zoom), zoom);
         let apart = |z: u8| cell_of(x, y, z) != cell_of(mercator(77.05, 28.0).0, mercator(77.05, 28.0).1, z);
         assert!(apart(expansion) && !apart(expansion - 1), "splits at {expansion}");
+    }
+
+    proptest::proptest! {
+        /// The nearest points are those brute force finds, in its order, from
+        /// any place in and around India (the sea and the box's edges too).
+        #[test]
+        fn the_nearest_are_those_brute_force_finds(
+            points in proptest::collection::vec((68.0..97.5f64, 6.0..37.6f64), 1..300),
+            lat in 0.0..45.0f64, lon in 60.0..105.0f64, k in 1usize..12,
+            crowd in proptest::bool::ANY,
+        ) {
+            let mut points = points;
+            if crowd {
+                // Many at one place and near it: cells with several points, ties.
+                let (x, y) = points[0];
+                points.extend((0..20).map(|i| (x + (i % 3) as f64 * 1e-4, y)));
+            }
+            let s = build(&points);
+            let found: Vec<(usize, f64)> =
+                s.nearest(lat, lon, k, |&i| points[i], |_| true).into_iter().map(|(i, d)| (*i, d)).collect();
+            let mut all: Vec<(usize, f64)> =
+                points.iter().enumerate().map(|(i, &(x, y))| (i, distance_km((lat, lon), (y, x)))).collect();
+            all.sort_by(|a, b| a.1.total_cmp(&b.1));
+            proptest::prop_assert_eq!(found.len(), k.min(points.len()));
+            for (got, want) in found.iter().zip(&all) {
+                proptest::prop_assert!((got.1 - want.1).abs() < 1e-9, "{:?} vs {:?}", found, &all[..k.min(all.len())]);
+            }
+        }
+    }
+
+    #[test]
+    fn the_nearest_leave_out_what_keep_refuses() {
+        let points = spread(500);
+        let s = build(&points);
+        let (lat, lon) = (points[7].1, points[7].0);
+        let nearest = s.nearest(lat, lon, 1, |&i| points[i], |_| true);
+        assert_eq!((*nearest[0].0, nearest[0].1), (7, 0.0));
+        let other = s.nearest(lat, lon, 1, |&i| points[i], |&i| i != 7);
+        assert!(other[0].1 > 20.0 && other[0].1 < 30.0, "the next point of the grid: {other:?}");
+        assert!(build(&[]).nearest(lat, lon, 3, |&i: &usize| points[i], |_| true).is_empty());
     }
 
     #[test]

@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 
 use app::domain::city::{city_id, field as city_field, City, CityFields};
+use app::domain::event::{Change, CityData, Envelope};
 use app::domain::fold::search_key;
 use app::domain::names::{name_key, Found};
-use app::domain::event::{Change, CityData, Envelope};
 use app::domain::pincode::{field as pincode_field, PincodeFields};
 use app::domain::validation::ValidationErrors;
 use app::domain::write::Published;

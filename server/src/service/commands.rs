@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use app::domain::city::{field as city_field, validate_city_update, validate_new_city, CityFields};
-use app::domain::names::{name_key, Found};
 use app::domain::event::{Change, CityData, CityRef, PincodeRef};
+use app::domain::names::{name_key, Found};
 use app::domain::pincode::{field as pincode_field, validate_pincode, PincodeFields};
 use app::domain::validation::ValidationErrors;
 use app::domain::write::Published;

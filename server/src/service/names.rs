@@ -15,7 +15,10 @@ use crate::error::Error;
 use crate::store::Store;
 
 /// The cities that these names (and alternate names) may find: one query.
-pub async fn candidates<'a>(store: &Store, fields: impl IntoIterator<Item = &'a CityFields>) -> Result<Candidates, Error> {
+pub async fn candidates<'a>(
+    store: &Store,
+    fields: impl IntoIterator<Item = &'a CityFields>,
+) -> Result<Candidates, Error> {
     let mut keys: Vec<String> = fields.into_iter().flat_map(Candidates::keys_for).collect();
     keys.sort_unstable();
     keys.dedup();

@@ -1,16 +1,20 @@
 //! The read side: every read a page or a script makes, with the same rules
 //! (state names, page limits, what "not found" says) for both.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use app::domain::city::{City, CityListQuery, CityPage, MAX_PAGE as MAX_CITIES};
+use app::domain::error::AppError;
 use app::domain::fold::search_key;
 use app::domain::history::CityDetails;
+use app::domain::lookup::{self, Hits, Nearest, NearestResults};
 use app::domain::map::{MapQuery, MapView, MAX_ZOOM};
 use app::domain::names::Found;
 use app::domain::pincode::{check_pincode, Pincode, PincodeListQuery, PincodePage, MAX_PAGE as MAX_PINCODES};
 use app::domain::state::State;
 use app::domain::validation::ValidationErrors;
+use serde_json::Value;
 
 use super::names;
 use crate::error::Error;
@@ -49,8 +53,15 @@ impl Queries {
             cursor: q.cursor,
             limit,
         };
-        let ids = self.index.city_page(&listing);
-        Ok(CityPage::of(self.store.cities_in_order(&ids).await?, limit))
+        let (ids, mut matched): (Vec<String>, HashMap<String, Option<String>>) = {
+            let page = self.index.city_page(&listing);
+            (page.iter().map(|(id, _)| id.clone()).collect(), page.into_iter().collect())
+        };
+        let mut cities = self.store.cities_in_order(&ids).await?;
+        for city in &mut cities {
+            city.matched_name = matched.remove(&city.id).flatten();
+        }
+        Ok(CityPage::of(cities, limit))
     }
 
     /// What the map draws of one view: clusters or single cities and pincodes.
@@ -99,5 +110,33 @@ impl Queries {
     pub async fn checked_pincode(&self, raw: &str) -> Result<Pincode, Error> {
         let code = check_pincode(raw).map_err(|m| Error::invalid(ValidationErrors::single("pincode", m)))?;
         self.pincode(&code).await
+    }
+
+    /// The live pincodes and cities nearest a place, `lat` and `lon` as
+    /// asked (checked, each error naming its field), `limit` of each.
+    pub fn nearest(&self, lat: Option<&str>, lon: Option<&str>, limit: Option<&str>) -> Result<Nearest, Error> {
+        let point = lookup::point(lat, lon, "").map_err(Error::invalid);
+        let limit = lookup::limit(limit).map_err(Error::invalid);
+        Ok(self.index.nearest(point?, limit?))
+    }
+
+    /// Nearest lookups for many places at once (at most 1,000), in their
+    /// order: `{"points": [{"lat", "lon"}, ...], "limit"}`.
+    pub fn nearest_batch(&self, body: &Value) -> Result<NearestResults, Error> {
+        let count = body.get("points").and_then(Value::as_array).map_or(0, Vec::len);
+        if count > lookup::MAX_POINTS {
+            return Err(AppError::TooLarge(format!(
+                "{count} points: a batch takes at most {}; send the rest in another",
+                lookup::MAX_POINTS
+            ))
+            .into());
+        }
+        let (points, limit) = lookup::read_batch(body).map_err(Error::invalid)?;
+        Ok(NearestResults { results: points.into_iter().map(|p| self.index.nearest(p, limit)).collect() })
+    }
+
+    /// What the search box finds for `q`.
+    pub fn search(&self, q: &str) -> Hits {
+        self.index.search(q)
     }
 }

@@ -104,6 +104,7 @@ pub(super) fn city_from_doc(d: &Document) -> City {
         created_at: time_str(d, "created_at").unwrap_or_default(),
         updated_at: time_str(d, "updated_at").unwrap_or_default(),
         deleted_at: time_str(d, "deleted_at"),
+        matched_name: None,
     }
 }
 

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use app::domain::city::{City, CityFields};
-use app::domain::names;
 use app::domain::history::HistoryEntry;
+use app::domain::names;
 use app::domain::pincode::Pincode;
 use futures::TryStreamExt;
 use mongodb::bson::{doc, Bson, Document};
@@ -91,7 +91,7 @@ impl Store {
     }
 
     /// Every city, deleted ones too, with what the in-memory index keeps of
-    /// it (no metadata, alternate names or pincode lists), to `each`.
+    /// it (no metadata or pincode lists), to `each`.
     pub async fn each_city(&self, mut each: impl FnMut(City)) -> mongodb::error::Result<()> {
         let mut cursor = self.cities.find(doc! {}).projection(indexed_city_fields()).batch_size(10_000).await?;
         while let Some(d) = cursor.try_next().await? {
@@ -159,12 +159,15 @@ impl Store {
 
 /// What the in-memory index keeps of a city.
 fn indexed_city_fields() -> Document {
-    doc! { "name": 1, "state": 1, "district": 1, "location": 1, "population": 1, "is_metro": 1, "deleted_at": 1 }
+    doc! {
+        "name": 1, "state": 1, "district": 1, "location": 1, "population": 1, "is_metro": 1, "deleted_at": 1,
+        "alternate_names": 1,
+    }
 }
 
 /// What the in-memory index keeps of a pincode.
 fn indexed_pincode_fields() -> Document {
-    doc! { "area_name": 1, "location": 1, "deleted_at": 1 }
+    doc! { "area_name": 1, "city_id": 1, "location": 1, "deleted_at": 1 }
 }
 
 /// The documents with these ids, by id: one `$in` (none for no ids), with only

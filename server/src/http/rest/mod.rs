@@ -24,6 +24,7 @@ use crate::error::Error;
 pub mod bodies;
 pub mod imports;
 pub mod kafka;
+pub mod lookup;
 pub mod reads;
 pub mod writes;
 
@@ -44,6 +45,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/cities/{name}/{state}", get(reads::get_city))
         .route("/map", get(reads::map_view))
         .route("/pincodes/{code}", get(reads::get_pincode))
+        .route("/lookup", get(lookup::search))
+        .route("/lookup/nearest", get(lookup::nearest).post(lookup::nearest_batch))
         .route("/stream", get(sse::stream))
         .route("/imports", post(imports::create_import).get(imports::list_imports))
         .route("/imports/{id}", get(imports::get_import))

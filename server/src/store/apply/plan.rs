@@ -164,6 +164,7 @@ pub(super) fn plan(
                 created_at: event.time.clone(),
                 updated_at: event.time.clone(),
                 deleted_at: None,
+                matched_name: None,
             };
             return Ok((Applied::Changed, Some(Entity::City(city))));
         }

@@ -19,43 +19,11 @@ use app::domain::geo::BBox;
 use app::domain::map::{Layer, MapCity};
 use app::domain::state::STATES;
 
+use self::entries::{Entries, Entry, Slot, NO_DISTRICT};
 use super::spatial::Spatial;
 
-/// A city's place in `CityIndex::entries`.
-type Slot = u32;
-
-/// What a listing needs to know of a city, and what the map draws.
-struct Entry {
-    id: Arc<str>,
-    name: Box<str>,
-    latitude: f64,
-    longitude: f64,
-    /// Meaningful when `has_population` (kept apart: an `Option<u64>` would take 16 bytes).
-    population: u64,
-    /// Its place in `CityIndex::districts`; `NO_DISTRICT` when it has none.
-    district: u32,
-    /// Its place in `STATES`.
-    state: u8,
-    has_population: bool,
-    is_metro: bool,
-    deleted: bool,
-}
-
-const NO_DISTRICT: u32 = u32::MAX;
-
-impl Entry {
-    fn position(&self) -> (f64, f64) {
-        (self.longitude, self.latitude)
-    }
-
-    fn population(&self) -> Option<u64> {
-        self.has_population.then_some(self.population)
-    }
-
-    fn district(&self) -> Option<u32> {
-        (self.district != NO_DISTRICT).then_some(self.district)
-    }
-}
+mod entries;
+mod lookup;
 
 /// A listing, as the index runs it: the filters, then the order (by
 /// population then id in a box, by id otherwise), then the page.
@@ -83,11 +51,12 @@ impl CityLoader {
     pub fn add(&mut self, city: &City) {
         let index = &mut self.index;
         let entry = index.entry(city);
-        let (id, name) = (entry.id.clone(), search_key(&entry.name).into());
+        let id = entry.id.clone();
         let slot = index.entries.push(entry);
         index.place(slot);
+        index.keep_alternates(slot, city);
         self.ids.push((id, slot));
-        self.names.push((name, slot));
+        self.names.extend(index.keys(slot).into_iter().map(|key| (key, slot)));
     }
 
     pub fn finish(mut self) -> CityIndex {
@@ -113,62 +82,19 @@ pub struct CityIndex {
     by_id: BTreeMap<Arc<str>, Slot>,
     /// The cities whose id does not start with their state's slug, by state.
     moved_in: BTreeSet<(u8, Arc<str>)>,
-    /// By search key (then slot: a listing by name orders its finds by id).
+    /// By search key of each of its names, current and alternate (then
+    /// slot: a listing by name orders its finds by id).
     by_name: BTreeSet<(Box<str>, Slot)>,
+    /// The alternate names of the cities that have any (few do).
+    alternates: HashMap<Slot, Box<[Box<str>]>>,
+    /// Per state (by its place in `STATES`): how many live cities, and their
+    /// summed latitudes and longitudes (where a search box flies for it).
+    state_sums: Vec<(u64, f64, f64)>,
     /// The cities not deleted.
     live: Spatial<Slot>,
     /// One copy of each district's name, and where it is.
     districts: Vec<Arc<str>>,
     district_slots: HashMap<Arc<str>, u32>,
-}
-
-/// The entries by slot, in chunks: they grow a chunk at a time (a vector
-/// doubling by copy would hold both copies at once, 40 MB more at 600,000).
-#[derive(Default)]
-struct Entries {
-    chunks: Vec<Vec<Option<Entry>>>,
-    len: usize,
-}
-
-/// Entries per chunk: 4,096 (about 300 KB).
-const CHUNK_SHIFT: u32 = 12;
-
-impl Entries {
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Adds an entry at a new slot, its own.
-    fn push(&mut self, entry: Entry) -> Slot {
-        if self.len >> CHUNK_SHIFT == self.chunks.len() {
-            self.chunks.push(Vec::with_capacity(1 << CHUNK_SHIFT));
-        }
-        self.chunks[self.len >> CHUNK_SHIFT].push(Some(entry));
-        self.len += 1;
-        (self.len - 1) as Slot
-    }
-
-    fn place(&mut self, slot: Slot) -> &mut Option<Entry> {
-        let slot = slot as usize;
-        &mut self.chunks[slot >> CHUNK_SHIFT][slot & ((1 << CHUNK_SHIFT) - 1)]
-    }
-
-    fn get(&self, slot: Slot) -> Option<&Entry> {
-        let slot = slot as usize;
-        self.chunks.get(slot >> CHUNK_SHIFT)?.get(slot & ((1 << CHUNK_SHIFT) - 1))?.as_ref()
-    }
-
-    fn take(&mut self, slot: Slot) -> Option<Entry> {
-        self.place(slot).take()
-    }
-
-    fn put(&mut self, slot: Slot, entry: Entry) {
-        *self.place(slot) = Some(entry);
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &Entry> {
-        self.chunks.iter().flatten().flatten()
-    }
 }
 
 fn state_number(name: &str) -> u8 {
@@ -200,6 +126,8 @@ impl CityIndex {
             by_id: BTreeMap::new(),
             moved_in: BTreeSet::new(),
             by_name: BTreeSet::new(),
+            alternates: HashMap::new(),
+            state_sums: vec![(0, 0.0, 0.0); STATES.len() + 1],
             live: Spatial::build([]),
             districts: Vec::new(),
             district_slots: HashMap::new(),
@@ -240,6 +168,7 @@ impl CityIndex {
             .filter(|&slot| self.entries.get(slot).is_some_and(|e| self.by_id.get(&e.id) != Some(&slot)))
             .collect();
         for &slot in &unlisted {
+            self.alternates.remove(&slot);
             let Some(e) = self.unplace(slot) else { continue };
             // The read that stands may share its moved-in mark: put it back.
             if let Some(&standing) = self.by_id.get(&e.id) {
@@ -264,11 +193,32 @@ impl CityIndex {
         self.by_id.get(id).map(|slot| self.at(*slot))
     }
 
+    /// Keeps the city's alternate names, if it has any, for its slot.
+    fn keep_alternates(&mut self, slot: Slot, city: &City) {
+        let names = &city.fields.alternate_names;
+        if !names.is_empty() {
+            self.alternates.insert(slot, names.iter().map(|n| n.as_str().into()).collect());
+        }
+    }
+
+    /// The search keys the city at `slot` is found by: its name's, then its
+    /// alternate names', each once.
+    fn keys(&self, slot: Slot) -> Vec<Box<str>> {
+        let mut keys: Vec<Box<str>> = vec![search_key(&self.at(slot).name).into()];
+        for alternate in self.alternates.get(&slot).into_iter().flatten() {
+            let key: Box<str> = search_key(alternate).into();
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        keys
+    }
+
     /// The city as the store now holds it.
     pub fn upsert(&mut self, city: &City) {
         self.remove(&city.id);
         let entry = self.entry(city);
-        let (id, name) = (entry.id.clone(), search_key(&entry.name).into());
+        let id = entry.id.clone();
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.entries.put(slot, entry);
@@ -277,8 +227,27 @@ impl CityIndex {
             None => self.entries.push(entry),
         };
         self.place(slot);
-        self.by_name.insert((name, slot));
+        self.keep_alternates(slot, city);
+        for key in self.keys(slot) {
+            self.by_name.insert((key, slot));
+        }
         self.by_id.insert(id, slot);
+    }
+
+    /// The alternate name of the city `id` that `prefix` (a search key)
+    /// found it by, when its current name does not start so.
+    pub fn matched_name(&self, id: &str, prefix: &str) -> Option<String> {
+        let slot = *self.by_id.get(id)?;
+        if prefix.is_empty() || search_key(&self.at(slot).name).starts_with(prefix) {
+            return None;
+        }
+        let alternates = self.alternates.get(&slot)?;
+        alternates.iter().find(|a| search_key(a).starts_with(prefix)).map(|a| a.to_string())
+    }
+
+    /// True when one of the city's names starts with the search key `prefix`.
+    fn named(&self, slot: Slot, prefix: &str) -> bool {
+        self.keys(slot).iter().any(|k| k.starts_with(prefix))
     }
 
     /// Puts the entry at `slot` where it is found beside the orders: on the
@@ -286,11 +255,21 @@ impl CityIndex {
     fn place(&mut self, slot: Slot) {
         let e = self.at(slot);
         let (point, moved) = ((!e.deleted).then(|| e.position()), self.moved(e).then(|| (e.state, e.id.clone())));
+        let state = e.state as usize;
         if let Some((longitude, latitude)) = point {
             self.live.insert(slot, longitude, latitude);
+            self.count_in_state(state, latitude, longitude, 1.0);
         }
         if let Some(mark) = moved {
             self.moved_in.insert(mark);
+        }
+    }
+
+    /// Counts a live city in (`sign` 1.0) or out (-1.0) of its state's centre.
+    fn count_in_state(&mut self, state: usize, latitude: f64, longitude: f64, sign: f64) {
+        if let Some((count, lat, lon)) = self.state_sums.get_mut(state) {
+            *count = if sign > 0.0 { *count + 1 } else { count.saturating_sub(1) };
+            (*lat, *lon) = if *count == 0 { (0.0, 0.0) } else { (*lat + sign * latitude, *lon + sign * longitude) };
         }
     }
 
@@ -301,6 +280,7 @@ impl CityIndex {
         self.moved_in.remove(&(e.state, e.id.clone()));
         if !e.deleted {
             self.live.remove(&slot, e.longitude, e.latitude);
+            self.count_in_state(e.state as usize, e.latitude, e.longitude, -1.0);
         }
         self.free.push(slot);
         Some(e)
@@ -309,9 +289,13 @@ impl CityIndex {
     /// A city the store does not hold (never: cities are deleted softly; kept for a reload).
     pub fn remove(&mut self, id: &str) {
         let Some(slot) = self.by_id.remove(id) else { return };
-        if let Some(e) = self.unplace(slot) {
-            self.by_name.remove(&(search_key(&e.name).into_boxed_str(), slot));
+        if self.entries.get(slot).is_some() {
+            for key in self.keys(slot) {
+                self.by_name.remove(&(key, slot));
+            }
         }
+        self.alternates.remove(&slot);
+        self.unplace(slot);
     }
 
     /// Every city, deleted ones included.
@@ -331,21 +315,22 @@ impl CityIndex {
         // The name prefix is checked here only for a box: the name index finds by it otherwise.
         let fits = |e: &Entry| (q.include_deleted || !e.deleted) && state.is_none_or(|s| s == e.state);
         if let Some(bbox) = q.bbox {
-            let named =
-                |e: &Entry| fits(e) && inside(bbox, e) && prefix.is_none_or(|p| search_key(&e.name).starts_with(p));
-            return self.box_page(bbox, q, named);
+            return self
+                .box_page(bbox, q, |slot, e| fits(e) && inside(bbox, e) && prefix.is_none_or(|p| self.named(slot, p)));
         }
         let after = match &q.cursor {
             Some(c) => Bound::Excluded(c.as_str()),
             None => Bound::Unbounded,
         };
         if let Some(p) = prefix {
-            // Every name with the prefix, then the first ids after the cursor.
+            // Every name with the prefix (a city once, however many of its
+            // names have it), then the first ids after the cursor.
             let from: (Box<str>, Slot) = (p.into(), 0);
             let named = self.by_name.range((Bound::Included(from), Bound::Unbounded));
-            let mut ids: Vec<&Arc<str>> = named
-                .take_while(|(key, _)| key.starts_with(p))
-                .map(|(_, slot)| self.at(*slot))
+            let slots: HashSet<Slot> = named.take_while(|(key, _)| key.starts_with(p)).map(|(_, s)| *s).collect();
+            let mut ids: Vec<&Arc<str>> = slots
+                .into_iter()
+                .map(|slot| self.at(slot))
                 .filter(|e| fits(e) && after_cursor(&e.id, &q.cursor))
                 .map(|e| &e.id)
                 .collect();
@@ -392,16 +377,20 @@ impl CityIndex {
 
     /// A box's listing: the most populous first, then by id; the cursor is the
     /// last city of the page before.
-    fn box_page(&self, bbox: BBox, q: &CityListing, fits: impl Fn(&Entry) -> bool) -> Vec<Arc<str>> {
+    fn box_page(&self, bbox: BBox, q: &CityListing, fits: impl Fn(Slot, &Entry) -> bool) -> Vec<Arc<str>> {
         let rank = |e: &Entry| (Reverse(e.population().unwrap_or(0)), e.id.clone());
         let after = q.cursor.as_deref().and_then(|c| self.get(c)).map(rank);
-        let candidates: Box<dyn Iterator<Item = &Entry>> = if q.include_deleted {
-            Box::new(self.entries.iter())
+        let candidates: Box<dyn Iterator<Item = Slot>> = if q.include_deleted {
+            Box::new(self.by_id.values().copied())
         } else {
-            Box::new(self.live.ids_in(bbox, |slot| self.at(*slot).position()).map(|slot| self.at(*slot)))
+            Box::new(self.live.ids_in(bbox, |slot| self.at(*slot).position()).copied())
         };
-        let mut ranked: Vec<_> =
-            candidates.filter(|e| fits(e)).map(rank).filter(|r| after.as_ref().is_none_or(|a| r > a)).collect();
+        let mut ranked: Vec<_> = candidates
+            .map(|slot| (slot, self.at(slot)))
+            .filter(|(slot, e)| fits(*slot, e))
+            .map(|(_, e)| rank(e))
+            .filter(|r| after.as_ref().is_none_or(|a| r > a))
+            .collect();
         if ranked.len() > q.limit {
             ranked.select_nth_unstable(q.limit);
             ranked.truncate(q.limit);
@@ -464,7 +453,7 @@ mod tests {
 
     use super::*;
 
-    fn city(name: &str, state: &str, lat: f64, lon: f64, population: u64) -> City {
+    pub(super) fn city(name: &str, state: &str, lat: f64, lon: f64, population: u64) -> City {
         let fields = CityFields {
             name: name.into(),
             state: state.into(),
@@ -485,10 +474,11 @@ mod tests {
             created_at: String::new(),
             updated_at: String::new(),
             deleted_at: None,
+            matched_name: None,
         }
     }
 
-    fn index() -> CityIndex {
+    pub(super) fn index() -> CityIndex {
         CityIndex::build([
             city("Pune", "Maharashtra", 18.52, 73.85, 3_124_000),
             city("Mumbai", "Maharashtra", 19.07, 72.87, 12_442_000),
@@ -626,6 +616,26 @@ mod tests {
             paged.push(id.to_string());
         }
         assert_eq!(paged, ids);
+    }
+
+    #[test]
+    fn an_alternate_name_finds_its_city_once_and_says_it_matched() {
+        let mut index = index();
+        let mut mumbai = city("Mumbai", "Maharashtra", 19.07, 72.87, 12_442_000);
+        mumbai.fields.alternate_names = vec!["Bombay".into(), "Bambai".into(), "Mumbai".into()];
+        index.upsert(&mumbai);
+        let q = |p: &str| CityListing { name_prefix: Some(search_key(p)), limit: 10, ..Default::default() };
+        assert_eq!(names(&index, &q("bomb")), ["Mumbai"]);
+        assert_eq!(names(&index, &q("ba")), ["Mumbai"], "once, though two of its names start so");
+        assert_eq!(index.matched_name("maharashtra/mumbai", "bomb").as_deref(), Some("Bombay"));
+        assert_eq!(index.matched_name("maharashtra/mumbai", "mum"), None, "its current name matched");
+        let boxed = CityListing { bbox: Some(BBox::new(72.0, 18.0, 74.0, 20.0).unwrap()), ..q("bomb") };
+        assert_eq!(names(&index, &boxed), ["Mumbai"]);
+        // Its alternate names go with a change that drops them.
+        mumbai.fields.alternate_names.clear();
+        index.upsert(&mumbai);
+        assert!(names(&index, &q("bomb")).is_empty());
+        assert_eq!(index.by_name.len(), index.total(), "one key per city left: {:?}", index.by_name);
     }
 
     #[test]
