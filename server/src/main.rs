@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::domain::import::format::Format;
-use app::domain::import::job::{Door, ImportJob, JobStatus};
+use app::domain::import::job::{refused_rows, Door, ImportJob, JobStatus};
 use clap::{Parser, Subcommand};
 use geoledger::auth::{normalize_email, MongoSessionStore, Tokens, Users};
 use geoledger::config::Config;
@@ -194,10 +194,13 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Import(args) => {
             let jobs = import_files(args).await?;
-            for job in &jobs {
+            for (job, refused) in &jobs {
                 println!("{}", job.summary());
+                for line in refused {
+                    println!("{line}");
+                }
             }
-            if jobs.iter().any(ImportJob::has_problems) {
+            if jobs.iter().any(|(job, _)| job.has_problems()) {
                 std::process::exit(1);
             }
             Ok(())
@@ -261,8 +264,9 @@ fn bar(what: &'static str) -> ProgressBar {
 }
 
 /// `geoledger import`: runs the import engine here, a file at a time, with bars
-/// for published and applied; each file's job at its end.
-async fn import_files(args: ImportArgs) -> anyhow::Result<Vec<ImportJob>> {
+/// for published and applied; each file's job at its end, with what a
+/// terminal shows of its refused rows.
+async fn import_files(args: ImportArgs) -> anyhow::Result<Vec<(ImportJob, Vec<String>)>> {
     let config = &args.config;
     let kafka = Arc::new(Kafka::connect(&config.kafka_brokers, &config.kafka)?);
     let mongo = Mongo::connect(&config.mongodb_uri).await?;
@@ -279,7 +283,10 @@ async fn import_files(args: ImportArgs) -> anyhow::Result<Vec<ImportJob>> {
         }
         let mut done = Vec::new();
         for file in &args.files {
-            done.push(import_file(&args, file, &importer, &jobs, &kafka).await?);
+            let job = import_file(&args, file, &importer, &jobs, &kafka).await?;
+            let (report, _) = jobs.problems(&job.id, usize::MAX).await?;
+            let refused = refused_rows(&job, &report);
+            done.push((job, refused));
         }
         anyhow::Ok(done)
     }

@@ -442,6 +442,28 @@ async fn the_cli_imports_with_a_summary_line_and_an_exit_status_that_tells() {
         line.starts_with("two.csv: 2 rows read, 1 invalid, 0 superseded; 0 unchanged, published 1, applied 1"),
         "{line}"
     );
+
+    // A dry run names each refused row: its line, column and reason, then where the whole report is.
+    let three = dir.path().join("three.csv");
+    let rows = "city_name,state,latitude,longitude
+Surat,Gujarat,21.17,72.83
+Atlantis,Ocean,21,72
+\
+                Vapi,Gujarat,north,72.9
+Navsari,Gujarat,20.95,72.92
+,Gujarat,21,73
+Bharuch,Gujarat,21.7,72.98
+";
+    std::fs::write(&three, rows).unwrap();
+    let (code, out) = run(&[three.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(code, Some(1), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("three.csv: 6 rows read, 3 invalid"), "{out}");
+    assert_eq!(lines[1], "  line 3, column state: 'Ocean' is not a state or union territory of India", "{out}");
+    assert!(lines[2].starts_with("  line 4, column latitude: must be a number"), "{out}");
+    assert_eq!(lines[3], "  line 6, column city_name: is required", "{out}");
+    assert!(lines[4].contains("/report.csv"), "{out}");
+    assert_eq!(lines.len(), 5, "{out}");
 }
 
 #[tokio::test]

@@ -104,6 +104,19 @@ async fn a_renamed_city_is_found_by_its_old_name_and_imports_never_make_a_second
     assert_eq!(gpo["city_name"], "Mumbai");
     until(&api, "/api/v1/cities/Mumbai/MH", "pincodes", json!(["400001", "400002"])).await;
 
+    // India Post's districts and pincode rows find it by its old name too.
+    let header = "officename,pincode,officetype,delivery,district,statename,latitude,longitude\n";
+    let csv = format!("{header}Kalbadevi S.O,400003,SO,Delivery,BOMBAY,MAHARASHTRA,18.95,72.83\n");
+    let report = api.import(csv.as_bytes(), "file_name=post.csv", APPLIED).await;
+    assert_eq!((&report["job"]["format"], &report["job"]["rows"]["invalid"]), (&json!("india-post"), &json!(0)));
+    assert!(report.to_string().contains("matched Mumbai by its alternate name Bombay"), "{report}");
+    let csv = "pincode,city_name,state,latitude,longitude\n400004,Bombay,MH,18.96,72.81\n";
+    let report = api.import(csv.as_bytes(), "format=pincodes", APPLIED).await;
+    assert_eq!(report["problems"][0]["message"], "matched Mumbai by its alternate name Bombay", "{report}");
+    let pincodes = json!(["400001", "400002", "400003", "400004"]);
+    until(&api, "/api/v1/cities/Mumbai/MH", "pincodes", pincodes).await;
+    assert_eq!(maharashtra(&api).await, ["Mumbai"], "no district city was made");
+
     // A new city may not take a name Mumbai is known by.
     let (code, body) = api.post(CITIES, &city("Bombay", 19.0, 72.9, &[])).await;
     assert_eq!(code, 409, "{body}");

@@ -160,6 +160,35 @@ impl ImportJob {
     }
 }
 
+/// How many refused rows a terminal is shown before it is told where the rest are.
+pub const REFUSED_SHOWN: usize = 20;
+
+/// What a terminal shows of a job's refused rows, under its summary: each
+/// one's line, column and reason, the first 20, then where the whole report is.
+pub fn refused_rows(job: &ImportJob, report: &[Problem]) -> Vec<String> {
+    let refused: Vec<&Problem> = report.iter().filter(|p| p.kind == ProblemKind::Invalid).collect();
+    if refused.is_empty() {
+        return Vec::new();
+    }
+    let mut lines: Vec<String> = refused
+        .iter()
+        .take(REFUSED_SHOWN)
+        .map(|p| {
+            let line = p.line.map_or_else(|| "the file".to_string(), |l| format!("line {l}"));
+            let column = p.column.as_deref().map(|c| format!(", column {c}")).unwrap_or_default();
+            format!("  {line}{column}: {}", p.message)
+        })
+        .collect();
+    if refused.len() > REFUSED_SHOWN {
+        lines.push(format!("  and {} more refused rows", refused.len() - REFUSED_SHOWN));
+    }
+    lines.push(format!(
+        "  the whole report: GET /api/v1/imports/{}/report.csv, or the Import page (job {})",
+        job.id, job.id
+    ));
+    lines
+}
+
 fn share(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         1.0
