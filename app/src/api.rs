@@ -23,6 +23,7 @@ use crate::domain::health::Readiness;
 use crate::domain::history::CityDetails;
 use crate::domain::import::job::{ImportJob, JobReport};
 use crate::domain::kafka::{Cluster, Group, LagHistory, MessagePage, MessageQuery, PipelineStatus};
+use crate::domain::lookup::{Hits, Nearest};
 use crate::domain::map::{MapQuery, MapView};
 use crate::domain::pincode::{PincodeListQuery, PincodePage};
 use crate::domain::schema::EventSchema;
@@ -137,6 +138,7 @@ pub mod ssr {
     use crate::domain::history::CityDetails;
     use crate::domain::import::job::{ImportJob, JobReport};
     use crate::domain::kafka::{Group, LagHistory, MessagePage, MessageQuery, PipelineStatus};
+    use crate::domain::lookup::{Hits, Nearest};
     use crate::domain::map::{MapQuery, MapView};
     use crate::domain::pincode::{PincodeListQuery, PincodePage};
     use crate::domain::schema::EventSchema;
@@ -165,6 +167,12 @@ pub mod ssr {
 
         /// What the map draws of one view.
         async fn map_view(&self, query: MapQuery) -> Result<MapView, AppError>;
+
+        /// The live pincodes and cities nearest a place (`limit` of each).
+        fn nearest(&self, latitude: f64, longitude: f64, limit: usize) -> Result<Nearest, AppError>;
+
+        /// What the search box finds for `q`.
+        fn search(&self, q: &str) -> Hits;
 
         /// Runs a city command for the signed-in admin `actor`; `fields` are the form's text.
         async fn city_command(
@@ -362,6 +370,18 @@ pub async fn list_pincodes(query: PincodeListQuery) -> Result<PincodePage, AppEr
 #[server(endpoint = "get_map_view", input = Json, output = TextJson)]
 pub async fn get_map_view(query: MapQuery) -> Result<MapView, AppError> {
     ssr::as_admin(|_, ledger| async move { ledger.map_view(query).await }).await
+}
+
+/// Which live pincode and city are nearest a place: the map's "What's here?".
+#[server(endpoint = "lookup_nearest", input = Json, output = TextJson)]
+pub async fn lookup_nearest(latitude: f64, longitude: f64) -> Result<Nearest, AppError> {
+    ssr::as_admin(|_, ledger| async move { ledger.nearest(latitude, longitude, 1) }).await
+}
+
+/// The map's search box: states, pincodes and cities by any of their names.
+#[server(endpoint = "lookup_search", input = Json, output = TextJson)]
+pub async fn lookup_search(q: String) -> Result<Hits, AppError> {
+    ssr::as_admin(|_, ledger| async move { Ok(ledger.search(&q)) }).await
 }
 
 /// Adds, changes or deletes a pincode.

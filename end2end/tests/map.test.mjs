@@ -82,3 +82,43 @@ test('a click on the map creates a city there; its marker has a popup with Edit;
     await watcher.close();
   }
 });
+
+test('the search box finds a city by its old name, picked with the keyboard; the map flies there and says what is here', async () => {
+  const browser = await openBrowser();
+  try {
+    const page = await openMap(browser);
+    const tag = unique();
+    const [name, old] = [`Flynagar ${tag}`, `Oldfly ${tag}`];
+    const res = await page.request.post(`${BASE_URL}/api/run_city_command`, {
+      headers: { origin: BASE_URL },
+      data: { command: 'Create', fields: { city_name: name, state: 'Tamil Nadu', latitude: '11.1', longitude: '78.6', alternate_names: old } },
+    });
+    assert.equal(res.status(), 200, await res.text());
+    const box = page.getByRole('combobox', { name: 'Find a place' });
+    const option = page.getByRole('option', { name: `city ${name} (${old}), Tamil Nadu` });
+    // Typed until the city is applied and found by its alternate name.
+    for (let i = 0; i < 50 && !(await option.isVisible()); i++) {
+      await box.fill('');
+      await box.pressSequentially(old.toLowerCase(), { delay: 10 });
+      await page.waitForTimeout(200);
+    }
+    await option.waitFor();
+    await box.press('ArrowDown');
+    assert.equal(await page.getByRole('option', { selected: true }).textContent(), `city ${name} (${old}), Tamil Nadu`);
+    await box.press('Enter');
+    await page.waitForURL((u) => /^#map=12\/11\.1\d*\/78\.6\d*$/.test(u.hash), { timeout: 15000 });
+    await page.locator(`.leaflet-marker-icon[title="${name}"]`).waitFor({ timeout: 15000 });
+
+    // A right-click at the centre: the nearest city is the one flown to.
+    await settled(page);
+    const map = await page.getByTestId('map').boundingBox();
+    await page.mouse.click(map.x + map.width / 2, map.y + map.height / 2, { button: 'right' });
+    const city = page.getByTestId('here-city');
+    await city.waitFor();
+    assert.match(await city.textContent(), new RegExp(`^${name}, Tamil Nadu · \\d+ m$`));
+    await screenshot(page, 'map-search');
+    assert.deepEqual(browser.problems, []);
+  } finally {
+    await browser.close();
+  }
+});

@@ -2,13 +2,17 @@
 //! (a count; a click zooms to where it splits) when the view holds many,
 //! refetched as the view moves and as changes arrive; a click reports where;
 //! a marker's popup has Edit and Delete; a dragged marker, once confirmed,
-//! moves its city. The view lives in the address (`#map=zoom/latitude/longitude`).
+//! moves its city; a right-click (a long press) asks "What's here?"; a pick of
+//! the search box flies there. The view lives in the address
+//! (`#map=zoom/latitude/longitude`). Without tiles (none set, or they fail
+//! to load) it draws India's outline instead.
 
 use leptos::prelude::*;
 
 use crate::api::MapConfig;
 use crate::components::city_form::Editing;
 use crate::components::live::Live;
+use crate::components::map_search::FlyTo;
 use crate::domain::map::MapCity;
 
 /// India's outline and its neighbours', drawn when the map has no tiles.
@@ -64,23 +68,31 @@ mod tests {
     }
 }
 
+/// What the page asks of the map, and hears from it.
+#[derive(Clone, Copy)]
+pub struct MapTalk {
+    /// A click: where.
+    pub clicked: RwSignal<Option<(f64, f64)>>,
+    /// A right-click or long press: "What's here?" at that place.
+    pub asked: RwSignal<Option<(f64, f64)>>,
+    /// Where to fly (the search box's pick).
+    pub fly_to: RwSignal<Option<FlyTo>>,
+    pub counts: Counts,
+}
+
 #[component]
-pub fn MapView(
-    config: MapConfig,
-    live: Live,
-    editing: RwSignal<Option<Editing>>,
-    clicked: RwSignal<Option<(f64, f64)>>,
-    summary: RwSignal<String>,
-    loading: RwSignal<bool>,
-) -> impl IntoView {
+pub fn MapView(config: MapConfig, live: Live, editing: RwSignal<Option<Editing>>, talk: MapTalk) -> impl IntoView {
     let node = NodeRef::<leptos::html::Div>::new();
+    let Counts { loading, outline, .. } = talk.counts;
     #[cfg(feature = "hydrate")]
-    browser::mount(node, config, live, editing, clicked, Counts { summary, loading });
+    browser::mount(node, config, live, editing, talk);
     #[cfg(not(feature = "hydrate"))]
-    let _ = (config, live, editing, clicked, summary);
-    // data-loading: true while the markers of the view are being fetched.
+    let _ = (config, live, editing);
+    // data-loading: true while the markers of the view are being fetched;
+    // data-tiles: "outline" when India's outline is drawn instead of tiles.
     view! {
         <div class="map" node_ref=node data-testid="map" data-loading=move || loading.get().to_string()
+            data-tiles=move || if outline.get() { "outline" } else { "tiles" }
             role="application" aria-label="Map of cities"></div>
     }
 }
@@ -91,7 +103,12 @@ pub struct Counts {
     /// What the view holds and how it is drawn (`format::map_summary`).
     pub summary: RwSignal<String>,
     pub loading: RwSignal<bool>,
+    /// True when the outline is drawn in place of tiles.
+    pub outline: RwSignal<bool>,
 }
+
+/// Failed tiles, with none loaded, after which the map gives up on tiles.
+pub const TILE_FAILURES: u32 = 3;
 
 /// A city's popup text, for people (kept as text: never parsed as markup).
 pub fn popup_lines(f: &MapCity) -> Vec<String> {
@@ -129,9 +146,9 @@ mod browser {
         config: MapConfig,
         live: Live,
         editing: RwSignal<Option<Editing>>,
-        clicked: RwSignal<Option<(f64, f64)>>,
-        counts: Counts,
+        talk: MapTalk,
     ) {
+        let MapTalk { clicked, asked, fly_to, counts } = talk;
         let state = StoredValue::new_local(None::<Layers>);
         Effect::new(move |_| {
             let Some(el) = node.get() else { return };
@@ -144,10 +161,9 @@ mod browser {
             map.set_view(&LatLng::new(lat, lng), zoom);
             if config.tile_url.is_empty() {
                 draw_outline(&map);
+                counts.outline.set(true);
             } else {
-                let tile_options = TileLayerOptions::default();
-                tile_options.set_attribution(config.attribution.clone());
-                TileLayer::new_options(&config.tile_url, &tile_options).add_to(&map);
+                add_tiles(&map, &config, counts);
             }
             let markers = LayerGroup::new();
             markers.add_to(&map);
@@ -173,8 +189,21 @@ mod browser {
             });
             map.on("click", on_click.as_ref().unchecked_ref());
             on_click.forget();
+            // Leaflet fires it on a right-click, and on a long press on touch screens.
+            let on_ask = Closure::<dyn FnMut(leaflet::MouseEvent)>::new(move |e: leaflet::MouseEvent| {
+                let at = e.lat_lng();
+                clicked.set(None);
+                asked.set(Some((at.lat(), at.lng())));
+            });
+            map.on("contextmenu", on_ask.as_ref().unchecked_ref());
+            on_ask.forget();
             state.set_value(Some(Layers { map, markers, pincodes }));
             refresh(state, live, editing, counts);
+        });
+        // The search box's pick: fly there.
+        Effect::new(move |_| {
+            let Some((lat, lng, zoom)) = fly_to.get() else { return };
+            state.with_value(|s| s.as_ref().map(|l| l.map.fly_to_with_zoom(&LatLng::new(lat, lng), zoom)));
         });
         // Changes by anyone, and reconnects: show the area again.
         Effect::new(move |prev: Option<()>| {
@@ -189,6 +218,34 @@ mod browser {
                 layers.map.remove();
             }
         });
+    }
+
+    /// The tile layer; if its first tiles all fail (no internet, a tile server
+    /// down) it is taken off, and the outline drawn in its place.
+    fn add_tiles(map: &Map, config: &MapConfig, counts: Counts) {
+        let tile_options = TileLayerOptions::default();
+        tile_options.set_attribution(config.attribution.clone());
+        let tiles = TileLayer::new_options(&config.tile_url, &tile_options);
+        tiles.add_to(map);
+        let (failed, loaded) =
+            (std::rc::Rc::new(std::cell::Cell::new(0u32)), std::rc::Rc::new(std::cell::Cell::new(false)));
+        let on_load = {
+            let loaded = loaded.clone();
+            Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| loaded.set(true))
+        };
+        tiles.on("tileload", on_load.as_ref().unchecked_ref());
+        on_load.forget();
+        let (layer, map) = (tiles.clone(), map.clone());
+        let on_error = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
+            failed.set(failed.get() + 1);
+            if failed.get() == TILE_FAILURES && !loaded.get() {
+                layer.remove();
+                draw_outline(&map);
+                counts.outline.set(true);
+            }
+        });
+        tiles.on("tileerror", on_error.as_ref().unchecked_ref());
+        on_error.forget();
     }
 
     /// Without tiles (offline, or none configured), India and its neighbours

@@ -8,6 +8,8 @@ pub mod kafka;
 pub mod layout;
 pub mod live;
 pub mod map;
+pub mod map_search;
 pub mod offices;
 pub mod pager;
 pub mod pincode_form;
+pub mod whats_here;

@@ -1,6 +1,8 @@
 //! The map page: the Leaflet map (components::map) with what an admin does on
-//! it: a click offers "New city here" and "New pincode here", a marker's Edit
-//! opens the city form, and a line says what the view holds and how it is drawn.
+//! it: a click offers "New city here" and "New pincode here", a right-click
+//! (a long press) asks "What's here?", a marker's Edit opens the city form,
+//! the search box flies to a place, and a line says what the view holds and
+//! how it is drawn.
 
 use std::collections::HashMap;
 
@@ -10,8 +12,10 @@ use leptos_meta::Title;
 use crate::api::get_map_config;
 use crate::components::city_form::{Editing, LazyCityForm};
 use crate::components::live::Live;
-use crate::components::map::MapView;
+use crate::components::map::{Counts, MapTalk, MapView};
+use crate::components::map_search::MapSearch;
 use crate::components::pincode_form::LazyPincodeForm;
+use crate::components::whats_here::WhatsHere;
 use crate::domain::pincode::field as pincode_field;
 
 #[component]
@@ -20,16 +24,22 @@ pub fn MapPage() -> impl IntoView {
     let editing = RwSignal::new(None::<Editing>);
     let new_pincode = RwSignal::new(None::<HashMap<String, String>>);
     let clicked = RwSignal::new(None::<(f64, f64)>);
-    let summary = RwSignal::new(String::new());
-    let loading = RwSignal::new(true);
+    let counts =
+        Counts { summary: RwSignal::new(String::new()), loading: RwSignal::new(true), outline: RwSignal::new(false) };
+    let talk = MapTalk { clicked, asked: RwSignal::new(None), fly_to: RwSignal::new(None), counts };
     let config = Resource::new(|| (), |_| get_map_config());
 
     view! {
         <Title text="Map"/>
         <div class="page-head">
             <h1>"Map"</h1>
-            <p class="muted" data-testid="map-count">{move || summary.get()}</p>
+            <MapSearch fly_to=talk.fly_to/>
+            <p class="muted" data-testid="map-count">
+                {move || counts.summary.get()}
+                {move || counts.outline.get().then_some(" · no map tiles: India's outline is drawn")}
+            </p>
         </div>
+        <WhatsHere asked=talk.asked/>
         {move || clicked.get().map(|(lat, lng)| view! {
             <div class="panel here" data-testid="click-panel">
                 <span>{format!("{lat:.5}, {lng:.5}")}</span>
@@ -57,7 +67,7 @@ pub fn MapPage() -> impl IntoView {
         })}
         <Suspense>
             {move || config.get().map(|c| match c {
-                Ok(c) => view! { <MapView config=c live editing clicked summary loading/> }.into_any(),
+                Ok(c) => view! { <MapView config=c live editing talk/> }.into_any(),
                 Err(e) => view! { <p class="alert alert-down">{e.to_string()}</p> }.into_any(),
             })}
         </Suspense>

@@ -13,6 +13,7 @@ use app::domain::health::Readiness;
 use app::domain::history::CityDetails;
 use app::domain::import::job::{Door, ImportJob, JobReport};
 use app::domain::kafka::{Group, LagHistory, MessagePage, MessageQuery, PipelineStatus};
+use app::domain::lookup::{Hits, Nearest};
 use app::domain::map::{MapQuery, MapView};
 use app::domain::pincode::{PincodeListQuery, PincodePage};
 use app::domain::schema::EventSchema;
@@ -86,6 +87,15 @@ impl Ledger for AppState {
 
     async fn map_view(&self, query: MapQuery) -> Result<MapView, AppError> {
         Ok(self.queries.map_view(query))
+    }
+
+    fn nearest(&self, latitude: f64, longitude: f64, limit: usize) -> Result<Nearest, AppError> {
+        let (lat, lon, limit) = (latitude.to_string(), longitude.to_string(), limit.to_string());
+        self.queries.nearest(Some(&lat), Some(&lon), Some(&limit)).map_err(answer)
+    }
+
+    fn search(&self, q: &str) -> Hits {
+        self.queries.search(q)
     }
 
     async fn city_command(&self, actor: String, command: CityCommand, fields: HashMap<String, String>) -> WriteResult {

@@ -64,20 +64,20 @@ impl ReadIndex {
             .collect();
         if key.chars().all(|c| c.is_ascii_digit()) {
             let pincodes = read(&self.pincodes);
-            for (code, area, city_id, (latitude, longitude)) in pincodes.starting(&key, MAX_RESULTS) {
-                let (city, state) = cities.name_and_state(city_id).unwrap_or_default();
-                let label = match area {
-                    Some(area) => format!("{code} {area}, {city}"),
-                    None => format!("{code}, {city}"),
+            for p in pincodes.starting(&key, MAX_RESULTS) {
+                let (city, state) = cities.name_and_state(&p.city_id).unwrap_or_default();
+                let label = match &p.area_name {
+                    Some(area) => format!("{} {area}, {city}", p.pincode),
+                    None => format!("{}, {city}", p.pincode),
                 };
                 results.push(Hit {
                     kind: HitKind::Pincode,
                     label,
-                    city_id: Some(city_id.to_string()),
-                    pincode: Some(code.to_string()),
+                    city_id: Some(p.city_id.to_string()),
+                    pincode: Some(p.pincode.to_string()),
                     state: state.into(),
-                    latitude,
-                    longitude,
+                    latitude: p.latitude,
+                    longitude: p.longitude,
                 });
             }
         }

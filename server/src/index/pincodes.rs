@@ -47,6 +47,17 @@ fn entry(p: &Pincode) -> Entry {
     }
 }
 
+fn near(code: &Arc<str>, e: &Entry, distance_km: f64) -> Near {
+    Near {
+        pincode: code.clone(),
+        area_name: e.area_name.as_deref().map(str::to_string),
+        city_id: e.city_id.clone(),
+        latitude: e.latitude,
+        longitude: e.longitude,
+        distance_km,
+    }
+}
+
 impl PincodeIndex {
     pub fn build(pincodes: impl IntoIterator<Item = Pincode>) -> Self {
         let by_code: BTreeMap<Arc<str>, Entry> =
@@ -126,28 +137,19 @@ impl PincodeIndex {
         self.live
             .nearest(latitude, longitude, k, |code| self.position(code), located)
             .into_iter()
-            .filter_map(|(code, distance_km)| {
-                let e = self.by_code.get(code)?;
-                Some(Near {
-                    pincode: code.clone(),
-                    area_name: e.area_name.as_deref().map(str::to_string),
-                    city_id: e.city_id.clone(),
-                    latitude: e.latitude,
-                    longitude: e.longitude,
-                    distance_km,
-                })
-            })
+            .filter_map(|(code, distance_km)| Some(near(code, self.by_code.get(code)?, distance_km)))
             .collect()
     }
 
-    /// The live pincodes whose code starts with `prefix`, in code order: (code, area, city id, where).
-    pub fn starting(&self, prefix: &str, limit: usize) -> Vec<(Arc<str>, Option<&str>, &Arc<str>, (f64, f64))> {
+    /// The live pincodes whose code starts with `prefix`, in code order
+    /// (their distance is no one's: 0).
+    pub fn starting(&self, prefix: &str, limit: usize) -> Vec<Near> {
         self.by_code
             .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
             .take_while(|(code, _)| code.starts_with(prefix))
             .filter(|(_, e)| !e.deleted)
             .take(limit)
-            .map(|(code, e)| (code.clone(), e.area_name.as_deref(), &e.city_id, (e.latitude, e.longitude)))
+            .map(|(code, e)| near(code, e, 0.0))
             .collect()
     }
 
