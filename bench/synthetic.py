@@ -57,11 +57,27 @@ class Cities:
                 round(lon + jitter(-0.25, 0.25), 5), self.rng.randint(500, 5_000_000))
 
 
-def city_document(city, now):
+def search_key(name):
+    """GeoLedger's search key (app/src/domain/fold.rs), for the ASCII names written here:
+    lower case, runs of anything else one space."""
+    return " ".join("".join(c if c.isalnum() else " " for c in fold(name).lower()).split())
+
+
+def name_keys(state, names):
+    """Every key a city is found by (app/src/domain/names.rs): its state's slug and each name folded."""
+    keys = []
+    for n in names:
+        k = f"{slug(state)}/{search_key(n)}"
+        if k not in keys:
+            keys.append(k)
+    return keys
+
+
+def city_document(city, now, alternate_names=()):
     """A city as the read model keeps it (server/src/store/documents.rs)."""
     key, name, state, lat, lon, population = city
-    return {"_id": key, "name": name, "name_key": key, "state": state, "district": None,
-            "location": {"type": "Point", "coordinates": [lon, lat]},
+    return {"_id": key, "name": name, "name_key": key, "name_keys": name_keys(state, [name, *alternate_names]),
+            "state": state, "district": None, "location": {"type": "Point", "coordinates": [lon, lat]},
             "is_metro": False, "is_capital": False, "population": population,
-            "area_sq_km": None, "alternate_names": [], "metadata": {}, "pincodes": [],
+            "area_sq_km": None, "alternate_names": list(alternate_names), "metadata": {}, "pincodes": [],
             "created_at": now, "updated_at": now, "deleted_at": None}

@@ -62,12 +62,6 @@ fn named<'v>(list: &'v Value, key: &str) -> Vec<&'v str> {
     list.as_array().unwrap().iter().map(|e| e[key].as_str().unwrap()).collect()
 }
 
-fn field_error<'b>(body: &'b Value, field: &str) -> &'b str {
-    let errors = body["errors"].as_array().unwrap_or_else(|| panic!("no field errors: {body}"));
-    let error = errors.iter().find(|e| e["field"] == field).unwrap_or_else(|| panic!("no {field}: {body}"));
-    error["message"].as_str().unwrap()
-}
-
 #[tokio::test]
 async fn a_place_is_answered_with_its_nearest_pincodes_and_cities() {
     let (_world, _server, api) = seeded("lookup_nearest").await;

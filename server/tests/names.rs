@@ -23,13 +23,6 @@ async fn until(api: &Api, path: &str, key: &str, value: Value) -> Value {
     api.eventually(path, APPLIED, |c, b| c == 200 && b[key] == value).await
 }
 
-/// The message a refusal gives for `field`.
-fn field_error<'b>(body: &'b Value, field: &str) -> &'b str {
-    let errors = body["errors"].as_array().unwrap_or_else(|| panic!("no field errors: {body}"));
-    let error = errors.iter().find(|e| e["field"] == field).unwrap_or_else(|| panic!("no {field}: {body}"));
-    error["message"].as_str().unwrap()
-}
-
 /// The cities of Maharashtra listed, by name.
 async fn maharashtra(api: &Api) -> Vec<String> {
     let (code, page) = api.get("/api/v1/cities?state=MH&limit=100").await;

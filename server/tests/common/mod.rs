@@ -639,3 +639,10 @@ pub async fn sign_out(server: &Server, session: &str) {
         .unwrap();
     assert!(out.status().is_success() || out.status().is_redirection(), "sign-out: {}", out.status());
 }
+
+/// The message a 422's body gives for `field` (`{"errors": [{field, message}]}`).
+pub fn field_error<'b>(body: &'b serde_json::Value, field: &str) -> &'b str {
+    let errors = body["errors"].as_array().unwrap_or_else(|| panic!("no field errors: {body}"));
+    let error = errors.iter().find(|e| e["field"] == field).unwrap_or_else(|| panic!("no {field}: {body}"));
+    error["message"].as_str().unwrap()
+}
