@@ -160,14 +160,13 @@ pub fn CityForm(editing: Editing, #[prop(into)] on_close: Callback<()>) -> impl 
             <form class="form grid-form" on:submit=submit novalidate>
                 <div class="field" class:has-error=move || error_of(field::NAME).is_some()>
                     <label for="city-city_name">"Name"</label>
-                    <input id="city-city_name" type="text" placeholder="Noida" aria-describedby="city-name-notes"
+                    <input id="city-city_name" type="text" placeholder="Noida"
+                        aria-describedby="city-city_name-error city-city_name-was"
                         prop:value=move || value_of(field::NAME)
                         on:input=move |e| set(field::NAME, event_target_value(&e))/>
-                    <p class="field-error" id="city-name-notes">
-                        {move || error_of(field::NAME)}
-                        {move || was().map(|was| view! {
-                            <span class="field-hint" data-testid="was-name">{was}" (kept as an alternate name)"</span>
-                        })}
+                    <p class="field-error" id="city-city_name-error">{move || error_of(field::NAME)}</p>
+                    <p class="field-hint" id="city-city_name-was" data-testid="was-name">
+                        {move || was().map(|was| format!("{was} (kept as an alternate name)"))}
                     </p>
                 </div>
                 <div class="field" class:has-error=move || error_of(field::STATE).is_some()>

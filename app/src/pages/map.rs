@@ -34,10 +34,12 @@ pub fn MapPage() -> impl IntoView {
         <div class="page-head">
             <h1>"Map"</h1>
             <MapSearch fly_to=talk.fly_to/>
-            <p class="muted" data-testid="map-count">
-                {move || counts.summary.get()}
-                {move || counts.outline.get().then_some(" · no map tiles: India's outline is drawn")}
-            </p>
+            <div class="map-status">
+                <p class="muted" data-testid="map-count">{move || counts.summary.get()}</p>
+                <p class="muted" data-testid="map-tiles" hidden=move || !counts.outline.get()>
+                    "No map tiles: India's outline is drawn"
+                </p>
+            </div>
         </div>
         <WhatsHere asked=talk.asked/>
         {move || clicked.get().map(|(lat, lng)| view! {
