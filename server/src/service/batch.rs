@@ -182,7 +182,10 @@ pub async fn find_pincode_cities(
     let candidates = names::candidates_of_names(store, &wanted).await?;
     let found: Vec<Found> = pincodes.iter().map(|p| candidates.find(&p.state, &p.city_name)).collect();
     let would_be: Vec<String> = pincodes.iter().map(|p| city_id(&p.state, &p.city_name)).collect();
-    let taken = store.cities_by_ids(&would_be).await?;
+    // Only a name that finds no city asks whether its id is another city's.
+    let unfound: Vec<String> =
+        would_be.iter().zip(&found).filter(|(_, f)| **f == Found::Missing).map(|(id, _)| id.clone()).collect();
+    let taken = store.cities_by_ids(&unfound).await?;
     let mut outcomes = Vec::with_capacity(pincodes.len());
     for ((pincode, found), would_be) in pincodes.iter_mut().zip(found).zip(would_be) {
         outcomes.push(match &found {

@@ -75,7 +75,7 @@ impl CityIndex {
                 Named {
                     id: e.id.clone(),
                     name: e.name.to_string(),
-                    matched: self.matched_name(&e.id, prefix),
+                    matched: self.matched_at(slot, prefix),
                     state: state_name(e.state),
                     latitude: e.latitude,
                     longitude: e.longitude,

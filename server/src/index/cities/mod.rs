@@ -237,7 +237,11 @@ impl CityIndex {
     /// The alternate name of the city `id` that `prefix` (a search key)
     /// found it by, when its current name does not start so.
     pub fn matched_name(&self, id: &str, prefix: &str) -> Option<String> {
-        let slot = *self.by_id.get(id)?;
+        self.matched_at(*self.by_id.get(id)?, prefix)
+    }
+
+    /// `matched_name`, for the city at `slot`.
+    fn matched_at(&self, slot: Slot, prefix: &str) -> Option<String> {
         if prefix.is_empty() || search_key(&self.at(slot).name).starts_with(prefix) {
             return None;
         }
