@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use app::domain::city::{city_id, field as city_field, City, CityFields};
 use app::domain::event::{Change, CityData, Envelope};
 use app::domain::fold::search_key;
-use app::domain::names::{name_key, Found};
+use app::domain::names::{choose, name_key, Found};
 use app::domain::pincode::{field as pincode_field, PincodeFields};
 use app::domain::validation::ValidationErrors;
 use app::domain::write::Published;
@@ -198,6 +198,14 @@ pub async fn find_pincode_cities(
             Found::Missing => match planned.get(&name_key(&pincode.state, &pincode.city_name)) {
                 Some(id) => {
                     pincode.city_id = id.clone();
+                    Ok(None)
+                }
+                // Applied between the two reads: the city holding the id bears the name.
+                None if taken
+                    .get(&would_be)
+                    .is_some_and(|c| choose(&pincode.state, &pincode.city_name, [c.clone()]) != Found::Missing) =>
+                {
+                    pincode.city_id = would_be;
                     Ok(None)
                 }
                 None if taken.contains_key(&would_be) => {
