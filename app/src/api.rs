@@ -26,6 +26,7 @@ use crate::domain::kafka::{Cluster, Group, LagHistory, MessagePage, MessageQuery
 use crate::domain::lookup::{Hits, Nearest};
 use crate::domain::map::{MapQuery, MapView};
 use crate::domain::pincode::{PincodeListQuery, PincodePage};
+use crate::domain::quality::{Finding, FindingsPage, FindingsQuery, QualitySummary};
 use crate::domain::schema::EventSchema;
 use crate::domain::write::Published;
 
@@ -141,6 +142,7 @@ pub mod ssr {
     use crate::domain::lookup::{Hits, Nearest};
     use crate::domain::map::{MapQuery, MapView};
     use crate::domain::pincode::{PincodeListQuery, PincodePage};
+    use crate::domain::quality::{Finding, FindingsPage, FindingsQuery, QualitySummary};
     use crate::domain::schema::EventSchema;
     use crate::domain::write::WriteResult;
 
@@ -215,6 +217,15 @@ pub mod ssr {
 
         /// The newest dead letters; the handled ones only when asked.
         async fn dead_letters(&self, include_handled: bool) -> Result<DeadLetterPage, AppError>;
+
+        /// The quality findings' counts per rule.
+        fn quality_summary(&self) -> QualitySummary;
+
+        /// A page of quality findings.
+        fn findings(&self, query: FindingsQuery) -> FindingsPage;
+
+        /// Accepts a finding with a reason, for the signed-in admin `actor`.
+        async fn accept_finding(&self, actor: String, id: String, reason: String) -> Result<Finding, AppError>;
 
         /// Sends dead letters back to their topics, or (`discard`) marks them
         /// handled, for the signed-in admin `actor`.
@@ -455,4 +466,22 @@ pub async fn handle_dead_letters(ids: Vec<String>, discard: bool) -> Result<Vec<
 #[server(endpoint = "get_pipeline_status", output = TextJson)]
 pub async fn get_pipeline_status() -> Result<PipelineStatus, AppError> {
     ssr::as_admin(|_, ledger| async move { ledger.pipeline_status().await }).await
+}
+
+/// The quality findings' counts per rule, and the open ones in all.
+#[server(endpoint = "get_quality_summary", output = TextJson)]
+pub async fn get_quality_summary() -> Result<QualitySummary, AppError> {
+    ssr::as_admin(|_, ledger| async move { Ok(ledger.quality_summary()) }).await
+}
+
+/// A page of quality findings (by rule, state, status; in the map's view).
+#[server(endpoint = "list_findings", input = Json, output = TextJson)]
+pub async fn list_findings(query: FindingsQuery) -> Result<FindingsPage, AppError> {
+    ssr::as_admin(|_, ledger| async move { Ok(ledger.findings(query)) }).await
+}
+
+/// Accepts a finding with a reason: it leaves the open list.
+#[server(endpoint = "accept_finding", input = Json, output = TextJson)]
+pub async fn accept_finding(id: String, reason: String) -> Result<Finding, AppError> {
+    ssr::as_admin(|actor, ledger| async move { ledger.accept_finding(actor, id, reason).await }).await
 }

@@ -45,6 +45,16 @@ pub fn indian(n: u64) -> String {
 }
 
 /// "1 day", "3 hours", "12,34,567 events": a count of a unit, grouped the Indian way.
+/// 950, 1.2k, 12k, 1.2M: a count that fits in a cluster's circle or a badge.
+pub fn compact(n: u64) -> String {
+    match n {
+        0..1000 => n.to_string(),
+        1000..10_000 => format!("{:.1}k", n as f64 / 1000.0),
+        10_000..1_000_000 => format!("{}k", n / 1000),
+        _ => format!("{:.1}M", n as f64 / 1_000_000.0),
+    }
+}
+
 pub fn plural(n: i64, unit: &str) -> String {
     let number = if n < 0 { n.to_string() } else { indian(n as u64) };
     if n == 1 {

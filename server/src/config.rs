@@ -82,6 +82,22 @@ pub struct Config {
 
     #[command(flatten)]
     pub limits: LimitsConfig,
+
+    #[command(flatten)]
+    pub quality: QualityConfig,
+}
+
+/// The data quality rules' settings (docs/quality.md).
+#[derive(Clone, clap::Args)]
+pub struct QualityConfig {
+    /// A pincode farther than this from its city's point is a finding, in km.
+    #[arg(long, env = "GEOLEDGER_QUALITY_PINCODE_KM", default_value_t = 50.0)]
+    pub quality_pincode_km: f64,
+
+    /// The states' boundaries, for the rule city_outside_state: the GeoJSON
+    /// scripts/fetch-data writes (india-states.geojson). Unset: the rule is not checked.
+    #[arg(long, env = "GEOLEDGER_BOUNDARIES")]
+    pub boundaries: Option<PathBuf>,
 }
 
 /// What one client may ask of the server (docs/operations.md, "Security settings").

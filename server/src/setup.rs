@@ -16,7 +16,7 @@ use crate::import;
 use crate::index::ReadIndex;
 use crate::kafka_admin::sampler::{self, LagWatch};
 use crate::pipeline::backoff::Backoff;
-use crate::pipeline::{Fanout, GroupPosition, Materializer, RetryPolicy};
+use crate::pipeline::{GroupPosition, Materializer, RetryPolicy};
 use crate::store::Store;
 
 pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
@@ -38,13 +38,14 @@ pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()
         }
         // The index first: the materializer and the relay keep it in step from then on.
         let (index, store) = (state.index.clone(), state.store.clone());
+        tokio::spawn(crate::pipeline::quality::tell(index.clone(), state.notices.clone(), shutdown.clone()));
         if !retry("the read index", shutdown.clone(), || async { Ok(index.load(&store).await.map(|_| ())?) }).await {
             return;
         }
         tokio::spawn(reload_when_stale(state.index.clone(), state.store.clone(), shutdown.clone()));
         state.store.warn_of_retired_indexes().await;
         // What the other instances apply, told to this one's browsers.
-        let fanout = Fanout::new(state.kafka.clone());
+        let fanout = state.fanout.clone();
         let relay = fanout.clone().relay(state.notices.clone(), index.clone(), store.clone(), shutdown.clone());
         tokio::spawn(relay);
         let materializer = Arc::new(Materializer {

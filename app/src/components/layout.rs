@@ -4,8 +4,8 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
-use crate::api::{current_user, Logout};
-use crate::components::live::LiveProvider;
+use crate::api::{current_user, get_quality_summary, Logout};
+use crate::components::live::{LagBanner, Live, LiveProvider, Toasts};
 
 /// The sections of GeoLedger. Those without a page yet are shown, greyed, so an
 /// admin sees what is coming; they become links as their pages land.
@@ -13,6 +13,7 @@ const SECTIONS: &[(&str, &str, bool)] = &[
     ("Map", "/", true),
     ("Cities", "/cities", true),
     ("Pincodes", "/pincodes", true),
+    ("Quality", "/quality", true),
     ("Overview", "/overview", true),
     ("Bulk import", "/import", true),
     ("Kafka", "/kafka", true),
@@ -24,6 +25,7 @@ pub fn Layout() -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
     let logout = ServerAction::<Logout>::new();
     view! {
+        <LiveProvider>
         <div class="layout">
             <header class="topbar">
                 <a class="brand" href="/">
@@ -49,9 +51,10 @@ pub fn Layout() -> impl IntoView {
                         .iter()
                         .map(|(label, href, ready)| {
                             if *ready {
+                                let count = (*href == "/quality").then(|| view! { <QualityCount/> });
                                 view! {
                                     <li>
-                                        <A href=*href exact=true>{*label}</A>
+                                        <A href=*href exact=true>{*label} {count}</A>
                                     </li>
                                 }
                                     .into_any()
@@ -75,10 +78,33 @@ pub fn Layout() -> impl IntoView {
                 </ul>
             </nav>
             <main class="content">
-                <LiveProvider>
-                    <Outlet/>
-                </LiveProvider>
+                <LagBanner/>
+                <Outlet/>
+                <Toasts/>
             </main>
         </div>
+        </LiveProvider>
+    }
+}
+
+/// The open quality findings, beside the navigation's Quality: read once,
+/// then as the live stream tells.
+#[component]
+fn QualityCount() -> impl IntoView {
+    let live = expect_context::<Live>();
+    let first = Resource::new(|| (), |_| get_quality_summary());
+    let open = move || match live.quality.get() {
+        Some(summary) => Some(summary.open),
+        None => first.get().and_then(|s| s.ok()).map(|s| s.open),
+    };
+    view! {
+        <Transition>
+            {move || open().filter(|n| *n > 0).map(|n| view! {
+                <span class="nav-count" data-testid="nav-quality-count"
+                    title=format!("{} open quality findings", crate::format::indian(n))>
+                    {crate::format::compact(n)}
+                </span>
+            })}
+        </Transition>
     }
 }

@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use crate::domain::import::job::ImportJob;
 use crate::domain::kafka::LagReport;
 use crate::domain::notice::{ChangeNotice, Outcome};
+use crate::domain::quality::QualitySummary;
 use crate::domain::write::{Published, WriteResult};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -50,6 +51,10 @@ pub struct Live {
     /// The newest lag sample of the consumer groups (every few seconds): the
     /// Kafka pages read again when it moves.
     pub lag: RwSignal<Option<LagReport>>,
+    /// The quality findings' counts, as last told (at most four times a
+    /// second): the navigation's count, and what the quality page and the
+    /// map's quality layer read again when it moves.
+    pub quality: RwSignal<Option<QualitySummary>>,
     /// A refetch is already due.
     refetch_due: StoredValue<bool>,
     /// When pages last refetched because of changes.
@@ -75,6 +80,7 @@ impl Live {
             toasts: RwSignal::new(Vec::new()),
             imports: RwSignal::new(HashMap::new()),
             lag: RwSignal::new(None),
+            quality: RwSignal::new(None),
             refetch_due: StoredValue::new(false),
             last_refetch: StoredValue::new(0.0),
             seen: StoredValue::new(HashMap::new()),
@@ -182,7 +188,9 @@ impl Live {
     }
 }
 
-/// Provides `Live` to everything inside, and (in the browser) keeps the stream open.
+/// Provides `Live` to everything inside (the navigation's counts too), and
+/// (in the browser) keeps the stream open. The layout places the lag banner
+/// and the toasts (`LagBanner`, `Toasts`).
 #[component]
 pub fn LiveProvider(children: Children) -> impl IntoView {
     let live = Live::new();
@@ -191,11 +199,7 @@ pub fn LiveProvider(children: Children) -> impl IntoView {
         #[cfg(feature = "hydrate")]
         connect(live);
     });
-    view! {
-        <LagBanner/>
-        {children()}
-        <Toasts/>
-    }
+    children()
 }
 
 /// Opens the stream. The browser reconnects by itself after a network error; when
@@ -240,6 +244,12 @@ fn open_stream(live: Live, state: std::rc::Rc<StreamState>) {
         }
     });
     let _ = source.add_event_listener_with_callback("lag", on_lag.as_ref().unchecked_ref());
+    let on_quality = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+        if let Some(summary) = e.data().as_string().and_then(|t| serde_json::from_str::<QualitySummary>(&t).ok()) {
+            live.quality.set(Some(summary));
+        }
+    });
+    let _ = source.add_event_listener_with_callback("quality", on_quality.as_ref().unchecked_ref());
     let opened = state.clone();
     let on_open = Closure::<dyn FnMut()>::new(move || {
         opened.failures.set(0);
@@ -268,6 +278,7 @@ fn open_stream(live: Live, state: std::rc::Rc<StreamState>) {
     on_change.forget();
     on_import.forget();
     on_lag.forget();
+    on_quality.forget();
     on_open.forget();
     on_resync.forget();
     on_error.forget();
@@ -276,7 +287,7 @@ fn open_stream(live: Live, state: std::rc::Rc<StreamState>) {
 
 /// On every page while the materializer has been behind for too long.
 #[component]
-fn LagBanner() -> impl IntoView {
+pub fn LagBanner() -> impl IntoView {
     let live = expect_context::<Live>();
     move || {
         let alert = live.lag.get()?.alert?;
@@ -296,7 +307,7 @@ fn LagBanner() -> impl IntoView {
 }
 
 #[component]
-fn Toasts() -> impl IntoView {
+pub fn Toasts() -> impl IntoView {
     let live = expect_context::<Live>();
     view! {
         <div class="toasts" role="status" aria-live="polite">

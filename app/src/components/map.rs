@@ -78,6 +78,8 @@ pub struct MapTalk {
     /// Where to fly (the search box's pick).
     pub fly_to: RwSignal<Option<FlyTo>>,
     pub counts: Counts,
+    /// Whether the Quality layer (`quality_layer`) is drawn.
+    pub quality: RwSignal<bool>,
 }
 
 #[component]
@@ -135,11 +137,12 @@ mod browser {
     use wasm_bindgen::JsCast;
 
     use super::*;
-    use crate::api::{get_city_details, get_map_view, run_city_command, CityCommand};
+    use crate::api::{get_city_details, get_map_view, list_findings, run_city_command, CityCommand};
+    use crate::components::quality_layer;
     use crate::domain::city::field;
     use crate::domain::geo::BBox;
     use crate::domain::map::{Cluster, MapPincode, MapQuery};
-    use crate::format::map_summary;
+    use crate::format::{compact, map_summary};
 
     pub fn mount(
         node: NodeRef<leptos::html::Div>,
@@ -148,7 +151,7 @@ mod browser {
         editing: RwSignal<Option<Editing>>,
         talk: MapTalk,
     ) {
-        let MapTalk { clicked, asked, fly_to, counts } = talk;
+        let MapTalk { clicked, asked, fly_to, counts, quality } = talk;
         let state = StoredValue::new_local(None::<Layers>);
         Effect::new(move |_| {
             let Some(el) = node.get() else { return };
@@ -169,9 +172,12 @@ mod browser {
             markers.add_to(&map);
             let pincodes = LayerGroup::new();
             pincodes.add_to(&map);
+            let findings = LayerGroup::new();
+            findings.add_to(&map);
             let on_move = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
                 remember_view(state);
-                refresh(state, live, editing, counts)
+                refresh(state, live, editing, counts);
+                refresh_quality(state, quality.get_untracked());
             });
             map.on("moveend", on_move.as_ref().unchecked_ref());
             on_move.forget();
@@ -197,8 +203,13 @@ mod browser {
             });
             map.on("contextmenu", on_ask.as_ref().unchecked_ref());
             on_ask.forget();
-            state.set_value(Some(Layers { map, markers, pincodes }));
+            state.set_value(Some(Layers { map, markers, pincodes, findings }));
             refresh(state, live, editing, counts);
+        });
+        // The Quality layer: on, off, and again as the findings change.
+        Effect::new(move |_| {
+            live.quality.track();
+            refresh_quality(state, quality.get());
         });
         // The search box's pick: fly there.
         Effect::new(move |_| {
@@ -324,6 +335,22 @@ mod browser {
         map: Map,
         markers: LayerGroup,
         pincodes: LayerGroup,
+        findings: LayerGroup,
+    }
+
+    /// Draws the open findings of the view (`on`), or none.
+    fn refresh_quality(state: StoredValue<Option<Layers>, LocalStorage>, on: bool) {
+        let Some(bounds) = state.with_value(|s| s.as_ref().map(|l| l.map.get_bounds())) else { return };
+        if !on {
+            state.with_value(|s| s.as_ref().map(|l| l.findings.clear_layers()));
+            return;
+        }
+        let (sw, ne) = (bounds.get_south_west(), bounds.get_north_east());
+        let query = quality_layer::query(BBox::clamped(sw.lng(), sw.lat(), ne.lng(), ne.lat()));
+        leptos::task::spawn_local(async move {
+            let Ok(page) = list_findings(query).await else { return };
+            state.with_value(|s| s.as_ref().map(|l| quality_layer::draw(&l.findings, &page.findings)));
+        });
     }
 
     fn refresh(
@@ -397,16 +424,6 @@ mod browser {
         marker.on("click", on_click.as_ref().unchecked_ref());
         on_click.forget();
         marker.add_to_layer_group(layer);
-    }
-
-    /// 950, 1.2k, 12k, 1.2M: a count that fits in a cluster's circle.
-    fn compact(n: u64) -> String {
-        match n {
-            0..1000 => n.to_string(),
-            1000..10_000 => format!("{:.1}k", n as f64 / 1000.0),
-            10_000..1_000_000 => format!("{}k", n / 1000),
-            _ => format!("{:.1}M", n as f64 / 1_000_000.0),
-        }
     }
 
     /// A pincode: a small circle, its code and area in a tooltip.

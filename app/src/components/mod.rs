@@ -12,4 +12,5 @@ pub mod map_search;
 pub mod offices;
 pub mod pager;
 pub mod pincode_form;
+pub mod quality_layer;
 pub mod whats_here;

@@ -61,6 +61,11 @@ pub fn distance_km((lat1, lon1): (f64, f64), (lat2, lon2): (f64, f64)) -> f64 {
 }
 
 impl BBox {
+    /// True when (`latitude`, `longitude`) is inside the box, or on its sides.
+    pub fn contains(&self, latitude: f64, longitude: f64) -> bool {
+        (self.west..=self.east).contains(&longitude) && (self.south..=self.north).contains(&latitude)
+    }
+
     /// How far the place (`latitude`, `longitude`) is from the nearest point
     /// of the box, in kilometres (0 inside it): never more than the distance
     /// to any point in it, so a search for the nearest can skip a box that is

@@ -15,6 +15,7 @@ pub mod map;
 pub mod names;
 pub mod notice;
 pub mod pincode;
+pub mod quality;
 pub mod schema;
 pub mod sign_in;
 pub mod slug;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::import::job::ImportJob;
 use super::kafka::LagReport;
+use super::quality::QualitySummary;
 
 /// One message of the live stream.
 #[derive(Clone, Debug, PartialEq)]
@@ -16,6 +17,8 @@ pub enum Notice {
     Import(Box<ImportJob>),
     /// The consumer groups' lag, sampled (SSE event `lag`).
     Lag(LagReport),
+    /// The quality findings changed: their counts now (SSE event `quality`).
+    Quality(QualitySummary),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use crate::api::get_map_config;
 use crate::components::city_form::{Editing, LazyCityForm};
@@ -26,7 +27,9 @@ pub fn MapPage() -> impl IntoView {
     let clicked = RwSignal::new(None::<(f64, f64)>);
     let counts =
         Counts { summary: RwSignal::new(String::new()), loading: RwSignal::new(true), outline: RwSignal::new(false) };
-    let talk = MapTalk { clicked, asked: RwSignal::new(None), fly_to: RwSignal::new(None), counts };
+    // `/?quality=1` opens with the Quality layer on (the quality page links so).
+    let quality = RwSignal::new(use_query_map().with_untracked(|m| m.get("quality")).is_some_and(|q| q == "1"));
+    let talk = MapTalk { clicked, asked: RwSignal::new(None), fly_to: RwSignal::new(None), counts, quality };
     let config = Resource::new(|| (), |_| get_map_config());
 
     view! {
@@ -39,6 +42,11 @@ pub fn MapPage() -> impl IntoView {
                 <p class="muted" data-testid="map-tiles" hidden=move || !counts.outline.get()>
                     "No map tiles: India's outline is drawn"
                 </p>
+                <label class="layer-toggle" title="Open quality findings in view: a ring each, a line to a far city">
+                    <input type="checkbox" data-testid="map-quality-toggle" prop:checked=quality
+                        on:change=move |e| quality.set(event_target_checked(&e))/>
+                    "Quality"
+                </label>
             </div>
         </div>
         <WhatsHere asked=talk.asked/>

@@ -7,4 +7,5 @@ pub mod map;
 pub mod not_found;
 pub mod overview;
 pub mod pincodes;
+pub mod quality;
 pub mod schemas;

@@ -16,6 +16,7 @@ use app::domain::kafka::{Group, LagHistory, MessagePage, MessageQuery, PipelineS
 use app::domain::lookup::{Hits, Nearest};
 use app::domain::map::{MapQuery, MapView};
 use app::domain::pincode::{PincodeListQuery, PincodePage};
+use app::domain::quality::{Finding, FindingsPage, FindingsQuery, QualitySummary};
 use app::domain::schema::EventSchema;
 use app::domain::write::WriteResult;
 use axum::extract::ConnectInfo;
@@ -161,6 +162,18 @@ impl Ledger for AppState {
 
     async fn dead_letters(&self, include_handled: bool) -> Result<DeadLetterPage, AppError> {
         self.dead_letters.list(include_handled).await.map_err(answer)
+    }
+
+    fn quality_summary(&self) -> QualitySummary {
+        self.quality.summary()
+    }
+
+    fn findings(&self, query: FindingsQuery) -> FindingsPage {
+        self.index.findings(&query)
+    }
+
+    async fn accept_finding(&self, actor: String, id: String, reason: String) -> Result<Finding, AppError> {
+        self.quality.accept(&id, Some(&reason), &Actor::admin(actor)).await.map_err(answer)
     }
 
     async fn handle_dead_letters(

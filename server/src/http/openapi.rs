@@ -18,7 +18,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, ResponseBuilder}
 use utoipa::{Modify, OpenApi};
 
 use super::rest::bodies::{BulkAccepted, BulkAnswer, ErrorBody};
-use super::rest::{imports, kafka, lookup, reads, writes};
+use super::rest::{imports, kafka, lookup, quality, reads, writes};
 use super::{health, sse};
 
 #[derive(OpenApi)]
@@ -36,6 +36,7 @@ use super::{health, sse};
         writes::restore_city, writes::upsert_pincode, writes::upsert_pincodes, writes::delete_pincode,
         reads::list_cities, reads::get_city, reads::map_view, reads::get_pincode,
         lookup::nearest, lookup::nearest_batch, lookup::search,
+        quality::summary, quality::findings, quality::accept,
         imports::create_import, imports::list_imports, imports::get_import, imports::import_report_csv,
         kafka::kafka_cluster, kafka::kafka_group, kafka::kafka_lag, kafka::kafka_messages,
         kafka::dead_letters, kafka::redrive_dead_letters, kafka::discard_dead_letters,
@@ -45,12 +46,14 @@ use super::{health, sse};
     // (the bulk routes' `BulkResponses`) or an SSE event is not collected.
     components(schemas(
         ErrorBody, BulkAccepted, BulkAnswer, app::domain::notice::ChangeNotice, app::domain::kafka::LagReport,
+        app::domain::quality::QualitySummary,
     )),
     modifiers(&Credentials, &CommonErrors),
     tags(
         (name = "cities", description = "Cities: writes publish events; reads come from the read model"),
         (name = "pincodes", description = "Pincodes, each in its city"),
         (name = "lookup", description = "Which pincode and city a place is in; a search box over every name"),
+        (name = "quality", description = "Where the data is likely wrong: findings per rule, accepted with a reason"),
         (name = "imports", description = "CSV files imported as jobs, with reports"),
         (name = "kafka", description = "The cluster, consumer groups, messages and dead letters"),
         (name = "live", description = "Every change as it is applied, over server-sent events"),

@@ -30,7 +30,8 @@ use crate::telemetry::metrics::SseClient;
 /// Server-sent events, until the server stops: `change` (a `ChangeNotice`:
 /// each change the materializer applied or failed), `import` (an `ImportJob`,
 /// as its counts move), `lag` (a `LagReport` at each sample, with `alert` set
-/// while the materializer has stayed behind too long), and `resync` (this
+/// while the materializer has stayed behind too long), `quality` (the
+/// findings' `QualitySummary`, when they change), and `resync` (this
 /// stream missed some: refetch what you show).
 #[utoipa::path(
     get, path = "/api/v1/stream", tag = "live",
@@ -56,6 +57,7 @@ pub async fn stream(
         Ok(Notice::Change(change)) => Ok(Event::default().event("change").json_data(&change).unwrap_or_default()),
         Ok(Notice::Import(job)) => Ok(Event::default().event("import").json_data(&job).unwrap_or_default()),
         Ok(Notice::Lag(report)) => Ok(Event::default().event("lag").json_data(&report).unwrap_or_default()),
+        Ok(Notice::Quality(summary)) => Ok(Event::default().event("quality").json_data(&summary).unwrap_or_default()),
         // A slow subscriber missed some: tell it to refetch what it shows.
         Err(BroadcastStreamRecvError::Lagged(missed)) => Ok(Event::default().event("resync").data(missed.to_string())),
     });

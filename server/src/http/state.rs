@@ -13,10 +13,11 @@ use super::streams::LiveStreams;
 use crate::auth::{LoginThrottle, MongoSessionStore, Tokens, Users};
 use crate::config::Config;
 use crate::import::{ImportLimits, Importer};
+use crate::index::quality::Rules;
 use crate::index::ReadIndex;
 use crate::kafka_admin::KafkaAdmin;
-use crate::pipeline::{Kafka, Notices, Watchdog};
-use crate::service::{Commands, DeadLetters, Queries};
+use crate::pipeline::{Fanout, Kafka, Notices, Watchdog};
+use crate::service::{Commands, DeadLetters, Quality, Queries};
 use crate::store::{DeadLetterHandlings, ImportJobs, LagSamples, Mongo, Store};
 
 #[derive(Clone, FromRef)]
@@ -32,6 +33,10 @@ pub struct AppState {
     pub index: Arc<ReadIndex>,
     pub commands: Commands,
     pub queries: Queries,
+    /// The data quality findings: counts, listings, acceptances.
+    pub quality: Quality,
+    /// This instance among the others: what it applied and accepted, told to them.
+    pub fanout: Fanout,
     pub users: Users,
     /// How often an address may try to sign in, and an account be tried.
     pub login_throttle: Arc<LoginThrottle>,
@@ -64,9 +69,12 @@ impl AppState {
         let mongo = Mongo::connect(&config.mongodb_uri).await?;
         let store = Store::new(&mongo.db);
         let kafka_admin = KafkaAdmin::new(kafka.clone(), config.health_timeout())?;
-        let index = Arc::new(ReadIndex::new());
+        let index = Arc::new(ReadIndex::with_rules(Rules::of(&config.quality)));
         let queries = Queries::new(store.clone(), index.clone());
+        let fanout = Fanout::new(kafka.clone());
         Ok(AppState {
+            quality: Quality::new(store.clone(), index.clone(), fanout.clone()),
+            fanout,
             leptos_options: leptos_options(&config),
             commands: Commands::new(kafka.clone(), store.clone(), queries.clone()),
             queries,

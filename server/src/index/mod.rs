@@ -4,7 +4,8 @@
 //!
 //! - `cities`: by id, by state, by name key, where;
 //! - `pincodes`: by code, where;
-//! - `spatial`: the map's cluster grid, whose finest cells list their points, for both.
+//! - `spatial`: the map's cluster grid, whose finest cells list their points, for both;
+//! - `quality`: the data quality findings, evaluated from the two (`findings`).
 //!
 //! Invariant: the index only ever holds what the store held. It is read whole
 //! at start (`load`), then each applied change is taken in before anyone is
@@ -15,18 +16,23 @@
 //! from the store by id; the index only chooses which, and in what order.
 
 mod cities;
+mod findings;
 mod lookup;
 mod pincodes;
+pub mod quality;
 mod spatial;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
+use tokio::sync::watch;
+
 use app::domain::map::{Layer, MapQuery, MapView, PINCODE_ZOOM};
 
 pub use self::cities::{CityIndex, CityListing};
 pub use self::pincodes::PincodeIndex;
+use self::quality::{Findings, Rules, Touched};
 use crate::store::{Entity, Store};
 
 /// What changed, as the materializer names it: a city by id, a pincode by code
@@ -59,6 +65,12 @@ pub struct ReadIndex {
     /// While a load runs: the changes read back meanwhile, read again once
     /// the load is in (the load may have read their entities before they changed).
     during_load: Mutex<Option<Vec<Changed>>>,
+    /// The quality findings. Locked after `cities` and `pincodes`, never
+    /// before: whoever needs two of the three takes them in that order.
+    quality: RwLock<Findings>,
+    rules: Rules,
+    /// Counts each change of the findings (what the live stream tells).
+    quality_changed: watch::Sender<u64>,
 }
 
 /// The sizes of the index, for readiness and logs.
@@ -76,14 +88,22 @@ impl Default for ReadIndex {
 }
 
 impl ReadIndex {
-    /// Empty, not loaded yet.
+    /// Empty, not loaded yet, with the quality rules' defaults.
     pub fn new() -> Self {
+        Self::with_rules(Rules::default())
+    }
+
+    /// Empty, not loaded yet, with these quality rules.
+    pub fn with_rules(rules: Rules) -> Self {
         ReadIndex {
             cities: RwLock::new(CityIndex::build(Vec::new())),
             pincodes: RwLock::new(PincodeIndex::build(Vec::new())),
             loaded: AtomicBool::new(false),
             stale: AtomicBool::new(false),
             during_load: Mutex::new(None),
+            quality: RwLock::new(Findings::default()),
+            rules,
+            quality_changed: watch::channel(0).0,
         }
     }
 
@@ -98,9 +118,10 @@ impl ReadIndex {
             store.each_city(|c| cities.add(&c)).await?;
             let mut pincodes = Vec::new();
             store.each_pincode(|p| pincodes.push(p)).await?;
-            Ok::<_, mongodb::error::Error>((cities.finish(), PincodeIndex::build(pincodes)))
+            let accepted = store.acceptances().await?;
+            Ok::<_, mongodb::error::Error>((cities.finish(), PincodeIndex::build(pincodes), accepted))
         };
-        let (cities, pincodes) = match read.await {
+        let (cities, pincodes, accepted) = match read.await {
             Ok(read) => read,
             Err(e) => {
                 lock(&self.during_load).take();
@@ -115,6 +136,7 @@ impl ReadIndex {
         if !meanwhile.is_empty() {
             self.refresh(store, &meanwhile).await;
         }
+        self.evaluate_all(accepted);
         self.loaded.store(true, Ordering::SeqCst);
         let sizes = self.sizes();
         tracing::info!(
@@ -168,6 +190,12 @@ impl ReadIndex {
                 return;
             }
         };
+        let touched = Touched::before(
+            &read(&self.cities),
+            &read(&self.pincodes),
+            city_ids.iter().map(String::as_str).chain(written_cities.iter().map(|c| c.id.as_str())),
+            codes.iter().map(String::as_str).chain(written_pincodes.iter().map(|p| p.fields.pincode.as_str())),
+        );
         {
             let mut index = write(&self.cities);
             for city in written_cities {
@@ -194,6 +222,8 @@ impl ReadIndex {
                 None => index.remove(code),
             }
         }
+        drop(index);
+        self.reevaluate(touched);
     }
 
     pub fn sizes(&self) -> Sizes {

@@ -1,7 +1,7 @@
 //! The pincodes, in memory: by code and where they are; listings by code
 //! prefix or box, in code order, and the map's pincode layer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -34,6 +34,16 @@ pub struct PincodeIndex {
     by_code: BTreeMap<Arc<str>, Entry>,
     /// The pincodes not deleted.
     live: Spatial<Arc<str>>,
+    /// The pincodes not deleted, by city id.
+    by_city: HashMap<Arc<str>, Vec<Arc<str>>>,
+}
+
+/// A live pincode, as the quality rules see it.
+pub struct Pin<'a> {
+    pub code: &'a Arc<str>,
+    pub city_id: &'a Arc<str>,
+    pub latitude: f64,
+    pub longitude: f64,
 }
 
 fn entry(p: &Pincode) -> Entry {
@@ -45,6 +55,10 @@ fn entry(p: &Pincode) -> Entry {
         longitude: f.longitude,
         deleted: p.deleted_at.is_some(),
     }
+}
+
+fn pin<'a>(code: &'a Arc<str>, e: &'a Entry) -> Pin<'a> {
+    Pin { code, city_id: &e.city_id, latitude: e.latitude, longitude: e.longitude }
 }
 
 fn near(code: &Arc<str>, e: &Entry, distance_km: f64) -> Near {
@@ -64,7 +78,27 @@ impl PincodeIndex {
             pincodes.into_iter().map(|p| (Arc::from(p.fields.pincode.as_str()), entry(&p))).collect();
         let points = by_code.iter().filter(|(_, e)| !e.deleted).map(|(c, e)| (c.clone(), e.longitude, e.latitude));
         let live = Spatial::build(points);
-        PincodeIndex { by_code, live }
+        let mut by_city: HashMap<Arc<str>, Vec<Arc<str>>> = HashMap::new();
+        for (code, e) in by_code.iter().filter(|(_, e)| !e.deleted) {
+            by_city.entry(e.city_id.clone()).or_default().push(code.clone());
+        }
+        PincodeIndex { by_code, live, by_city }
+    }
+
+    /// Every live pincode, in code order.
+    pub fn pins(&self) -> impl Iterator<Item = Pin<'_>> {
+        self.by_code.iter().filter(|(_, e)| !e.deleted).map(|(code, e)| pin(code, e))
+    }
+
+    /// The pincode `code`, if it is live.
+    pub fn pin(&self, code: &str) -> Option<Pin<'_>> {
+        let (code, e) = self.by_code.get_key_value(code)?;
+        (!e.deleted).then(|| pin(code, e))
+    }
+
+    /// The live pincodes of a city.
+    pub fn codes_of(&self, city_id: &str) -> &[Arc<str>] {
+        self.by_city.get(city_id).map_or(&[], Vec::as_slice)
     }
 
     /// The pincode as the store now holds it.
@@ -74,6 +108,7 @@ impl PincodeIndex {
         let e = entry(pincode);
         if !e.deleted {
             self.live.insert(code.clone(), e.longitude, e.latitude);
+            self.by_city.entry(e.city_id.clone()).or_default().push(code.clone());
         }
         self.by_code.insert(code, e);
     }
@@ -82,6 +117,12 @@ impl PincodeIndex {
         if let Some((code, e)) = self.by_code.remove_entry(code) {
             if !e.deleted {
                 self.live.remove(&code, e.longitude, e.latitude);
+                if let Some(codes) = self.by_city.get_mut(&e.city_id) {
+                    codes.retain(|c| *c != code);
+                    if codes.is_empty() {
+                        self.by_city.remove(&e.city_id);
+                    }
+                }
             }
         }
     }
@@ -102,12 +143,7 @@ impl PincodeIndex {
             Some(c) if *c >= *prefix => Bound::Excluded(c),
             _ => Bound::Included(prefix),
         };
-        let fits = |e: &Entry| {
-            !e.deleted
-                && bbox.is_none_or(|b| {
-                    (b.west..=b.east).contains(&e.longitude) && (b.south..=b.north).contains(&e.latitude)
-                })
-        };
+        let fits = |e: &Entry| !e.deleted && bbox.is_none_or(|b| b.contains(e.latitude, e.longitude));
         if let Some(b) = bbox.filter(|_| prefix.is_empty()) {
             // A box holds few pincodes next to all of India's: ask the tree.
             let mut codes: Vec<&Arc<str>> = self

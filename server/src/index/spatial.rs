@@ -282,11 +282,25 @@ impl<D: PartialEq> Spatial<D> {
     /// their box could hold a point (`BBox::distance_km`, never more than
     /// the truth), points in order of their own distance, so a point comes
     /// out only when nothing waiting can be nearer.
-    pub fn nearest<'a>(
+    pub fn nearest(
+        &self,
+        latitude: f64,
+        longitude: f64,
+        k: usize,
+        at: impl Fn(&D) -> (f64, f64),
+        keep: impl Fn(&D) -> bool,
+    ) -> Vec<(&D, f64)> {
+        self.nearest_within(latitude, longitude, k, f64::INFINITY, at, keep)
+    }
+
+    /// `nearest`, of the points at most `max_km` away: the walk stops at the
+    /// first thing waiting farther than that.
+    pub fn nearest_within<'a>(
         &'a self,
         latitude: f64,
         longitude: f64,
         k: usize,
+        max_km: f64,
         at: impl Fn(&D) -> (f64, f64),
         keep: impl Fn(&D) -> bool,
     ) -> Vec<(&'a D, f64)> {
@@ -301,6 +315,9 @@ impl<D: PartialEq> Spatial<D> {
         let mut found = Vec::with_capacity(k);
         while found.len() < k {
             let Some(Reverse(Waiting { distance, what })) = waiting.pop() else { break };
+            if distance > max_km {
+                break;
+            }
             match what {
                 Next::Point(point) => found.push((point, distance)),
                 Next::Cell(cell, zoom) if zoom == LAST_CLUSTER_ZOOM => {
@@ -472,6 +489,9 @@ mod tests {
         let other = s.nearest(lat, lon, 1, |&i| points[i], |&i| i != 7);
         assert!(other[0].1 > 20.0 && other[0].1 < 30.0, "the next point of the grid: {other:?}");
         assert!(build(&[]).nearest(lat, lon, 3, |&i: &usize| points[i], |_| true).is_empty());
+        // Within 20 km of point 7 there is only itself; within 30 km, its neighbour too.
+        assert_eq!(s.nearest_within(lat, lon, 5, 20.0, |&i| points[i], |_| true).len(), 1);
+        assert!(s.nearest_within(lat, lon, 5, 30.0, |&i| points[i], |_| true).len() > 1);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::domain::notice::{ChangeNotice, Notice, Outcome};
+use app::domain::quality::parse_finding_id;
 use futures::FutureExt;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
@@ -30,6 +31,9 @@ use crate::index::{Changed, ReadIndex};
 use crate::store::Store;
 
 const INSTANCE: &str = "instance";
+/// A notice's type for "a quality finding was accepted" (its `entity_id` is
+/// the finding's id): the other instances read the acceptance back from MongoDB.
+pub const QUALITY_ACCEPTED: &str = "quality.accepted";
 /// At most this many notices are relayed as one batch (the materializer's batch size).
 const RELAY_BATCH: usize = 1000;
 
@@ -83,6 +87,7 @@ impl Fanout {
                                 _ => break,
                             }
                         }
+                        Self::take_acceptances(&mut batch, &index, &store).await;
                         let changed: Vec<Changed> = batch
                             .iter()
                             .filter(|n| n.outcome == Outcome::Applied)
@@ -102,6 +107,20 @@ impl Fanout {
                 },
             }
         }
+    }
+
+    /// Reads back the acceptances another instance made, and takes their
+    /// notices out of the batch (browsers hear of them as a `quality` event).
+    async fn take_acceptances(batch: &mut Vec<ChangeNotice>, index: &ReadIndex, store: &Store) {
+        for n in batch.iter().filter(|n| n.event_type == QUALITY_ACCEPTED) {
+            let Some(id) = parse_finding_id(&n.entity_id) else { continue };
+            match store.acceptance(id).await {
+                Ok(Some(acceptance)) => index.accepted(id, acceptance),
+                Ok(None) => tracing::warn!(finding = %n.entity_id, "an acceptance told of is not in MongoDB"),
+                Err(e) => tracing::warn!(finding = %n.entity_id, error = %e, "an acceptance could not be read back"),
+            }
+        }
+        batch.retain(|n| n.event_type != QUALITY_ACCEPTED);
     }
 
     /// The notice a message carries, unless this instance sent it.

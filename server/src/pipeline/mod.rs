@@ -22,6 +22,7 @@ pub mod kafka;
 pub mod materializer;
 pub mod notices;
 pub mod position;
+pub mod quality;
 pub mod renewal;
 pub mod replay;
 pub mod watchdog;

@@ -6,11 +6,13 @@ pub mod batch;
 mod commands;
 mod dead_letters;
 pub mod names;
+pub mod quality;
 mod queries;
 pub mod status;
 
 pub use commands::{BulkOutcome, Commands};
 pub use dead_letters::DeadLetters;
+pub use quality::Quality;
 pub use queries::Queries;
 
 /// Who makes a change, and through what.

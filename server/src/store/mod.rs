@@ -19,6 +19,7 @@ mod documents;
 mod imports;
 mod lag;
 mod mongo;
+mod quality;
 mod reads;
 
 use mongodb::bson::{doc, Document};
@@ -38,6 +39,8 @@ pub struct Store {
     pub pincodes: Collection<Document>,
     /// Every event applied, by id, for the cities' history pages.
     pub history: Collection<Document>,
+    /// The quality findings admins accepted (kept through a replay: not swapped).
+    pub acceptances: Collection<Document>,
 }
 
 /// Indexes of earlier versions that no query uses now (a collated name index
@@ -57,7 +60,12 @@ impl Store {
     }
 
     pub fn named(db: &Database, cities: &str, pincodes: &str, history: &str) -> Self {
-        Store { cities: db.collection(cities), pincodes: db.collection(pincodes), history: db.collection(history) }
+        Store {
+            cities: db.collection(cities),
+            pincodes: db.collection(pincodes),
+            history: db.collection(history),
+            acceptances: db.collection("quality_acceptances"),
+        }
     }
 
     /// The indexes the store's queries use: only `_id` and plain equality,

@@ -23,6 +23,7 @@ const HTTP_DURATION: &str = "geoledger_http_request_duration_seconds";
 const IMPORT_ROWS: &str = "geoledger_import_rows_total";
 const IMPORT_CHANGES: &str = "geoledger_import_changes_total";
 const SSE_CLIENTS: &str = "geoledger_sse_clients";
+const QUALITY_FINDINGS: &str = "geoledger_quality_findings";
 
 /// Request durations' buckets, in seconds: a page in milliseconds, an import upload in seconds.
 const DURATION_BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -74,6 +75,13 @@ fn describe() {
         "Changes imports made of their rows, by outcome: unchanged, published, unpublished"
     );
     describe_gauge!(SSE_CLIENTS, "Browsers and scripts connected to the live stream");
+    describe_gauge!(QUALITY_FINDINGS, "Data quality findings, by rule and status (open, accepted)");
+}
+
+/// A rule's findings now: open and accepted.
+pub fn quality_findings(rule: &'static str, open: u64, accepted: u64) {
+    gauge!(QUALITY_FINDINGS, "rule" => rule, "status" => "open").set(open as f64);
+    gauge!(QUALITY_FINDINGS, "rule" => rule, "status" => "accepted").set(accepted as f64);
 }
 
 /// An event type as a label ("unknown" for a message that is no event).

@@ -25,6 +25,7 @@ pub mod bodies;
 pub mod imports;
 pub mod kafka;
 pub mod lookup;
+pub mod quality;
 pub mod reads;
 pub mod writes;
 
@@ -47,6 +48,9 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/pincodes/{code}", get(reads::get_pincode))
         .route("/lookup", get(lookup::search))
         .route("/lookup/nearest", get(lookup::nearest).post(lookup::nearest_batch))
+        .route("/quality", get(quality::summary))
+        .route("/quality/findings", get(quality::findings))
+        .route("/quality/findings/{id}/accept", post(quality::accept))
         .route("/stream", get(sse::stream))
         .route("/imports", post(imports::create_import).get(imports::list_imports))
         .route("/imports/{id}", get(imports::get_import))

@@ -24,6 +24,7 @@ use super::spatial::Spatial;
 
 mod entries;
 mod lookup;
+mod places;
 
 /// A listing, as the index runs it: the filters, then the order (by
 /// population then id in a box, by id otherwise), then the page.
@@ -433,7 +434,7 @@ impl CityIndex {
 }
 
 fn inside(b: BBox, e: &Entry) -> bool {
-    (b.west..=b.east).contains(&e.longitude) && (b.south..=b.north).contains(&e.latitude)
+    b.contains(e.latitude, e.longitude)
 }
 
 fn after_cursor(id: &str, cursor: &Option<String>) -> bool {

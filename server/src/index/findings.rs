@@ -1,0 +1,234 @@
+//! The quality findings as part of the read index: evaluated whole when the
+//! index is loaded (timed and logged), and again for what each batch of
+//! applied changes touched, before anyone is told of the batch.
+//!
+//! Locks: `cities`, then `pincodes`, then `quality`, always in that order.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use app::domain::quality::facts::DUPLICATE_KM;
+use app::domain::quality::{Acceptance, Finding, FindingsPage, FindingsQuery, QualitySummary};
+use tokio::sync::watch;
+
+use super::quality::{Owner, Rules, Touched};
+use super::{read, write, ReadIndex};
+
+/// How many cities near a changed city's old and new points are evaluated
+/// again (their possible duplicates may have been, or be, the changed city).
+const NEAR_A_CHANGE: usize = 64;
+
+impl ReadIndex {
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// Evaluates every rule over the whole index; `accepted`: every acceptance.
+    pub(super) fn evaluate_all(&self, accepted: HashMap<u64, Acceptance>) {
+        let started = Instant::now();
+        let (cities, pincodes) = (read(&self.cities), read(&self.pincodes));
+        let found = self.rules.all(&cities, &pincodes);
+        let mut quality = write(&self.quality);
+        quality.replace_all(found);
+        quality.set_acceptances(accepted);
+        tracing::info!(
+            secs = started.elapsed().as_secs_f64(),
+            findings = quality.len(),
+            open = quality.open(),
+            cities = cities.live(),
+            "quality findings evaluated"
+        );
+        drop(quality);
+        self.quality_changed.send_modify(|n| *n += 1);
+    }
+
+    /// Evaluates again what a batch of changes touched (`Touched::before`,
+    /// taken before the index took them in).
+    pub(super) fn reevaluate(&self, touched: Touched) {
+        let (cities, pincodes) = (read(&self.cities), read(&self.pincodes));
+        let mut city_ids: HashSet<Arc<str>> = touched.cities.iter().cloned().collect();
+        city_ids.extend(touched.pincode_cities.iter().cloned());
+        let mut codes: HashSet<Arc<str>> = touched.pincodes.iter().cloned().collect();
+        let mut points = touched.points.clone();
+        for id in &touched.cities {
+            if let Some(p) = cities.live_place(id).filter(|p| p.is_located()) {
+                points.push((p.latitude, p.longitude));
+            }
+            codes.extend(pincodes.codes_of(id).iter().cloned());
+        }
+        for code in &touched.pincodes {
+            if let Some(pin) = pincodes.pin(code) {
+                city_ids.insert(pin.city_id.clone());
+            }
+        }
+        for &(lat, lon) in &points {
+            city_ids.extend(
+                cities.places_near(lat, lon, DUPLICATE_KM, NEAR_A_CHANGE).into_iter().map(|(p, _)| p.id.clone()),
+            );
+        }
+        let mut quality = write(&self.quality);
+        let mut changed = false;
+        for id in city_ids {
+            let found = self.rules.of_city(&id, &cities, &pincodes);
+            changed |= quality.replace(&Owner::City(id), found);
+        }
+        for code in codes {
+            let found = self.rules.of_pincode(&code, &cities, &pincodes);
+            changed |= quality.replace(&Owner::Pincode(code), found);
+        }
+        let mut seen = HashSet::new();
+        for (lat, lon) in points {
+            let owner = Owner::point(lat, lon);
+            if seen.insert(owner.clone()) {
+                changed |= quality.replace(&owner, self.rules.of_point(lat, lon, &cities).into_iter().collect());
+            }
+        }
+        drop(quality);
+        if changed {
+            self.quality_changed.send_modify(|n| *n += 1);
+        }
+    }
+
+    /// Told each time the findings change.
+    pub fn quality_changes(&self) -> watch::Receiver<u64> {
+        self.quality_changed.subscribe()
+    }
+
+    pub fn quality_summary(&self) -> QualitySummary {
+        read(&self.quality).summary(&self.rules)
+    }
+
+    pub fn findings(&self, q: &FindingsQuery) -> FindingsPage {
+        let cities = read(&self.cities);
+        read(&self.quality).page(q, &cities)
+    }
+
+    /// A finding (open or accepted) by id.
+    pub fn finding(&self, id: u64) -> Option<Finding> {
+        let cities = read(&self.cities);
+        read(&self.quality).shown_by_id(id, &cities)
+    }
+
+    /// Keeps an acceptance of finding `id` (made here, or read back after another instance made it).
+    pub fn accepted(&self, id: u64, acceptance: Acceptance) {
+        write(&self.quality).accept(id, acceptance);
+        self.quality_changed.send_modify(|n| *n += 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use app::domain::city::{City, CityFields};
+    use app::domain::pincode::{Pincode, PincodeFields};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    impl ReadIndex {
+        /// Takes changes in as `refresh` does, without a store.
+        fn take_in(&self, cities: &[City], pincodes: &[Pincode]) {
+            let touched = Touched::before(
+                &read(&self.cities),
+                &read(&self.pincodes),
+                cities.iter().map(|c| c.id.as_str()),
+                pincodes.iter().map(|p| p.fields.pincode.as_str()),
+            );
+            for c in cities {
+                write(&self.cities).upsert(c);
+            }
+            for p in pincodes {
+                write(&self.pincodes).upsert(p);
+            }
+            self.reevaluate(touched);
+        }
+
+        fn finding_ids(&self) -> BTreeSet<String> {
+            let q = |status| FindingsQuery { status, limit: 100_000, ..FindingsQuery::default() };
+            let open = self.findings(&q(app::domain::quality::Status::Open)).findings;
+            open.into_iter().map(|f| format!("{}:{}", f.id, f.message)).collect()
+        }
+    }
+
+    /// Three spots a few km apart, and one far away.
+    const SPOTS: [(f64, f64); 4] = [(19.0, 73.0), (19.01, 73.0), (19.02, 73.01), (20.5, 75.0)];
+    const NAMES: [&str; 4] = ["Rampur", "Rampura", "Sitapur", "Rampur"];
+
+    fn city(n: usize, name: usize, spot: usize, deleted: bool) -> City {
+        let (latitude, longitude) = SPOTS[spot];
+        let fields = CityFields {
+            name: NAMES[name].into(),
+            state: "Maharashtra".into(),
+            latitude,
+            longitude,
+            ..CityFields::default()
+        };
+        City {
+            id: format!("maharashtra/c{n}"),
+            fields,
+            pincodes: vec![],
+            created_at: String::new(),
+            updated_at: String::new(),
+            deleted_at: deleted.then(|| "2026-12-04T00:00:00Z".into()),
+            matched_name: None,
+        }
+    }
+
+    fn pincode(code: &str, city: usize, spot: usize) -> Pincode {
+        let (latitude, longitude) = SPOTS[spot];
+        Pincode {
+            fields: PincodeFields {
+                pincode: code.into(),
+                city_id: format!("maharashtra/c{city}"),
+                city_name: String::new(),
+                state: "Maharashtra".into(),
+                area_name: None,
+                latitude,
+                longitude,
+                offices: vec![],
+            },
+            created_at: String::new(),
+            updated_at: String::new(),
+            deleted_at: None,
+        }
+    }
+
+    #[derive(Clone, Debug)]
+    enum Change {
+        City { n: usize, name: usize, spot: usize, deleted: bool },
+        Pincode { code: usize, city: usize, spot: usize },
+    }
+
+    fn change() -> impl Strategy<Value = Change> {
+        prop_oneof![
+            (0..6usize, 0..4usize, 0..4usize, proptest::bool::weighted(0.2))
+                .prop_map(|(n, name, spot, deleted)| Change::City { n, name, spot, deleted }),
+            (0..4usize, 0..6usize, 0..4usize).prop_map(|(code, city, spot)| Change::Pincode { code, city, spot }),
+        ]
+    }
+
+    proptest! {
+        /// After any changes, what was evaluated again for each holds the same
+        /// findings, said the same way, as evaluating everything anew.
+        #[test]
+        fn evaluating_what_a_change_touched_equals_evaluating_everything(
+            changes in proptest::collection::vec(change(), 1..25),
+        ) {
+            let live = ReadIndex::new();
+            live.evaluate_all(HashMap::new());
+            for c in &changes {
+                match c {
+                    Change::City { n, name, spot, deleted } => live.take_in(&[city(*n, *name, *spot, *deleted)], &[]),
+                    Change::Pincode { code, city, spot } => {
+                        live.take_in(&[], &[pincode(&format!("40000{code}"), *city, *spot)])
+                    }
+                }
+                let incremental = live.finding_ids();
+                live.evaluate_all(HashMap::new());
+                prop_assert_eq!(incremental, live.finding_ids(), "after {:?}", c);
+            }
+        }
+    }
+}

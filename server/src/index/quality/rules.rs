@@ -1,0 +1,394 @@
+//! The rules, evaluated over the read indexes: for one pincode, one city,
+//! one point, or all of them at once (at start). Each finding comes with
+//! its digest (its id), made from its rule, its entity and its facts as
+//! shown, so two instances holding the same data reach the same ids.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use app::domain::geo::distance_km;
+use app::domain::quality::facts::{
+    self, alike, shown_km, too_far, DUPLICATE_KM, OUTSIDE_TOLERANCE_KM, SHARED_AT_LEAST,
+};
+use app::domain::quality::{postal, Rule};
+use app::domain::state::STATES;
+use sha2::{Digest, Sha256};
+
+use super::boundaries::Boundaries;
+use super::{Found, Owner};
+use crate::config::QualityConfig;
+use crate::index::cities::CityIndex;
+use crate::index::pincodes::PincodeIndex;
+
+/// The most neighbours within `DUPLICATE_KM` a city is compared with (the
+/// nearest): a thousand cities dropped at one point stay a cheap check.
+const NEIGHBOURS: usize = 32;
+/// A finding's state when its city is not known.
+const NO_STATE: u8 = STATES.len() as u8;
+
+/// The rules' settings.
+#[derive(Clone)]
+pub struct Rules {
+    /// `pincode_far_from_city`'s threshold.
+    pub pincode_km: f64,
+    /// The states' boundaries, for `city_outside_state`.
+    pub boundaries: Option<Arc<Boundaries>>,
+    /// Why there are none, when there are none.
+    pub no_boundaries: Option<String>,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            pincode_km: facts::DEFAULT_PINCODE_KM,
+            boundaries: None,
+            no_boundaries: Some("no boundaries were loaded (GEOLEDGER_BOUNDARIES)".into()),
+        }
+    }
+}
+
+impl Rules {
+    /// The rules as configured: the boundaries read from their file (a file
+    /// that cannot be read is logged, and its rule not checked).
+    pub fn of(config: &QualityConfig) -> Rules {
+        let pincode_km = config.quality_pincode_km;
+        let Some(path) = &config.boundaries else {
+            let why = "GEOLEDGER_BOUNDARIES is not set (scripts/run sets it to scripts/fetch-data's file)";
+            return Rules { pincode_km, boundaries: None, no_boundaries: Some(why.into()) };
+        };
+        match Boundaries::read(path) {
+            Ok(b) => {
+                tracing::info!(path = %path.display(), states = b.len(), "the states' boundaries are read");
+                Rules { pincode_km, boundaries: Some(Arc::new(b)), no_boundaries: None }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the states' boundaries cannot be read: city_outside_state is not checked");
+                Rules {
+                    pincode_km,
+                    boundaries: None,
+                    no_boundaries: Some(format!("the boundaries cannot be read: {e}")),
+                }
+            }
+        }
+    }
+}
+
+/// A digest of a finding's rule and facts: its id.
+fn digest(rule: Rule, facts: &[&str]) -> u64 {
+    let mut h = Sha256::new();
+    h.update(rule.id().as_bytes());
+    for fact in facts {
+        h.update([0x1f]);
+        h.update(fact.as_bytes());
+    }
+    let bytes: [u8; 32] = h.finalize().into();
+    u64::from_be_bytes(bytes[..8].try_into().expect("8 of 32 bytes"))
+}
+
+fn state_name(state: u8) -> &'static str {
+    STATES.get(state as usize).map_or("", |s| s.name)
+}
+
+impl Rules {
+    /// The findings a live pincode owns: without coordinates, far from its
+    /// city, of a postal circle that does not serve its city's state.
+    pub fn of_pincode(&self, code: &str, cities: &CityIndex, pincodes: &PincodeIndex) -> Vec<Found> {
+        let Some(pin) = pincodes.pin(code) else { return Vec::new() };
+        let city = cities.live_place(pin.city_id);
+        let state = city.as_ref().map_or(NO_STATE, |c| c.state);
+        let located = pin.latitude.is_finite() && pin.longitude.is_finite();
+        let (lat, lon) = match &city {
+            Some(c) if !located => (c.latitude, c.longitude),
+            _ => (pin.latitude, pin.longitude),
+        };
+        let found = |rule, other: Option<&Arc<str>>, measure, facts: &[&str]| Found {
+            rule,
+            id: digest(rule, facts),
+            state,
+            subject: pin.code.clone(),
+            other: other.cloned(),
+            latitude: lat,
+            longitude: lon,
+            measure,
+        };
+        let mut out = Vec::new();
+        if !located {
+            out.push(found(Rule::PincodeUnlocated, None, 0.0, &[code]));
+        }
+        let Some(city) = city else { return out };
+        if located && city.is_located() {
+            let km = distance_km((pin.latitude, pin.longitude), (city.latitude, city.longitude));
+            if too_far(km, self.pincode_km) {
+                let whole = format!("{}", km.round());
+                out.push(found(Rule::PincodeFarFromCity, Some(city.id), km, &[code, city.id, &whole]));
+            }
+        }
+        if postal::mismatch(code, state_name(state)).is_some() {
+            out.push(found(Rule::PincodeStateMismatch, None, 0.0, &[code, state_name(state)]));
+        }
+        out
+    }
+
+    /// The findings a live city owns: outside its state, without pincodes,
+    /// and each possible duplicate whose other city has a greater id.
+    pub fn of_city(&self, id: &str, cities: &CityIndex, pincodes: &PincodeIndex) -> Vec<Found> {
+        let Some(c) = cities.live_place(id) else { return Vec::new() };
+        let found = |rule, other: Option<&Arc<str>>, measure, facts: &[&str]| Found {
+            rule,
+            id: digest(rule, facts),
+            state: c.state,
+            subject: c.id.clone(),
+            other: other.cloned(),
+            latitude: c.latitude,
+            longitude: c.longitude,
+            measure,
+        };
+        let mut out = Vec::new();
+        if pincodes.codes_of(id).is_empty() {
+            out.push(found(Rule::CityWithoutPincodes, None, 0.0, &[id]));
+        }
+        if !c.is_located() {
+            return out;
+        }
+        let outside = self.boundaries.as_ref().and_then(|b| b.outside_km(c.state, c.latitude, c.longitude));
+        if let Some(km) = outside.filter(|km| *km > OUTSIDE_TOLERANCE_KM) {
+            let whole = format!("{}", km.round());
+            out.push(found(Rule::CityOutsideState, None, km, &[id, state_name(c.state), &whole]));
+        }
+        for (b, km) in cities.places_near(c.latitude, c.longitude, DUPLICATE_KM, NEIGHBOURS) {
+            if b.id <= c.id || b.state != c.state {
+                continue;
+            }
+            if alike((c.name, c.alternates), (b.name, b.alternates)).is_some() {
+                let tenth = format!("{:.1}", shown_km(km));
+                out.push(found(Rule::PossibleDuplicateCity, Some(b.id), km, &[id, b.id, &tenth]));
+            }
+        }
+        out
+    }
+
+    /// The finding of a point three or more live cities share, if they do.
+    pub fn of_point(&self, latitude: f64, longitude: f64, cities: &CityIndex) -> Option<Found> {
+        let at = cities.places_at(latitude, longitude);
+        if at.len() < SHARED_AT_LEAST {
+            return None;
+        }
+        let ids: Vec<&str> = at.iter().map(|p| &**p.id).collect();
+        let point = format!("{latitude},{longitude}");
+        Some(Found {
+            rule: Rule::SharedCoordinates,
+            id: digest(Rule::SharedCoordinates, &[&point, &ids.join("\u{1e}")]),
+            state: at[0].state,
+            subject: at[0].id.clone(),
+            other: None,
+            latitude,
+            longitude,
+            measure: at.len() as f64,
+        })
+    }
+
+    /// Every finding, each with its owner: a full evaluation.
+    pub fn all(&self, cities: &CityIndex, pincodes: &PincodeIndex) -> Vec<(Owner, Found)> {
+        let mut out = Vec::new();
+        for pin in pincodes.pins() {
+            let owner = Owner::Pincode(pin.code.clone());
+            out.extend(self.of_pincode(pin.code, cities, pincodes).into_iter().map(|f| (owner.clone(), f)));
+        }
+        let mut points: HashMap<(u64, u64), (f64, f64, usize)> = HashMap::new();
+        for c in cities.places() {
+            let owner = Owner::City(c.id.clone());
+            out.extend(self.of_city(c.id, cities, pincodes).into_iter().map(|f| (owner.clone(), f)));
+            if c.is_located() {
+                let at =
+                    points.entry((c.latitude.to_bits(), c.longitude.to_bits())).or_insert((c.latitude, c.longitude, 0));
+                at.2 += 1;
+            }
+        }
+        for (lat, lon, _) in points.into_values().filter(|(_, _, n)| *n >= SHARED_AT_LEAST) {
+            out.extend(self.of_point(lat, lon, cities).map(|f| (Owner::point(lat, lon), f)));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use app::domain::city::{City, CityFields};
+    use app::domain::pincode::{Pincode, PincodeFields};
+
+    use super::*;
+    use crate::index::quality::boundaries::tests::squares;
+
+    fn city(name: &str, state: &str, lat: f64, lon: f64, alternates: &[&str]) -> City {
+        let fields = CityFields {
+            name: name.into(),
+            state: state.into(),
+            latitude: lat,
+            longitude: lon,
+            alternate_names: alternates.iter().map(|a| a.to_string()).collect(),
+            ..CityFields::default()
+        };
+        City {
+            id: fields.new_id(),
+            fields,
+            pincodes: vec![],
+            created_at: String::new(),
+            updated_at: String::new(),
+            deleted_at: None,
+            matched_name: None,
+        }
+    }
+
+    fn pincode(code: &str, city: &City, lat: f64, lon: f64) -> Pincode {
+        Pincode {
+            fields: PincodeFields {
+                pincode: code.into(),
+                city_id: city.id.clone(),
+                city_name: city.fields.name.clone(),
+                state: city.fields.state.clone(),
+                area_name: None,
+                latitude: lat,
+                longitude: lon,
+                offices: vec![],
+            },
+            created_at: String::new(),
+            updated_at: String::new(),
+            deleted_at: None,
+        }
+    }
+
+    /// `km` kilometres due north of (lat, lon), as `distance_km` measures.
+    fn north(lat: f64, km: f64) -> f64 {
+        lat + (km / app::domain::geo::EARTH_RADIUS_KM).to_degrees()
+    }
+
+    fn rules() -> Rules {
+        Rules { pincode_km: 50.0, boundaries: Some(Arc::new(squares())), no_boundaries: None }
+    }
+
+    fn fired(found: &[(Owner, Found)], rule: Rule) -> Vec<String> {
+        let mut subjects: Vec<String> =
+            found.iter().filter(|(_, f)| f.rule == rule).map(|(_, f)| f.subject.to_string()).collect();
+        subjects.sort();
+        subjects
+    }
+
+    #[test]
+    fn a_pincode_beyond_the_threshold_fires_and_one_at_exactly_it_does_not() {
+        let qtown = city("Qtown", "Karnataka", 15.0, 75.0, &[]);
+        let pins = [
+            pincode("560001", &qtown, north(15.0, 50.0), 75.0),
+            pincode("560002", &qtown, north(15.0, 50.2), 75.0),
+            pincode("560003", &qtown, north(15.0, 322.0), 75.0),
+        ];
+        let cities = CityIndex::build([qtown]);
+        let pincodes = PincodeIndex::build(pins);
+        assert!((distance_km((15.0, 75.0), (north(15.0, 50.0), 75.0)) - 50.0).abs() < 1e-9);
+        let found = rules().all(&cities, &pincodes);
+        assert_eq!(fired(&found, Rule::PincodeFarFromCity), ["560002", "560003"], "exactly 50 km is not too far");
+        let far = found.iter().find(|(_, f)| &*f.subject == "560003").unwrap();
+        assert_eq!(far.1.other.as_deref(), Some("karnataka/qtown"));
+        assert!((far.1.measure - 322.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_pincode_of_another_circle_fires_and_its_own_does_not() {
+        let qtown = city("Qtown", "Karnataka", 15.0, 75.0, &[]);
+        let pins = [pincode("560001", &qtown, 15.0, 75.0), pincode("110001", &qtown, 15.0, 75.0)];
+        let found = rules().all(&CityIndex::build([qtown]), &PincodeIndex::build(pins));
+        assert_eq!(fired(&found, Rule::PincodeStateMismatch), ["110001"]);
+    }
+
+    #[test]
+    fn a_pincode_without_coordinates_fires_at_its_city() {
+        let qtown = city("Qtown", "Karnataka", 15.0, 75.0, &[]);
+        let pins = [pincode("560001", &qtown, f64::NAN, f64::NAN), pincode("560002", &qtown, 15.0, 75.0)];
+        let found = rules().all(&CityIndex::build([qtown]), &PincodeIndex::build(pins));
+        assert_eq!(fired(&found, Rule::PincodeUnlocated), ["560001"]);
+        let f = &found.iter().find(|(_, f)| f.rule == Rule::PincodeUnlocated).unwrap().1;
+        assert_eq!((f.latitude, f.longitude), (15.0, 75.0), "drawn at its city");
+        assert!(fired(&found, Rule::PincodeFarFromCity).is_empty());
+    }
+
+    #[test]
+    fn names_one_letter_apart_within_5_km_of_one_state_fire_and_near_misses_do_not() {
+        let cities = CityIndex::build([
+            city("Gaziabad", "Uttar Pradesh", 28.66, 77.43, &[]),
+            city("Ghaziabad", "Uttar Pradesh", 28.67, 77.44, &[]),
+            // Two letters apart.
+            city("Rampur", "Uttar Pradesh", 28.80, 79.02, &[]),
+            city("Rampuram", "Uttar Pradesh", 28.81, 79.02, &[]),
+            // One letter apart, but 11 km.
+            city("Sitapur", "Uttar Pradesh", 27.57, 80.68, &[]),
+            city("Sitapura", "Uttar Pradesh", 27.67, 80.68, &[]),
+            // The same name across a state border, 1 km apart.
+            city("Border", "Goa", 15.5, 74.295, &[]),
+            city("Border", "Karnataka", 15.5, 74.305, &[]),
+            // One named as the other's alternate name.
+            city("Mumbai", "Maharashtra", 19.07, 72.87, &["Bombay"]),
+            city("Bombay", "Maharashtra", 19.08, 72.88, &[]),
+        ]);
+        let found = rules().all(&cities, &PincodeIndex::build([]));
+        let pairs: Vec<(String, String)> = found
+            .iter()
+            .filter(|(_, f)| f.rule == Rule::PossibleDuplicateCity)
+            .map(|(_, f)| (f.subject.to_string(), f.other.as_deref().unwrap().to_string()))
+            .collect();
+        assert_eq!(pairs.len(), 2, "{pairs:?}");
+        assert!(pairs.contains(&("uttar-pradesh/gaziabad".into(), "uttar-pradesh/ghaziabad".into())));
+        assert!(pairs.contains(&("maharashtra/bombay".into(), "maharashtra/mumbai".into())));
+    }
+
+    #[test]
+    fn a_city_outside_its_state_by_more_than_2_km_fires_and_a_border_town_does_not() {
+        let cities = CityIndex::build([
+            city("Inland", "Goa", 15.5, 74.0, &[]),
+            // 1 km east of Goa's border (74.3°E): within the tolerance.
+            city("Bordertown", "Goa", 15.5, 74.3093, &[]),
+            // 3 km east of it: outside.
+            city("Farside", "Goa", 15.5, 74.328, &[]),
+            // No boundary for Delhi here: not checked.
+            city("Delhi", "Delhi", 28.6, 77.2, &[]),
+        ]);
+        let found = rules().all(&cities, &PincodeIndex::build([]));
+        assert_eq!(fired(&found, Rule::CityOutsideState), ["goa/farside"]);
+        let no_boundaries = Rules { boundaries: None, ..rules() }.all(&cities, &PincodeIndex::build([]));
+        assert!(fired(&no_boundaries, Rule::CityOutsideState).is_empty());
+    }
+
+    #[test]
+    fn three_cities_at_one_point_fire_once_and_two_do_not() {
+        let cities = CityIndex::build([
+            city("A", "Bihar", 25.0, 85.0, &[]),
+            city("B", "Bihar", 25.0, 85.0, &[]),
+            city("C", "Bihar", 25.0, 85.0, &[]),
+            city("D", "Bihar", 26.0, 86.0, &[]),
+            city("E", "Bihar", 26.0, 86.0, &[]),
+        ]);
+        let found = rules().all(&cities, &PincodeIndex::build([]));
+        assert_eq!(fired(&found, Rule::SharedCoordinates), ["bihar/a"]);
+        assert_eq!(found.iter().find(|(_, f)| f.rule == Rule::SharedCoordinates).unwrap().1.measure, 3.0);
+    }
+
+    #[test]
+    fn a_city_without_a_live_pincode_fires() {
+        let (with, without) = (city("With", "Kerala", 10.0, 76.0, &[]), city("Without", "Kerala", 10.5, 76.0, &[]));
+        let mut gone = pincode("682002", &without, 10.5, 76.0);
+        gone.deleted_at = Some("2026-12-04T00:00:00Z".into());
+        let pins = [pincode("682001", &with, 10.0, 76.0), gone];
+        let found = rules().all(&CityIndex::build([with, without]), &PincodeIndex::build(pins));
+        assert_eq!(fired(&found, Rule::CityWithoutPincodes), ["kerala/without"]);
+    }
+
+    #[test]
+    fn an_id_is_the_same_for_the_same_facts_and_new_when_they_change() {
+        let qtown = city("Qtown", "Karnataka", 15.0, 75.0, &[]);
+        let at = |km: f64| {
+            let p = pincode("560002", &qtown, north(15.0, km), 75.0);
+            let found = rules().of_pincode("560002", &CityIndex::build([qtown.clone()]), &PincodeIndex::build([p]));
+            found.into_iter().find(|f| f.rule == Rule::PincodeFarFromCity).unwrap().id
+        };
+        assert_eq!(at(322.0), at(322.2), "the same kilometres shown");
+        assert_ne!(at(322.0), at(330.0));
+    }
+}
