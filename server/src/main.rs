@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand};
 use geoledger::auth::{normalize_email, MongoSessionStore, Tokens, Users};
 use geoledger::config::Config;
 use geoledger::import::{progress, ImportLimits, Importer, Upload};
+use geoledger::index::quality::Rules;
+use geoledger::index::ReadIndex;
 use geoledger::pipeline::replay::replay;
 use geoledger::pipeline::{GroupPosition, Kafka};
 use geoledger::service::Actor;
@@ -272,11 +274,17 @@ async fn import_files(args: ImportArgs) -> anyhow::Result<Vec<(ImportJob, Vec<St
     let mongo = Mongo::connect(&config.mongodb_uri).await?;
     let store = Store::new(&mongo.db);
     let jobs = ImportJobs::new(&mongo.db);
-    let importer = Importer::new(kafka.clone(), store.clone(), jobs.clone(), ImportLimits::of(&config.import));
+    // A dry run counts the findings a file would open against the data as it is.
+    let index = Arc::new(ReadIndex::with_rules(Rules::of(&config.quality)));
+    let importer =
+        Importer::new(kafka.clone(), store.clone(), index.clone(), jobs.clone(), ImportLimits::of(&config.import));
     let done = async {
         store.ensure_indexes().await?;
         jobs.ensure_indexes().await?;
         kafka.ensure_topics().await?;
+        if args.dry_run {
+            index.load(&store).await?;
+        }
         if args.if_empty && !store.is_empty().await? {
             eprintln!("the read model holds data already: nothing imported");
             return Ok(Vec::new());

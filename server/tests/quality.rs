@@ -242,3 +242,51 @@ async fn two_instances_reach_the_same_findings_and_hear_of_each_other_s_acceptan
         .await;
     assert_eq!(on_b["findings"][0]["accepted"]["reason"], "three hamlets");
 }
+
+#[tokio::test]
+async fn a_dry_run_counts_the_findings_its_file_would_open_with_examples_and_publishes_nothing() {
+    let world = world("quality_dry_run");
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    post_ok(
+        &api,
+        "/api/v1/location-updates/cities",
+        json!({"city_name": "Qtown", "state": "Karnataka",
+        "latitude": 12.97, "longitude": 77.59}),
+    )
+    .await;
+    api.eventually("/api/v1/quality/findings?rule=city_without_pincodes", APPLIED, |_, b| {
+        b["findings"].as_array().is_some_and(|f| f.len() == 1)
+    })
+    .await;
+    // Two pincodes far out (one in the sea off Goa), one of Delhi's circle, one
+    // next door; a new city of the file whose pincode comes in the same file.
+    let csv = "pincode,city_name,state,area_name,latitude,longitude\n\
+               560002,Qtown,Karnataka,Far,15.95,77.59\n\
+               560003,Qtown,Karnataka,At sea,15.2,72.5\n\
+               110001,Qtown,Karnataka,Wrong circle,12.96,77.58\n\
+               560004,Qtown,Karnataka,Near,12.98,77.60\n";
+    let dry = api.import(csv.as_bytes(), "dry_run=true&format=pincodes", APPLIED).await;
+    let job = &dry["job"];
+    assert_eq!(job["dry_run"], true);
+    let count =
+        |rule: &str| job["findings"].as_array().unwrap().iter().find(|f| f["rule"] == rule).map(|f| f["count"].clone());
+    assert_eq!(count("pincode_far_from_city"), Some(json!(2)), "{job}");
+    assert_eq!(count("pincode_state_mismatch"), Some(json!(1)), "{job}");
+    assert_eq!(count("city_without_pincodes"), None, "Qtown's finding is open already; the file would close it");
+    let examples: Vec<(u64, String)> = dry["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == "finding")
+        .map(|p| (p["line"].as_u64().unwrap(), p["message"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(examples.len(), 3, "{examples:?}");
+    assert!(examples.iter().any(|(line, m)| *line == 3 && m.starts_with("pincode_far_from_city: pincode 560003 is")));
+    assert!(examples.iter().any(|(line, m)| *line == 4 && m.contains("Delhi postal circle")));
+    let (_, _, csv_report) = api.get_text(&format!("/api/v1/imports/{}/report.csv", job["id"].as_str().unwrap())).await;
+    assert!(csv_report.contains("would open"), "{csv_report}");
+    // Nothing was published: the findings are as they were.
+    let (_, far) = api.get("/api/v1/quality/findings?rule=pincode_far_from_city").await;
+    assert!(far["findings"].as_array().unwrap().is_empty());
+}

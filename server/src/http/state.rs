@@ -78,7 +78,7 @@ impl AppState {
             leptos_options: leptos_options(&config),
             commands: Commands::new(kafka.clone(), store.clone(), queries.clone()),
             queries,
-            index,
+            index: index.clone(),
             users: Users::with_hashes_at_once(&mongo.db, config.limits.password_hashes_at_once),
             login_throttle: Arc::new(LoginThrottle::new(
                 config.limits.login_per_address,
@@ -98,6 +98,7 @@ impl AppState {
             importer: Importer::new(
                 kafka.clone(),
                 store.clone(),
+                index.clone(),
                 ImportJobs::new(&mongo.db),
                 ImportLimits::of(&config.import),
             ),

@@ -41,6 +41,7 @@ use self::run::{Engine, Run};
 use self::spool::{spool, Spooled};
 use crate::config::ImportConfig;
 use crate::error::Error;
+use crate::index::ReadIndex;
 use crate::pipeline::Kafka;
 use crate::service::Actor;
 use crate::store::{ImportJobs, Store};
@@ -103,6 +104,8 @@ impl Upload {
 pub struct Importer {
     kafka: Arc<Kafka>,
     store: Store,
+    /// What a dry run lays its planned changes over, to count the findings it would open.
+    index: Arc<ReadIndex>,
     jobs: ImportJobs,
     limits: ImportLimits,
 }
@@ -122,6 +125,7 @@ fn new_job(upload: &Upload, bytes: u64) -> ImportJob {
         rows: RowCounts::default(),
         changes: ChangeCounts::default(),
         error: None,
+        findings: Vec::new(),
     }
 }
 
@@ -131,8 +135,8 @@ fn is_set(value: &str) -> bool {
 }
 
 impl Importer {
-    pub fn new(kafka: Arc<Kafka>, store: Store, jobs: ImportJobs, limits: ImportLimits) -> Self {
-        Importer { kafka, store, jobs, limits }
+    pub fn new(kafka: Arc<Kafka>, store: Store, index: Arc<ReadIndex>, jobs: ImportJobs, limits: ImportLimits) -> Self {
+        Importer { kafka, store, index, jobs, limits }
     }
 
     /// Takes an upload (a CSV body as it streams in), and starts importing it
@@ -245,6 +249,7 @@ impl Importer {
         Engine {
             kafka: &self.kafka,
             store: &self.store,
+            index: &self.index,
             jobs: &self.jobs,
             batch: limits.batch,
             heartbeat: limits.heartbeat,

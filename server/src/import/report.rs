@@ -9,6 +9,7 @@ use app::domain::event::Stream;
 use app::domain::import::format::{CellProblem, Format, Row};
 use app::domain::import::india_post::NotMade;
 use app::domain::import::job::{Problem, ProblemKind};
+use app::domain::quality::Rule;
 
 use crate::service::batch::{Planned, Refusal};
 
@@ -106,6 +107,12 @@ fn what(row: &Row) -> String {
         Row::Pincode(p) => format!("pincode ({})", p.pincode),
         Row::Office(o) => format!("office ({}, {})", o.office.name, o.pincode),
     }
+}
+
+/// A dry run's example of a quality finding the row would open.
+pub(super) fn would_open(lines: &[u64], rule: Rule, message: String) -> Problem {
+    let message = format!("{}: {message}", rule.id());
+    Problem { line: lines.first().copied(), column: None, kind: ProblemKind::Finding, message }
 }
 
 #[cfg(test)]

@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use app::domain::city::CityFields;
+use app::domain::event::Change;
 use app::domain::import::format::Format;
 use app::domain::import::india_post::{Directory, Made};
-use app::domain::import::job::{ChangeCounts, ImportJob, JobStatus, Problem, RowCounts};
+use app::domain::import::job::{ChangeCounts, FindingCount, ImportJob, JobStatus, Problem, RowCounts};
 use app::domain::pincode::PincodeFields;
 use tokio::sync::mpsc::Receiver;
 
@@ -21,8 +22,9 @@ use super::read::{CsvFile, ReadRow};
 use super::report;
 use super::sort::{self, Gathered};
 use crate::error::Error;
+use crate::index::ReadIndex;
 use crate::pipeline::{GroupPosition, Kafka};
-use crate::service::batch::{self, CityRule, Plan, Planned};
+use crate::service::batch::{self, CityRule, Plan};
 use crate::service::Actor;
 use crate::store::{EventOffsets, ImportJobs, Store};
 use crate::telemetry::metrics;
@@ -31,6 +33,7 @@ use crate::telemetry::metrics;
 pub(super) struct Engine<'a> {
     pub kafka: &'a Kafka,
     pub store: &'a Store,
+    pub index: &'a ReadIndex,
     pub jobs: &'a ImportJobs,
     /// Rows read, looked up and published at a time.
     pub batch: usize,
@@ -56,7 +59,21 @@ pub(super) struct Run<'a> {
     progress: &'a (dyn Fn(&ImportJob) + Send + Sync),
     /// The counts as last added to the metrics.
     counted: (RowCounts, ChangeCounts),
+    /// A dry run's planned cities and pincodes, and their lines by city id
+    /// or pincode: the findings the file would open are counted at its end.
+    planned: Option<Planned>,
 }
+
+/// What a dry run plans, kept for `ReadIndex::would_open`.
+#[derive(Default)]
+struct Planned {
+    cities: Vec<(String, CityFields)>,
+    pincodes: Vec<PincodeFields>,
+    lines: HashMap<String, Vec<u64>>,
+}
+
+/// How many example lines of each rule's findings a dry run's report gets.
+const FINDING_EXAMPLES: usize = 20;
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -103,6 +120,7 @@ impl<'a> Run<'a> {
     ) -> Self {
         let counted = (RowCounts::default(), ChangeCounts::default());
         let pace = (engine.ahead > 0 && !job.dry_run).then(|| GroupPosition::new(engine.kafka).ok()).flatten();
+        let dry_run = job.dry_run;
         Run {
             engine,
             job,
@@ -113,6 +131,7 @@ impl<'a> Run<'a> {
             pace,
             progress,
             counted,
+            planned: dry_run.then(Planned::default),
         }
     }
 
@@ -156,9 +175,11 @@ impl<'a> Run<'a> {
             self.problems.push(report::ignored_columns(format, &unknown));
         }
         match format {
-            Format::Cities | Format::Pincodes => self.rows(path, format).await,
-            Format::IndiaPost => self.directory(path).await,
+            Format::Cities | Format::Pincodes => self.rows(path, format).await?,
+            Format::IndiaPost => self.directory(path).await?,
         }
+        self.count_findings();
+        Ok(())
     }
 
     /// A file of cities or pincodes: one pass to find which row of each key
@@ -255,10 +276,54 @@ impl<'a> Run<'a> {
         self.publish(&plan.changes).await
     }
 
+    /// A dry run keeps what it would change, to count the findings it would open.
+    fn keep_planned(&mut self, changes: &[batch::Planned]) {
+        let Some(planned) = self.planned.as_mut() else { return };
+        for p in changes {
+            let subject = match &p.change {
+                Change::CityCreated(d) | Change::CityUpdated(d) => {
+                    planned.cities.push((d.id.clone(), d.fields.clone()));
+                    d.id.clone()
+                }
+                Change::PincodeUpserted(f) => {
+                    planned.pincodes.push(f.clone());
+                    f.pincode.clone()
+                }
+                _ => continue,
+            };
+            planned.lines.entry(subject).or_default().extend(p.lines.iter().copied());
+        }
+    }
+
+    /// A dry run's end: the findings the file would open, counted per rule,
+    /// with the first `FINDING_EXAMPLES` of each as report lines.
+    fn count_findings(&mut self) {
+        let Some(planned) = self.planned.take() else { return };
+        let found = self.engine.index.would_open(&planned.cities, &planned.pincodes);
+        let mut counts: Vec<FindingCount> = Vec::new();
+        for f in found {
+            let count = match counts.iter_mut().find(|c| c.rule == f.rule) {
+                Some(c) => c,
+                None => {
+                    counts.push(FindingCount { rule: f.rule, count: 0 });
+                    counts.last_mut().expect("just pushed")
+                }
+            };
+            count.count += 1;
+            if count.count as usize <= FINDING_EXAMPLES {
+                let lines = planned.lines.get(&f.subject).map(Vec::as_slice).unwrap_or_default();
+                self.problems.push(report::would_open(lines, f.rule, f.message));
+            }
+        }
+        counts.sort_by_key(|c| c.rule);
+        self.job.findings = counts;
+    }
+
     /// Publishes a batch (unless it is a dry run, or publishing has stopped),
     /// noting where each event landed or why it was not published; then
     /// saves the job.
-    async fn publish(&mut self, changes: &[Planned]) -> Result<(), Error> {
+    async fn publish(&mut self, changes: &[batch::Planned]) -> Result<(), Error> {
+        self.keep_planned(changes);
         if !self.job.dry_run && !changes.is_empty() {
             if let Some(why) = self.stopped.clone() {
                 self.not_published(changes.iter(), &why);
@@ -320,7 +385,7 @@ impl<'a> Run<'a> {
         self.pace = None;
     }
 
-    fn not_published<'p>(&mut self, changes: impl Iterator<Item = &'p Planned>, why: &str) {
+    fn not_published<'p>(&mut self, changes: impl Iterator<Item = &'p batch::Planned>, why: &str) {
         for planned in changes {
             self.job.changes.unpublished += 1;
             self.problems.push(report::not_published(planned, why));

@@ -8,12 +8,24 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
+use app::domain::city::CityFields;
+use app::domain::pincode::PincodeFields;
 use app::domain::quality::facts::DUPLICATE_KM;
-use app::domain::quality::{Acceptance, Finding, FindingsPage, FindingsQuery, QualitySummary};
+use app::domain::quality::{Acceptance, Finding, FindingsPage, FindingsQuery, QualitySummary, Rule};
 use tokio::sync::watch;
 
+use super::quality::data::{Data, Indexes, Overlay};
 use super::quality::{Owner, Rules, Touched};
 use super::{read, write, ReadIndex};
+
+/// A finding an import would open: its rule, what it is about (a city id
+/// or a pincode), and what it would say.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WouldOpen {
+    pub rule: Rule,
+    pub subject: String,
+    pub message: String,
+}
 
 /// How many cities near a changed city's old and new points are evaluated
 /// again (their possible duplicates may have been, or be, the changed city).
@@ -28,7 +40,7 @@ impl ReadIndex {
     pub(super) fn evaluate_all(&self, accepted: HashMap<u64, Acceptance>) {
         let started = Instant::now();
         let (cities, pincodes) = (read(&self.cities), read(&self.pincodes));
-        let found = self.rules.all(&cities, &pincodes);
+        let found = self.rules.all(Indexes { cities: &cities, pincodes: &pincodes });
         let mut quality = write(&self.quality);
         quality.replace_all(found);
         quality.set_acceptances(accepted);
@@ -67,27 +79,76 @@ impl ReadIndex {
                 cities.places_near(lat, lon, DUPLICATE_KM, NEAR_A_CHANGE).into_iter().map(|(p, _)| p.id.clone()),
             );
         }
+        let data = Indexes { cities: &cities, pincodes: &pincodes };
         let mut quality = write(&self.quality);
         let mut changed = false;
         for id in city_ids {
-            let found = self.rules.of_city(&id, &cities, &pincodes);
+            let found = self.rules.of_city(&id, &data);
             changed |= quality.replace(&Owner::City(id), found);
         }
         for code in codes {
-            let found = self.rules.of_pincode(&code, &cities, &pincodes);
+            let found = self.rules.of_pincode(&code, &data);
             changed |= quality.replace(&Owner::Pincode(code), found);
         }
         let mut seen = HashSet::new();
         for (lat, lon) in points {
             let owner = Owner::point(lat, lon);
             if seen.insert(owner.clone()) {
-                changed |= quality.replace(&owner, self.rules.of_point(lat, lon, &cities).into_iter().collect());
+                changed |= quality.replace(&owner, self.rules.of_point(lat, lon, &data).into_iter().collect());
             }
         }
         drop(quality);
         if changed {
             self.quality_changed.send_modify(|n| *n += 1);
         }
+    }
+
+    /// The findings an import would open (none open now has the same id):
+    /// its planned cities (by id) and pincodes laid over the indexes, and
+    /// evaluated there with the cities near them and those their pincodes leave.
+    pub fn would_open(&self, cities: &[(String, CityFields)], pincodes: &[PincodeFields]) -> Vec<WouldOpen> {
+        let (city_index, pincode_index) = (read(&self.cities), read(&self.pincodes));
+        let base = Indexes { cities: &city_index, pincodes: &pincode_index };
+        let mut overlay = Overlay::new(base);
+        let mut city_ids: HashSet<Arc<str>> = HashSet::new();
+        for (id, fields) in cities {
+            overlay.plan_city(id, fields);
+            city_ids.insert(id.as_str().into());
+        }
+        for fields in pincodes {
+            city_ids.extend(base.pin(&fields.pincode).map(|pin| pin.city_id.clone()));
+            city_ids.insert(fields.city_id.as_str().into());
+            overlay.plan_pincode(fields);
+        }
+        let points: Vec<(f64, f64)> = overlay.planned_points().collect();
+        for &(lat, lon) in &points {
+            let near = overlay.cities_near(lat, lon, DUPLICATE_KM, NEAR_A_CHANGE);
+            city_ids.extend(near.into_iter().map(|(p, _)| p.id.clone()));
+        }
+        let mut found = Vec::new();
+        for id in &city_ids {
+            found.extend(self.rules.of_city(id, &overlay));
+        }
+        for code in overlay.planned_pincodes() {
+            found.extend(self.rules.of_pincode(code, &overlay));
+        }
+        let mut at = HashSet::new();
+        for (lat, lon) in points {
+            if at.insert((lat.to_bits(), lon.to_bits())) {
+                found.extend(self.rules.of_point(lat, lon, &overlay));
+            }
+        }
+        let quality = read(&self.quality);
+        let mut seen = HashSet::new();
+        found
+            .into_iter()
+            .filter(|f| quality.get(f.id).is_none() && seen.insert(f.id))
+            .map(|f| WouldOpen {
+                rule: f.rule,
+                subject: f.subject.to_string(),
+                message: quality.shown(&f, &overlay).message,
+            })
+            .collect()
     }
 
     /// Told each time the findings change.
@@ -100,14 +161,14 @@ impl ReadIndex {
     }
 
     pub fn findings(&self, q: &FindingsQuery) -> FindingsPage {
-        let cities = read(&self.cities);
-        read(&self.quality).page(q, &cities)
+        let (cities, pincodes) = (read(&self.cities), read(&self.pincodes));
+        read(&self.quality).page(q, &Indexes { cities: &cities, pincodes: &pincodes })
     }
 
     /// A finding (open or accepted) by id.
     pub fn finding(&self, id: u64) -> Option<Finding> {
-        let cities = read(&self.cities);
-        read(&self.quality).shown_by_id(id, &cities)
+        let (cities, pincodes) = (read(&self.cities), read(&self.pincodes));
+        read(&self.quality).shown_by_id(id, &Indexes { cities: &cities, pincodes: &pincodes })
     }
 
     /// Keeps an acceptance of finding `id` (made here, or read back after another instance made it).

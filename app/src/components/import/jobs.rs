@@ -69,6 +69,12 @@ pub fn JobProgress(job: ImportJob, report_of: RwSignal<Option<String>>) -> impl 
                     <Bar label="Applied" share=job.applied_share() detail=applied testid="applied-bar"/>
                 }.into_any()
             }}
+            {(!job.findings.is_empty()).then(|| view! {
+                <p class="alert alert-warn" role="status" data-testid="would-open">
+                    {format!("Quality: this file {}. The report shows examples (\"would open\").",
+                        job.findings_line())}
+                </p>
+            })}
             {(r.invalid > 0).then(|| view! {
                 <p class="alert alert-warn" role="status">
                     {format!("{} row{} refused: the report names each, with its line and column.",

@@ -26,6 +26,8 @@ mod entries;
 mod lookup;
 mod places;
 
+pub use self::places::Place;
+
 /// A listing, as the index runs it: the filters, then the order (by
 /// population then id in a box, by id otherwise), then the page.
 #[derive(Clone, Debug, Default)]

@@ -11,9 +11,9 @@ use app::domain::quality::{
 };
 use app::domain::state::STATES;
 
+use super::data::Data;
 use super::rules::Rules;
 use super::{Findings, Found};
-use crate::index::cities::CityIndex;
 
 /// A page's cursor: where the last finding of the page before is in the order.
 fn cursor(f: &Found) -> String {
@@ -47,7 +47,7 @@ impl Findings {
     }
 
     /// One page of findings, filtered by rule, state and status.
-    pub fn page(&self, q: &FindingsQuery, cities: &CityIndex) -> FindingsPage {
+    pub fn page(&self, q: &FindingsQuery, data: &impl Data) -> FindingsPage {
         let state = q.state.as_deref().map(|s| STATES.iter().position(|known| known.name == s).unwrap_or(usize::MAX));
         let from = match q.cursor.as_deref().and_then(read_cursor) {
             Some(after) => Bound::Excluded(after),
@@ -65,18 +65,18 @@ impl Findings {
             .collect();
         let next_cursor = (picked.len() > q.limit).then(|| cursor(picked[q.limit - 1]));
         picked.truncate(q.limit);
-        FindingsPage { findings: picked.into_iter().map(|f| self.shown(f, cities)).collect(), next_cursor }
+        FindingsPage { findings: picked.into_iter().map(|f| self.shown(f, data)).collect(), next_cursor }
     }
 
     /// One finding by id, as shown.
-    pub fn shown_by_id(&self, id: u64, cities: &CityIndex) -> Option<Finding> {
-        self.by_id.get(&id).map(|f| self.shown(f, cities))
+    pub fn shown_by_id(&self, id: u64, data: &impl Data) -> Option<Finding> {
+        self.by_id.get(&id).map(|f| self.shown(f, data))
     }
 
     /// A finding as shown: its sentence, its entity, its other end.
-    pub fn shown(&self, f: &Found, cities: &CityIndex) -> Finding {
+    pub fn shown(&self, f: &Found, data: &impl Data) -> Finding {
         let state = STATES.get(f.state as usize).map_or("", |s| s.name);
-        let name = |id: &str| cities.name_and_state(id).map_or_else(|| id.to_string(), |(n, _)| n.to_string());
+        let name = |id: &str| data.city(id).map_or_else(|| id.to_string(), |p| p.name.to_string());
         let subject_name = name(&f.subject);
         let message = match f.rule {
             Rule::PincodeFarFromCity => {
@@ -88,7 +88,7 @@ impl Findings {
             Rule::CityWithoutPincodes => say::without_pincodes(&subject_name),
             Rule::PossibleDuplicateCity => {
                 let other = f.other.as_deref().unwrap_or_default();
-                let how = match (cities.live_place(&f.subject), cities.live_place(other)) {
+                let how = match (data.city(&f.subject), data.city(other)) {
                     (Some(a), Some(b)) => alike((a.name, a.alternates), (b.name, b.alternates)),
                     _ => None,
                 };
@@ -96,12 +96,12 @@ impl Findings {
             }
             Rule::SharedCoordinates => {
                 let names: Vec<String> =
-                    cities.places_at(f.latitude, f.longitude).iter().map(|p| p.name.to_string()).collect();
+                    data.cities_at(f.latitude, f.longitude).iter().map(|p| p.name.to_string()).collect();
                 say::shared(&names, f.measure as usize)
             }
         };
         let other = f.other.as_deref().and_then(|id| {
-            let p = cities.live_place(id)?;
+            let p = data.city(id)?;
             p.is_located().then(|| Other {
                 entity: EntityRef { kind: EntityKind::City, id: id.to_string() },
                 latitude: p.latitude,

@@ -11,6 +11,7 @@
 //! a new id (open, unless those facts were accepted too).
 
 pub mod boundaries;
+pub mod data;
 mod listing;
 pub mod rules;
 

@@ -15,10 +15,9 @@ use app::domain::state::STATES;
 use sha2::{Digest, Sha256};
 
 use super::boundaries::Boundaries;
+use super::data::{Data, Indexes};
 use super::{Found, Owner};
 use crate::config::QualityConfig;
-use crate::index::cities::CityIndex;
-use crate::index::pincodes::PincodeIndex;
 
 /// The most neighbours within `DUPLICATE_KM` a city is compared with (the
 /// nearest): a thousand cities dropped at one point stay a cheap check.
@@ -92,9 +91,9 @@ fn state_name(state: u8) -> &'static str {
 impl Rules {
     /// The findings a live pincode owns: without coordinates, far from its
     /// city, of a postal circle that does not serve its city's state.
-    pub fn of_pincode(&self, code: &str, cities: &CityIndex, pincodes: &PincodeIndex) -> Vec<Found> {
-        let Some(pin) = pincodes.pin(code) else { return Vec::new() };
-        let city = cities.live_place(pin.city_id);
+    pub fn of_pincode(&self, code: &str, data: &impl Data) -> Vec<Found> {
+        let Some(pin) = data.pin(code) else { return Vec::new() };
+        let city = data.city(pin.city_id);
         let state = city.as_ref().map_or(NO_STATE, |c| c.state);
         let located = pin.latitude.is_finite() && pin.longitude.is_finite();
         let (lat, lon) = match &city {
@@ -131,8 +130,8 @@ impl Rules {
 
     /// The findings a live city owns: outside its state, without pincodes,
     /// and each possible duplicate whose other city has a greater id.
-    pub fn of_city(&self, id: &str, cities: &CityIndex, pincodes: &PincodeIndex) -> Vec<Found> {
-        let Some(c) = cities.live_place(id) else { return Vec::new() };
+    pub fn of_city(&self, id: &str, data: &impl Data) -> Vec<Found> {
+        let Some(c) = data.city(id) else { return Vec::new() };
         let found = |rule, other: Option<&Arc<str>>, measure, facts: &[&str]| Found {
             rule,
             id: digest(rule, facts),
@@ -144,7 +143,7 @@ impl Rules {
             measure,
         };
         let mut out = Vec::new();
-        if pincodes.codes_of(id).is_empty() {
+        if !data.has_pincodes(id) {
             out.push(found(Rule::CityWithoutPincodes, None, 0.0, &[id]));
         }
         if !c.is_located() {
@@ -155,7 +154,7 @@ impl Rules {
             let whole = format!("{}", km.round());
             out.push(found(Rule::CityOutsideState, None, km, &[id, state_name(c.state), &whole]));
         }
-        for (b, km) in cities.places_near(c.latitude, c.longitude, DUPLICATE_KM, NEIGHBOURS) {
+        for (b, km) in data.cities_near(c.latitude, c.longitude, DUPLICATE_KM, NEIGHBOURS) {
             if b.id <= c.id || b.state != c.state {
                 continue;
             }
@@ -168,8 +167,8 @@ impl Rules {
     }
 
     /// The finding of a point three or more live cities share, if they do.
-    pub fn of_point(&self, latitude: f64, longitude: f64, cities: &CityIndex) -> Option<Found> {
-        let at = cities.places_at(latitude, longitude);
+    pub fn of_point(&self, latitude: f64, longitude: f64, data: &impl Data) -> Option<Found> {
+        let at = data.cities_at(latitude, longitude);
         if at.len() < SHARED_AT_LEAST {
             return None;
         }
@@ -188,16 +187,16 @@ impl Rules {
     }
 
     /// Every finding, each with its owner: a full evaluation.
-    pub fn all(&self, cities: &CityIndex, pincodes: &PincodeIndex) -> Vec<(Owner, Found)> {
+    pub fn all(&self, data: Indexes<'_>) -> Vec<(Owner, Found)> {
         let mut out = Vec::new();
-        for pin in pincodes.pins() {
+        for pin in data.pincodes.pins() {
             let owner = Owner::Pincode(pin.code.clone());
-            out.extend(self.of_pincode(pin.code, cities, pincodes).into_iter().map(|f| (owner.clone(), f)));
+            out.extend(self.of_pincode(pin.code, &data).into_iter().map(|f| (owner.clone(), f)));
         }
         let mut points: HashMap<(u64, u64), (f64, f64, usize)> = HashMap::new();
-        for c in cities.places() {
+        for c in data.cities.places() {
             let owner = Owner::City(c.id.clone());
-            out.extend(self.of_city(c.id, cities, pincodes).into_iter().map(|f| (owner.clone(), f)));
+            out.extend(self.of_city(c.id, &data).into_iter().map(|f| (owner.clone(), f)));
             if c.is_located() {
                 let at =
                     points.entry((c.latitude.to_bits(), c.longitude.to_bits())).or_insert((c.latitude, c.longitude, 0));
@@ -205,7 +204,7 @@ impl Rules {
             }
         }
         for (lat, lon, _) in points.into_values().filter(|(_, _, n)| *n >= SHARED_AT_LEAST) {
-            out.extend(self.of_point(lat, lon, cities).map(|f| (Owner::point(lat, lon), f)));
+            out.extend(self.of_point(lat, lon, &data).map(|f| (Owner::point(lat, lon), f)));
         }
         out
     }
@@ -217,7 +216,13 @@ mod tests {
     use app::domain::pincode::{Pincode, PincodeFields};
 
     use super::*;
+    use crate::index::cities::CityIndex;
+    use crate::index::pincodes::PincodeIndex;
     use crate::index::quality::boundaries::tests::squares;
+
+    fn all(rules: &Rules, cities: &CityIndex, pincodes: &PincodeIndex) -> Vec<(Owner, Found)> {
+        rules.all(Indexes { cities, pincodes })
+    }
 
     fn city(name: &str, state: &str, lat: f64, lon: f64, alternates: &[&str]) -> City {
         let fields = CityFields {
@@ -284,7 +289,7 @@ mod tests {
         let cities = CityIndex::build([qtown]);
         let pincodes = PincodeIndex::build(pins);
         assert!((distance_km((15.0, 75.0), (north(15.0, 50.0), 75.0)) - 50.0).abs() < 1e-9);
-        let found = rules().all(&cities, &pincodes);
+        let found = all(&rules(), &cities, &pincodes);
         assert_eq!(fired(&found, Rule::PincodeFarFromCity), ["560002", "560003"], "exactly 50 km is not too far");
         let far = found.iter().find(|(_, f)| &*f.subject == "560003").unwrap();
         assert_eq!(far.1.other.as_deref(), Some("karnataka/qtown"));
@@ -295,7 +300,7 @@ mod tests {
     fn a_pincode_of_another_circle_fires_and_its_own_does_not() {
         let qtown = city("Qtown", "Karnataka", 15.0, 75.0, &[]);
         let pins = [pincode("560001", &qtown, 15.0, 75.0), pincode("110001", &qtown, 15.0, 75.0)];
-        let found = rules().all(&CityIndex::build([qtown]), &PincodeIndex::build(pins));
+        let found = all(&rules(), &CityIndex::build([qtown]), &PincodeIndex::build(pins));
         assert_eq!(fired(&found, Rule::PincodeStateMismatch), ["110001"]);
     }
 
@@ -303,7 +308,7 @@ mod tests {
     fn a_pincode_without_coordinates_fires_at_its_city() {
         let qtown = city("Qtown", "Karnataka", 15.0, 75.0, &[]);
         let pins = [pincode("560001", &qtown, f64::NAN, f64::NAN), pincode("560002", &qtown, 15.0, 75.0)];
-        let found = rules().all(&CityIndex::build([qtown]), &PincodeIndex::build(pins));
+        let found = all(&rules(), &CityIndex::build([qtown]), &PincodeIndex::build(pins));
         assert_eq!(fired(&found, Rule::PincodeUnlocated), ["560001"]);
         let f = &found.iter().find(|(_, f)| f.rule == Rule::PincodeUnlocated).unwrap().1;
         assert_eq!((f.latitude, f.longitude), (15.0, 75.0), "drawn at its city");
@@ -328,7 +333,7 @@ mod tests {
             city("Mumbai", "Maharashtra", 19.07, 72.87, &["Bombay"]),
             city("Bombay", "Maharashtra", 19.08, 72.88, &[]),
         ]);
-        let found = rules().all(&cities, &PincodeIndex::build([]));
+        let found = all(&rules(), &cities, &PincodeIndex::build([]));
         let pairs: Vec<(String, String)> = found
             .iter()
             .filter(|(_, f)| f.rule == Rule::PossibleDuplicateCity)
@@ -350,9 +355,9 @@ mod tests {
             // No boundary for Delhi here: not checked.
             city("Delhi", "Delhi", 28.6, 77.2, &[]),
         ]);
-        let found = rules().all(&cities, &PincodeIndex::build([]));
+        let found = all(&rules(), &cities, &PincodeIndex::build([]));
         assert_eq!(fired(&found, Rule::CityOutsideState), ["goa/farside"]);
-        let no_boundaries = Rules { boundaries: None, ..rules() }.all(&cities, &PincodeIndex::build([]));
+        let no_boundaries = all(&Rules { boundaries: None, ..rules() }, &cities, &PincodeIndex::build([]));
         assert!(fired(&no_boundaries, Rule::CityOutsideState).is_empty());
     }
 
@@ -365,7 +370,7 @@ mod tests {
             city("D", "Bihar", 26.0, 86.0, &[]),
             city("E", "Bihar", 26.0, 86.0, &[]),
         ]);
-        let found = rules().all(&cities, &PincodeIndex::build([]));
+        let found = all(&rules(), &cities, &PincodeIndex::build([]));
         assert_eq!(fired(&found, Rule::SharedCoordinates), ["bihar/a"]);
         assert_eq!(found.iter().find(|(_, f)| f.rule == Rule::SharedCoordinates).unwrap().1.measure, 3.0);
     }
@@ -376,7 +381,7 @@ mod tests {
         let mut gone = pincode("682002", &without, 10.5, 76.0);
         gone.deleted_at = Some("2026-12-04T00:00:00Z".into());
         let pins = [pincode("682001", &with, 10.0, 76.0), gone];
-        let found = rules().all(&CityIndex::build([with, without]), &PincodeIndex::build(pins));
+        let found = all(&rules(), &CityIndex::build([with, without]), &PincodeIndex::build(pins));
         assert_eq!(fired(&found, Rule::CityWithoutPincodes), ["kerala/without"]);
     }
 
@@ -385,7 +390,8 @@ mod tests {
         let qtown = city("Qtown", "Karnataka", 15.0, 75.0, &[]);
         let at = |km: f64| {
             let p = pincode("560002", &qtown, north(15.0, km), 75.0);
-            let found = rules().of_pincode("560002", &CityIndex::build([qtown.clone()]), &PincodeIndex::build([p]));
+            let (cities, pincodes) = (CityIndex::build([qtown.clone()]), PincodeIndex::build([p]));
+            let found = rules().of_pincode("560002", &Indexes { cities: &cities, pincodes: &pincodes });
             found.into_iter().find(|f| f.rule == Rule::PincodeFarFromCity).unwrap().id
         };
         assert_eq!(at(322.0), at(322.2), "the same kilometres shown");
