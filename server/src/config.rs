@@ -98,6 +98,11 @@ pub struct QualityConfig {
     /// scripts/fetch-data writes (india-states.geojson). Unset: the rule is not checked.
     #[arg(long, env = "GEOLEDGER_BOUNDARIES")]
     pub boundaries: Option<PathBuf>,
+
+    /// Rules not to evaluate, by id, comma-separated (a rule the data cannot
+    /// meet yet, such as city_without_pincodes before the pincodes are loaded).
+    #[arg(long, env = "GEOLEDGER_QUALITY_OFF", value_delimiter = ',')]
+    pub quality_off: Vec<String>,
 }
 
 /// What one client may ask of the server (docs/operations.md, "Security settings").

@@ -13,60 +13,13 @@ use crate::api::MapConfig;
 use crate::components::city_form::Editing;
 use crate::components::live::Live;
 use crate::components::map_search::FlyTo;
-use crate::domain::map::MapCity;
+use crate::domain::map::{view_from_hash, view_to_hash, MapCity};
 
 /// India's outline and its neighbours', drawn when the map has no tiles.
 pub const OUTLINE: &str = "/geo/south-asia.geojson";
 
 /// India, whole, at first.
 pub const START: (f64, f64, f64) = (22.5, 80.0, 5.0);
-
-/// The view in the address, as `#map=zoom/latitude/longitude` (as OpenStreetMap
-/// writes it): a view can be bookmarked, shared, and survives a reload.
-pub fn view_to_hash(lat: f64, lng: f64, zoom: f64) -> String {
-    format!("#map={}/{lat:.5}/{lng:.5}", zoom.round())
-}
-
-/// The view a `#map=zoom/latitude/longitude` address names, when it is a real one.
-pub fn view_from_hash(hash: &str) -> Option<(f64, f64, f64)> {
-    let mut parts = hash.strip_prefix("#map=")?.split('/').map(|p| p.parse::<f64>().ok().filter(|v| v.is_finite()));
-    let (zoom, lat, lng) = (parts.next()??, parts.next()??, parts.next()??);
-    let ok = parts.next().is_none()
-        && (0.0..=19.0).contains(&zoom)
-        && (-90.0..=90.0).contains(&lat)
-        && (-180.0..=180.0).contains(&lng);
-    ok.then_some((lat, lng, zoom))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_view_round_trips_through_the_address() {
-        let hash = view_to_hash(28.535512, 77.391, 12.0);
-        assert_eq!(hash, "#map=12/28.53551/77.39100");
-        assert_eq!(view_from_hash(&hash), Some((28.53551, 77.391, 12.0)));
-    }
-
-    #[test]
-    fn a_broken_view_in_the_address_is_ignored() {
-        for bad in [
-            "",
-            "#",
-            "#map=",
-            "#map=12/28.5",
-            "#map=12/28.5/77/1",
-            "#map=x/28.5/77",
-            "#map=30/28.5/77",
-            "#map=5/95/77",
-            "#map=5/28/NaN",
-            "#other=5/28/77",
-        ] {
-            assert_eq!(view_from_hash(bad), None, "{bad}");
-        }
-    }
-}
 
 /// What the page asks of the map, and hears from it.
 #[derive(Clone, Copy)]

@@ -97,3 +97,50 @@ pub struct MapView {
     /// Empty below `PINCODE_ZOOM`.
     pub pincodes: Layer<MapPincode>,
 }
+
+/// The view in the address, as `#map=zoom/latitude/longitude` (as OpenStreetMap
+/// writes it): a view can be bookmarked, shared, and survives a reload.
+pub fn view_to_hash(lat: f64, lng: f64, zoom: f64) -> String {
+    format!("#map={}/{lat:.5}/{lng:.5}", zoom.round())
+}
+
+/// The view a `#map=zoom/latitude/longitude` address names, when it is a real one.
+pub fn view_from_hash(hash: &str) -> Option<(f64, f64, f64)> {
+    let mut parts = hash.strip_prefix("#map=")?.split('/').map(|p| p.parse::<f64>().ok().filter(|v| v.is_finite()));
+    let (zoom, lat, lng) = (parts.next()??, parts.next()??, parts.next()??);
+    let ok = parts.next().is_none()
+        && (0.0..=19.0).contains(&zoom)
+        && (-90.0..=90.0).contains(&lat)
+        && (-180.0..=180.0).contains(&lng);
+    ok.then_some((lat, lng, zoom))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_view_round_trips_through_the_address() {
+        let hash = view_to_hash(28.535512, 77.391, 12.0);
+        assert_eq!(hash, "#map=12/28.53551/77.39100");
+        assert_eq!(view_from_hash(&hash), Some((28.53551, 77.391, 12.0)));
+    }
+
+    #[test]
+    fn a_broken_view_in_the_address_is_ignored() {
+        for bad in [
+            "",
+            "#",
+            "#map=",
+            "#map=12/28.5",
+            "#map=12/28.5/77/1",
+            "#map=x/28.5/77",
+            "#map=30/28.5/77",
+            "#map=5/95/77",
+            "#map=5/28/NaN",
+            "#other=5/28/77",
+        ] {
+            assert_eq!(view_from_hash(bad), None, "{bad}");
+        }
+    }
+}

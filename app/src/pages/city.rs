@@ -8,9 +8,9 @@ use leptos_router::hooks::use_params_map;
 use crate::api::get_city_details;
 use crate::components::alert::Problem;
 use crate::components::live::Live;
-use crate::components::map::view_to_hash;
 use crate::components::offices::Offices;
 use crate::domain::history::CityDetails;
+use crate::domain::map::view_to_hash;
 use crate::format::{indian, readable_time};
 
 #[component]

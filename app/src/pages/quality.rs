@@ -13,16 +13,12 @@ use crate::api::{accept_finding, get_quality_summary, list_findings};
 use crate::components::alert::Problem;
 use crate::components::live::Live;
 use crate::components::pager::{listing, Paging};
+use crate::components::quality_layer::map_link;
 use crate::domain::error::AppError;
 use crate::domain::quality::{EntityKind, Finding, FindingsPage, FindingsQuery, QualitySummary, Rule, Status};
 use crate::domain::state::STATES;
 
 const PAGE_SIZE: &str = "50";
-
-/// Where the map shows a finding, with the quality layer on.
-pub fn map_link(latitude: f64, longitude: f64) -> String {
-    format!("/?quality=1{}", crate::components::map::view_to_hash(latitude, longitude, 12.0))
-}
 
 #[component]
 pub fn QualityPage() -> impl IntoView {
@@ -79,7 +75,7 @@ pub fn QualityPage() -> impl IntoView {
             <div>
                 <label for="quality-status">"Status"</label>
                 <select id="quality-status" prop:value=status on:change=pick(status)>
-                    <option value="open">"Open"</option>
+                    <option value="">"Open"</option>
                     <option value="accepted">"Accepted"</option>
                 </select>
             </div>
@@ -146,9 +142,7 @@ fn FindingRow(finding: Finding) -> impl IntoView {
         EntityKind::City => (format!("/cities/{}", finding.entity.id), "The city".to_string()),
         EntityKind::Pincode => (format!("/pincodes?q={}", finding.entity.id), format!("Pincode {}", finding.entity.id)),
     };
-    let on_map = finding.latitude.zip(finding.longitude).map(|(lat, lon)| {
-        view! { <a href=map_link(lat, lon) data-testid="finding-map">"On the map"</a> }
-    });
+    let on_map = map_link(&finding).map(|href| view! { <a href=href data-testid="finding-map">"On the map"</a> });
     let accepted = finding.accepted.clone().map(|a| {
         view! {
             <p class="muted accepted-note">

@@ -58,6 +58,7 @@ impl ReadIndex {
     /// Evaluates again what a batch of changes touched (`Touched::before`,
     /// taken before the index took them in).
     pub(super) fn reevaluate(&self, touched: Touched) {
+        let started = Instant::now();
         let (cities, pincodes) = (read(&self.cities), read(&self.pincodes));
         let mut city_ids: HashSet<Arc<str>> = touched.cities.iter().cloned().collect();
         city_ids.extend(touched.pincode_cities.iter().cloned());
@@ -98,6 +99,12 @@ impl ReadIndex {
             }
         }
         drop(quality);
+        tracing::debug!(
+            micros = started.elapsed().as_micros() as u64,
+            changes = touched.cities.len() + touched.pincodes.len(),
+            changed,
+            "quality findings evaluated again"
+        );
         if changed {
             self.quality_changed.send_modify(|n| *n += 1);
         }

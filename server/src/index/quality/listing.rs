@@ -33,7 +33,7 @@ impl Findings {
     pub fn summary(&self, rules: &Rules) -> QualitySummary {
         let counts = Rule::ALL.into_iter().map(|rule| {
             let count = self.count(rule);
-            let not_checked = (rule == Rule::CityOutsideState).then(|| rules.no_boundaries.clone()).flatten();
+            let not_checked = rules.not_checked(rule);
             RuleCount {
                 id: rule,
                 title: rule.title().into(),

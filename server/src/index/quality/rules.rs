@@ -34,6 +34,8 @@ pub struct Rules {
     pub boundaries: Option<Arc<Boundaries>>,
     /// Why there are none, when there are none.
     pub no_boundaries: Option<String>,
+    /// The rules turned off (`GEOLEDGER_QUALITY_OFF`).
+    pub off: Vec<Rule>,
 }
 
 impl Default for Rules {
@@ -42,6 +44,7 @@ impl Default for Rules {
             pincode_km: facts::DEFAULT_PINCODE_KM,
             boundaries: None,
             no_boundaries: Some("no boundaries were loaded (GEOLEDGER_BOUNDARIES)".into()),
+            off: Vec::new(),
         }
     }
 }
@@ -50,25 +53,39 @@ impl Rules {
     /// The rules as configured: the boundaries read from their file (a file
     /// that cannot be read is logged, and its rule not checked).
     pub fn of(config: &QualityConfig) -> Rules {
-        let pincode_km = config.quality_pincode_km;
+        let named = || config.quality_off.iter().map(|id| id.trim()).filter(|id| !id.is_empty());
+        let off: Vec<Rule> = named().filter_map(Rule::parse).collect();
+        for unknown in named().filter(|id| Rule::parse(id).is_none()) {
+            tracing::warn!(rule = %unknown, "GEOLEDGER_QUALITY_OFF names no rule");
+        }
+        let rules = Rules { pincode_km: config.quality_pincode_km, boundaries: None, no_boundaries: None, off };
         let Some(path) = &config.boundaries else {
             let why = "GEOLEDGER_BOUNDARIES is not set (scripts/run sets it to scripts/fetch-data's file)";
-            return Rules { pincode_km, boundaries: None, no_boundaries: Some(why.into()) };
+            return Rules { no_boundaries: Some(why.into()), ..rules };
         };
         match Boundaries::read(path) {
             Ok(b) => {
                 tracing::info!(path = %path.display(), states = b.len(), "the states' boundaries are read");
-                Rules { pincode_km, boundaries: Some(Arc::new(b)), no_boundaries: None }
+                Rules { boundaries: Some(Arc::new(b)), ..rules }
             }
             Err(e) => {
                 tracing::error!(error = %e, "the states' boundaries cannot be read: city_outside_state is not checked");
-                Rules {
-                    pincode_km,
-                    boundaries: None,
-                    no_boundaries: Some(format!("the boundaries cannot be read: {e}")),
-                }
+                Rules { no_boundaries: Some(format!("the boundaries cannot be read: {e}")), ..rules }
             }
         }
+    }
+
+    /// True unless the rule is turned off.
+    pub fn on(&self, rule: Rule) -> bool {
+        !self.off.contains(&rule)
+    }
+
+    /// Why a rule is not checked here, if it is not.
+    pub fn not_checked(&self, rule: Rule) -> Option<String> {
+        if !self.on(rule) {
+            return Some("turned off (GEOLEDGER_QUALITY_OFF)".into());
+        }
+        (rule == Rule::CityOutsideState).then(|| self.no_boundaries.clone()).flatten()
     }
 }
 
@@ -125,6 +142,7 @@ impl Rules {
         if postal::mismatch(code, state_name(state)).is_some() {
             out.push(found(Rule::PincodeStateMismatch, None, 0.0, &[code, state_name(state)]));
         }
+        out.retain(|f| self.on(f.rule));
         out
     }
 
@@ -149,12 +167,14 @@ impl Rules {
         if !c.is_located() {
             return out;
         }
-        let outside = self.boundaries.as_ref().and_then(|b| b.outside_km(c.state, c.latitude, c.longitude));
+        let boundaries = self.boundaries.as_ref().filter(|_| self.on(Rule::CityOutsideState));
+        let outside = boundaries.and_then(|b| b.outside_km(c.state, c.latitude, c.longitude));
         if let Some(km) = outside.filter(|km| *km > OUTSIDE_TOLERANCE_KM) {
             let whole = format!("{}", km.round());
             out.push(found(Rule::CityOutsideState, None, km, &[id, state_name(c.state), &whole]));
         }
-        for (b, km) in data.cities_near(c.latitude, c.longitude, DUPLICATE_KM, NEIGHBOURS) {
+        let neighbours = if self.on(Rule::PossibleDuplicateCity) { NEIGHBOURS } else { 0 };
+        for (b, km) in data.cities_near(c.latitude, c.longitude, DUPLICATE_KM, neighbours) {
             if b.id <= c.id || b.state != c.state {
                 continue;
             }
@@ -163,11 +183,15 @@ impl Rules {
                 out.push(found(Rule::PossibleDuplicateCity, Some(b.id), km, &[id, b.id, &tenth]));
             }
         }
+        out.retain(|f| self.on(f.rule));
         out
     }
 
     /// The finding of a point three or more live cities share, if they do.
     pub fn of_point(&self, latitude: f64, longitude: f64, data: &impl Data) -> Option<Found> {
+        if !self.on(Rule::SharedCoordinates) {
+            return None;
+        }
         let at = data.cities_at(latitude, longitude);
         if at.len() < SHARED_AT_LEAST {
             return None;
@@ -268,7 +292,7 @@ mod tests {
     }
 
     fn rules() -> Rules {
-        Rules { pincode_km: 50.0, boundaries: Some(Arc::new(squares())), no_boundaries: None }
+        Rules { pincode_km: 50.0, boundaries: Some(Arc::new(squares())), no_boundaries: None, off: vec![] }
     }
 
     fn fired(found: &[(Owner, Found)], rule: Rule) -> Vec<String> {
@@ -383,6 +407,16 @@ mod tests {
         let pins = [pincode("682001", &with, 10.0, 76.0), gone];
         let found = all(&rules(), &CityIndex::build([with, without]), &PincodeIndex::build(pins));
         assert_eq!(fired(&found, Rule::CityWithoutPincodes), ["kerala/without"]);
+    }
+
+    #[test]
+    fn a_rule_turned_off_finds_nothing_and_says_why() {
+        let cities = CityIndex::build([city("A", "Bihar", 25.0, 85.0, &[]), city("B", "Bihar", 25.0, 85.0, &[])]);
+        let off = Rules { off: vec![Rule::CityWithoutPincodes], ..rules() };
+        assert!(fired(&all(&off, &cities, &PincodeIndex::build([])), Rule::CityWithoutPincodes).is_empty());
+        assert_eq!(fired(&all(&rules(), &cities, &PincodeIndex::build([])), Rule::CityWithoutPincodes).len(), 2);
+        assert_eq!(off.not_checked(Rule::CityWithoutPincodes).as_deref(), Some("turned off (GEOLEDGER_QUALITY_OFF)"));
+        assert_eq!(off.not_checked(Rule::CityOutsideState), None);
     }
 
     #[test]
