@@ -46,6 +46,16 @@ async fn post_ok(api: &Api, path: &str, body: Value) {
     assert_eq!(code, 202, "{path}: {answer}");
 }
 
+/// A world of its own with a server, and Qtown, a city of Karnataka in Bengaluru.
+async fn with_qtown(name: &str) -> (Owned, Server, Api) {
+    let world = world(name);
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    let qtown = json!({"city_name": "Qtown", "state": "Karnataka", "latitude": 12.97, "longitude": 77.59});
+    post_ok(&api, "/api/v1/location-updates/cities", qtown).await;
+    (world, server, api)
+}
+
 /// Waits until the pincode `code` is listed where the map would show it.
 async fn pincode_applied(api: &Api, code: &str, latitude: f64) {
     api.eventually(&format!("/api/v1/pincodes/{code}"), APPLIED, |c, b| {
@@ -136,16 +146,7 @@ async fn each_rule_fires_on_its_case_and_not_on_its_near_miss() {
 
 #[tokio::test]
 async fn a_finding_opens_is_accepted_opens_again_when_its_facts_change_and_closes_when_fixed() {
-    let world = world("quality_accept");
-    let server = world.server();
-    let api = Api::new(&server, &world.token());
-    post_ok(
-        &api,
-        "/api/v1/location-updates/cities",
-        json!({"city_name": "Qtown", "state": "Karnataka",
-        "latitude": 12.97, "longitude": 77.59}),
-    )
-    .await;
+    let (world, _server, api) = with_qtown("quality_accept").await;
     let pincode = |lat: f64| {
         json!({"pincode": "560002", "city_name": "Qtown", "state": "Karnataka",
         "latitude": lat, "longitude": 77.59})
@@ -245,16 +246,7 @@ async fn two_instances_reach_the_same_findings_and_hear_of_each_other_s_acceptan
 
 #[tokio::test]
 async fn a_dry_run_counts_the_findings_its_file_would_open_with_examples_and_publishes_nothing() {
-    let world = world("quality_dry_run");
-    let server = world.server();
-    let api = Api::new(&server, &world.token());
-    post_ok(
-        &api,
-        "/api/v1/location-updates/cities",
-        json!({"city_name": "Qtown", "state": "Karnataka",
-        "latitude": 12.97, "longitude": 77.59}),
-    )
-    .await;
+    let (_world, _server, api) = with_qtown("quality_dry_run").await;
     api.eventually("/api/v1/quality/findings?rule=city_without_pincodes", APPLIED, |_, b| {
         b["findings"].as_array().is_some_and(|f| f.len() == 1)
     })

@@ -13,7 +13,7 @@ use crate::api::MapConfig;
 use crate::components::city_form::Editing;
 use crate::components::live::Live;
 use crate::components::map_search::FlyTo;
-use crate::domain::map::{view_from_hash, view_to_hash, MapCity};
+use crate::domain::map::MapCity;
 
 /// India's outline and its neighbours', drawn when the map has no tiles.
 pub const OUTLINE: &str = "/geo/south-asia.geojson";
@@ -94,7 +94,7 @@ mod browser {
     use crate::components::quality_layer;
     use crate::domain::city::field;
     use crate::domain::geo::BBox;
-    use crate::domain::map::{Cluster, MapPincode, MapQuery};
+    use crate::domain::map::{view_from_hash, view_to_hash, Cluster, MapPincode, MapQuery};
     use crate::format::{compact, map_summary};
 
     pub fn mount(

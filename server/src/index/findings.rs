@@ -189,11 +189,12 @@ impl ReadIndex {
 mod tests {
     use std::collections::BTreeSet;
 
-    use app::domain::city::{City, CityFields};
-    use app::domain::pincode::{Pincode, PincodeFields};
+    use app::domain::city::City;
+    use app::domain::pincode::Pincode;
     use proptest::prelude::*;
 
     use super::*;
+    use crate::index::fixtures;
 
     impl ReadIndex {
         /// Takes changes in as `refresh` does, without a store.
@@ -226,41 +227,15 @@ mod tests {
 
     fn city(n: usize, name: usize, spot: usize, deleted: bool) -> City {
         let (latitude, longitude) = SPOTS[spot];
-        let fields = CityFields {
-            name: NAMES[name].into(),
-            state: "Maharashtra".into(),
-            latitude,
-            longitude,
-            ..CityFields::default()
-        };
-        City {
-            id: format!("maharashtra/c{n}"),
-            fields,
-            pincodes: vec![],
-            created_at: String::new(),
-            updated_at: String::new(),
-            deleted_at: deleted.then(|| "2026-12-04T00:00:00Z".into()),
-            matched_name: None,
-        }
+        let mut city = fixtures::city(NAMES[name], "Maharashtra", latitude, longitude);
+        city.id = format!("maharashtra/c{n}");
+        city.deleted_at = deleted.then(|| "2026-12-04T00:00:00Z".into());
+        city
     }
 
     fn pincode(code: &str, city: usize, spot: usize) -> Pincode {
         let (latitude, longitude) = SPOTS[spot];
-        Pincode {
-            fields: PincodeFields {
-                pincode: code.into(),
-                city_id: format!("maharashtra/c{city}"),
-                city_name: String::new(),
-                state: "Maharashtra".into(),
-                area_name: None,
-                latitude,
-                longitude,
-                offices: vec![],
-            },
-            created_at: String::new(),
-            updated_at: String::new(),
-            deleted_at: None,
-        }
+        fixtures::pincode(code, &format!("maharashtra/c{city}"), "Maharashtra", latitude, longitude)
     }
 
     #[derive(Clone, Debug)]

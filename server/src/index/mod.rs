@@ -17,6 +17,8 @@
 
 mod cities;
 mod findings;
+#[cfg(test)]
+mod fixtures;
 mod lookup;
 mod pincodes;
 pub mod quality;

@@ -455,34 +455,14 @@ fn first(ids: &mut Vec<&Arc<str>>, limit: usize) -> Vec<Arc<str>> {
 
 #[cfg(test)]
 mod tests {
-    use app::domain::city::CityFields;
-    use serde_json::Map;
 
     use super::*;
 
     pub(super) fn city(name: &str, state: &str, lat: f64, lon: f64, population: u64) -> City {
-        let fields = CityFields {
-            name: name.into(),
-            state: state.into(),
-            district: Some("Somewhere".into()),
-            latitude: lat,
-            longitude: lon,
-            is_metro: false,
-            is_capital: false,
-            population: Some(population),
-            area_sq_km: None,
-            alternate_names: vec![],
-            metadata: Map::new(),
-        };
-        City {
-            id: fields.new_id(),
-            fields,
-            pincodes: vec![],
-            created_at: String::new(),
-            updated_at: String::new(),
-            deleted_at: None,
-            matched_name: None,
-        }
+        let mut city = crate::index::fixtures::city(name, state, lat, lon);
+        city.fields.district = Some("Somewhere".into());
+        city.fields.population = Some(population);
+        city
     }
 
     pub(super) fn index() -> CityIndex {

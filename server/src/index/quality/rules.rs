@@ -236,11 +236,12 @@ impl Rules {
 
 #[cfg(test)]
 mod tests {
-    use app::domain::city::{City, CityFields};
-    use app::domain::pincode::{Pincode, PincodeFields};
+    use app::domain::city::City;
+    use app::domain::pincode::Pincode;
 
     use super::*;
     use crate::index::cities::CityIndex;
+    use crate::index::fixtures;
     use crate::index::pincodes::PincodeIndex;
     use crate::index::quality::boundaries::tests::squares;
 
@@ -249,41 +250,13 @@ mod tests {
     }
 
     fn city(name: &str, state: &str, lat: f64, lon: f64, alternates: &[&str]) -> City {
-        let fields = CityFields {
-            name: name.into(),
-            state: state.into(),
-            latitude: lat,
-            longitude: lon,
-            alternate_names: alternates.iter().map(|a| a.to_string()).collect(),
-            ..CityFields::default()
-        };
-        City {
-            id: fields.new_id(),
-            fields,
-            pincodes: vec![],
-            created_at: String::new(),
-            updated_at: String::new(),
-            deleted_at: None,
-            matched_name: None,
-        }
+        let mut city = fixtures::city(name, state, lat, lon);
+        city.fields.alternate_names = alternates.iter().map(|a| a.to_string()).collect();
+        city
     }
 
     fn pincode(code: &str, city: &City, lat: f64, lon: f64) -> Pincode {
-        Pincode {
-            fields: PincodeFields {
-                pincode: code.into(),
-                city_id: city.id.clone(),
-                city_name: city.fields.name.clone(),
-                state: city.fields.state.clone(),
-                area_name: None,
-                latitude: lat,
-                longitude: lon,
-                offices: vec![],
-            },
-            created_at: String::new(),
-            updated_at: String::new(),
-            deleted_at: None,
-        }
+        fixtures::pincode(code, &city.id, &city.fields.state, lat, lon)
     }
 
     /// `km` kilometres due north of (lat, lon), as `distance_km` measures.
