@@ -19,6 +19,9 @@ pub struct Boundaries {
 struct Shape {
     area: MultiPolygon<f64>,
     bounds: Rect<f64>,
+    /// Each polygon's box, in `area`'s order: a point is tested only against
+    /// the polygons whose box holds it (a state's islands, its exclaves).
+    boxes: Vec<Rect<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -70,7 +73,8 @@ impl Boundaries {
             area.extend(polygons.into_iter().filter(|rings| !rings.is_empty()).map(polygon));
             let area = MultiPolygon(area);
             let bounds = area.bounding_rect().ok_or_else(|| format!("{}: an empty boundary", state.name))?;
-            states[place] = Some(Shape { area, bounds });
+            let boxes = area.0.iter().map(|p| p.bounding_rect().unwrap_or(bounds)).collect();
+            states[place] = Some(Shape { area, bounds, boxes });
         }
         Ok(Boundaries { states })
     }
@@ -92,10 +96,13 @@ impl Boundaries {
             return None;
         }
         let point = Point::new(longitude, latitude);
-        let (min, max) = (shape.bounds.min(), shape.bounds.max());
-        let in_bounds = (min.x..=max.x).contains(&longitude) && (min.y..=max.y).contains(&latitude);
-        if in_bounds && shape.area.contains(&point) {
-            return Some(0.0);
+        let holds =
+            |r: &Rect<f64>| (r.min().x..=r.max().x).contains(&longitude) && (r.min().y..=r.max().y).contains(&latitude);
+        if holds(&shape.bounds) {
+            let mut polygons = shape.area.0.iter().zip(&shape.boxes);
+            if polygons.any(|(polygon, r)| holds(r) && polygon.contains(&point)) {
+                return Some(0.0);
+            }
         }
         match shape.area.closest_point(&point) {
             Closest::Intersection(_) => Some(0.0),

@@ -218,15 +218,36 @@ impl Rules {
             out.extend(self.of_pincode(pin.code, &data).into_iter().map(|f| (owner.clone(), f)));
         }
         let mut points: HashMap<(u64, u64), (f64, f64, usize)> = HashMap::new();
+        let mut ids = Vec::with_capacity(data.cities.live());
         for c in data.cities.places() {
-            let owner = Owner::City(c.id.clone());
-            out.extend(self.of_city(c.id, &data).into_iter().map(|f| (owner.clone(), f)));
+            ids.push(c.id);
             if c.is_located() {
                 let at =
                     points.entry((c.latitude.to_bits(), c.longitude.to_bits())).or_insert((c.latitude, c.longitude, 0));
                 at.2 += 1;
             }
         }
+        // The cities on every core: each is evaluated on its own, reading only.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = ids.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let each: Vec<_> = ids
+                .chunks(chunk)
+                .map(|ids| {
+                    scope.spawn(move || {
+                        let mut found = Vec::new();
+                        for id in ids {
+                            let owner = Owner::City((*id).clone());
+                            found.extend(self.of_city(id, &data).into_iter().map(|f| (owner.clone(), f)));
+                        }
+                        found
+                    })
+                })
+                .collect();
+            for part in each {
+                out.extend(part.join().expect("a quality evaluation thread panicked"));
+            }
+        });
         for (lat, lon, _) in points.into_values().filter(|(_, _, n)| *n >= SHARED_AT_LEAST) {
             out.extend(self.of_point(lat, lon, &data).map(|f| (Owner::point(lat, lon), f)));
         }
