@@ -162,15 +162,17 @@ def section(fill_json, eval_json, list_json, memory_json, open_json):
                "a release server with India's state boundaries; every rule on.\n")
     out.append("| measure | quality | baseline, same run |")
     out.append("| --- | --- | --- |")
+    # "read index loaded" times the whole load, the evaluation at its end included.
     out.append(f"| full evaluation at start | {ev['evaluated_s']:.1f} s, {ev['findings']:,} findings | "
-               f"the read index loaded: {ev['loaded_s']:.1f} s |")
+               f"reading the cities and pincodes into the index: {ev['loaded_s'] - ev['evaluated_s']:.1f} s |")
     out.append(f"| one change's re-evaluation ({ev['each_n']} changes, one a batch) | p50 {ev['each_p50']:.2f} ms, "
                f"p95 {ev['each_p95']:.2f} ms | |")
     base = lists["baseline: cities by id (the index)"]
     for label, t in lists.items():
         if label.startswith("baseline"):
             continue
-        out.append(f"| a page of 50: {label} | p50 {t['p50']:.1f} ms, p95 {t['p95']:.1f} ms | "
+        what = label if label == "the counts" else f"a page of 50: {label}"
+        out.append(f"| {what} | p50 {t['p50']:.1f} ms, p95 {t['p95']:.1f} ms | "
                    f"a page of 50 cities by id: p50 {base['p50']:.1f} ms, p95 {base['p95']:.1f} ms |")
     per = (memory["on_kb"] - memory["off_kb"]) * 1024 / max(ev["findings"], 1)
     out.append(f"| memory per finding | {per:.0f} B ({memory['on_kb'] / 1024:.0f} MB resident with every rule on) | "

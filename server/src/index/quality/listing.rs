@@ -48,18 +48,37 @@ impl Findings {
 
     /// One page of findings, filtered by rule, state and status.
     pub fn page(&self, q: &FindingsQuery, data: &impl Data) -> FindingsPage {
-        let state = q.state.as_deref().map(|s| STATES.iter().position(|known| known.name == s).unwrap_or(usize::MAX));
-        let from = match q.cursor.as_deref().and_then(read_cursor) {
-            Some(after) => Bound::Excluded(after),
-            None => Bound::Included((q.rule.unwrap_or(Rule::ALL[0]), 0, 0)),
+        let state = q.state.as_deref().map(|s| STATES.iter().position(|known| known.name == s).unwrap_or(255) as u8);
+        let after = q.cursor.as_deref().and_then(read_cursor);
+        // A rule and a state are one range of the order; a rule alone, one too.
+        let first = (q.rule.unwrap_or(Rule::ALL[0]), q.rule.and(state).unwrap_or(0), 0);
+        let from = after.map_or(Bound::Included(first), Bound::Excluded);
+        let fits =
+            |&(rule, s, _): &(Rule, u8, u64)| q.rule.is_none_or(|r| r == rule) && state.is_none_or(|want| want == s);
+        let keys: Box<dyn Iterator<Item = (Rule, u8, u64)> + '_> = match q.status {
+            // Few are accepted: those, in the order, rather than every finding.
+            Status::Accepted => {
+                let mut keys: Vec<(Rule, u8, u64)> = self
+                    .accepted
+                    .keys()
+                    .filter_map(|id| self.by_id.get(id).map(|f| (f.rule, f.state, *id)))
+                    .filter(|k| fits(k) && after.is_none_or(|a| *k > a))
+                    .collect();
+                keys.sort_unstable();
+                Box::new(keys.into_iter())
+            }
+            Status::Open => Box::new(
+                self.order
+                    .range((from, Bound::Unbounded))
+                    .take_while(move |(rule, s, _)| {
+                        q.rule.is_none_or(|r| r == *rule) && !(q.rule.is_some() && state.is_some_and(|want| *s > want))
+                    })
+                    .copied()
+                    .filter(move |k| fits(k) && !self.accepted.contains_key(&k.2)),
+            ),
         };
-        let mut picked: Vec<&Found> = self
-            .order
-            .range((from, Bound::Unbounded))
-            .take_while(|(rule, _, _)| q.rule.is_none_or(|r| r == *rule))
-            .filter(|(_, s, _)| state.is_none_or(|want| want == *s as usize))
-            .filter(|(_, _, id)| (q.status == Status::Accepted) == self.accepted.contains_key(id))
-            .filter_map(|(_, _, id)| self.by_id.get(id))
+        let mut picked: Vec<&Found> = keys
+            .filter_map(|(_, _, id)| self.by_id.get(&id))
             .filter(|f| q.bbox.is_none_or(|b| b.contains(f.latitude, f.longitude)))
             .take(q.limit + 1)
             .collect();
@@ -120,6 +139,71 @@ impl Findings {
             other,
             status: if accepted.is_some() { Status::Accepted } else { Status::Open },
             accepted,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use app::domain::quality::{finding_id, Acceptance};
+
+    use super::super::data::Indexes;
+    use super::super::Owner;
+    use super::*;
+    use crate::index::cities::CityIndex;
+    use crate::index::pincodes::PincodeIndex;
+
+    #[test]
+    fn pages_follow_each_other_in_order_for_every_filter() {
+        let mut findings = Findings::default();
+        let mut all = Vec::new();
+        for n in 0..40u64 {
+            let (rule, state) = (Rule::ALL[(n % 3) as usize], (n % 5) as u8);
+            let subject: std::sync::Arc<str> = format!("s{n}").into();
+            let f = Found {
+                rule,
+                id: n * 7919 % 1000,
+                state,
+                subject: subject.clone(),
+                other: None,
+                latitude: 20.0,
+                longitude: 78.0,
+                measure: 0.0,
+            };
+            all.push((rule, state, f.id));
+            findings.replace(&Owner::City(subject), vec![f]);
+        }
+        for id in all.iter().map(|k| k.2).filter(|id| id % 3 == 0) {
+            findings.accept(id, Acceptance { by: "a".into(), at: "t".into(), reason: "r".into() });
+        }
+        all.sort();
+        let (cities, pincodes) = (CityIndex::build([]), PincodeIndex::build([]));
+        let data = Indexes { cities: &cities, pincodes: &pincodes };
+        for rule in [None, Some(Rule::ALL[1])] {
+            for state in [None, Some(STATES[2].name.to_string())] {
+                for status in [Status::Open, Status::Accepted] {
+                    let want: Vec<String> = all
+                        .iter()
+                        .filter(|(r, s, id)| {
+                            rule.is_none_or(|want| want == *r)
+                                && state.is_none() | (*s == 2)
+                                && (status == Status::Accepted) == (id % 3 == 0)
+                        })
+                        .map(|k| finding_id(k.2))
+                        .collect();
+                    let mut q = FindingsQuery { rule, state: state.clone(), status, limit: 2, ..Default::default() };
+                    let mut got = Vec::new();
+                    loop {
+                        let page = findings.page(&q, &data);
+                        got.extend(page.findings.into_iter().map(|f| f.id));
+                        match page.next_cursor {
+                            Some(c) => q.cursor = Some(c),
+                            None => break,
+                        }
+                    }
+                    assert_eq!(got, want, "{rule:?} {state:?} {status:?}");
+                }
+            }
         }
     }
 }
