@@ -51,7 +51,10 @@ test('a pincode far from its city shows on the quality page live, links to the m
     await page.locator('.leaflet-container').waitFor();
     assert.equal(await page.getByTestId('map-quality-toggle').isChecked(), true);
     await page.locator('path.quality-dot').first().waitFor({ timeout: 15000 });
-    await page.locator('path.quality-line').first().waitFor({ timeout: 15000 });
+    // (A line straight north has no width: Playwright calls it hidden. It is drawn: two points.)
+    const line = page.locator('path.quality-line').first();
+    await line.waitFor({ state: 'attached', timeout: 15000 });
+    assert.match(await line.getAttribute('d'), /^M[\d.-]+ [\d.-]+L[\d.-]+ [\d.-]+$/);
     await screenshot(page, 'quality-map');
     // Off: nothing drawn.
     await page.getByTestId('map-quality-toggle').uncheck();
