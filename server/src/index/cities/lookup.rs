@@ -5,9 +5,8 @@ use std::cmp::Reverse;
 use std::sync::Arc;
 
 use app::domain::lookup::NearCity;
-use app::domain::state::STATES;
 
-use super::{CityIndex, Slot};
+use super::{state_name, CityIndex, Slot};
 
 /// How many names starting with what was typed the search box ranks at most
 /// (the most populous first): a letter or two is a long list at 600,000.
@@ -91,16 +90,12 @@ impl CityIndex {
     }
 }
 
-fn state_name(state: u8) -> &'static str {
-    STATES.get(state as usize).map(|s| s.name).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use app::domain::fold::search_key;
+    use app::domain::state::STATES;
 
     use super::super::tests::{city, index};
-    use super::*;
 
     #[test]
     fn the_nearest_cities_are_live_and_nearest_first() {

@@ -100,11 +100,17 @@ pub struct CityIndex {
     district_slots: HashMap<Arc<str>, u32>,
 }
 
-fn state_number(name: &str) -> u8 {
+/// A state's place in `STATES` by its official name (`STATES.len()` for none).
+pub(crate) fn state_number(name: &str) -> u8 {
     STATES.iter().position(|s| s.name == name).unwrap_or(STATES.len()) as u8
 }
 
 /// Where a state's ids start: `kerala/`. Built once: every city loaded asks.
+/// The official name of the state at a place in `STATES` ("" for none).
+pub(crate) fn state_name(state: u8) -> &'static str {
+    STATES.get(state as usize).map(|s| s.name).unwrap_or_default()
+}
+
 fn id_prefix(state: u8) -> Option<&'static str> {
     static PREFIXES: OnceLock<Vec<String>> = OnceLock::new();
     let prefixes = PREFIXES.get_or_init(|| STATES.iter().map(|s| format!("{}/", s.slug())).collect());

@@ -9,9 +9,8 @@ use std::sync::Arc;
 use app::domain::city::CityFields;
 use app::domain::geo::distance_km;
 use app::domain::pincode::PincodeFields;
-use app::domain::state::STATES;
 
-use crate::index::cities::{CityIndex, Place};
+use crate::index::cities::{state_number, CityIndex, Place};
 use crate::index::pincodes::{Pin, PincodeIndex};
 
 /// The live cities and pincodes, as the rules read them.
@@ -109,7 +108,7 @@ impl<'a> Overlay<'a> {
 
     /// A city as the import would leave it.
     pub fn plan_city(&mut self, id: &str, f: &CityFields) {
-        let state = STATES.iter().position(|s| s.name == f.state).unwrap_or(STATES.len()) as u8;
+        let state = state_number(&f.state);
         let id: Arc<str> = id.into();
         if let Some(old) = self.cities.remove(&id) {
             if let Some(ids) = self.grid.get_mut(&cell(old.latitude, old.longitude)) {

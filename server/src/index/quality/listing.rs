@@ -9,11 +9,11 @@ use app::domain::quality::{
     finding_id, postal, EntityKind, EntityRef, Finding, FindingsPage, FindingsQuery, Other, QualitySummary, Rule,
     RuleCount, Status,
 };
-use app::domain::state::STATES;
 
 use super::data::Data;
 use super::rules::Rules;
 use super::{Findings, Found};
+use crate::index::cities::{state_name, state_number};
 
 /// A page's cursor: where the last finding of the page before is in the order.
 fn cursor(f: &Found) -> String {
@@ -48,7 +48,7 @@ impl Findings {
 
     /// One page of findings, filtered by rule, state and status.
     pub fn page(&self, q: &FindingsQuery, data: &impl Data) -> FindingsPage {
-        let state = q.state.as_deref().map(|s| STATES.iter().position(|known| known.name == s).unwrap_or(255) as u8);
+        let state = q.state.as_deref().map(state_number);
         let after = q.cursor.as_deref().and_then(read_cursor);
         // A rule and a state are one range of the order; a rule alone, one too.
         let first = (q.rule.unwrap_or(Rule::ALL[0]), q.rule.and(state).unwrap_or(0), 0);
@@ -94,7 +94,7 @@ impl Findings {
 
     /// A finding as shown: its sentence, its entity, its other end.
     pub fn shown(&self, f: &Found, data: &impl Data) -> Finding {
-        let state = STATES.get(f.state as usize).map_or("", |s| s.name);
+        let state = state_name(f.state);
         let name = |id: &str| data.city(id).map_or_else(|| id.to_string(), |p| p.name.to_string());
         let subject_name = name(&f.subject);
         let message = match f.rule {
@@ -146,6 +146,7 @@ impl Findings {
 #[cfg(test)]
 mod tests {
     use app::domain::quality::{finding_id, Acceptance};
+    use app::domain::state::STATES;
 
     use super::super::data::Indexes;
     use super::super::Owner;

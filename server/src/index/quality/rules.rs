@@ -18,6 +18,7 @@ use super::boundaries::Boundaries;
 use super::data::{Data, Indexes};
 use super::{Found, Owner};
 use crate::config::QualityConfig;
+use crate::index::cities::state_name;
 
 /// The most neighbours within `DUPLICATE_KM` a city is compared with (the
 /// nearest): a thousand cities dropped at one point stay a cheap check.
@@ -99,10 +100,6 @@ fn digest(rule: Rule, facts: &[&str]) -> u64 {
     }
     let bytes: [u8; 32] = h.finalize().into();
     u64::from_be_bytes(bytes[..8].try_into().expect("8 of 32 bytes"))
-}
-
-fn state_name(state: u8) -> &'static str {
-    STATES.get(state as usize).map_or("", |s| s.name)
 }
 
 impl Rules {
