@@ -15,10 +15,14 @@ use axum::response::{IntoResponse, Response};
 use super::state::AppState;
 use crate::telemetry::metrics;
 
-/// Every metric, as Prometheus scrapes it.
+/// Every metric, as Prometheus scrapes it. The quality gauges are read from
+/// the index at the scrape, so they are never behind the findings.
 pub async fn render(State(state): State<AppState>) -> Response {
     match &state.metrics {
         Some(handle) => {
+            for rule in state.index.quality_summary().rules {
+                metrics::quality_findings(rule.id.id(), rule.open, rule.accepted);
+            }
             handle.run_upkeep();
             ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], handle.render()).into_response()
         }

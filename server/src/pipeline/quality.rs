@@ -1,6 +1,6 @@
-//! Tells browsers and `/metrics` of the quality findings as they change:
-//! at most four times a second (an import changes them with every batch),
-//! the counts as they are then.
+//! Tells browsers of the quality findings as they change: at most four times
+//! a second (an import changes them with every batch), the counts as they are
+//! then. `/metrics` reads the counts itself at each scrape.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +10,6 @@ use tokio::sync::watch;
 
 use super::notices::Notices;
 use crate::index::ReadIndex;
-use crate::telemetry::metrics;
 
 /// The least time between two `quality` notices.
 const EVERY: Duration = Duration::from_millis(250);
@@ -24,10 +23,6 @@ pub async fn tell(index: Arc<ReadIndex>, notices: Notices, mut shutdown: watch::
         }
         tokio::time::sleep(EVERY).await;
         changes.mark_unchanged();
-        let summary = index.quality_summary();
-        for rule in &summary.rules {
-            metrics::quality_findings(rule.id.id(), rule.open, rule.accepted);
-        }
-        notices.send(Notice::Quality(summary));
+        notices.send(Notice::Quality(index.quality_summary()));
     }
 }
