@@ -10,7 +10,9 @@
 //! sub-cells is occupied. The cells of the last clustered zoom (about 5 km
 //! across in India) also list their points: a box is answered from the cells
 //! it touches, found from the coarsest level down, then each point's own
-//! position. An R-tree (rstar) did this before; its nodes alone cost 89–124
+//! position. The nearest within a short distance (5 km, a few cells) are
+//! read from those cells directly; farther, a best-first walk down the
+//! levels finds them. An R-tree (rstar) did this before; its nodes alone cost 89–124
 //! bytes a point (measured at 600,000), a third of what the index holds per city now.
 //!
 //! Invariant: a point is counted in its cell of every zoom and listed in its
@@ -20,12 +22,16 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap};
 use std::f64::consts::PI;
 
-use app::domain::geo::{distance_km, BBox};
+use app::domain::geo::{distance_km, BBox, EARTH_RADIUS_KM};
 use app::domain::map::{Cluster, Layer, DRAWN_ONE_BY_ONE, LAST_CLUSTER_ZOOM, MAX_FEATURES};
 use smallvec::SmallVec;
 
 /// Cells per tile side, as a power of two: 4 cells of 64 pixels on a 256-pixel tile.
 const CELL_SHIFT: u32 = 2;
+
+/// The most cells of the last zoom a nearest search within a distance reads
+/// one by one (5 km in India is 9 to 16); beyond, it walks down the grid.
+const SHORT_REACH: u64 = 64;
 
 /// A position in Web Mercator, both in 0..1 (x east, y south), as tiles are cut.
 fn mercator(longitude: f64, latitude: f64) -> (f64, f64) {
@@ -95,6 +101,15 @@ fn cell_box((cx, cy): (u64, u64), zoom: u8) -> BBox {
     let (west, north) = longitude_latitude(cx as f64 / n, cy as f64 / n);
     let (east, south) = longitude_latitude((cx + 1) as f64 / n, (cy + 1) as f64 / n);
     BBox { west, south, east, north }
+}
+
+/// Where a nearest search within a short distance looks: the box that holds
+/// the distance's circle, and the cells of the last zoom (columns and rows,
+/// first to last) that hold the box.
+struct Reach {
+    columns: (u64, u64),
+    rows: (u64, u64),
+    bbox: BBox,
 }
 
 /// What a nearest search has yet to look at: a cell, or a point, and how
@@ -293,9 +308,86 @@ impl<D: PartialEq> Spatial<D> {
         self.nearest_within(latitude, longitude, k, f64::INFINITY, at, keep)
     }
 
-    /// `nearest`, of the points at most `max_km` away: the walk stops at the
-    /// first thing waiting farther than that.
-    pub fn nearest_within<'a>(
+    /// `nearest`, of the points at most `max_km` away. A short reach (a few
+    /// cells of the last zoom across: the quality rules ask 5 km for every
+    /// city) reads those cells and sorts what they hold; a long one walks.
+    pub fn nearest_within(
+        &self,
+        latitude: f64,
+        longitude: f64,
+        k: usize,
+        max_km: f64,
+        at: impl Fn(&D) -> (f64, f64),
+        keep: impl Fn(&D) -> bool,
+    ) -> Vec<(&D, f64)> {
+        if k == 0 {
+            return Vec::new();
+        }
+        match self.reach(latitude, longitude, max_km) {
+            Some(reach) => self.nearest_in_reach(reach, latitude, longitude, k, max_km, at, keep),
+            None => self.walk(latitude, longitude, k, max_km, at, keep),
+        }
+    }
+
+    /// The box and the cells of the last zoom that hold every point at most
+    /// `km` from (latitude, longitude); `None` when that is more than
+    /// `SHORT_REACH` cells, or reaches a pole.
+    fn reach(&self, latitude: f64, longitude: f64, km: f64) -> Option<Reach> {
+        let reach = km / EARTH_RADIUS_KM;
+        if !(reach.is_finite() && latitude.is_finite() && longitude.is_finite()) {
+            return None;
+        }
+        // The widest a spherical cap is in longitude: asin(sin r / cos φ).
+        let across = reach.sin() / latitude.to_radians().cos();
+        if across >= 1.0 || latitude.abs() + reach.to_degrees() >= 85.0 {
+            return None;
+        }
+        // A hair wider than exact: a point on the edge of the reach is kept.
+        let (d_lat, d_lon) = (reach.to_degrees() * 1.001 + 1e-9, across.asin().to_degrees() * 1.001 + 1e-9);
+        let (west, north) = mercator(longitude - d_lon, latitude + d_lat);
+        let (east, south) = mercator(longitude + d_lon, latitude - d_lat);
+        let (x0, y0) = cell_of(west, north, LAST_CLUSTER_ZOOM);
+        let (x1, y1) = cell_of(east, south, LAST_CLUSTER_ZOOM);
+        let bbox =
+            BBox { west: longitude - d_lon, south: latitude - d_lat, east: longitude + d_lon, north: latitude + d_lat };
+        ((x1 - x0 + 1) * (y1 - y0 + 1) <= SHORT_REACH).then_some(Reach { columns: (x0, x1), rows: (y0, y1), bbox })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn nearest_in_reach<'a>(
+        &'a self,
+        reach: Reach,
+        latitude: f64,
+        longitude: f64,
+        k: usize,
+        max_km: f64,
+        at: impl Fn(&D) -> (f64, f64),
+        keep: impl Fn(&D) -> bool,
+    ) -> Vec<(&'a D, f64)> {
+        let mut found: Vec<(&'a D, f64)> = Vec::new();
+        for cx in reach.columns.0..=reach.columns.1 {
+            for cy in reach.rows.0..=reach.rows.1 {
+                let Some(finest) = self.finest.get(&key((cx, cy))) else { continue };
+                for point in finest.points.iter().filter(|p| keep(p)) {
+                    let (lon, lat) = at(point);
+                    if !inside(reach.bbox, (lon, lat)) {
+                        continue;
+                    }
+                    let distance = distance_km((latitude, longitude), (lat, lon));
+                    if distance <= max_km {
+                        found.push((point, distance));
+                    }
+                }
+            }
+        }
+        found.sort_by(|a, b| a.1.total_cmp(&b.1));
+        found.truncate(k);
+        found
+    }
+
+    /// The best-first walk of `nearest`: the walk stops at the first thing
+    /// waiting farther than `max_km`.
+    fn walk<'a>(
         &'a self,
         latitude: f64,
         longitude: f64,
@@ -476,6 +568,26 @@ mod tests {
             for (got, want) in found.iter().zip(&all) {
                 proptest::prop_assert!((got.1 - want.1).abs() < 1e-9, "{:?} vs {:?}", found, &all[..k.min(all.len())]);
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// Within a short reach (read cell by cell), the nearest are those
+        /// brute force finds within it, at any latitude India has and beyond.
+        #[test]
+        fn the_nearest_within_a_reach_are_those_brute_force_finds(
+            offsets in proptest::collection::vec((-0.2..0.2f64, -0.2..0.2f64), 1..300),
+            lat in -60.0..60.0f64, lon in -179.0..179.0f64, k in 1usize..40, km in 0.1..25.0f64,
+        ) {
+            let points: Vec<(f64, f64)> = offsets.iter().map(|(dx, dy)| (lon + dx, lat + dy)).collect();
+            let s = build(&points);
+            let found: Vec<f64> =
+                s.nearest_within(lat, lon, k, km, |&i| points[i], |_| true).into_iter().map(|(_, d)| d).collect();
+            let mut all: Vec<f64> = points.iter().map(|&(x, y)| distance_km((lat, lon), (y, x))).collect();
+            all.retain(|d| *d <= km);
+            all.sort_by(f64::total_cmp);
+            all.truncate(k);
+            proptest::prop_assert_eq!(found, all);
         }
     }
 

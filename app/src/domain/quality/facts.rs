@@ -37,24 +37,42 @@ pub enum Alike {
     Alternate(String),
 }
 
+/// A city's names as they are compared: each folded once, so that one city
+/// compared with each of its neighbours folds its own names once.
+pub struct Names<'a> {
+    key: String,
+    /// Each alternate name's key, and the name as written.
+    alternates: Vec<(String, &'a str)>,
+}
+
+impl<'a> Names<'a> {
+    pub fn of<A: AsRef<str>>(name: &str, alternates: &'a [A]) -> Names<'a> {
+        let alternates = alternates.iter().map(|n| (search_key(n.as_ref()), n.as_ref())).collect();
+        Names { key: search_key(name), alternates }
+    }
+
+    /// How a city, as (name, alternate names), is named like this one, if
+    /// it is. Its names are folded only as far as they must be.
+    pub fn alike<B: AsRef<str>>(&self, (b, b_alternates): (&str, &[B])) -> Option<Alike> {
+        let (ka, kb) = (&self.key, search_key(b));
+        if ka.is_empty() || kb.is_empty() {
+            return None;
+        }
+        if *ka == kb {
+            return Some(Alike::Same);
+        }
+        if ka.chars().count().abs_diff(kb.chars().count()) <= 1 && strsim::levenshtein(ka, &kb) == 1 {
+            return Some(Alike::OneLetter);
+        }
+        let in_b = b_alternates.iter().map(AsRef::as_ref).find(|n| search_key(n) == *ka);
+        let in_a = || self.alternates.iter().find(|(key, _)| *key == kb).map(|(_, n)| *n);
+        in_b.or_else(in_a).map(|n| Alike::Alternate(n.to_string()))
+    }
+}
+
 /// Whether two cities, each as (name, alternate names), are named alike.
-pub fn alike<A: AsRef<str>, B: AsRef<str>>(
-    (a, a_alternates): (&str, &[A]),
-    (b, b_alternates): (&str, &[B]),
-) -> Option<Alike> {
-    let (ka, kb) = (search_key(a), search_key(b));
-    if ka.is_empty() || kb.is_empty() {
-        return None;
-    }
-    if ka == kb {
-        return Some(Alike::Same);
-    }
-    if ka.chars().count().abs_diff(kb.chars().count()) <= 1 && strsim::levenshtein(&ka, &kb) == 1 {
-        return Some(Alike::OneLetter);
-    }
-    let in_b = b_alternates.iter().map(AsRef::as_ref).find(|n| search_key(n) == ka);
-    let in_a = || a_alternates.iter().map(AsRef::as_ref).find(|n| search_key(n) == kb);
-    in_b.or_else(in_a).map(|n| Alike::Alternate(n.to_string()))
+pub fn alike<A: AsRef<str>, B: AsRef<str>>((a, a_alternates): (&str, &[A]), b: (&str, &[B])) -> Option<Alike> {
+    Names::of(a, a_alternates).alike(b)
 }
 
 /// What a finding says, from its facts and the names they lead to.

@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use app::domain::geo::distance_km;
 use app::domain::quality::facts::{
-    self, alike, shown_km, too_far, DUPLICATE_KM, OUTSIDE_TOLERANCE_KM, SHARED_AT_LEAST,
+    self, shown_km, too_far, Names, DUPLICATE_KM, OUTSIDE_TOLERANCE_KM, SHARED_AT_LEAST,
 };
 use app::domain::quality::{postal, Rule};
 use app::domain::state::STATES;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::boundaries::Boundaries;
@@ -88,6 +89,16 @@ impl Rules {
         }
         (rule == Rule::CityOutsideState).then(|| self.no_boundaries.clone()).flatten()
     }
+}
+
+/// A place's row of `DUPLICATE_KM` and its longitude: the order in which
+/// a full evaluation reads the cities (unlocated ones last).
+fn along(latitude: f64, longitude: f64) -> (i64, i64) {
+    const ROW_DEGREES: f64 = DUPLICATE_KM / 111.2;
+    if !(latitude.is_finite() && longitude.is_finite()) {
+        return (i64::MAX, 0);
+    }
+    ((latitude / ROW_DEGREES).floor() as i64, (longitude * 1e6) as i64)
 }
 
 /// A digest of a finding's rule and facts: its id.
@@ -171,11 +182,13 @@ impl Rules {
             out.push(found(Rule::CityOutsideState, None, km, &[id, state_name(c.state), &whole]));
         }
         let neighbours = if self.on(Rule::PossibleDuplicateCity) { NEIGHBOURS } else { 0 };
+        let mut names = None;
         for (b, km) in data.cities_near(c.latitude, c.longitude, DUPLICATE_KM, neighbours) {
             if b.id <= c.id || b.state != c.state {
                 continue;
             }
-            if alike((c.name, c.alternates), (b.name, b.alternates)).is_some() {
+            let names = names.get_or_insert_with(|| Names::of(c.name, c.alternates));
+            if names.alike((b.name, b.alternates)).is_some() {
                 let tenth = format!("{:.1}", shown_km(km));
                 out.push(found(Rule::PossibleDuplicateCity, Some(b.id), km, &[id, b.id, &tenth]));
             }
@@ -217,34 +230,24 @@ impl Rules {
         let mut points: HashMap<(u64, u64), (f64, f64, usize)> = HashMap::new();
         let mut ids = Vec::with_capacity(data.cities.live());
         for c in data.cities.places() {
-            ids.push(c.id);
+            ids.push((along(c.latitude, c.longitude), c.id));
             if c.is_located() {
                 let at =
                     points.entry((c.latitude.to_bits(), c.longitude.to_bits())).or_insert((c.latitude, c.longitude, 0));
                 at.2 += 1;
             }
         }
-        // The cities on every core: each is evaluated on its own, reading only.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = ids.len().div_ceil(threads).max(1);
-        std::thread::scope(|scope| {
-            let each: Vec<_> = ids
-                .chunks(chunk)
-                .map(|ids| {
-                    scope.spawn(move || {
-                        let mut found = Vec::new();
-                        for id in ids {
-                            let owner = Owner::City((*id).clone());
-                            found.extend(self.of_city(id, &data).into_iter().map(|f| (owner.clone(), f)));
-                        }
-                        found
-                    })
-                })
-                .collect();
-            for part in each {
-                out.extend(part.join().expect("a quality evaluation thread panicked"));
-            }
-        });
+        // In rows of about 5 km, west to east: the neighbours one city reads are
+        // those the one before it read, still in the cache (by id, each read
+        // missed it: 2.5 times slower at 600,000 cities).
+        ids.sort_unstable();
+        let ids: Vec<&Arc<str>> = ids.into_iter().map(|(_, id)| id).collect();
+        // The cities on every core (rayon: ranges split and stolen as cores
+        // free up, so a dense region does not leave one core working alone).
+        out.par_extend(ids.par_iter().with_min_len(1024).flat_map_iter(|id| {
+            let owner = Owner::City((*id).clone());
+            self.of_city(id, &data).into_iter().map(move |f| (owner.clone(), f))
+        }));
         for (lat, lon, _) in points.into_values().filter(|(_, _, n)| *n >= SHARED_AT_LEAST) {
             out.extend(self.of_point(lat, lon, &data).map(|f| (Owner::point(lat, lon), f)));
         }
