@@ -27,7 +27,12 @@ pub fn QualityPage() -> impl IntoView {
     let (rule, state, status) =
         (RwSignal::new(asked("rule")), RwSignal::new(asked("state")), RwSignal::new(asked("status")));
     let paging = Paging::new();
-    let summary = Resource::new(move || live.quality.get(), |_| get_quality_summary());
+    // The counts as the page is rendered; then as the stream tells them.
+    let summary = Resource::new(|| (), |_| get_quality_summary());
+    let counts = move || match live.quality.get() {
+        Some(told) => Some(Ok(told)),
+        None => summary.get(),
+    };
     let page = Resource::new(
         move || (rule.get(), state.get(), status.get(), paging.cursor.get(), live.quality.get()),
         |(rule, state, status, cursor, _)| async move {
@@ -52,7 +57,7 @@ pub fn QualityPage() -> impl IntoView {
             </p>
         </div>
         <Transition fallback=|| view! { <p class="muted">"Counting findings…"</p> }>
-            {move || summary.get().map(|s| match s {
+            {move || counts().map(|s| match s {
                 Ok(s) => view! { <RuleCards summary=s rule paging/> }.into_any(),
                 Err(e) => view! { <Problem message=e.to_string()/> }.into_any(),
             })}

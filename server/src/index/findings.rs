@@ -10,12 +10,11 @@ use std::time::Instant;
 
 use app::domain::city::CityFields;
 use app::domain::pincode::PincodeFields;
-use app::domain::quality::facts::DUPLICATE_KM;
 use app::domain::quality::{Acceptance, Finding, FindingsPage, FindingsQuery, QualitySummary, Rule};
 use tokio::sync::watch;
 
 use super::quality::data::{Data, Indexes, Overlay};
-use super::quality::{Owner, Rules, Touched};
+use super::quality::{Keys, Rules, Touched};
 use super::{read, write, ReadIndex};
 
 /// A finding an import would open: its rule, what it is about (a city id
@@ -26,10 +25,6 @@ pub struct WouldOpen {
     pub subject: String,
     pub message: String,
 }
-
-/// How many cities near a changed city's old and new points are evaluated
-/// again (their possible duplicates may have been, or be, the changed city).
-const NEAR_A_CHANGE: usize = 64;
 
 impl ReadIndex {
     pub fn rules(&self) -> &Rules {
@@ -60,43 +55,26 @@ impl ReadIndex {
     pub(super) fn reevaluate(&self, touched: Touched) {
         let started = Instant::now();
         let (cities, pincodes) = (read(&self.cities), read(&self.pincodes));
-        let mut city_ids: HashSet<Arc<str>> = touched.cities.iter().cloned().collect();
-        city_ids.extend(touched.pincode_cities.iter().cloned());
-        let mut codes: HashSet<Arc<str>> = touched.pincodes.iter().cloned().collect();
-        let mut points = touched.points.clone();
+        let mut keys = Keys {
+            cities: touched.cities.iter().chain(&touched.pincode_cities).cloned().collect(),
+            codes: touched.pincodes.iter().cloned().collect(),
+            points: touched.points.clone(),
+        };
         for id in &touched.cities {
             if let Some(p) = cities.live_place(id).filter(|p| p.is_located()) {
-                points.push((p.latitude, p.longitude));
+                keys.points.push((p.latitude, p.longitude));
             }
-            codes.extend(pincodes.codes_of(id).iter().cloned());
+            keys.codes.extend(pincodes.codes_of(id).iter().cloned());
         }
         for code in &touched.pincodes {
-            if let Some(pin) = pincodes.pin(code) {
-                city_ids.insert(pin.city_id.clone());
-            }
-        }
-        for &(lat, lon) in &points {
-            city_ids.extend(
-                cities.places_near(lat, lon, DUPLICATE_KM, NEAR_A_CHANGE).into_iter().map(|(p, _)| p.id.clone()),
-            );
+            keys.cities.extend(pincodes.pin(code).map(|pin| pin.city_id.clone()));
         }
         let data = Indexes { cities: &cities, pincodes: &pincodes };
+        let found = keys.with_neighbours(&data).evaluate(&self.rules, &data);
         let mut quality = write(&self.quality);
         let mut changed = false;
-        for id in city_ids {
-            let found = self.rules.of_city(&id, &data);
-            changed |= quality.replace(&Owner::City(id), found);
-        }
-        for code in codes {
-            let found = self.rules.of_pincode(&code, &data);
-            changed |= quality.replace(&Owner::Pincode(code), found);
-        }
-        let mut seen = HashSet::new();
-        for (lat, lon) in points {
-            let owner = Owner::point(lat, lon);
-            if seen.insert(owner.clone()) {
-                changed |= quality.replace(&owner, self.rules.of_point(lat, lon, &data).into_iter().collect());
-            }
+        for (owner, found) in found {
+            changed |= quality.replace(&owner, found);
         }
         drop(quality);
         tracing::debug!(
@@ -117,34 +95,20 @@ impl ReadIndex {
         let (city_index, pincode_index) = (read(&self.cities), read(&self.pincodes));
         let base = Indexes { cities: &city_index, pincodes: &pincode_index };
         let mut overlay = Overlay::new(base);
-        let mut city_ids: HashSet<Arc<str>> = HashSet::new();
+        let mut keys = Keys::default();
         for (id, fields) in cities {
             overlay.plan_city(id, fields);
-            city_ids.insert(id.as_str().into());
+            keys.cities.insert(id.as_str().into());
         }
         for fields in pincodes {
-            city_ids.extend(base.pin(&fields.pincode).map(|pin| pin.city_id.clone()));
-            city_ids.insert(fields.city_id.as_str().into());
+            keys.cities.extend(base.pin(&fields.pincode).map(|pin| pin.city_id.clone()));
+            keys.cities.insert(fields.city_id.as_str().into());
             overlay.plan_pincode(fields);
         }
-        let points: Vec<(f64, f64)> = overlay.planned_points().collect();
-        for &(lat, lon) in &points {
-            let near = overlay.cities_near(lat, lon, DUPLICATE_KM, NEAR_A_CHANGE);
-            city_ids.extend(near.into_iter().map(|(p, _)| p.id.clone()));
-        }
-        let mut found = Vec::new();
-        for id in &city_ids {
-            found.extend(self.rules.of_city(id, &overlay));
-        }
-        for code in overlay.planned_pincodes() {
-            found.extend(self.rules.of_pincode(code, &overlay));
-        }
-        let mut at = HashSet::new();
-        for (lat, lon) in points {
-            if at.insert((lat.to_bits(), lon.to_bits())) {
-                found.extend(self.rules.of_point(lat, lon, &overlay));
-            }
-        }
+        keys.codes.extend(overlay.planned_pincodes().map(Arc::from));
+        keys.points.extend(overlay.planned_points());
+        let found = keys.with_neighbours(&overlay).evaluate(&self.rules, &overlay);
+        let found = found.into_iter().flat_map(|(_, found)| found);
         let quality = read(&self.quality);
         let mut seen = HashSet::new();
         found

@@ -15,13 +15,15 @@ pub mod data;
 mod listing;
 pub mod rules;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
+use app::domain::quality::facts::DUPLICATE_KM;
 use app::domain::quality::{Acceptance, Rule};
 use smallvec::SmallVec;
 
 pub use self::boundaries::Boundaries;
+use self::data::Data;
 pub use self::rules::Rules;
 use crate::index::cities::CityIndex;
 use crate::index::pincodes::PincodeIndex;
@@ -60,6 +62,45 @@ impl Touched {
             t.pincodes.push(code.into());
         }
         t
+    }
+}
+
+/// How many cities near a changed city's old and new points are evaluated
+/// again (their possible duplicates may have been, or be, the changed city).
+const NEAR_A_CHANGE: usize = 64;
+
+/// What a change may have changed the findings of: cities, pincodes, points.
+#[derive(Debug, Default)]
+pub struct Keys {
+    pub cities: HashSet<Arc<str>>,
+    pub codes: HashSet<Arc<str>>,
+    /// Where changed cities were and are.
+    pub points: Vec<(f64, f64)>,
+}
+
+impl Keys {
+    /// Adds the live cities near each point.
+    pub fn with_neighbours(mut self, data: &impl Data) -> Keys {
+        for &(lat, lon) in &self.points {
+            let near = data.cities_near(lat, lon, DUPLICATE_KM, NEAR_A_CHANGE);
+            self.cities.extend(near.into_iter().map(|(p, _)| p.id.clone()));
+        }
+        self
+    }
+
+    /// What each key owns, as the rules find it in `data`.
+    pub fn evaluate(&self, rules: &Rules, data: &impl Data) -> Vec<(Owner, Vec<Found>)> {
+        let mut out = Vec::with_capacity(self.cities.len() + self.codes.len() + self.points.len());
+        out.extend(self.cities.iter().map(|id| (Owner::City(id.clone()), rules.of_city(id, data))));
+        out.extend(self.codes.iter().map(|code| (Owner::Pincode(code.clone()), rules.of_pincode(code, data))));
+        let mut seen = HashSet::new();
+        for &(lat, lon) in &self.points {
+            let owner = Owner::point(lat, lon);
+            if seen.insert(owner.clone()) {
+                out.push((owner, rules.of_point(lat, lon, data).into_iter().collect()));
+            }
+        }
+        out
     }
 }
 
