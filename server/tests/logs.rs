@@ -52,6 +52,8 @@ async fn json_logs_are_one_object_a_line_with_their_values_as_fields() {
     assert_eq!(listening["address"], format!("127.0.0.1:{port}"), "the address is a field: {listening}");
     let loaded = found("read index loaded");
     assert!(loaded["cities"].is_u64() && loaded["secs"].is_f64(), "{loaded}");
+    let evaluated = found("quality findings evaluated");
+    assert!(evaluated["secs"].is_f64() && evaluated["findings"].is_u64(), "timed and counted: {evaluated}");
     let consuming = found("materializer consuming");
     assert_eq!(consuming["city"], world.topic("city-updates"), "{consuming}");
     let created: Vec<&Value> = lines.iter().filter(|l| l["message"] == "created a topic").collect();

@@ -145,6 +145,37 @@ async fn each_rule_fires_on_its_case_and_not_on_its_near_miss() {
 }
 
 #[tokio::test]
+async fn a_pincode_the_store_holds_without_coordinates_is_found_at_start_at_its_city() {
+    let (world, server, api) = with_qtown("quality_unlocated").await;
+    let pincode = json!({"pincode": "560001", "city_name": "Qtown", "state": "Karnataka",
+        "latitude": 12.98, "longitude": 77.60});
+    post_ok(&api, "/api/v1/location-updates/pincodes", pincode).await;
+    pincode_applied(&api, "560001", 12.98).await;
+    assert!(open(&api, "pincode_unlocated").await.is_empty());
+    // Written by another tool (or the seed's era): no location at all.
+    let pincodes = world.db().await.collection::<mongodb::bson::Document>("pincodes");
+    let unset = mongodb::bson::doc! {"$unset": {"location": ""}};
+    pincodes.update_one(mongodb::bson::doc! {"_id": "560001"}, unset).await.unwrap();
+    drop(server);
+
+    // The next start's full evaluation finds it, drawn at its city.
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    let page = api
+        .eventually("/api/v1/quality/findings?rule=pincode_unlocated", APPLIED, |c, b| {
+            c == 200 && b["findings"].as_array().is_some_and(|f| !f.is_empty())
+        })
+        .await;
+    let finding = &page["findings"][0];
+    assert_eq!(
+        (finding["entity"]["kind"].as_str(), finding["entity"]["id"].as_str()),
+        (Some("pincode"), Some("560001"))
+    );
+    assert_eq!(finding["message"], "pincode 560001 has no coordinates");
+    assert_eq!((finding["latitude"].as_f64(), finding["longitude"].as_f64()), (Some(12.97), Some(77.59)));
+}
+
+#[tokio::test]
 async fn a_finding_opens_is_accepted_opens_again_when_its_facts_change_and_closes_when_fixed() {
     let (world, _server, api) = with_qtown("quality_accept").await;
     let pincode = |lat: f64| {
