@@ -34,7 +34,8 @@ use super::{health, sse};
     paths(
         writes::create_city, writes::create_cities, writes::update_city, writes::delete_city,
         writes::restore_city, writes::upsert_pincode, writes::upsert_pincodes, writes::delete_pincode,
-        reads::list_cities, reads::get_city, reads::map_view, reads::get_pincode,
+        reads::list_cities, reads::get_city, reads::city_history, reads::map_view, reads::get_pincode,
+        reads::pincode_history,
         lookup::nearest, lookup::nearest_batch, lookup::search,
         quality::summary, quality::findings, quality::accept,
         imports::create_import, imports::list_imports, imports::get_import, imports::import_report_csv,

@@ -134,7 +134,7 @@ async fn replay_topic(kafka: &Kafka, topic: &str, store: &Store, report: &mut Re
         match decoded {
             Ok((event, change)) => match store.apply(&event, &change, pos).await {
                 Ok(done) => {
-                    store.record(&[done.history]).await?;
+                    store.record(&[done.history.from_topic(topic)]).await?;
                     report.applied += 1;
                 }
                 Err(ApplyError::Store(e)) => return Err(e.into()),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use app::domain::city::{City, CityListQuery, CityPage, MAX_PAGE as MAX_CITIES};
 use app::domain::error::AppError;
 use app::domain::fold::search_key;
-use app::domain::history::CityDetails;
+use app::domain::history::{self, CityDetails, HistoryPage, HistoryQuery};
 use app::domain::lookup::{self, Hits, Nearest, NearestResults};
 use app::domain::map::{MapQuery, MapView, MAX_ZOOM};
 use app::domain::names::Found;
@@ -88,8 +88,18 @@ impl Queries {
     pub async fn city_details(&self, id: &str) -> Result<Option<CityDetails>, Error> {
         let Some(city) = self.store.city_by_id(id).await? else { return Ok(None) };
         let pincodes = self.store.pincodes_of(id).await?;
-        let history = self.store.history_of(id, HISTORY_SHOWN).await?;
-        Ok(Some(CityDetails { city, pincodes, history }))
+        let history = self.store.history_of(id, None, HISTORY_SHOWN).await?;
+        Ok(Some(CityDetails { city, pincodes, history: history.into_iter().map(|(_, e)| e).collect() }))
+    }
+
+    /// A page of an entity's history (a city id or a pincode), newest first.
+    pub async fn history(&self, entity: &str, q: &HistoryQuery) -> Result<HistoryPage, Error> {
+        let before = q.before.as_ref().map(|(millis, id)| (*millis, id.as_str()));
+        let mut read = self.store.history_of(entity, before, q.limit as i64 + 1).await?;
+        let more = read.len() > q.limit;
+        read.truncate(q.limit);
+        let next_cursor = more.then(|| read.last().map(|(millis, e)| history::cursor(*millis, &e.event_id))).flatten();
+        Ok(HistoryPage { entries: read.into_iter().map(|(_, e)| e).collect(), next_cursor })
     }
 
     /// A page of pincodes (not deleted) by code prefix or in a box, after a cursor.

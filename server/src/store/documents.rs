@@ -1,7 +1,7 @@
 //! The mapping between the domain's types and the read model's BSON documents.
 
 use app::domain::city::{City, CityFields};
-use app::domain::history::HistoryEntry;
+use app::domain::history::{EventAt, HistoryEntry};
 use app::domain::names::name_keys;
 use app::domain::pincode::{Pincode, PincodeFields};
 use mongodb::bson::{self, doc, Bson, Document};
@@ -128,12 +128,18 @@ pub(super) fn pincode_from_doc(d: &Document) -> Pincode {
 }
 
 pub(super) fn history_entry_from_doc(d: &Document) -> HistoryEntry {
+    let event = d.get_document("_pos").ok().zip(opt_str(d, "topic")).and_then(|(pos, topic)| {
+        Some(EventAt { topic, partition: pos.get_i32("p").ok()?, offset: pos.get_i64("o").ok()? })
+    });
     HistoryEntry {
         event_id: opt_str(d, "_id").unwrap_or_default(),
         event_type: opt_str(d, "type").unwrap_or_default(),
         subject: opt_str(d, "subject").unwrap_or_default(),
         actor: opt_str(d, "actor").unwrap_or_default(),
         time: time_str(d, "time").unwrap_or_default(),
+        import_job: opt_str(d, "import_job"),
         summary: opt_str(d, "summary").unwrap_or_default(),
+        changes: d.get("changes").and_then(|c| bson::from_bson(c.clone()).ok()).unwrap_or_default(),
+        event,
     }
 }

@@ -7,7 +7,7 @@ use app::domain::history::HistoryEntry;
 use app::domain::names;
 use app::domain::pincode::Pincode;
 use futures::TryStreamExt;
-use mongodb::bson::{doc, Bson, Document};
+use mongodb::bson::{doc, Bson, DateTime, Document};
 use mongodb::Collection;
 
 use super::documents::{city_from_doc, history_entry_from_doc, pincode_from_doc, strings, NAME_KEY};
@@ -136,17 +136,28 @@ impl Store {
         Ok(())
     }
 
-    /// A city's (and its pincodes') history, newest first.
-    pub async fn history_of(&self, id: &str, limit: i64) -> mongodb::error::Result<Vec<HistoryEntry>> {
-        let docs: Vec<Document> = self
-            .history
-            .find(doc! { "entities": id })
-            .sort(doc! { "time": -1 })
-            .limit(limit)
-            .await?
-            .try_collect()
-            .await?;
-        Ok(docs.iter().map(history_entry_from_doc).collect())
+    /// An entity's history (a city's holds its pincodes'), newest first:
+    /// `limit` entries older than `before` (a time in ms and an event id).
+    pub async fn history_of(
+        &self,
+        id: &str,
+        before: Option<(i64, &str)>,
+        limit: i64,
+    ) -> mongodb::error::Result<Vec<(i64, HistoryEntry)>> {
+        let filter = match before {
+            None => doc! { "entities": id },
+            Some((millis, event_id)) => {
+                let at = DateTime::from_millis(millis);
+                doc! { "$and": [{ "entities": id }, { "$or": [
+                    { "time": { "$lt": at } },
+                    { "time": at, "_id": { "$lt": event_id } },
+                ] }] }
+            }
+        };
+        let docs: Vec<Document> =
+            self.history.find(filter).sort(doc! { "time": -1, "_id": -1 }).limit(limit).await?.try_collect().await?;
+        let millis = |d: &Document| d.get_datetime("time").map(|t| t.timestamp_millis()).unwrap_or(0);
+        Ok(docs.iter().map(|d| (millis(d), history_entry_from_doc(d))).collect())
     }
 
     /// The pincodes of a city (deleted ones too), by code.

@@ -4,6 +4,7 @@
 use app::domain::city::{City, CityListQuery, CityPage};
 use app::domain::error::AppError;
 use app::domain::geo::BBox;
+use app::domain::history::{HistoryPage, HistoryQuery};
 use app::domain::map::{MapQuery, MapView};
 use app::domain::pincode::Pincode;
 use axum::extract::{Path, Query, State};
@@ -110,4 +111,62 @@ pub async fn get_city(State(s): State<AppState>, Path(CityPath { name, state }):
 )]
 pub async fn get_pincode(State(s): State<AppState>, Path(code): Path<String>) -> Answer<Json<Pincode>> {
     Ok(Json(s.queries.pincode(&code).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryParams {
+    /// `next_cursor` of the page before.
+    cursor: Option<String>,
+    /// Entries a page (default 50, at most 200).
+    limit: Option<String>,
+}
+
+impl HistoryParams {
+    fn query(&self) -> Result<HistoryQuery, AppError> {
+        HistoryQuery::read(self.cursor.as_deref(), self.limit.as_deref()).map_err(AppError::Invalid)
+    }
+}
+
+/// A city's history, its pincodes' events included, newest first: each
+/// event with what it changed, field by field, and where its message is.
+#[utoipa::path(
+    get, path = "/api/v1/cities/{name}/{state}/history", tag = "cities",
+    params(CityPath, HistoryParams),
+    responses(
+        (status = 200, description = "A page of the history", body = HistoryPage),
+        (status = 404, description = "No such city, or no such state", body = ErrorBody),
+        (status = 422, description = "A bad `cursor` or `limit`", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = []))
+)]
+pub async fn city_history(
+    State(s): State<AppState>,
+    Path(CityPath { name, state }): Path<CityPath>,
+    Query(p): Query<HistoryParams>,
+) -> Answer<Json<HistoryPage>> {
+    let q = p.query()?;
+    let city = s.queries.find_city(&name, &state).await?;
+    Ok(Json(s.queries.history(&city.id, &q).await?))
+}
+
+/// A pincode's history, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/pincodes/{code}/history", tag = "pincodes",
+    params(("code" = String, Path, description = "The pincode: six digits"), HistoryParams),
+    responses(
+        (status = 200, description = "A page of the history", body = HistoryPage),
+        (status = 404, description = "No such pincode", body = ErrorBody),
+        (status = 422, description = "A malformed pincode, a bad `cursor` or `limit`", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = []))
+)]
+pub async fn pincode_history(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+    Query(p): Query<HistoryParams>,
+) -> Answer<Json<HistoryPage>> {
+    let q = p.query()?;
+    let pincode = s.queries.checked_pincode(&code).await?;
+    Ok(Json(s.queries.history(&pincode.fields.pincode, &q).await?))
 }

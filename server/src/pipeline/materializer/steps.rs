@@ -213,7 +213,7 @@ impl Materializer {
             Some(entity) => Some(Changed::Written(Box::new(entity))),
             None => Changed::of(&event.event_type, &event.subject),
         };
-        Step::Done(Box::new(Told { history: Some(done.history), changed, notice }))
+        Step::Done(Box::new(Told { history: Some(done.history.from_topic(m.topic())), changed, notice }))
     }
 
     /// Copies the message, bytes unchanged, to the dead-letter topic with headers

@@ -21,24 +21,38 @@
 mod bulk;
 mod plan;
 
+use std::collections::HashMap;
+
+use app::domain::changes::{self, FieldChange, Snapshot};
 use app::domain::event::{Change, Envelope};
-use mongodb::bson::{doc, DateTime, Document};
+use mongodb::bson::{self, doc, Bson, DateTime, Document};
 
 use self::bulk::write_all;
 use self::plan::{entities, event_time, plan};
 pub use self::plan::{Applied, ApplyError, Entity, Pending, Position};
+use super::documents::{city_from_doc, pincode_from_doc};
 use super::mongo::is_duplicate_key;
 use super::reads::documents_by_id;
 use super::Store;
 
-/// An applied event's entry in the history, to be written by [`Store::record`].
+/// An applied event's entry in the history, to be written by [`Store::record`]:
+/// who, when, which job, where in Kafka, and what it changed, field by field.
 #[derive(Clone, Debug)]
 pub struct HistoryRecord(Document);
 
 impl HistoryRecord {
-    fn of(event: &Envelope, change: &Change, pos: Position, time: DateTime) -> Self {
+    /// `city`: the city of a pincode the event deletes (the event does not
+    /// name it); its history holds the delete too.
+    fn of(
+        event: &Envelope,
+        change: &Change,
+        city: Option<&str>,
+        pos: Position,
+        time: DateTime,
+        changes: &[FieldChange],
+    ) -> Self {
         let mut entities = vec![event.subject.clone()];
-        if let Some(city) = change.city_id().filter(|c| *c != event.subject) {
+        if let Some(city) = change.city_id().or(city).filter(|c| *c != event.subject) {
             entities.push(city.to_string());
         }
         Self(doc! {
@@ -49,8 +63,46 @@ impl HistoryRecord {
             "actor": &event.actor,
             "time": time,
             "summary": change.summary(),
+            "import_job": event.importjob.as_deref(),
+            "changes": bson::to_bson(changes).unwrap_or_else(|_| Bson::Array(Vec::new())),
             "_pos": pos.to_doc(),
         })
+    }
+
+    /// The topic its event was read from: with `_pos`, where its message is.
+    pub fn from_topic(mut self, topic: &str) -> Self {
+        self.0.insert("topic", topic);
+        self
+    }
+}
+
+/// The entities as each event of a batch finds them: as read, then as each
+/// event before it in the batch left them (an entity's events in one batch
+/// follow each other).
+struct Before<'a> {
+    cities: &'a HashMap<String, Document>,
+    pincodes: &'a HashMap<String, Document>,
+    now: HashMap<String, Option<Snapshot>>,
+}
+
+impl Before<'_> {
+    /// What `change` changed, and the entity as it leaves it for the next event.
+    fn changes(&mut self, change: &Change) -> Vec<FieldChange> {
+        let subject = change.subject();
+        let before = self.now.entry(subject.to_string()).or_insert_with(|| match change {
+            Change::PincodeUpserted(_) | Change::PincodeDeleted(_) => self.pincodes.get(subject).map(|d| {
+                let p = pincode_from_doc(d);
+                changes::pincode(&p.fields, p.deleted_at.is_some())
+            }),
+            _ => self.cities.get(subject).map(|d| {
+                let c = city_from_doc(d);
+                changes::city(&c.fields, c.deleted_at.is_some())
+            }),
+        });
+        let Some(after) = changes::after(change, before.as_ref()) else { return Vec::new() };
+        let diff = changes::diff(before.as_ref(), &after);
+        *before = Some(after);
+        diff
     }
 }
 
@@ -109,10 +161,12 @@ impl Store {
 
     async fn try_apply_all(&self, items: &[Pending<'_>]) -> mongodb::error::Result<Vec<ApplyResult>> {
         let (city_ids, pincode_ids) = entities(items);
+        // Whole: each event's history says what it changed.
         let (cities, pincodes) = tokio::try_join!(
-            documents_by_id(&self.cities, &city_ids, Some(doc! { "_pos": 1 })),
-            documents_by_id(&self.pincodes, &pincode_ids, Some(doc! { "_pos": 1, "city_id": 1 })),
+            documents_by_id(&self.cities, &city_ids, None),
+            documents_by_id(&self.pincodes, &pincode_ids, None),
         )?;
+        let mut before = Before { cities: &cities, pincodes: &pincodes, now: HashMap::new() };
         // Per event: what was decided and its time, or why it was not applied.
         let mut outcomes = Vec::with_capacity(items.len());
         let (mut city_writes, mut pincode_writes) = (Vec::new(), Vec::new());
@@ -120,7 +174,10 @@ impl Store {
             // The event's time, read once: for its writes and its history entry.
             let outcome = event_time(&p.event.time).and_then(|time| {
                 let planned = plan(item, p, time, &cities, &pincodes, &mut city_writes, &mut pincode_writes);
-                planned.map(|(applied, written)| (applied, written, time))
+                planned.map(|(applied, written)| {
+                    let changed = if applied == Applied::Changed { before.changes(p.change) } else { Vec::new() };
+                    (applied, written, time, changed)
+                })
             });
             outcomes.push(outcome);
         }
@@ -141,7 +198,7 @@ impl Store {
             let item = pincode_writes[k].item;
             // A duplicate `_id` on the upsert: the pincode is past this event already.
             match (&mut outcomes[item], code) {
-                (Ok((applied, written, _)), 11000) => (*applied, *written) = (Applied::AlreadyApplied, None),
+                (Ok((applied, written, _, _)), 11000) => (*applied, *written) = (Applied::AlreadyApplied, None),
                 (outcome, _) => *outcome = Err(ApplyError::Refused(message)),
             }
         }
@@ -149,9 +206,10 @@ impl Store {
             .iter()
             .zip(outcomes)
             .map(|(p, outcome)| {
-                outcome.map(|(applied, written, time)| AppliedEvent {
+                let city = pincodes.get(p.change.subject()).and_then(|d| d.get_str("city_id").ok());
+                outcome.map(|(applied, written, time, changed)| AppliedEvent {
                     applied,
-                    history: HistoryRecord::of(p.event, p.change, p.pos, time),
+                    history: HistoryRecord::of(p.event, p.change, city, p.pos, time, &changed),
                     written,
                 })
             })

@@ -1,0 +1,126 @@
+//! An entity's history against the real broker and store: every event type
+//! with what it changed field by field, newest first, paged, and each
+//! entry's message where the history says it is.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::{json, Value};
+
+const APPLIED: Duration = Duration::from_secs(120);
+
+async fn accepted(api: &Api, method: &str, path: &str, body: Value) {
+    let (code, answer) = match method {
+        "PUT" => api.put(path, &body).await,
+        "DELETE" => api.delete(path).await,
+        _ => api.post(path, &body).await,
+    };
+    assert_eq!(code, 202, "{method} {path}: {answer}");
+}
+
+/// Waits until the history at `path` holds `n` entries; gives them.
+async fn history(api: &Api, path: &str, n: usize) -> Vec<Value> {
+    let page = api
+        .eventually(&format!("{path}?limit=200"), APPLIED, |c, b| {
+            c == 200 && b["entries"].as_array().is_some_and(|e| e.len() >= n)
+        })
+        .await;
+    page["entries"].as_array().unwrap().clone()
+}
+
+fn change(field: &str, before: Value, after: Value) -> Value {
+    json!({"field": field, "before": before, "after": after})
+}
+
+#[tokio::test]
+async fn each_event_says_what_it_changed_newest_first_with_its_message() {
+    let world = Owned(World::new("history_diffs"));
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    let city = "/api/v1/location-updates/cities";
+    let body = json!({"city_name": "Histpur", "state": "Goa", "latitude": 15.3, "longitude": 74.0, "population": 1200});
+    accepted(&api, "POST", city, body).await;
+    history(&api, "/api/v1/cities/Histpur/Goa/history", 1).await;
+    let moved = json!({"latitude": 15.4, "district": "North Goa"});
+    accepted(&api, "PUT", &format!("{city}/Histpur/Goa"), moved).await;
+    history(&api, "/api/v1/cities/Histpur/Goa/history", 2).await;
+    accepted(&api, "DELETE", &format!("{city}/Histpur/Goa"), json!({})).await;
+    history(&api, "/api/v1/cities/Histpur/Goa/history", 3).await;
+    accepted(&api, "POST", &format!("{city}/Histpur/Goa/restore"), json!({})).await;
+    history(&api, "/api/v1/cities/Histpur/Goa/history", 4).await;
+    let pincode = |lon: f64| {
+        json!({"pincode": "403001", "city_name": "Histpur", "state": "Goa",
+            "latitude": 15.3, "longitude": lon})
+    };
+    accepted(&api, "POST", "/api/v1/location-updates/pincodes", pincode(74.0)).await;
+    history(&api, "/api/v1/cities/Histpur/Goa/history", 5).await;
+    accepted(&api, "POST", "/api/v1/location-updates/pincodes", pincode(74.1)).await;
+    accepted(&api, "DELETE", "/api/v1/location-updates/pincodes/403001", json!({})).await;
+
+    let entries = history(&api, "/api/v1/cities/Histpur/Goa/history", 7).await;
+    let types: Vec<&str> = entries.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "pincode.deleted.v1",
+            "pincode.upserted.v1",
+            "pincode.upserted.v1",
+            "city.restored.v1",
+            "city.deleted.v1",
+            "city.updated.v1",
+            "city.created.v1"
+        ],
+        "newest first"
+    );
+    let changes = |i: usize| entries[i]["changes"].clone();
+    // A create: each field it set, from null.
+    let created = changes(6);
+    let created = created.as_array().unwrap();
+    assert!(created.iter().all(|c| c["before"].is_null()), "{created:?}");
+    for (field, value) in [("city_name", json!("Histpur")), ("latitude", json!(15.3)), ("population", json!(1200))] {
+        assert!(created.contains(&change(field, Value::Null, value.clone())), "{field} in {created:?}");
+    }
+    // An update: only what it changed.
+    assert_eq!(
+        changes(5),
+        json!([change("district", Value::Null, json!("North Goa")), change("latitude", json!(15.3), json!(15.4))])
+    );
+    assert_eq!(changes(4), json!([change("deleted", json!(false), json!(true))]));
+    assert_eq!(changes(3), json!([change("deleted", json!(true), json!(false))]));
+    assert_eq!(changes(1), json!([change("longitude", json!(74.0), json!(74.1))]));
+    assert_eq!(changes(0), json!([change("deleted", json!(false), json!(true))]));
+    for e in &entries {
+        assert!(e["actor"].as_str().unwrap().starts_with("token:") && e["at"].is_string(), "{e}");
+    }
+
+    // Each entry's message is where it says, in the topic's message browser.
+    for e in [&entries[0], &entries[5]] {
+        let at = &e["event"];
+        let (topic, partition, offset) = (at["topic"].as_str().unwrap(), &at["partition"], &at["offset"]);
+        let path = format!("/api/v1/kafka/topics/{topic}/messages?partition={partition}&offset={offset}&limit=1");
+        let (code, page) = api.get(&path).await;
+        assert_eq!(code, 200, "{page}");
+        let value: Value = serde_json::from_str(page["messages"][0]["value"].as_str().unwrap()).unwrap();
+        assert_eq!(value["id"], e["event_id"], "{path}");
+    }
+
+    // A pincode's own history; pages that follow each other.
+    let own = history(&api, "/api/v1/pincodes/403001/history", 3).await;
+    assert_eq!(own.len(), 3, "{own:?}");
+    let (_, first) = api.get("/api/v1/cities/Histpur/Goa/history?limit=4").await;
+    let cursor = first["next_cursor"].as_str().expect("a next page").to_string();
+    let (_, rest) = api.get(&format!("/api/v1/cities/Histpur/Goa/history?limit=4&cursor={cursor}")).await;
+    let ids = |p: &Value| p["entries"].as_array().unwrap().iter().map(|e| e["event_id"].clone()).collect::<Vec<_>>();
+    let paged = [ids(&first), ids(&rest)].concat();
+    assert_eq!(paged, entries.iter().map(|e| e["event_id"].clone()).collect::<Vec<_>>());
+    assert!(rest["next_cursor"].is_null(), "{rest}");
+
+    // Bad asks are named.
+    let (code, body) = api.get("/api/v1/cities/Histpur/Goa/history?limit=0&cursor=nope").await;
+    assert_eq!(code, 422, "{body}");
+    assert!(field_error(&body, "limit").contains("1 to 200") && field_error(&body, "cursor").contains("nope"));
+    assert_eq!(api.get("/api/v1/cities/Nowhere/Goa/history").await.0, 404);
+    assert_eq!(api.get("/api/v1/pincodes/403999/history").await.0, 404);
+}
