@@ -69,7 +69,20 @@ test('the form refuses bad fields before sending, then a created city goes pendi
     assert.match(entries[0], /Updated/);
     assert.match(entries[3], new RegExp(`Created ${name}`));
     assert.match(entries[3], /admin@geoledger\.test · city\.created\.v1/);
+    // Each entry says what it changed: the edit, the population only; the delete, `deleted`.
+    const rows = (entry) => entry.getByTestId('diff').locator('tr').evaluateAll(
+      (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent.trim())));
+    assert.deepEqual(await rows(history.nth(0)), [['population', '1200', '1234567']]);
+    assert.deepEqual(await rows(history.nth(2)), [['deleted', 'false', 'true']]);
     await screenshot(page, 'city');
+    // And links to its message, where the topic's browser opens.
+    const link = history.nth(0).getByRole('link', { name: /^message \d+:\d+$/ });
+    const [, partition, offset] = (await link.textContent()).match(/(\d+):(\d+)/);
+    await link.click();
+    await page.waitForURL((u) => u.pathname.startsWith('/kafka/topics/') && u.search.includes(`offset=${offset}`));
+    const first = page.locator('li.message').first();
+    await first.waitFor({ timeout: 15000 });
+    assert.deepEqual([await first.getAttribute('data-partition'), await first.getAttribute('data-offset')], [partition, offset]);
 
     assert.deepEqual(admin.problems, []);
     assert.deepEqual(watcher.problems, []);

@@ -9,7 +9,7 @@ use crate::api::get_city_details;
 use crate::components::alert::Problem;
 use crate::components::live::Live;
 use crate::components::offices::Offices;
-use crate::domain::history::CityDetails;
+use crate::domain::history::{CityDetails, HistoryEntry};
 use crate::domain::map::view_to_hash;
 use crate::format::{indian, readable_time};
 
@@ -101,13 +101,49 @@ fn CityView(details: CityDetails) -> impl IntoView {
         }}
         <h2>"History"</h2>
         <ol class="history" data-testid="history">
-            {history.into_iter().map(|h| view! {
-                <li>
-                    <time datetime=h.time.clone()>{readable_time(&h.time)}</time>
-                    <span class="summary">{h.summary}</span>
-                    <span class="muted small">{format!("{} · {}", h.actor, h.event_type)}</span>
-                </li>
-            }).collect_view()}
+            {history.into_iter().map(|h| view! { <HistoryItem entry=h/> }).collect_view()}
         </ol>
+    }
+}
+
+/// One applied event: when, what, who, each field it changed (before →
+/// after), and a link to its message in the topic's message browser.
+#[component]
+fn HistoryItem(entry: HistoryEntry) -> impl IntoView {
+    let message = entry.event.as_ref().map(|at| {
+        let href = format!("/kafka/topics/{}?partition={}&offset={}", at.topic, at.partition, at.offset);
+        view! { <a class="small" href=href>{format!("message {}:{}", at.partition, at.offset)}</a> }
+    });
+    let job =
+        entry.import_job.as_ref().map(|job| view! { <span class="muted small">{format!(" · import {job}")}</span> });
+    let changes = entry.changes.into_iter().map(|c| {
+        view! {
+            <tr>
+                <th scope="row">{c.field}</th>
+                <td class="before">{shown(&c.before)}</td>
+                <td class="after">{shown(&c.after)}</td>
+            </tr>
+        }
+    });
+    view! {
+        <li data-event=entry.event_id.clone()>
+            <time datetime=entry.time.clone()>{readable_time(&entry.time)}</time>
+            <span class="summary">{entry.summary}</span>
+            <span class="muted small">{format!("{} · {}", entry.actor, entry.event_type)}</span>
+            {job}
+            {message}
+            <table class="diff" data-testid="diff">
+                <tbody>{changes.collect_view()}</tbody>
+            </table>
+        </li>
+    }
+}
+
+/// A field's value as a history shows it: text as it is, none as a dash.
+fn shown(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => "—".into(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }

@@ -2,10 +2,11 @@
 //! (leader, replicas, in-sync replicas, watermarks, messages), and a message
 //! browser: the newest, from an offset or from a time (UTC); one partition
 //! or all; older and newer. Keys, headers and values are shown as text.
+//! `?partition=&offset=` opens the browser at one message (history links).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{get_kafka_messages, get_kafka_overview};
 use crate::components::alert::Problem;
@@ -85,8 +86,12 @@ fn TopicView(topic: Topic) -> impl IntoView {
 /// The message browser.
 #[component]
 fn Browser(topic: String, partitions: usize) -> impl IntoView {
-    let query = RwSignal::new(MessageQuery { partition: None, start: Start::Latest, limit: 20 });
-    let offset = RwSignal::new(String::new());
+    // `?partition=&offset=` (a history entry's link) opens at that message.
+    let asked = |key: &str| use_query_map().with_untracked(|m| m.get(key)).and_then(|v| v.parse::<i64>().ok());
+    let (partition, from) = (asked("partition").map(|p| p as i32), asked("offset").filter(|o| *o >= 0));
+    let start = from.map_or(Start::Latest, Start::Offset);
+    let query = RwSignal::new(MessageQuery { partition, start, limit: 20 });
+    let offset = RwSignal::new(from.map(|o| o.to_string()).unwrap_or_default());
     let time = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
     let ticks = refreshes();
@@ -117,7 +122,8 @@ fn Browser(topic: String, partitions: usize) -> impl IntoView {
         <form class="filters browser" on:submit=|e| e.prevent_default()>
             <div>
                 <label for="browse-partition">"Partition"</label>
-                <select id="browse-partition" on:change=move |e| {
+                <select id="browse-partition" prop:value=partition.map(|p| p.to_string()).unwrap_or_default()
+                    on:change=move |e| {
                     let p = event_target_value(&e).parse::<i32>().ok();
                     query.update(|q| q.partition = p);
                 }>
