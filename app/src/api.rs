@@ -227,6 +227,9 @@ pub mod ssr {
         /// Accepts a finding with a reason, for the signed-in admin `actor`.
         async fn accept_finding(&self, actor: String, id: String, reason: String) -> Result<Finding, AppError>;
 
+        /// Reverts one change (its event id), for the signed-in admin `actor`.
+        async fn revert_change(&self, actor: String, event_id: String, force: bool) -> WriteResult;
+
         /// Sends dead letters back to their topics, or (`discard`) marks them
         /// handled, for the signed-in admin `actor`.
         async fn handle_dead_letters(
@@ -478,6 +481,12 @@ pub async fn get_quality_summary() -> Result<QualitySummary, AppError> {
 #[server(endpoint = "list_findings", input = Json, output = TextJson)]
 pub async fn list_findings(query: FindingsQuery) -> Result<FindingsPage, AppError> {
     ssr::as_admin(|_, ledger| async move { Ok(ledger.findings(query)) }).await
+}
+
+/// Reverts one change: publishes what undoes it (`force`: over later changes to the same fields).
+#[server(endpoint = "revert_change", input = Json, output = TextJson)]
+pub async fn revert_change(event_id: String, force: bool) -> Result<Published, AppError> {
+    ssr::as_admin(|actor, ledger| async move { ledger.revert_change(actor, event_id, force).await }).await
 }
 
 /// Accepts a finding with a reason: it leaves the open list.

@@ -124,3 +124,72 @@ async fn each_event_says_what_it_changed_newest_first_with_its_message() {
     assert_eq!(api.get("/api/v1/cities/Nowhere/Goa/history").await.0, 404);
     assert_eq!(api.get("/api/v1/pincodes/403999/history").await.0, 404);
 }
+
+/// The city's entry of this type, newest first.
+fn of_type<'a>(entries: &'a [Value], t: &str) -> &'a Value {
+    entries.iter().find(|e| e["type"] == t).unwrap_or_else(|| panic!("no {t} in {entries:?}"))
+}
+
+#[tokio::test]
+async fn a_change_is_reverted_unless_changed_since_and_a_create_and_a_delete_are_undone() {
+    let world = Owned(World::new("history_revert"));
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    let city = "/api/v1/location-updates/cities";
+    let at = |lat: f64| json!({"city_name": "Revpur", "state": "Goa", "latitude": lat, "longitude": 74.0});
+    accepted(&api, "POST", city, at(15.3)).await;
+    history(&api, "/api/v1/cities/Revpur/Goa/history", 1).await;
+    accepted(&api, "PUT", &format!("{city}/Revpur/Goa"), json!({"latitude": 15.4, "population": 900})).await;
+    let entries = history(&api, "/api/v1/cities/Revpur/Goa/history", 2).await;
+    let moved = of_type(&entries, "city.updated.v1")["event_id"].as_str().unwrap().to_string();
+
+    // Reverted: the fields it changed get their values back, marked as its revert.
+    let (code, body) = api.post(&format!("/api/v1/history/{moved}/revert"), &json!({})).await;
+    assert_eq!(code, 202, "{body}");
+    let back =
+        api.eventually("/api/v1/cities/Revpur/Goa", APPLIED, |c, b| c == 200 && b["latitude"] == json!(15.3)).await;
+    assert!(back["population"].is_null(), "population back to none: {back}");
+    let entries = history(&api, "/api/v1/cities/Revpur/Goa/history", 3).await;
+    assert_eq!(entries[0]["reverts"], moved.as_str(), "{}", entries[0]);
+    assert_eq!(
+        entries[0]["changes"],
+        json!([change("latitude", json!(15.4), json!(15.3)), change("population", json!(900), Value::Null)])
+    );
+
+    // A later change to the same field: 409 naming it and the later change; force reverts anyway.
+    accepted(&api, "PUT", &format!("{city}/Revpur/Goa"), json!({"latitude": 15.5})).await;
+    let entries = history(&api, "/api/v1/cities/Revpur/Goa/history", 4).await;
+    let later = entries[0]["event_id"].as_str().unwrap().to_string();
+    let (code, body) = api.post(&format!("/api/v1/history/{moved}/revert"), &json!({})).await;
+    assert_eq!(code, 409, "{body}");
+    let said = body["error"].as_str().unwrap();
+    assert!(said.contains("latitude") && said.contains(&later) && said.contains("force=true"), "{said}");
+    let (code, body) = api.post(&format!("/api/v1/history/{moved}/revert?force=true"), &json!({})).await;
+    assert_eq!(code, 202, "{body}");
+    api.eventually("/api/v1/cities/Revpur/Goa", APPLIED, |c, b| c == 200 && b["latitude"] == json!(15.3)).await;
+
+    // A delete is undone by a restore; the create by a soft delete.
+    accepted(&api, "DELETE", &format!("{city}/Revpur/Goa"), json!({})).await;
+    let entries = history(&api, "/api/v1/cities/Revpur/Goa/history", 6).await;
+    let deleted = of_type(&entries, "city.deleted.v1")["event_id"].as_str().unwrap().to_string();
+    let (code, body) = api.post(&format!("/api/v1/history/{deleted}/revert"), &json!({})).await;
+    assert_eq!(code, 202, "{body}");
+    let restored = history(&api, "/api/v1/cities/Revpur/Goa/history", 7).await;
+    assert_eq!(
+        (restored[0]["type"].as_str(), restored[0]["reverts"].as_str()),
+        (Some("city.restored.v1"), Some(deleted.as_str()))
+    );
+    let created = of_type(&restored, "city.created.v1")["event_id"].as_str().unwrap().to_string();
+    let (code, body) = api.post(&format!("/api/v1/history/{created}/revert?force=true"), &json!({})).await;
+    assert_eq!(code, 202, "{body}");
+    let gone = history(&api, "/api/v1/cities/Revpur/Goa/history", 8).await;
+    assert_eq!(gone[0]["type"], "city.deleted.v1", "{}", gone[0]);
+    let (_, listed) = api.get("/api/v1/cities?state=Goa&include_deleted=true").await;
+    let revpur = listed["cities"].as_array().unwrap().iter().find(|c| c["name"] == "Revpur").unwrap().clone();
+    assert!(revpur["deleted_at"].is_string(), "soft-deleted: {revpur}");
+    let (_, live) = api.get("/api/v1/cities?state=Goa").await;
+    assert!(live["cities"].as_array().unwrap().iter().all(|c| c["name"] != "Revpur"), "{live}");
+
+    let (code, body) = api.post("/api/v1/history/no-such-event/revert", &json!({})).await;
+    assert_eq!(code, 404, "{body}");
+}

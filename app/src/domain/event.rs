@@ -193,6 +193,7 @@ impl Change {
             actor: actor.into(),
             data: self.data(),
             importjob: None,
+            reverts: None,
         }
     }
 }
@@ -216,6 +217,9 @@ pub struct Envelope {
     /// attribute: lower-case letters only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub importjob: Option<String>,
+    /// The event this one reverts, if it is a revert (an extension attribute).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverts: Option<String>,
 }
 
 impl Envelope {

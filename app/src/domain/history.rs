@@ -37,6 +37,9 @@ pub struct HistoryEntry {
     pub import_job: Option<String>,
     /// A one-line account of the change, for people.
     pub summary: String,
+    /// The event this one reverted, if it was a revert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverts: Option<String>,
     /// Each field it changed (a create: each field it set, from null).
     /// Empty for events applied before GeoLedger recorded changes.
     #[serde(default)]

@@ -17,6 +17,7 @@ pub mod names;
 pub mod notice;
 pub mod pincode;
 pub mod quality;
+pub mod revert;
 pub mod schema;
 pub mod sign_in;
 pub mod slug;

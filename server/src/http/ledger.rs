@@ -176,6 +176,10 @@ impl Ledger for AppState {
         self.quality.accept(&id, Some(&reason), &Actor::admin(actor)).await.map_err(answer)
     }
 
+    async fn revert_change(&self, actor: String, event_id: String, force: bool) -> WriteResult {
+        self.commands.revert(&Actor::admin(actor), &event_id, force).await.map_err(answer)
+    }
+
     async fn handle_dead_letters(
         &self,
         actor: String,

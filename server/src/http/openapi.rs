@@ -34,6 +34,7 @@ use super::{health, sse};
     paths(
         writes::create_city, writes::create_cities, writes::update_city, writes::delete_city,
         writes::restore_city, writes::upsert_pincode, writes::upsert_pincodes, writes::delete_pincode,
+        writes::revert_change,
         reads::list_cities, reads::get_city, reads::city_history, reads::map_view, reads::get_pincode,
         reads::pincode_history,
         lookup::nearest, lookup::nearest_batch, lookup::search,

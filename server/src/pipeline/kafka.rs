@@ -303,6 +303,10 @@ impl Kafka {
             Some(job) => headers.insert(Header { key: "ce_importjob", value: Some(job.as_str()) }),
             None => headers,
         };
+        let headers = match &event.reverts {
+            Some(id) => headers.insert(Header { key: "ce_reverts", value: Some(id.as_str()) }),
+            None => headers,
+        };
         let landed = self.send(topic, Some(event.subject.as_bytes()), Some(&payload), headers).await?;
         metrics::event_published(&event.event_type);
         Ok(landed)

@@ -5,10 +5,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use app::domain::city::{field as city_field, validate_city_update, validate_new_city, CityFields};
+use app::domain::city::{field as city_field, validate_city_update, validate_new_city, City, CityFields};
 use app::domain::event::{Change, CityData, CityRef, PincodeRef};
 use app::domain::names::{name_key, Found};
 use app::domain::pincode::{field as pincode_field, validate_pincode, PincodeFields};
+use app::domain::revert::{self, Action};
 use app::domain::validation::ValidationErrors;
 use app::domain::write::Published;
 use serde_json::{Map, Value};
@@ -86,7 +87,18 @@ impl Commands {
     /// Wraps the change in its envelope (a new id, now) and publishes it to its
     /// topic: where it landed, once the broker has it.
     async fn publish(&self, change: Change, actor: &Actor) -> Result<Published, Error> {
-        let (topic, event) = batch::event(&self.kafka, change, actor, None);
+        self.publish_reverting(change, actor, None).await
+    }
+
+    /// `publish`, the event marked as the revert of `reverts`.
+    async fn publish_reverting(
+        &self,
+        change: Change,
+        actor: &Actor,
+        reverts: Option<&str>,
+    ) -> Result<Published, Error> {
+        let (topic, mut event) = batch::event(&self.kafka, change, actor, None);
+        event.reverts = reverts.map(str::to_string);
         let (partition, offset) = self.kafka.publish(&topic, &event).await?;
         Ok(Published {
             event_id: event.id,
@@ -182,6 +194,17 @@ impl Commands {
         record: &Map<String, Value>,
     ) -> Result<Published, Error> {
         let current = self.queries.find_city(name, state).await?;
+        self.update_found_city(actor, current, record, None).await
+    }
+
+    /// `update_city` of a city found, its event the revert of `reverts` if given.
+    async fn update_found_city(
+        &self,
+        actor: &Actor,
+        current: City,
+        record: &Map<String, Value>,
+        reverts: Option<&str>,
+    ) -> Result<Published, Error> {
         let fields = validate_city_update(record, &current.fields).map_err(Error::invalid)?;
         let candidates = names::candidates(&self.store, [&fields]).await?;
         if let Found::Current(other) = candidates.find(&fields.state, &fields.name) {
@@ -196,7 +219,7 @@ impl Commands {
         if !errors.is_empty() {
             return Err(Error::invalid(errors));
         }
-        self.publish(Change::CityUpdated(CityData { id: current.id, fields }), actor).await
+        self.publish_reverting(Change::CityUpdated(CityData { id: current.id, fields }), actor, reverts).await
     }
 
     pub async fn delete_city(&self, actor: &Actor, name: &str, state: &str) -> Result<Published, Error> {
@@ -244,5 +267,50 @@ impl Commands {
             return Err(Error::conflict(format!("pincode {code} is deleted already")));
         }
         self.publish(Change::PincodeDeleted(PincodeRef { pincode: code }), actor).await
+    }
+
+    /// Reverts the change `event_id` (docs/api.md): publishes what undoes
+    /// it, marked as its revert; 404 for a change the history has not, 409
+    /// when a later change changed the same fields (unless `force`) or the
+    /// entity is that way already.
+    pub async fn revert(&self, actor: &Actor, event_id: &str, force: bool) -> Result<Published, Error> {
+        let Some((millis, entry)) = self.store.history_entry(event_id).await? else {
+            return Err(Error::not_found(format!("no change {event_id} in the history")));
+        };
+        let later = self.store.history_after(&entry.subject, millis, event_id).await?;
+        let action = revert::plan(&entry, &later, force).map_err(|r| Error::conflict(r.message()))?;
+        let gone = || Error::not_found(format!("{} is not in the read model", entry.subject));
+        let is = |deleted: bool| if deleted { "is deleted already" } else { "is not deleted" };
+        let change = if entry.event_type.starts_with("city.") {
+            let city = self.store.city_by_id(&entry.subject).await?.ok_or_else(gone)?;
+            let delete = match action {
+                Action::Set(set) => return self.update_found_city(actor, city, &set, Some(event_id)).await,
+                action => action == Action::Delete,
+            };
+            if city.deleted_at.is_some() == delete {
+                return Err(Error::conflict(format!("{} in {} {}", city.fields.name, city.fields.state, is(delete))));
+            }
+            let r = CityRef { id: city.id, name: city.fields.name, state: city.fields.state };
+            if delete {
+                Change::CityDeleted(r)
+            } else {
+                Change::CityRestored(r)
+            }
+        } else {
+            let pincode = self.store.pincode(&entry.subject).await?.ok_or_else(gone)?;
+            let deleted = pincode.deleted_at.is_some();
+            match action {
+                Action::Delete if deleted => {
+                    return Err(Error::conflict(format!("pincode {} {}", entry.subject, is(true))))
+                }
+                Action::Restore if !deleted => {
+                    return Err(Error::conflict(format!("pincode {} {}", entry.subject, is(false))))
+                }
+                Action::Delete => Change::PincodeDeleted(PincodeRef { pincode: pincode.fields.pincode }),
+                Action::Restore => Change::PincodeUpserted(pincode.fields),
+                Action::Set(set) => Change::PincodeUpserted(revert::pincode_with(&pincode.fields, &set)),
+            }
+        };
+        self.publish_reverting(change, actor, Some(event_id)).await
     }
 }

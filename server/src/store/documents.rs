@@ -139,6 +139,7 @@ pub(super) fn history_entry_from_doc(d: &Document) -> HistoryEntry {
         time: time_str(d, "time").unwrap_or_default(),
         import_job: opt_str(d, "import_job"),
         summary: opt_str(d, "summary").unwrap_or_default(),
+        reverts: opt_str(d, "reverts"),
         changes: d.get("changes").and_then(|c| bson::from_bson(c.clone()).ok()).unwrap_or_default(),
         event,
     }

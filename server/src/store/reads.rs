@@ -160,6 +160,30 @@ impl Store {
         Ok(docs.iter().map(|d| (millis(d), history_entry_from_doc(d))).collect())
     }
 
+    /// One history entry by its event's id, with its time in ms.
+    pub async fn history_entry(&self, event_id: &str) -> mongodb::error::Result<Option<(i64, HistoryEntry)>> {
+        let found = self.history.find_one(doc! { "_id": event_id }).await?;
+        Ok(found
+            .map(|d| (d.get_datetime("time").map(|t| t.timestamp_millis()).unwrap_or(0), history_entry_from_doc(&d))))
+    }
+
+    /// The entries about `subject` itself after the time `millis` (ms), other than `event_id`.
+    pub async fn history_after(
+        &self,
+        subject: &str,
+        millis: i64,
+        event_id: &str,
+    ) -> mongodb::error::Result<Vec<HistoryEntry>> {
+        let filter = doc! { "$and": [
+            { "entities": subject },
+            { "subject": subject },
+            { "time": { "$gte": DateTime::from_millis(millis) } },
+            { "_id": { "$ne": event_id } },
+        ] };
+        let docs: Vec<Document> = self.history.find(filter).await?.try_collect().await?;
+        Ok(docs.iter().map(history_entry_from_doc).collect())
+    }
+
     /// The pincodes of a city (deleted ones too), by code.
     pub async fn pincodes_of(&self, city_id: &str) -> mongodb::error::Result<Vec<Pincode>> {
         let docs: Vec<Document> =

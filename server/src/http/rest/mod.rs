@@ -48,6 +48,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/map", get(reads::map_view))
         .route("/pincodes/{code}", get(reads::get_pincode))
         .route("/pincodes/{code}/history", get(reads::pincode_history))
+        .route("/history/{event_id}/revert", post(writes::revert_change))
         .route("/lookup", get(lookup::search))
         .route("/lookup/nearest", get(lookup::nearest).post(lookup::nearest_batch))
         .route("/quality", get(quality::summary))

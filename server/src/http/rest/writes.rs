@@ -9,7 +9,7 @@ use app::domain::import::format::Format;
 use app::domain::import::job::ImportJob;
 use app::domain::write::Published;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -168,6 +168,37 @@ pub async fn update_city(
     body: Bytes,
 ) -> Answer<Response> {
     Ok(accepted(s.commands.update_city(&actor, &name, &state, &object_body(&body)?).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RevertParams {
+    /// Revert even over later changes to the same fields (they are undone too).
+    #[serde(default)]
+    force: bool,
+}
+
+/// Reverts one change: publishes an event that puts back the `before`
+/// values of the fields it changed (a create is undone by a soft delete, a
+/// delete by a restore), marked `reverts: event_id`.
+#[utoipa::path(
+    post, path = "/api/v1/history/{event_id}/revert", tag = "cities",
+    params(("event_id" = String, Path, description = "The change's event id, from its history entry"), RevertParams),
+    responses(
+        (status = 202, description = "Published: where the revert's event landed", body = Published),
+        (status = 404, description = "No such change in the history, or its entity is gone", body = ErrorBody),
+        (status = 409, description = "A later change changed the same fields (named, with it), or the entity \
+            is that way already", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn revert_change(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(event_id): Path<String>,
+    Query(p): Query<RevertParams>,
+) -> Answer<Response> {
+    Ok(accepted(s.commands.revert(&actor, event_id.trim(), p.force).await?))
 }
 
 /// Soft-deletes a city (it can be restored).

@@ -64,6 +64,7 @@ impl HistoryRecord {
             "time": time,
             "summary": change.summary(),
             "import_job": event.importjob.as_deref(),
+            "reverts": event.reverts.as_deref(),
             "changes": bson::to_bson(changes).unwrap_or_else(|_| Bson::Array(Vec::new())),
             "_pos": pos.to_doc(),
         })
