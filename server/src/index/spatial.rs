@@ -103,6 +103,15 @@ fn cell_box((cx, cy): (u64, u64), zoom: u8) -> BBox {
     BBox { west, south, east, north }
 }
 
+/// A nearest search: from where, how many at most, how far at most.
+#[derive(Clone, Copy)]
+struct Ask {
+    latitude: f64,
+    longitude: f64,
+    k: usize,
+    max_km: f64,
+}
+
 /// Where a nearest search within a short distance looks: the box that holds
 /// the distance's circle, and the cells of the last zoom (columns and rows,
 /// first to last) that hold the box.
@@ -323,9 +332,10 @@ impl<D: PartialEq> Spatial<D> {
         if k == 0 {
             return Vec::new();
         }
+        let ask = Ask { latitude, longitude, k, max_km };
         match self.reach(latitude, longitude, max_km) {
-            Some(reach) => self.nearest_in_reach(reach, latitude, longitude, k, max_km, at, keep),
-            None => self.walk(latitude, longitude, k, max_km, at, keep),
+            Some(reach) => self.nearest_in_reach(reach, ask, at, keep),
+            None => self.walk(ask, at, keep),
         }
     }
 
@@ -353,14 +363,10 @@ impl<D: PartialEq> Spatial<D> {
         ((x1 - x0 + 1) * (y1 - y0 + 1) <= SHORT_REACH).then_some(Reach { columns: (x0, x1), rows: (y0, y1), bbox })
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn nearest_in_reach<'a>(
         &'a self,
         reach: Reach,
-        latitude: f64,
-        longitude: f64,
-        k: usize,
-        max_km: f64,
+        Ask { latitude, longitude, k, max_km }: Ask,
         at: impl Fn(&D) -> (f64, f64),
         keep: impl Fn(&D) -> bool,
     ) -> Vec<(&'a D, f64)> {
@@ -389,10 +395,7 @@ impl<D: PartialEq> Spatial<D> {
     /// waiting farther than `max_km`.
     fn walk<'a>(
         &'a self,
-        latitude: f64,
-        longitude: f64,
-        k: usize,
-        max_km: f64,
+        Ask { latitude, longitude, k, max_km }: Ask,
         at: impl Fn(&D) -> (f64, f64),
         keep: impl Fn(&D) -> bool,
     ) -> Vec<(&'a D, f64)> {
