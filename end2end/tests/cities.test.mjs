@@ -70,11 +70,22 @@ test('the form refuses bad fields before sending, then a created city goes pendi
     assert.match(entries[3], new RegExp(`Created ${name}`));
     assert.match(entries[3], /admin@geoledger\.test · city\.created\.v1/);
     // Each entry says what it changed: the edit, the population only; the delete, `deleted`.
-    const rows = (entry) => entry.getByTestId('diff').locator('tr').evaluateAll(
+    const rows = (entry) => entry.locator('[data-testid="diff"], [data-testid="revert-diff"]').first().locator('tr').evaluateAll(
       (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent.trim())));
     assert.deepEqual(await rows(history.nth(0)), [['population', '1200', '1234567']]);
     assert.deepEqual(await rows(history.nth(2)), [['deleted', 'false', 'true']]);
     await screenshot(page, 'city');
+
+    // Revert the edit: the confirmation shows what it will set back, then the population is 1,200 again.
+    await history.nth(0).getByRole('button', { name: 'Revert…' }).click();
+    const confirm = history.nth(0).getByTestId('revert-confirm');
+    await confirm.waitFor();
+    assert.deepEqual(await rows(confirm), [['population', '1234567', '1200']]);
+    await screenshot(page, 'city-revert');
+    await confirm.getByRole('button', { name: 'Revert', exact: true }).click();
+    await page.locator('.details dd', { hasText: /^1,200$/ }).waitFor({ timeout: 15000 });
+    assert.match(await history.nth(0).textContent(), /reverts /);
+    assert.equal(await history.count(), 5);
     // And links to its message, where the topic's browser opens.
     const link = history.nth(0).getByRole('link', { name: /^message \d+:\d+$/ });
     const [, partition, offset] = (await link.textContent()).match(/(\d+):(\d+)/);
