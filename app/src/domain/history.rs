@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::validation::ValidationErrors;
+use super::validation::{page_limit, ValidationErrors};
 
 pub use super::changes::FieldChange;
 
@@ -92,16 +92,10 @@ impl HistoryQuery {
                 None
             }
         };
-        let limit = match limit.map(str::trim).filter(|l| !l.is_empty()) {
-            None => PAGE,
-            Some(raw) => match raw.parse::<usize>() {
-                Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
-                _ => {
-                    errors.add("limit", format!("must be a whole number from 1 to {MAX_PAGE}, not '{raw}'"));
-                    PAGE
-                }
-            },
-        };
+        let limit = page_limit(limit, PAGE, MAX_PAGE).unwrap_or_else(|why| {
+            errors.add("limit", why);
+            PAGE
+        });
         if errors.is_empty() {
             Ok(HistoryQuery { before, limit })
         } else {

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::validation::{ValidationErrors, LATITUDE_RANGE, LONGITUDE_RANGE};
+use super::validation::{page_limit, ValidationErrors, LATITUDE_RANGE, LONGITUDE_RANGE};
 
 /// How many of each kind a nearest lookup answers, unless told.
 pub const DEFAULT_LIMIT: usize = 1;
@@ -149,13 +149,7 @@ pub fn point(lat: Option<&str>, lon: Option<&str>, prefix: &str) -> Result<Point
 
 /// How many of each kind: 1 unless told, at most 50.
 pub fn limit(raw: Option<&str>) -> Result<usize, ValidationErrors> {
-    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else { return Ok(DEFAULT_LIMIT) };
-    match raw.parse::<usize>() {
-        Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        _ => {
-            Err(ValidationErrors::single("limit", format!("must be a whole number from 1 to {MAX_LIMIT}, not '{raw}'")))
-        }
-    }
+    page_limit(raw, DEFAULT_LIMIT, MAX_LIMIT).map_err(|why| ValidationErrors::single("limit", why))
 }
 
 /// A value as the text a coordinate or a limit is read from: a number or a

@@ -61,6 +61,16 @@ impl ValidationErrors {
     }
 }
 
+/// A page size as asked (`?limit=`): `default` when not given, else a whole
+/// number from 1 to `max`; the error says so, for the field `limit`.
+pub fn page_limit(raw: Option<&str>, default: usize, max: usize) -> Result<usize, String> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else { return Ok(default) };
+    match raw.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("must be a whole number from 1 to {max}, not '{raw}'")),
+    }
+}
+
 /// Reads typed fields out of a loose record, collecting every error.
 pub struct Reader<'a> {
     record: &'a Map<String, Value>,

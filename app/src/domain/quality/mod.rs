@@ -14,7 +14,7 @@ pub mod postal;
 use serde::{Deserialize, Serialize};
 
 use super::geo::BBox;
-use super::validation::ValidationErrors;
+use super::validation::{page_limit, ValidationErrors};
 
 /// The rules, each with a fixed id (what the API and the metrics name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -260,16 +260,10 @@ impl FindingsQuery {
                 Status::Open
             }
         };
-        let limit = match blank(limit) {
-            None => 50,
-            Some(l) => match l.parse::<usize>() {
-                Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
-                _ => {
-                    errors.add("limit", format!("must be a whole number from 1 to {MAX_PAGE}, not '{l}'"));
-                    50
-                }
-            },
-        };
+        let limit = page_limit(limit, 50, MAX_PAGE).unwrap_or_else(|why| {
+            errors.add("limit", why);
+            50
+        });
         if !errors.errors.is_empty() {
             return Err(errors);
         }

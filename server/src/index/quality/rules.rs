@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use app::domain::geo::distance_km;
+use app::domain::geo::{distance_km, EARTH_RADIUS_KM};
 use app::domain::quality::facts::{
     self, shown_km, too_far, Names, DUPLICATE_KM, OUTSIDE_TOLERANCE_KM, SHARED_AT_LEAST,
 };
@@ -94,11 +94,11 @@ impl Rules {
 /// A place's row of `DUPLICATE_KM` and its longitude: the order in which
 /// a full evaluation reads the cities (unlocated ones last).
 fn along(latitude: f64, longitude: f64) -> (i64, i64) {
-    const ROW_DEGREES: f64 = DUPLICATE_KM / 111.2;
+    let row_degrees = (DUPLICATE_KM / EARTH_RADIUS_KM).to_degrees();
     if !(latitude.is_finite() && longitude.is_finite()) {
         return (i64::MAX, 0);
     }
-    ((latitude / ROW_DEGREES).floor() as i64, (longitude * 1e6) as i64)
+    ((latitude / row_degrees).floor() as i64, (longitude * 1e6) as i64)
 }
 
 /// A digest of a finding's rule and facts: its id.

@@ -207,7 +207,10 @@ impl Store {
             .iter()
             .zip(outcomes)
             .map(|(p, outcome)| {
-                let city = pincodes.get(p.change.subject()).and_then(|d| d.get_str("city_id").ok());
+                let city = match p.change {
+                    Change::PincodeDeleted(r) => pincodes.get(&r.pincode).and_then(|d| d.get_str("city_id").ok()),
+                    _ => None,
+                };
                 outcome.map(|(applied, written, time, changed)| AppliedEvent {
                     applied,
                     history: HistoryRecord::of(p.event, p.change, city, p.pos, time, &changed),
