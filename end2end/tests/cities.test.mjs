@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { BASE_URL, openBrowser, openPage, fillForm as fill, unique, waitForHydration, screenshot, recordToastStates } from '../lib/browser.mjs';
 
 const openCities = (browser) => openPage(browser, '/cities');
@@ -214,6 +215,45 @@ test('the list pages through a long result, forward and back', async () => {
     await page.getByRole('button', { name: 'Previous' }).click();
     await rows(25);
     assert.equal(await first(), names[0]);
+    assert.deepEqual(browser.problems, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('the export links download the filtered cities, stating their offsets', async () => {
+  const browser = await openBrowser();
+  try {
+    const page = await openCities(browser);
+    const name = `Exportgaon ${unique()}`;
+    const res = await page.request.post(`${BASE_URL}/api/run_city_command`, {
+      headers: { origin: BASE_URL },
+      data: { command: 'Create', fields: { city_name: name, state: 'Sikkim', latitude: '27.33', longitude: '88.61' } },
+    });
+    assert.equal(res.status(), 200, await res.text());
+    await page.getByLabel('Name starts with').fill(name);
+    await page.locator('td.name', { hasText: name }).waitFor({ timeout: 20000 });
+    await page.getByLabel('Name starts with').fill('');
+    await page.getByLabel('State').selectOption('Sikkim');
+    const csv = page.getByTestId('export-csv');
+    await page.waitForFunction(() => document.querySelector('[data-testid=export-csv]').href.includes('state=Sikkim'));
+    assert.equal(await csv.getAttribute('href'), '/api/v1/export/cities?format=csv&state=Sikkim');
+    await screenshot(page, 'cities-export');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), csv.click()]);
+    assert.match(download.suggestedFilename(), /^cities-\d{8}T\d{6}Z\.csv$/);
+    const text = readFileSync(await download.path(), 'utf8');
+    const [header, ...rows] = text.trim().split('\n');
+    assert.ok(header.startsWith('city_name,state,district,latitude,longitude'), header);
+    assert.ok(header.endsWith(',id,deleted_at,position'), header);
+    assert.ok(rows.length >= 1 && rows.every((r) => r.includes(',Sikkim,')), text);
+    assert.ok(rows.some((r) => r.startsWith(`${name},Sikkim,`)), text);
+    // The same export as NDJSON opens with the offsets it holds.
+    const ndjson = await page.request.get(`${BASE_URL}${await page.getByTestId('export-ndjson').getAttribute('href')}`);
+    const offsets = ndjson.headers()['geoledger-offsets'];
+    assert.match(offsets, /city-updates:0:\d+/);
+    const first = JSON.parse((await ndjson.text()).split('\n')[0]);
+    assert.equal(first.geoledger.offsets.map((o) => `${o.topic}:${o.partition}:${o.offset}`).join(','), offsets);
     assert.deepEqual(browser.problems, []);
   } finally {
     await browser.close();

@@ -12,12 +12,14 @@
 //! - `error`: what can stop a request;
 //! - `service/`: the write side (`Commands`) and the read side (`Queries`);
 //! - `import/`: bulk imports, one engine for the page, the API and the CLI;
+//! - `export/`: exports pinned to Kafka offsets, streamed from the index and the store;
 //! - `http/`: router, guard, REST, SSE, health, the server functions' port;
 //! - `setup`: topics, indexes and the first admin at start, then the materializer.
 
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod import;
 pub mod index;

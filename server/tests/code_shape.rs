@@ -27,6 +27,7 @@ const SERVER_ROOMS: &[&str] = &[
     "error",
     "service",
     "import",
+    "export",
     "http",
     "setup",
     "lib",

@@ -2,6 +2,7 @@
 
 pub mod alert;
 pub mod city_form;
+pub mod export_links;
 pub mod form;
 pub mod import;
 pub mod kafka;

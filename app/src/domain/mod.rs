@@ -5,6 +5,7 @@ pub mod city;
 pub mod dead_letter;
 pub mod error;
 pub mod event;
+pub mod export;
 pub mod fold;
 pub mod geo;
 pub mod health;

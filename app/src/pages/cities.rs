@@ -8,9 +8,11 @@ use leptos_meta::Title;
 
 use crate::api::{list_cities, run_city_command, CityCommand};
 use crate::components::city_form::{Editing, LazyCityForm};
+use crate::components::export_links::ExportLinks;
 use crate::components::live::Live;
 use crate::components::pager::{listing, Paging};
 use crate::domain::city::{City, CityListQuery, CityPage};
+use crate::domain::export::ExportKind;
 use crate::domain::state::STATES;
 
 const PAGE_SIZE: usize = 25;
@@ -39,7 +41,10 @@ pub fn CitiesPage() -> impl IntoView {
         <Title text="Cities"/>
         <div class="page-head">
             <h1>"Cities"</h1>
-            <button class="button" on:click=move |_| editing.set(Some(Editing::new_city()))>"New city"</button>
+            <div class="page-actions">
+                <ExportLinks kind=ExportKind::Cities state include_deleted/>
+                <button class="button" on:click=move |_| editing.set(Some(Editing::new_city()))>"New city"</button>
+            </div>
         </div>
         <form class="filters" on:submit=|e| e.prevent_default()>
             <div>

@@ -8,10 +8,12 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{list_pincodes, run_pincode_command, PincodeCommand};
+use crate::components::export_links::ExportLinks;
 use crate::components::live::Live;
 use crate::components::offices::Offices;
 use crate::components::pager::{listing, Paging};
 use crate::components::pincode_form::{values_of, LazyPincodeForm};
+use crate::domain::export::ExportKind;
 use crate::domain::pincode::{Pincode, PincodeListQuery, PincodePage};
 
 const PAGE_SIZE: usize = 25;
@@ -31,7 +33,10 @@ pub fn PincodesPage() -> impl IntoView {
         <Title text="Pincodes"/>
         <div class="page-head">
             <h1>"Pincodes"</h1>
-            <button class="button" on:click=move |_| editing.set(Some(HashMap::new()))>"New pincode"</button>
+            <div class="page-actions">
+                <ExportLinks kind=ExportKind::Pincodes state=String::new() include_deleted=false/>
+                <button class="button" on:click=move |_| editing.set(Some(HashMap::new()))>"New pincode"</button>
+            </div>
         </div>
         <form class="filters" on:submit=|e| e.prevent_default()>
             <div>

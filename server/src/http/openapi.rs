@@ -18,7 +18,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, ResponseBuilder}
 use utoipa::{Modify, OpenApi};
 
 use super::rest::bodies::{BulkAccepted, BulkAnswer, ErrorBody};
-use super::rest::{imports, kafka, lookup, quality, reads, writes};
+use super::rest::{exports, imports, kafka, lookup, quality, reads, writes};
 use super::{health, sse};
 
 #[derive(OpenApi)]
@@ -40,6 +40,7 @@ use super::{health, sse};
         lookup::nearest, lookup::nearest_batch, lookup::search,
         quality::summary, quality::findings, quality::accept,
         imports::create_import, imports::list_imports, imports::get_import, imports::import_report_csv,
+        exports::export_cities, exports::export_pincodes,
         kafka::kafka_cluster, kafka::kafka_group, kafka::kafka_lag, kafka::kafka_messages,
         kafka::dead_letters, kafka::redrive_dead_letters, kafka::discard_dead_letters,
         sse::stream, health::kafka_health, document_json,
@@ -57,6 +58,7 @@ use super::{health, sse};
         (name = "lookup", description = "Which pincode and city a place is in; a search box over every name"),
         (name = "quality", description = "Where the data is likely wrong: findings per rule, accepted with a reason"),
         (name = "imports", description = "CSV files imported as jobs, with reports"),
+        (name = "exports", description = "Every city or pincode, streamed, pinned to the Kafka offsets it holds"),
         (name = "kafka", description = "The cluster, consumer groups, messages and dead letters"),
         (name = "live", description = "Every change as it is applied, over server-sent events"),
         (name = "health", description = "For load balancers and monitors: no credential"),

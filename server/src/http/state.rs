@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use super::streams::LiveStreams;
 use crate::auth::{LoginThrottle, MongoSessionStore, Tokens, Users};
 use crate::config::Config;
+use crate::export::Exporter;
 use crate::import::{ImportLimits, Importer};
 use crate::index::quality::Rules;
 use crate::index::ReadIndex;
@@ -47,6 +48,7 @@ pub struct AppState {
     /// The live streams open, by session or token.
     pub live_streams: Arc<LiveStreams>,
     pub importer: Importer,
+    pub exporter: Exporter,
     /// What the Kafka status pages read.
     pub kafka_admin: KafkaAdmin,
     /// This instance's materializer as its watchdog sees it (readiness, the Overview).
@@ -95,6 +97,7 @@ impl AppState {
             dead_letters: DeadLetters::new(kafka.clone(), kafka_admin.clone(), DeadLetterHandlings::new(&mongo.db)),
             kafka_admin,
             lag_samples: LagSamples::new(&mongo.db),
+            exporter: Exporter::new(kafka.clone(), index.clone(), store.clone())?,
             importer: Importer::new(
                 kafka.clone(),
                 store.clone(),

@@ -252,6 +252,18 @@ impl ReadIndex {
         read(&self.pincodes).page(prefix, bbox, cursor, limit).iter().map(|c| c.to_string()).collect()
     }
 
+    /// The codes of one page of a pincode export, in code order.
+    pub fn pincode_export_page(
+        &self,
+        state: Option<&str>,
+        include_deleted: bool,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Vec<String> {
+        let pincodes = read(&self.pincodes);
+        pincodes.export_page(state, include_deleted, cursor, limit).iter().map(|c| c.to_string()).collect()
+    }
+
     /// What the map draws of one view.
     pub fn map(&self, q: MapQuery) -> MapView {
         let cities = read(&self.cities).map(q.bbox, q.zoom);

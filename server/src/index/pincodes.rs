@@ -9,6 +9,7 @@ use app::domain::geo::BBox;
 use app::domain::map::{Layer, MapPincode};
 use app::domain::pincode::Pincode;
 
+use super::cities::state_number;
 use super::spatial::Spatial;
 
 struct Entry {
@@ -17,6 +18,8 @@ struct Entry {
     city_id: Arc<str>,
     latitude: f64,
     longitude: f64,
+    /// Its state's place in `STATES`.
+    state: u8,
     deleted: bool,
 }
 
@@ -53,6 +56,7 @@ fn entry(p: &Pincode) -> Entry {
         city_id: Arc::from(f.city_id.as_str()),
         latitude: f.latitude,
         longitude: f.longitude,
+        state: state_number(&f.state),
         deleted: p.deleted_at.is_some(),
     }
 }
@@ -162,6 +166,25 @@ impl PincodeIndex {
             .range::<str, _>((from, Bound::Unbounded))
             .take_while(|(code, _)| code.starts_with(prefix))
             .filter(|(_, e)| fits(e))
+            .take(limit)
+            .map(|(code, _)| code.clone())
+            .collect()
+    }
+
+    /// The codes of one page of an export: in a state (its official name)
+    /// or anywhere, deleted ones too or not, after the cursor, in code order.
+    pub fn export_page(
+        &self,
+        state: Option<&str>,
+        include_deleted: bool,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Vec<Arc<str>> {
+        let state = state.map(state_number);
+        let from = cursor.map_or(Bound::Unbounded, Bound::Excluded);
+        self.by_code
+            .range::<str, _>((from, Bound::Unbounded))
+            .filter(|(_, e)| (include_deleted || !e.deleted) && state.is_none_or(|s| s == e.state))
             .take(limit)
             .map(|(code, _)| code.clone())
             .collect()

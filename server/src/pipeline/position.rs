@@ -36,6 +36,28 @@ impl GroupPosition {
         let read = move || committed_offsets(&consumer, &partitions, Duration::from_secs(5));
         tokio::task::spawn_blocking(read).await.map_err(|_| KafkaError::Client(rdkafka::error::KafkaError::Canceled))?
     }
+
+    /// The group's position on every partition of `topic`, in partition
+    /// order: the next offset it will read (0 where it has committed nothing,
+    /// so from the start: the event topics keep their history).
+    pub async fn whole_topic(&self, topic: &str) -> Result<Vec<(i32, i64)>, KafkaError> {
+        let (consumer, topic) = (self.consumer.clone(), topic.to_string());
+        let read = move || {
+            let timeout = Duration::from_secs(5);
+            let metadata = consumer.fetch_metadata(Some(&topic), timeout).map_err(KafkaError::Metadata)?;
+            let partitions: Vec<(String, i32)> = metadata
+                .topics()
+                .iter()
+                .flat_map(|t| t.partitions().iter().map(|p| (t.name().to_string(), p.id())))
+                .collect();
+            let committed: HashMap<(String, i32), i64> = committed_offsets(&consumer, &partitions, timeout)?;
+            let mut offsets: Vec<(i32, i64)> =
+                partitions.into_iter().map(|key| (key.1, committed.get(&key).copied().unwrap_or(0))).collect();
+            offsets.sort_unstable();
+            Ok(offsets)
+        };
+        tokio::task::spawn_blocking(read).await.map_err(|_| KafkaError::Client(rdkafka::error::KafkaError::Canceled))?
+    }
 }
 
 /// What the group of `consumer` (a client that never subscribes) has committed

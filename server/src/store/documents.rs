@@ -108,6 +108,12 @@ pub(super) fn city_from_doc(d: &Document) -> City {
     }
 }
 
+/// The position (partition, offset) of the last event applied to a document.
+pub(super) fn position_of(d: &Document) -> Option<(i32, i64)> {
+    let pos = d.get_document("_pos").ok()?;
+    Some((pos.get_i32("p").ok()?, pos.get_i64("o").ok()?))
+}
+
 pub(super) fn pincode_from_doc(d: &Document) -> Pincode {
     let (latitude, longitude) = lat_lon(d);
     Pincode {
@@ -128,8 +134,10 @@ pub(super) fn pincode_from_doc(d: &Document) -> Pincode {
 }
 
 pub(super) fn history_entry_from_doc(d: &Document) -> HistoryEntry {
-    let event = d.get_document("_pos").ok().zip(opt_str(d, "topic")).and_then(|(pos, topic)| {
-        Some(EventAt { topic, partition: pos.get_i32("p").ok()?, offset: pos.get_i64("o").ok()? })
+    let event = position_of(d).zip(opt_str(d, "topic")).map(|((partition, offset), topic)| EventAt {
+        topic,
+        partition,
+        offset,
     });
     HistoryEntry {
         event_id: opt_str(d, "_id").unwrap_or_default(),

@@ -10,7 +10,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{doc, Bson, DateTime, Document};
 use mongodb::Collection;
 
-use super::documents::{city_from_doc, history_entry_from_doc, pincode_from_doc, strings, NAME_KEY};
+use super::documents::{city_from_doc, history_entry_from_doc, pincode_from_doc, position_of, strings, NAME_KEY};
 use super::Store;
 
 impl Store {
@@ -88,6 +88,20 @@ impl Store {
     pub async fn pincodes_in_order(&self, codes: &[String]) -> mongodb::error::Result<Vec<Pincode>> {
         let mut found = self.pincodes_by_codes(codes).await?;
         Ok(codes.iter().filter_map(|c| found.remove(c)).collect())
+    }
+
+    /// The cities with these ids, in the order of `ids`, each with the
+    /// position (partition, offset) of the last event applied to it: one query.
+    pub async fn cities_at(&self, ids: &[String]) -> mongodb::error::Result<Vec<(City, Option<(i32, i64)>)>> {
+        let mut docs = documents_by_id(&self.cities, ids, None).await?;
+        Ok(ids.iter().filter_map(|id| docs.remove(id)).map(|d| (city_from_doc(&d), position_of(&d))).collect())
+    }
+
+    /// The pincodes with these codes, in the order of `codes`, each with the
+    /// position of the last event applied to it: one query.
+    pub async fn pincodes_at(&self, codes: &[String]) -> mongodb::error::Result<Vec<(Pincode, Option<(i32, i64)>)>> {
+        let mut docs = documents_by_id(&self.pincodes, codes, None).await?;
+        Ok(codes.iter().filter_map(|c| docs.remove(c)).map(|d| (pincode_from_doc(&d), position_of(&d))).collect())
     }
 
     /// Every city, deleted ones too, with what the in-memory index keeps of
@@ -202,7 +216,7 @@ fn indexed_city_fields() -> Document {
 
 /// What the in-memory index keeps of a pincode.
 fn indexed_pincode_fields() -> Document {
-    doc! { "area_name": 1, "city_id": 1, "location": 1, "deleted_at": 1 }
+    doc! { "area_name": 1, "city_id": 1, "state": 1, "location": 1, "deleted_at": 1 }
 }
 
 /// The documents with these ids, by id: one `$in` (none for no ids), with only

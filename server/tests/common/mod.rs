@@ -452,11 +452,17 @@ impl Api {
 
     /// GETs a body as text (a CSV download, say): status, content type, text.
     pub async fn get_text(&self, path: &str) -> (u16, String, String) {
+        let (code, headers, text) = self.download(path).await;
+        let kind = headers.get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        (code, kind, text)
+    }
+
+    /// GETs a download whole: status, its headers, its text.
+    pub async fn download(&self, path: &str) -> (u16, reqwest::header::HeaderMap, String) {
         let res =
             self.http.get(format!("{}{}", self.base, path)).bearer_auth(&self.token).send().await.expect("request");
-        let code = res.status().as_u16();
-        let kind = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-        (code, kind, res.text().await.unwrap())
+        let (code, headers) = (res.status().as_u16(), res.headers().clone());
+        (code, headers, res.text().await.expect("the whole body"))
     }
 
     /// Imports a CSV file through the API (`POST /api/v1/imports`) and waits

@@ -34,6 +34,7 @@ const CITY_COLUMNS: &[&str] = &[
     city::POPULATION,
     city::AREA,
     city::ALTERNATE_NAMES,
+    city::METADATA,
 ];
 const PINCODE_COLUMNS: &[&str] =
     &[pincode::PINCODE, pincode::CITY_NAME, pincode::STATE, pincode::AREA_NAME, pincode::LATITUDE, pincode::LONGITUDE];

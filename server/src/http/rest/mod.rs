@@ -22,6 +22,7 @@ use super::{guard, health, sse};
 use crate::error::Error;
 
 pub mod bodies;
+pub mod exports;
 pub mod imports;
 pub mod kafka;
 pub mod lookup;
@@ -49,6 +50,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/pincodes/{code}", get(reads::get_pincode))
         .route("/pincodes/{code}/history", get(reads::pincode_history))
         .route("/history/{event_id}/revert", post(writes::revert_change))
+        .route("/export/cities", get(exports::export_cities))
+        .route("/export/pincodes", get(exports::export_pincodes))
         .route("/lookup", get(lookup::search))
         .route("/lookup/nearest", get(lookup::nearest).post(lookup::nearest_batch))
         .route("/quality", get(quality::summary))
