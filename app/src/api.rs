@@ -16,6 +16,7 @@ use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use leptos::server_fn::{ContentType, Decodes, Encodes, Format, FormatType};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::activity::{ActivityPage, ActivityQuery};
 use crate::domain::city::{CityListQuery, CityPage};
 use crate::domain::dead_letter::{ActionOutcome, DeadLetterPage};
 use crate::domain::error::AppError;
@@ -132,6 +133,7 @@ pub mod ssr {
 
     use super::KafkaOverview;
     use super::{CityCommand, MapConfig, PincodeCommand};
+    use crate::domain::activity::{ActivityPage, ActivityQuery};
     use crate::domain::city::{CityListQuery, CityPage};
     use crate::domain::dead_letter::{ActionOutcome, DeadLetterPage};
     use crate::domain::error::AppError;
@@ -164,6 +166,8 @@ pub mod ssr {
 
         /// A city, its pincodes and its history, by id (None: no such city).
         async fn city_details(&self, id: String) -> Result<Option<CityDetails>, AppError>;
+
+        async fn activity(&self, query: ActivityQuery) -> Result<ActivityPage, AppError>;
 
         async fn list_pincodes(&self, query: PincodeListQuery) -> Result<PincodePage, AppError>;
 
@@ -372,6 +376,12 @@ pub async fn get_map_config() -> Result<MapConfig, AppError> {
 #[server(endpoint = "get_city_details", output = TextJson)]
 pub async fn get_city_details(id: String) -> Result<Option<CityDetails>, AppError> {
     ssr::as_admin(|_, ledger| async move { ledger.city_details(id).await }).await
+}
+
+/// A page of the activity feed, newest first.
+#[server(endpoint = "list_activity", input = Json, output = TextJson)]
+pub async fn list_activity(query: ActivityQuery) -> Result<ActivityPage, AppError> {
+    ssr::as_admin(|_, ledger| async move { ledger.activity(query).await }).await
 }
 
 /// One page of pincodes (by code prefix, or in a box).

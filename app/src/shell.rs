@@ -9,8 +9,8 @@ use crate::components::layout::Layout;
 use crate::pages::kafka::dead_letters::DeadLettersPage;
 use crate::pages::kafka::{group::GroupPage, groups::GroupsPage, overview::KafkaPage, topic::TopicPage};
 use crate::pages::{
-    cities::CitiesPage, city::CityPage, import::ImportPage, login::LoginPage, map::MapPage, not_found::NotFound,
-    overview::Overview, pincodes::PincodesPage, quality::QualityPage, schemas::SchemasPage,
+    activity::ActivityPage, cities::CitiesPage, city::CityPage, import::ImportPage, login::LoginPage, map::MapPage,
+    not_found::NotFound, overview::Overview, pincodes::PincodesPage, quality::QualityPage, schemas::SchemasPage,
 };
 
 /// The HTML document the server renders around the app.
@@ -80,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/map") view={Lazy::<MapRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/pincodes") view={Lazy::<PincodesRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/quality") view={Lazy::<QualityRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/activity") view={Lazy::<ActivityRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/import") view={Lazy::<ImportRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/kafka") view={Lazy::<KafkaRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/kafka/topics/:name") view={Lazy::<TopicRoute>::new()} ssr=SsrMode::Async/>
@@ -153,6 +154,7 @@ lazy_page! {
     CityRoute => CityPage,
     PincodesRoute => PincodesPage,
     QualityRoute => QualityPage,
+    ActivityRoute => ActivityPage,
     ImportRoute => ImportPage,
     KafkaRoute => KafkaPage,
     TopicRoute => TopicPage,

@@ -60,6 +60,11 @@ test('dead letters: a pincode whose city was missing waits with its reason, is r
     // The redriven pincode was applied to its city.
     await page.goto(`${BASE_URL}/pincodes?q=${codes[0]}`);
     await page.locator('tbody tr', { hasText: codes[0] }).filter({ hasText: city }).waitFor({ timeout: 30000 });
+    // And its letter says so.
+    await page.goto(`${BASE_URL}/kafka/dead-letters`);
+    await page.getByTestId('show-handled').check();
+    assert.match(await letter(codes[0]).getByTestId('handled-note').textContent(), / — applied$/);
+    await screenshot(page, 'kafka-dead-letters-handled');
     assert.deepEqual(browser.problems, []);
   } finally {
     await browser.close();

@@ -17,7 +17,7 @@ use crate::index::ReadIndex;
 use crate::kafka_admin::sampler::{self, LagWatch};
 use crate::pipeline::backoff::Backoff;
 use crate::pipeline::{GroupPosition, Materializer, RetryPolicy};
-use crate::store::Store;
+use crate::store::{DeadLetterHandlings, Store};
 
 pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
     let state = state.clone();
@@ -43,6 +43,11 @@ pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()
             return;
         }
         tokio::spawn(reload_when_stale(state.index.clone(), state.store.clone(), shutdown.clone()));
+        let (activity, history) = (state.index.clone(), state.store.clone());
+        tokio::spawn(retry("the activity feed's index", shutdown.clone(), move || {
+            let (activity, history) = (activity.clone(), history.clone());
+            async move { Ok(activity.load_activity(&history).await.map(|_| ())?) }
+        }));
         state.store.warn_of_retired_indexes().await;
         // What the other instances apply, told to this one's browsers.
         let fanout = state.fanout.clone();
@@ -60,6 +65,7 @@ pub fn start(state: &AppState, shutdown: watch::Receiver<bool>) -> JoinHandle<()
                 backoff: Backoff::new(Duration::from_millis(config.city_wait_backoff_ms), Duration::from_secs(5)),
             },
             watchdog: state.watchdog.clone(),
+            handlings: DeadLetterHandlings::new(&state.mongo.db),
         });
         // Import jobs' progress, from the materializer's committed offsets.
         match GroupPosition::new(&state.kafka) {

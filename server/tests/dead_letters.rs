@@ -154,3 +154,79 @@ async fn dead_letters_are_redriven_once_up_to_the_limit_and_discarded_with_who_a
     assert_eq!(page["in_topic"], 5);
     assert_eq!(page["handled"], 4, "{page}");
 }
+
+/// The pincode's longitude as the read model holds it.
+async fn longitude_of(api: &Api, code: &str) -> Value {
+    let (status, body) = api.get(&format!("/api/v1/pincodes/{code}")).await;
+    assert_eq!(status, 200, "{body}");
+    body["longitude"].clone()
+}
+
+#[tokio::test]
+async fn a_redriven_event_older_than_its_entity_is_skipped_and_the_letter_says_so() {
+    let world = Owned(World::new("dead_letters_stale").with("GEOLEDGER_CITY_WAIT_RETRIES", "1"));
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    let at = |code: &str, lon: f64| {
+        json!({"pincode": code, "city_name": "Mysuru", "state": "Karnataka",
+        "latitude": 12.3, "longitude": lon})
+    };
+
+    // Three pincodes wait for a city that is not there: each a dead letter.
+    for code in ["570001", "570002"] {
+        let (status, body) = api.post("/api/v1/location-updates/pincodes", &at(code, 76.60)).await;
+        assert_eq!(status, 202, "{body}");
+    }
+    let (status, body) = api
+        .post(
+            "/api/v1/location-updates/pincodes",
+            &json!({"pincode": "570003", "city_name": "Nowhere",
+            "state": "Karnataka", "latitude": 12.3, "longitude": 76.6}),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let old = letter_where(&api, |l| l["message"]["key"] == "570001").await;
+    let fresh = letter_where(&api, |l| l["message"]["key"] == "570002").await;
+    let orphan = letter_where(&api, |l| l["message"]["key"] == "570003").await;
+
+    // The city comes, and 570001 is changed since: a newer event than its letter's.
+    let city = json!({"city_name": "Mysuru", "state": "Karnataka", "latitude": 12.29, "longitude": 76.64});
+    let (status, body) = api.post("/api/v1/location-updates/cities", &city).await;
+    assert_eq!(status, 202, "{body}");
+    api.eventually("/api/v1/cities/Mysuru/Karnataka", FIRST, |c, _| c == 200).await;
+    let (status, body) = api.post("/api/v1/location-updates/pincodes", &at("570001", 76.65)).await;
+    assert_eq!(status, 202, "{body}");
+    api.eventually("/api/v1/pincodes/570001", FIRST, |c, b| c == 200 && b["longitude"] == 76.65).await;
+
+    // Sent back, all three.
+    let ids = [&old, &fresh, &orphan].map(|l| l["id"].as_str().unwrap().to_string());
+    let outcomes = act(&api, "redrive", &ids.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert!(outcomes.iter().all(|o| o["done"]["redriven"].is_object()), "{outcomes:?}");
+    let settled = api
+        .eventually("/api/v1/kafka/dead-letters?handled=true", FIRST, |c, b| {
+            c == 200
+                && ids.iter().all(|id| {
+                    b["letters"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|l| l["id"] == *id && l["handling"]["outcome"].is_object())
+                })
+        })
+        .await;
+    let outcome = |id: &str| {
+        let letter = settled["letters"].as_array().unwrap().iter().find(|l| l["id"] == id).unwrap();
+        letter["handling"]["outcome"].clone()
+    };
+    // The old one is skipped: the newer longitude stays, and its history holds no such change.
+    assert_eq!(outcome(&ids[0]), json!({"kind": "superseded"}));
+    assert_eq!(longitude_of(&api, "570001").await, 76.65);
+    let (_, history) = api.get("/api/v1/pincodes/570001/history").await;
+    let entries = history["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "only the newer upsert: {history}");
+    // The one nothing overtook is applied; the one whose city is still missing failed again.
+    assert_eq!(outcome(&ids[1]), json!({"kind": "applied"}));
+    assert_eq!(longitude_of(&api, "570002").await, 76.60);
+    assert_eq!(outcome(&ids[2])["kind"], "failed_again");
+    assert!(outcome(&ids[2])["reason"].as_str().unwrap().contains("karnataka/nowhere"), "{settled}");
+}

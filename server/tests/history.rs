@@ -193,3 +193,98 @@ async fn a_change_is_reverted_unless_changed_since_and_a_create_and_a_delete_are
     let (code, body) = api.post("/api/v1/history/no-such-event/revert", &json!({})).await;
     assert_eq!(code, 404, "{body}");
 }
+
+/// The feed's entries at `query` once it holds `n` of them: (type, subject, actor).
+async fn activity(api: &Api, query: &str, n: usize) -> (Vec<(String, String, String)>, Value) {
+    let page = api
+        .eventually(&format!("/api/v1/activity?{query}"), APPLIED, |c, b| {
+            c == 200 && b["entries"].as_array().is_some_and(|e| e.len() >= n)
+        })
+        .await;
+    let entries = page["entries"].as_array().unwrap();
+    let seen = entries
+        .iter()
+        .map(|e| {
+            let text = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+            (text("type"), text("subject"), text("actor"))
+        })
+        .collect();
+    (seen, page)
+}
+
+#[tokio::test]
+async fn the_activity_feed_lists_every_change_newest_first_filtered_and_paged() {
+    let world = Owned(World::new("history_activity"));
+    let server = world.server();
+    let (ops, etl) = (Api::new(&server, &world.token()), Api::new(&server, &world.token()));
+    let city = "/api/v1/location-updates/cities";
+    accepted(&ops, "POST", city, json!({"city_name": "Feedpur", "state": "Goa", "latitude": 15.3, "longitude": 74.0}))
+        .await;
+    activity(&ops, "", 1).await;
+    let csv = "city_name,state,latitude,longitude\nJobnagar,Kerala,9.9,76.2\nJobgaon,Kerala,10.1,76.3\n";
+    let job = etl.import(csv.as_bytes(), "", APPLIED).await;
+    let job_id = job["job"]["id"].as_str().unwrap().to_string();
+    activity(&ops, "", 3).await;
+    let pincode =
+        json!({"pincode": "403101", "city_name": "Feedpur", "state": "Goa", "latitude": 15.3, "longitude": 74.0});
+    accepted(&ops, "POST", "/api/v1/location-updates/pincodes", pincode).await;
+    activity(&ops, "", 4).await;
+    accepted(&ops, "PUT", &format!("{city}/Feedpur/Goa"), json!({"population": 4000})).await;
+
+    let (all, page) = activity(&ops, "", 5).await;
+    assert_eq!(all.len(), 5, "{page}");
+    let types: Vec<&str> = all.iter().map(|(t, _, _)| t.as_str()).collect();
+    assert_eq!(types[..2], ["city.updated.v1", "pincode.upserted.v1"], "newest first: {page}");
+    assert_eq!(page["entries"][0]["entity"], json!({"kind": "city", "id": "goa/feedpur"}));
+    assert_eq!(page["entries"][1]["entity"], json!({"kind": "pincode", "id": "403101"}));
+    assert_eq!(page["entries"][0]["changes"], json!([{"field": "population", "before": null, "after": 4000}]));
+    let ops_actor = all[0].2.clone();
+    let etl_actor = all.iter().find(|(_, s, _)| s == "kerala/jobnagar").unwrap().2.clone();
+    assert_ne!(ops_actor, etl_actor);
+
+    // Each filter, and all of them at once.
+    let (by_etl, _) = activity(&ops, &format!("actor={etl_actor}"), 2).await;
+    assert_eq!(by_etl.len(), 2, "{by_etl:?}");
+    assert!(by_etl.iter().all(|(t, _, a)| t == "city.created.v1" && *a == etl_actor));
+    let (by_job, page) = activity(&ops, &format!("job={job_id}"), 2).await;
+    assert_eq!(by_job.len(), 2);
+    assert!(page["entries"].as_array().unwrap().iter().all(|e| e["import_job"] == job_id.as_str()));
+    let (pincodes, _) = activity(&ops, "type=pincode", 1).await;
+    assert_eq!(pincodes, [("pincode.upserted.v1".to_string(), "403101".to_string(), ops_actor.clone())]);
+    let (created, _) = activity(&ops, &format!("type=city.created.v1&actor={ops_actor}"), 1).await;
+    assert_eq!(created.len(), 1, "{created:?}");
+    let (feedpur, _) = activity(&ops, "entity=goa/feedpur", 3).await;
+    assert_eq!(feedpur.len(), 3, "the city's own changes and its pincode's: {feedpur:?}");
+    let (_, none) = ops.get(&format!("/api/v1/activity?job={job_id}&type=pincode")).await;
+    assert_eq!(none["entries"], json!([]));
+
+    // Paged back in time: two, two, one, and every entry once.
+    let mut seen = Vec::new();
+    let mut before = String::new();
+    for expected in [2, 2, 1] {
+        let (code, page) = ops.get(&format!("/api/v1/activity?limit=2{before}")).await;
+        assert_eq!(code, 200, "{page}");
+        let entries = page["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), expected, "{page}");
+        seen.extend(entries.iter().map(|e| e["event_id"].as_str().unwrap().to_string()));
+        before = page["next_cursor"].as_str().map(|c| format!("&before={c}")).unwrap_or_default();
+    }
+    assert!(before.is_empty(), "no page after the last");
+    let ids: Vec<&str> = page["entries"].as_array().unwrap().iter().map(|e| e["event_id"].as_str().unwrap()).collect();
+    assert_eq!(seen.len(), 5);
+    assert!(ids.iter().all(|id| seen.iter().any(|s| s == id)));
+
+    let (code, body) = ops.get("/api/v1/activity?type=city.moved&before=nope&limit=0").await;
+    assert_eq!(code, 422, "{body}");
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["before", "limit", "type"]);
+
+    // A new start reads the history into its index: the same feed.
+    drop(server);
+    let again = world.server();
+    let api = Api::new(&again, &world.token());
+    let (after, _) = activity(&api, "", 5).await;
+    assert_eq!(after, all);
+    let (by_job, _) = activity(&api, &format!("job={job_id}"), 2).await;
+    assert_eq!(by_job.len(), 2);
+}

@@ -61,6 +61,12 @@ async fn two_instances_share_the_group_every_browser_hears_every_change_and_one_
     let (code, listed) = api_b.get("/api/v1/cities?q=fanpur&limit=100").await;
     assert_eq!(code, 200, "{listed}");
     assert_eq!(listed["cities"].as_array().unwrap().len(), written.len(), "{listed}");
+    // …and its activity feed holds each change, whichever instance applied it.
+    let (code, feed) = api_b.get("/api/v1/activity?limit=100").await;
+    assert_eq!(code, 200, "{feed}");
+    let fed: HashSet<String> =
+        feed["entries"].as_array().unwrap().iter().map(|e| e["event_id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(fed, written, "{feed}");
     // …each once: no instance's notice is told twice.
     let later = events_for(&mut stream, &mut text, "change", Duration::from_secs(3)).await;
     heard.extend(later.iter().filter_map(|d| d["event_id"].as_str().map(str::to_string)));

@@ -14,6 +14,7 @@ const SECTIONS: &[(&str, &str, bool)] = &[
     ("Cities", "/cities", true),
     ("Pincodes", "/pincodes", true),
     ("Quality", "/quality", true),
+    ("Activity", "/activity", true),
     ("Overview", "/overview", true),
     ("Bulk import", "/import", true),
     ("Kafka", "/kafka", true),

@@ -4,6 +4,7 @@ pub mod alert;
 pub mod city_form;
 pub mod export_links;
 pub mod form;
+pub mod history;
 pub mod import;
 pub mod kafka;
 pub mod layout;

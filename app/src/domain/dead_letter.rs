@@ -18,11 +18,36 @@ pub const ERROR: &str = "dlt.error";
 /// How many times the event was sent back to its topic; kept when it is
 /// dead-lettered again, since the materializer copies every header.
 pub const REDRIVES: &str = "geoledger.redrives";
+/// Set on a redriven event: where it was first published on its topic
+/// (`partition:offset`), kept on every later redrive. The materializer's
+/// guard compares that position, not the new one, so an old event sent back
+/// after newer changes is skipped as superseded instead of undoing them.
+pub const FIRST_POSITION: &str = "geoledger.first-position";
+/// Set on a redriven event: the dead letter it was sent back from, so what
+/// became of it is recorded with the letter.
+pub const FROM_LETTER: &str = "geoledger.dead-letter";
 
 /// True for the headers a redriven event keeps: its own, not the ones saying
 /// why it was dead-lettered, nor its old redrive count (a new one is set).
 pub fn kept_on_redrive(header: &str) -> bool {
-    !header.starts_with("dlt.") && header != REDRIVES
+    !header.starts_with("dlt.") && header != REDRIVES && header != FROM_LETTER
+}
+
+/// The value of [`FIRST_POSITION`].
+pub fn position_text(partition: i32, offset: i64) -> String {
+    format!("{partition}:{offset}")
+}
+
+/// The position an event's guard compares: where it was first published,
+/// when a redrive says so (on the partition it landed on again), else where
+/// it is.
+pub fn guard_position(partition: i32, offset: i64, first: Option<&str>) -> (i32, i64) {
+    let first = first.and_then(|t| t.split_once(':')).and_then(|(p, o)| Some((p.parse().ok()?, o.parse().ok()?)));
+    match first {
+        // Its key's partition is the same while the topic keeps its partition count.
+        Some((p, o)) if p == partition && o <= offset => (p, o),
+        _ => (partition, offset),
+    }
 }
 
 /// A dead letter's id: its place in the dead-letter topic.
@@ -49,6 +74,30 @@ pub enum Handled {
     Discarded,
 }
 
+/// What became of a redriven event, once the materializer read it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RedriveOutcome {
+    /// It is in the read model now.
+    Applied,
+    /// A newer change of its entity was there: skipped, nothing overwritten.
+    Superseded,
+    /// It failed again: a new dead letter.
+    FailedAgain { reason: String },
+}
+
+impl RedriveOutcome {
+    /// For people.
+    pub fn describe(&self) -> String {
+        match self {
+            RedriveOutcome::Applied => "applied".into(),
+            RedriveOutcome::Superseded => "skipped: a newer change of it was there already, and stays".into(),
+            RedriveOutcome::FailedAgain { reason } => format!("failed again ({reason}): a new dead letter"),
+        }
+    }
+}
+
 /// Who handled a dead letter, how and when.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -58,6 +107,9 @@ pub struct Handling {
     pub by: String,
     /// Milliseconds since 1970.
     pub at: i64,
+    /// A redriven one: what the materializer made of it (none until it read it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<RedriveOutcome>,
 }
 
 impl Handling {
@@ -203,6 +255,18 @@ mod tests {
     }
 
     #[test]
+    fn a_redrive_is_guarded_by_where_it_was_first_published() {
+        assert_eq!(guard_position(1, 90, Some(&position_text(1, 12))), (1, 12));
+        assert_eq!(guard_position(1, 90, None), (1, 90), "not a redrive");
+        // Landed on another partition (the topic's partitions changed), or nonsense: where it is.
+        assert_eq!(guard_position(2, 90, Some("1:12")), (2, 90));
+        assert_eq!(guard_position(1, 90, Some("1:95")), (1, 90));
+        assert_eq!(guard_position(1, 90, Some("one:12")), (1, 90));
+        assert!(kept_on_redrive(FIRST_POSITION), "the first position stays through every redrive");
+        assert!(!kept_on_redrive(FROM_LETTER), "each redrive names its own letter");
+    }
+
+    #[test]
     fn a_dead_letter_says_where_it_came_from_and_why() {
         let l = letter(&[
             ("ce_id", "e1"),
@@ -225,7 +289,7 @@ mod tests {
         assert_eq!(l.redrives, 3);
         assert!(l.redrive_refusal(3).unwrap().contains("redriven 3 times already"), "{:?}", l.redrive_refusal(3));
         assert_eq!(l.redrive_refusal(4), None);
-        l.handling = Some(Handling { handled: Handled::Discarded, by: "a@b.in".into(), at: 0 });
+        l.handling = Some(Handling { handled: Handled::Discarded, by: "a@b.in".into(), at: 0, outcome: None });
         assert_eq!(l.redrive_refusal(4).unwrap(), "dead letter 1-7 was discarded already, by a@b.in");
         assert!(l.discard_refusal().is_some());
         assert!(letter(&[]).redrive_refusal(3).unwrap().contains("does not say which topic"));

@@ -1,5 +1,6 @@
 //! The pure domain: types and rules shared by the browser and the server. No I/O.
 
+pub mod activity;
 pub mod changes;
 pub mod city;
 pub mod dead_letter;

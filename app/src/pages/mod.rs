@@ -1,3 +1,4 @@
+pub mod activity;
 pub mod cities;
 pub mod city;
 pub mod import;

@@ -6,6 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use app::api::ssr::Ledger;
 use app::api::{CityCommand, KafkaOverview, MapConfig, PincodeCommand};
+use app::domain::activity::{ActivityPage, ActivityQuery};
 use app::domain::city::{CityListQuery, CityPage};
 use app::domain::dead_letter::{ActionOutcome, DeadLetterPage};
 use app::domain::error::AppError;
@@ -80,6 +81,10 @@ impl Ledger for AppState {
 
     async fn city_details(&self, id: String) -> Result<Option<CityDetails>, AppError> {
         self.queries.city_details(&id).await.map_err(answer)
+    }
+
+    async fn activity(&self, query: ActivityQuery) -> Result<ActivityPage, AppError> {
+        self.queries.activity(&query).await.map_err(answer)
     }
 
     async fn list_pincodes(&self, query: PincodeListQuery) -> Result<PincodePage, AppError> {

@@ -15,6 +15,7 @@
 //! and a browser told of a change finds it listed. The cities and pincodes themselves are always read
 //! from the store by id; the index only chooses which, and in what order.
 
+mod activity;
 mod cities;
 mod findings;
 #[cfg(test)]
@@ -32,10 +33,12 @@ use tokio::sync::watch;
 
 use app::domain::map::{Layer, MapQuery, MapView, PINCODE_ZOOM};
 
+use self::activity::ActivityIndex;
+pub use self::activity::Wanted;
 pub use self::cities::{CityIndex, CityListing};
 pub use self::pincodes::PincodeIndex;
 use self::quality::{Findings, Rules, Touched};
-use crate::store::{Entity, Store};
+use crate::store::{Entity, Logged, Store};
 
 /// What changed, as the materializer names it: a city by id, a pincode by code
 /// (read back from the store), or the entity as its write left it in the store.
@@ -73,6 +76,10 @@ pub struct ReadIndex {
     rules: Rules,
     /// Counts each change of the findings (what the live stream tells).
     quality_changed: watch::Sender<u64>,
+    /// The history by time, for the activity feed: loaded in the background
+    /// after the rest, and taken in as entries are written.
+    activity: RwLock<ActivityIndex>,
+    activity_loaded: AtomicBool,
 }
 
 /// The sizes of the index, for readiness and logs.
@@ -106,6 +113,8 @@ impl ReadIndex {
             quality: RwLock::new(Findings::default()),
             rules,
             quality_changed: watch::channel(0).0,
+            activity: RwLock::new(ActivityIndex::default()),
+            activity_loaded: AtomicBool::new(false),
         }
     }
 
@@ -262,6 +271,45 @@ impl ReadIndex {
     ) -> Vec<String> {
         let pincodes = read(&self.pincodes);
         pincodes.export_page(state, include_deleted, cursor, limit).iter().map(|c| c.to_string()).collect()
+    }
+
+    /// Reads every history entry into the activity feed's index, a batch at
+    /// a time, while entries written meanwhile are taken in too (taking one
+    /// in twice is once). Until it ends, the feed asks the store.
+    pub async fn load_activity(&self, store: &Store) -> mongodb::error::Result<usize> {
+        let started = Instant::now();
+        store.each_logged(|batch| self.log(&batch)).await?;
+        self.activity_loaded.store(true, Ordering::SeqCst);
+        let entries = read(&self.activity).len();
+        tracing::info!(entries, secs = started.elapsed().as_secs_f64(), "the activity feed's index is loaded");
+        Ok(entries)
+    }
+
+    /// Takes history entries into the activity feed's index.
+    pub fn log(&self, entries: &[Logged]) {
+        if entries.is_empty() {
+            return;
+        }
+        let mut activity = write(&self.activity);
+        for e in entries {
+            activity.insert(e);
+        }
+    }
+
+    /// Takes in the history entries of these events, read back from the store
+    /// (another instance wrote them). One lost while MongoDB is away is read
+    /// at the next start.
+    pub async fn log_events(&self, store: &Store, event_ids: &[String]) {
+        match store.logged(event_ids).await {
+            Ok(entries) => self.log(&entries),
+            Err(e) => tracing::warn!(events = event_ids.len(), error = %e, "cannot read history entries back"),
+        }
+    }
+
+    /// One page of the activity feed, newest first (time, event id); none
+    /// while its index is loading.
+    pub fn activity_page(&self, wanted: &Wanted) -> Option<Vec<(i64, String)>> {
+        self.activity_loaded.load(Ordering::SeqCst).then(|| read(&self.activity).page(wanted))
     }
 
     /// What the map draws of one view.

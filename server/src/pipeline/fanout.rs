@@ -94,7 +94,12 @@ impl Fanout {
                             .filter_map(|n| Changed::of(&n.event_type, &n.entity_id))
                             .collect();
                         if !changed.is_empty() {
-                            index.refresh(&store, &changed).await;
+                            let applied: Vec<String> = batch
+                                .iter()
+                                .filter(|n| n.outcome == Outcome::Applied)
+                                .map(|n| n.event_id.clone())
+                                .collect();
+                            tokio::join!(index.refresh(&store, &changed), index.log_events(&store, &applied));
                         }
                         for notice in batch {
                             notices.send(Notice::Change(notice));

@@ -4,15 +4,17 @@
 //! Invariant: a dead letter is sent back at most once. A redrive first claims
 //! the letter in MongoDB (a second claim fails on its unique id), then sends
 //! the event, bytes unchanged, to its original topic with its redrive count one
-//! higher, then records where it landed; a send that fails releases the claim,
+//! higher, where it was first published (the materializer's guard compares
+//! that, so an old event never overwrites newer data) and the letter it came
+//! from, then records where it landed; a send that fails releases the claim,
 //! so the letter waits again. Past `GEOLEDGER_DLT_MAX_REDRIVES` a redrive is
 //! refused, and only discarding it handles it.
 
 use std::sync::Arc;
 
 use app::domain::dead_letter::{
-    kept_on_redrive, letter_id, parse_letter_id, ActionOutcome, DeadLetter, DeadLetterPage, Handled, Handling,
-    MAX_READ, REDRIVES,
+    kept_on_redrive, letter_id, parse_letter_id, position_text, ActionOutcome, DeadLetter, DeadLetterPage, Handled,
+    Handling, FIRST_POSITION, FROM_LETTER, MAX_READ, REDRIVES,
 };
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
 
@@ -123,6 +125,12 @@ impl DeadLetters {
             headers = headers.insert(Header { key: h.key, value: h.value });
         }
         headers = headers.insert(Header { key: REDRIVES, value: Some(redrives.as_str()) });
+        // The first redrive says where the event was first published; later ones keep that.
+        let first = letter.original_partition.zip(letter.original_offset).map(|(p, o)| position_text(p, o));
+        if let Some(first) = first.filter(|_| !letter.message.headers.iter().any(|(k, _)| k == FIRST_POSITION)) {
+            headers = headers.insert(Header { key: FIRST_POSITION, value: Some(first.as_str()) });
+        }
+        headers = headers.insert(Header { key: FROM_LETTER, value: Some(id) });
         match self.kafka.send(&to, raw.key(), raw.payload(), headers).await {
             Ok((partition, offset)) => {
                 tracing::info!(
@@ -145,7 +153,7 @@ impl DeadLetters {
 
     /// Records the letter as handled so, by the actor, now; or says who did first.
     async fn claim(&self, id: &str, handled: Handled, actor: &Actor) -> Result<Result<(), String>, Error> {
-        let h = Handling { handled, by: actor.name.clone(), at: chrono::Utc::now().timestamp_millis() };
+        let h = Handling { handled, by: actor.name.clone(), at: chrono::Utc::now().timestamp_millis(), outcome: None };
         Ok(self.handlings.claim(&self.topic(), id, &h).await?.map_err(|existing| match existing {
             Some(first) => first.refusal(id),
             None => format!("dead letter {id} was handled already"),

@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use app::domain::activity::{type_matches, ActivityEntry, ActivityPage, ActivityQuery};
 use app::domain::city::{City, CityListQuery, CityPage, MAX_PAGE as MAX_CITIES};
 use app::domain::error::AppError;
 use app::domain::fold::search_key;
-use app::domain::history::{self, CityDetails, HistoryPage, HistoryQuery};
+use app::domain::history::{self, CityDetails, HistoryEntry, HistoryPage, HistoryQuery};
 use app::domain::lookup::{self, Hits, Nearest, NearestResults};
 use app::domain::map::{MapQuery, MapView, MAX_ZOOM};
 use app::domain::names::Found;
@@ -18,7 +19,7 @@ use serde_json::Value;
 
 use super::names;
 use crate::error::Error;
-use crate::index::{CityListing, ReadIndex};
+use crate::index::{CityListing, ReadIndex, Wanted};
 use crate::store::Store;
 
 /// How many history entries a city's page shows.
@@ -100,6 +101,40 @@ impl Queries {
         read.truncate(q.limit);
         let next_cursor = more.then(|| read.last().map(|(millis, e)| history::cursor(*millis, &e.event_id))).flatten();
         Ok(HistoryPage { entries: read.into_iter().map(|(_, e)| e).collect(), next_cursor })
+    }
+
+    /// A page of the activity feed, newest first: from the index on time (a
+    /// walk back from the cursor, then one `$in` for the entries); an
+    /// entity's from its history, filtered as asked; while the index is
+    /// loading, from a sorted query.
+    pub async fn activity(&self, q: &ActivityQuery) -> Result<ActivityPage, Error> {
+        let before = q.before.as_ref().map(|(millis, id)| (*millis, id.as_str()));
+        let (actor, event_type, job) = (q.actor.as_deref(), q.event_type.as_deref(), q.job.as_deref());
+        // A server function's query comes unread: its limit is kept in bounds here.
+        let limit = q.limit.clamp(1, history::MAX_PAGE);
+        let want = limit + 1;
+        let mut read = match &q.entity {
+            Some(entity) => {
+                let passes = |e: &HistoryEntry| {
+                    actor.is_none_or(|a| e.actor == a)
+                        && job.is_none_or(|j| e.import_job.as_deref() == Some(j))
+                        && event_type.is_none_or(|t| type_matches(t, &e.event_type))
+                };
+                let history = self.store.history_of(entity, before, HISTORY_SHOWN * 5).await?;
+                history.into_iter().filter(|(_, e)| passes(e)).take(want).collect()
+            }
+            None => match self.index.activity_page(&Wanted { actor, event_type, job, before, limit: want }) {
+                Some(page) => {
+                    let ids: Vec<String> = page.into_iter().map(|(_, id)| id).collect();
+                    self.store.history_entries(&ids).await?
+                }
+                None => self.store.history_scan(actor, event_type, job, before, want as i64).await?,
+            },
+        };
+        let more = read.len() > limit;
+        read.truncate(limit);
+        let next_cursor = more.then(|| read.last().map(|(millis, e)| history::cursor(*millis, &e.event_id))).flatten();
+        Ok(ActivityPage { entries: read.into_iter().map(|(_, e)| ActivityEntry::of(e)).collect(), next_cursor })
     }
 
     /// A page of pincodes (not deleted) by code prefix or in a box, after a cursor.

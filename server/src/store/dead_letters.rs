@@ -7,9 +7,9 @@
 
 use std::collections::HashMap;
 
-use app::domain::dead_letter::{Handled, Handling};
+use app::domain::dead_letter::{Handled, Handling, RedriveOutcome};
 use futures::TryStreamExt;
-use mongodb::bson::{doc, Document};
+use mongodb::bson::{self, doc, Document};
 use mongodb::{Collection, Database};
 
 use super::mongo::is_duplicate_key;
@@ -32,7 +32,8 @@ fn handling(d: &Document) -> Option<Handling> {
         },
         _ => return None,
     };
-    Some(Handling { handled, by: d.get_str("by").ok()?.to_string(), at: d.get_i64("at").ok()? })
+    let outcome = d.get_document("outcome").ok().and_then(|o| bson::from_document(o.clone()).ok());
+    Some(Handling { handled, by: d.get_str("by").ok()?.to_string(), at: d.get_i64("at").ok()?, outcome })
 }
 
 impl DeadLetterHandlings {
@@ -81,6 +82,13 @@ impl DeadLetterHandlings {
     pub async fn landed(&self, topic: &str, id: &str, partition: i32, offset: i64) -> mongodb::error::Result<()> {
         let set = doc! { "$set": { "to_partition": partition, "to_offset": offset } };
         self.coll.update_one(doc! { "_id": key(topic, id) }, set).await?;
+        Ok(())
+    }
+
+    /// What became of a redriven letter's event (the materializer says).
+    pub async fn settled(&self, topic: &str, id: &str, outcome: &RedriveOutcome) -> mongodb::error::Result<()> {
+        let outcome = bson::to_document(outcome).unwrap_or_default();
+        self.coll.update_one(doc! { "_id": key(topic, id) }, doc! { "$set": { "outcome": outcome } }).await?;
         Ok(())
     }
 

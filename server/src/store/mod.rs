@@ -8,6 +8,7 @@
 //!   collection uses;
 //! - `apply`: an event's effect, guarded by its Kafka position;
 //! - `reads`: what pages and the API ask for;
+//! - `history`: the history's reads: an entity's, by ids, for the activity feed;
 //! - `documents`: the mapping between domain types and BSON;
 //! - `imports`: import jobs and their reports;
 //! - `lag`: the consumer groups' lag history;
@@ -16,6 +17,7 @@
 mod apply;
 mod dead_letters;
 mod documents;
+mod history;
 mod imports;
 mod lag;
 mod mongo;
@@ -28,6 +30,7 @@ use mongodb::{Collection, Database, IndexModel};
 
 pub use apply::{Applied, AppliedEvent, ApplyError, ApplyResult, Entity, HistoryRecord, Pending, Position};
 pub use dead_letters::DeadLetterHandlings;
+pub use history::Logged;
 pub use imports::{EventOffsets, ImportJobs, PartitionOffsets, Watched};
 pub use lag::LagSamples;
 pub use mongo::{create_missing_indexes, is_duplicate_key, is_unreachable, Mongo};

@@ -3,14 +3,13 @@
 use std::collections::HashMap;
 
 use app::domain::city::{City, CityFields};
-use app::domain::history::HistoryEntry;
 use app::domain::names;
 use app::domain::pincode::Pincode;
 use futures::TryStreamExt;
-use mongodb::bson::{doc, Bson, DateTime, Document};
+use mongodb::bson::{doc, Bson, Document};
 use mongodb::Collection;
 
-use super::documents::{city_from_doc, history_entry_from_doc, pincode_from_doc, position_of, strings, NAME_KEY};
+use super::documents::{city_from_doc, pincode_from_doc, position_of, strings, NAME_KEY};
 use super::Store;
 
 impl Store {
@@ -148,54 +147,6 @@ impl Store {
             tracing::info!(cities = docs.len(), "cities given their name keys");
         }
         Ok(())
-    }
-
-    /// An entity's history (a city's holds its pincodes'), newest first:
-    /// `limit` entries older than `before` (a time in ms and an event id).
-    pub async fn history_of(
-        &self,
-        id: &str,
-        before: Option<(i64, &str)>,
-        limit: i64,
-    ) -> mongodb::error::Result<Vec<(i64, HistoryEntry)>> {
-        let filter = match before {
-            None => doc! { "entities": id },
-            Some((millis, event_id)) => {
-                let at = DateTime::from_millis(millis);
-                doc! { "$and": [{ "entities": id }, { "$or": [
-                    { "time": { "$lt": at } },
-                    { "time": at, "_id": { "$lt": event_id } },
-                ] }] }
-            }
-        };
-        let docs: Vec<Document> =
-            self.history.find(filter).sort(doc! { "time": -1, "_id": -1 }).limit(limit).await?.try_collect().await?;
-        let millis = |d: &Document| d.get_datetime("time").map(|t| t.timestamp_millis()).unwrap_or(0);
-        Ok(docs.iter().map(|d| (millis(d), history_entry_from_doc(d))).collect())
-    }
-
-    /// One history entry by its event's id, with its time in ms.
-    pub async fn history_entry(&self, event_id: &str) -> mongodb::error::Result<Option<(i64, HistoryEntry)>> {
-        let found = self.history.find_one(doc! { "_id": event_id }).await?;
-        Ok(found
-            .map(|d| (d.get_datetime("time").map(|t| t.timestamp_millis()).unwrap_or(0), history_entry_from_doc(&d))))
-    }
-
-    /// The entries about `subject` itself after the time `millis` (ms), other than `event_id`.
-    pub async fn history_after(
-        &self,
-        subject: &str,
-        millis: i64,
-        event_id: &str,
-    ) -> mongodb::error::Result<Vec<HistoryEntry>> {
-        let filter = doc! { "$and": [
-            { "entities": subject },
-            { "subject": subject },
-            { "time": { "$gte": DateTime::from_millis(millis) } },
-            { "_id": { "$ne": event_id } },
-        ] };
-        let docs: Vec<Document> = self.history.find(filter).await?.try_collect().await?;
-        Ok(docs.iter().map(history_entry_from_doc).collect())
     }
 
     /// The pincodes of a city (deleted ones too), by code.

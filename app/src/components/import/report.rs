@@ -31,11 +31,16 @@ pub fn ReportView(id: String) -> impl IntoView {
 fn ReportBody(report: JobReport) -> impl IntoView {
     let JobReport { job, problems, total_problems } = report;
     let download = format!("/api/v1/imports/{}/report.csv", job.id);
+    // What it changed, in the activity feed (a dry run changed nothing).
+    let changes = (!job.dry_run).then(|| format!("/activity?job={}", job.id));
     let shown = problems.len() as u64;
     view! {
         <div class="page-head">
             <h2 id="report-title">{format!("Report: {}", job.file_name)}</h2>
-            <a class="button button-light" href=download download="">"Download CSV"</a>
+            <div class="page-actions">
+                {changes.map(|href| view! { <a class="button button-light" href=href>"Its changes"</a> })}
+                <a class="button button-light" href=download download="">"Download CSV"</a>
+            </div>
         </div>
         <p data-testid="report-summary">{job.summary()}</p>
         {if problems.is_empty() {

@@ -248,7 +248,7 @@ fn Letter(letter: DeadLetter, desk: Desk, max_redrives: u32) -> impl IntoView {
 /// Who handled a letter, how and when.
 #[component]
 fn HandlingNote(handling: Handling) -> impl IntoView {
-    let Handling { handled, by, at } = handling;
+    let Handling { handled, by, at, outcome } = handling;
     let what = match handled {
         Handled::Redriven { topic, landed: Some((p, o)) } => {
             format!("Sent back to {topic} (partition {p}, offset {o})")
@@ -256,5 +256,7 @@ fn HandlingNote(handling: Handling) -> impl IntoView {
         Handled::Redriven { topic, landed: None } => format!("Being sent back to {topic}"),
         Handled::Discarded => "Discarded".into(),
     };
-    view! { <p class="handled-note" data-testid="handled-note">{format!("{what} by {by}, {}", time_of(at))}</p> }
+    let outcome = outcome.map(|o| format!(" — {}", o.describe())).unwrap_or_default();
+    let note = format!("{what} by {by}, {}{outcome}", time_of(at));
+    view! { <p class="handled-note" data-testid="handled-note">{note}</p> }
 }

@@ -50,6 +50,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/pincodes/{code}", get(reads::get_pincode))
         .route("/pincodes/{code}/history", get(reads::pincode_history))
         .route("/history/{event_id}/revert", post(writes::revert_change))
+        .route("/activity", get(reads::activity))
         .route("/export/cities", get(exports::export_cities))
         .route("/export/pincodes", get(exports::export_pincodes))
         .route("/lookup", get(lookup::search))

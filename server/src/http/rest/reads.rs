@@ -1,6 +1,7 @@
 //! The reads of cities, pincodes and the map, answered from the indexes in
 //! memory and `_id` lookups (`service::Queries`), as the UI's pages get them.
 
+use app::domain::activity::{ActivityPage, ActivityQuery};
 use app::domain::city::{City, CityListQuery, CityPage};
 use app::domain::error::AppError;
 use app::domain::geo::BBox;
@@ -169,4 +170,48 @@ pub async fn pincode_history(
     let q = p.query()?;
     let pincode = s.queries.checked_pincode(&code).await?;
     Ok(Json(s.queries.history(&pincode.fields.pincode, &q).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ActivityParams {
+    /// Who made the change: an admin's email, `token:<name>`, `cli:<user>`.
+    actor: Option<String>,
+    /// An event type (`city.updated.v1`), or a kind of entity: `city`, `pincode`.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    event_type: Option<String>,
+    /// The import job the change came from.
+    job: Option<String>,
+    /// A city id or a pincode: its history only (a city's holds its pincodes').
+    entity: Option<String>,
+    /// `next_cursor` of the page before: older entries.
+    before: Option<String>,
+    /// Entries a page (default 50, at most 200).
+    limit: Option<String>,
+}
+
+/// The newest changes across every city and pincode, each as a history entry
+/// with its entity; every filter given must hold. Served from an index on
+/// time in memory, then the entries by `_id`.
+#[utoipa::path(
+    get, path = "/api/v1/activity", tag = "history",
+    params(ActivityParams),
+    responses(
+        (status = 200, description = "A page of the feed, newest first", body = ActivityPage),
+        (status = 422, description = "A bad `type`, `before` or `limit`", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = []))
+)]
+pub async fn activity(State(s): State<AppState>, Query(p): Query<ActivityParams>) -> Answer<Json<ActivityPage>> {
+    let q = ActivityQuery::read(
+        p.actor.as_deref(),
+        p.event_type.as_deref(),
+        p.job.as_deref(),
+        p.entity.as_deref(),
+        p.before.as_deref(),
+        p.limit.as_deref(),
+    )
+    .map_err(AppError::Invalid)?;
+    Ok(Json(s.queries.activity(&q).await?))
 }

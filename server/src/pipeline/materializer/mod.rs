@@ -12,6 +12,7 @@
 //! - `parking`: the pincodes waiting for their city, pure;
 //! - `steps`: what becomes of one message: applied, waiting, dead-lettered,
 //!   and what is told of it;
+//! - `redrive`: what became of a redriven event, told to its dead letter;
 //! - here: the consumer itself, and its supervision. A consumer runs until
 //!   the server stops or the [`Watchdog`] finds it stalled; then it leaves the
 //!   group (committing what it stored: only what was applied) and a new one
@@ -22,6 +23,7 @@
 mod batch;
 mod parking;
 mod plan;
+mod redrive;
 mod steps;
 
 use std::collections::BTreeSet;
@@ -43,7 +45,7 @@ use super::kafka::{Kafka, KafkaContext};
 use super::notices::Notices;
 use super::watchdog::Watchdog;
 use crate::index::ReadIndex;
-use crate::store::{ImportJobs, Store};
+use crate::store::{DeadLetterHandlings, ImportJobs, Store};
 use crate::telemetry::metrics;
 
 /// How long a consumer being replaced may take to leave the group before the
@@ -72,6 +74,8 @@ pub struct Materializer {
     pub retry: RetryPolicy,
     /// Finds the consumer stalled; told when it waits for something outside it.
     pub watchdog: Arc<Watchdog>,
+    /// Where a redriven event's outcome is recorded, with its dead letter.
+    pub handlings: DeadLetterHandlings,
 }
 
 /// The materializer's consumer.

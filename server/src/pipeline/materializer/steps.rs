@@ -10,6 +10,7 @@
 
 use std::time::Duration;
 
+use app::domain::dead_letter::RedriveOutcome;
 use app::domain::event::{Change, Envelope};
 use app::domain::notice::{ChangeNotice, Notice, Outcome};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
@@ -19,7 +20,7 @@ use tokio::sync::watch;
 use super::{sleep_unless_shutdown, Materializer};
 use crate::index::Changed;
 use crate::pipeline::backoff::Backoff;
-use crate::pipeline::event;
+use crate::pipeline::event::{self, from_letter};
 use crate::store::{is_unreachable, Applied, AppliedEvent, ApplyError, HistoryRecord, Pending, Position};
 use crate::telemetry::metrics;
 
@@ -84,6 +85,8 @@ impl Materializer {
         if !recorded {
             return false;
         }
+        let logged: Vec<_> = history.iter().filter_map(HistoryRecord::logged).collect();
+        self.index.log(&logged);
         for t in told {
             self.fanout.publish(&t.notice);
             self.notices.send(Notice::Change(t.notice));
@@ -129,7 +132,10 @@ impl Materializer {
                 let (k, pos, event, change) = &decoded[j];
                 let m = messages[*k];
                 let step = match result {
-                    Ok(done) => Some(self.applied(m, event, change, *pos, done)),
+                    Ok(done) => {
+                        let redrive = self.settle_redrive(m, event, &done.applied).await;
+                        Some(self.applied(m, event, change, *pos, done, redrive))
+                    }
                     Err(ApplyError::CityMissing(city)) if attempts[*k] < self.retry.attempts => {
                         tracing::debug!(
                             entity = %event.subject,
@@ -194,8 +200,17 @@ impl Materializer {
         steps.into_iter().map(|s| s.expect("every message stepped")).collect()
     }
 
-    /// An applied message: counted, and what it makes known.
-    fn applied(&self, m: &OwnedMessage, event: &Envelope, change: &Change, pos: Position, done: AppliedEvent) -> Step {
+    /// An applied message: counted, and what it makes known (a superseded
+    /// redrive changed nothing: no history entry).
+    fn applied(
+        &self,
+        m: &OwnedMessage,
+        event: &Envelope,
+        change: &Change,
+        pos: Position,
+        done: AppliedEvent,
+        redrive: Option<RedriveOutcome>,
+    ) -> Step {
         metrics::event_applied(&event.event_type);
         if done.applied == Applied::AlreadyApplied {
             let (p, o) = (pos.partition, pos.offset);
@@ -213,7 +228,8 @@ impl Materializer {
             Some(entity) => Some(Changed::Written(Box::new(entity))),
             None => Changed::of(&event.event_type, &event.subject),
         };
-        Step::Done(Box::new(Told { history: Some(done.history.from_topic(m.topic())), changed, notice }))
+        let history = (redrive != Some(RedriveOutcome::Superseded)).then(|| done.history.from_topic(m.topic()));
+        Step::Done(Box::new(Told { history, changed, notice }))
     }
 
     /// Copies the message, bytes unchanged, to the dead-letter topic with headers
@@ -260,6 +276,9 @@ impl Materializer {
             if let Err(e) = self.imports.record_failed(job, what).await {
                 tracing::warn!(%job, error = %e, "cannot count a dead-lettered event of an import");
             }
+        }
+        if let Some(letter) = from_letter(m) {
+            self.tell_letter(&letter, &RedriveOutcome::FailedAgain { reason: reason.to_string() }).await;
         }
         metrics::event_dead_lettered(&event_type);
         let notice = notice(m, id, event_type, entity, None, Outcome::Failed { reason: reason.to_string() });

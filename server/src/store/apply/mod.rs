@@ -70,6 +70,11 @@ impl HistoryRecord {
         })
     }
 
+    /// What the activity feed's index keeps of it.
+    pub fn logged(&self) -> Option<super::Logged> {
+        super::Logged::of(&self.0)
+    }
+
     /// The topic its event was read from: with `_pos`, where its message is.
     pub fn from_topic(mut self, topic: &str) -> Self {
         self.0.insert("topic", topic);
