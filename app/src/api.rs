@@ -234,6 +234,9 @@ pub mod ssr {
         /// Reverts one change (its event id), for the signed-in admin `actor`.
         async fn revert_change(&self, actor: String, event_id: String, force: bool) -> WriteResult;
 
+        /// Starts reverting an import job, for the signed-in admin `actor`: the revert's job.
+        async fn revert_import(&self, actor: String, id: String) -> Result<ImportJob, AppError>;
+
         /// Sends dead letters back to their topics, or (`discard`) marks them
         /// handled, for the signed-in admin `actor`.
         async fn handle_dead_letters(
@@ -497,6 +500,12 @@ pub async fn list_findings(query: FindingsQuery) -> Result<FindingsPage, AppErro
 #[server(endpoint = "revert_change", input = Json, output = TextJson)]
 pub async fn revert_change(event_id: String, force: bool) -> Result<Published, AppError> {
     ssr::as_admin(|actor, ledger| async move { ledger.revert_change(actor, event_id, force).await }).await
+}
+
+/// Starts reverting an import (entities changed since are left as they are): the revert's job.
+#[server(endpoint = "revert_import", input = Json, output = TextJson)]
+pub async fn revert_import(id: String) -> Result<ImportJob, AppError> {
+    ssr::as_admin(|actor, ledger| async move { ledger.revert_import(actor, id).await }).await
 }
 
 /// Accepts a finding with a reason: it leaves the open list.

@@ -9,7 +9,7 @@ async function importCsv(page, name, text, rows) {
   await waitForHydration(page);
   await page.setInputFiles('#import-file', { name, mimeType: 'text/csv', buffer: Buffer.from(text) });
   await page.getByTestId('chosen').filter({ hasText: name }).filter({ hasText: 'read from its header' }).waitFor();
-  await page.getByRole('button', { name: 'Import' }).click();
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
   await page.locator('section.job h2', { hasText: name }).waitFor();
   const job = page.locator('section.job', { has: page.locator('h2', { hasText: name }) });
   await job.locator('[data-testid="applied-bar"] + .bar-detail', { hasText: `${rows} of ${rows}` }).waitFor({ timeout: 90000 });

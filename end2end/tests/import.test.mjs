@@ -28,7 +28,7 @@ test('a file dropped on the Import page is read, published and applied with live
     const chosen = page.getByTestId('chosen');
     await chosen.filter({ hasText: 'GeoLedger cities (read from its header)' }).waitFor();
     assert.match(await chosen.textContent(), new RegExp(`drop-${tag}\\.csv`));
-    await page.getByRole('button', { name: 'Import' }).click();
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
 
     // Both bars reach the end, fed by the live stream.
     const job = page.locator('section.job');
@@ -55,7 +55,7 @@ test('a file dropped on the Import page is read, published and applied with live
     ].join('\n');
     await page.setInputFiles('#import-file', { name: `bad-${tag}.csv`, mimeType: 'text/csv', buffer: Buffer.from(bad) });
     await page.getByTestId('chosen').filter({ hasText: `bad-${tag}.csv` }).filter({ hasText: 'read from its header' }).waitFor();
-    await page.getByRole('button', { name: 'Import' }).click();
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
     await page.locator(`section.job h2`, { hasText: `bad-${tag}.csv` }).waitFor();
     await page.locator('section.job .pill[data-status="done"]').waitFor({ timeout: 60000 });
     await page.locator('section.job').getByRole('button', { name: 'Report' }).click();
@@ -94,6 +94,39 @@ test('the drop zone, the format and the dry run are reached and used from the ke
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     await page.getByTestId('dry-run').filter({ hasText: '3 changes would be published; nothing was.' }).waitFor({ timeout: 30000 });
+    assert.deepEqual(browser.problems, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('a finished import is reverted from its row, saying first how many changes it undoes', async () => {
+  const browser = await openBrowser();
+  try {
+    const page = await openPage(browser, '/import');
+    const tag = unique();
+    await page.setInputFiles('#import-file', { name: `undo-${tag}.csv`, mimeType: 'text/csv', buffer: Buffer.from(citiesCsv(tag, 3)) });
+    await page.getByTestId('chosen').filter({ hasText: 'read from its header' }).waitFor();
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.locator('section.job .pill[data-status="done"]').waitFor({ timeout: 60000 });
+
+    const row = page.getByTestId('jobs').locator('tr', { has: page.locator('td.name', { hasText: `undo-${tag}.csv` }) });
+    await row.getByRole('button', { name: 'Revert this import' }).click({ timeout: 30000 });
+    const confirm = page.getByTestId('jobs').getByTestId('revert-import');
+    assert.match(await confirm.textContent(), /It undoes its 3 changes: what it created is soft-deleted/);
+    await page.getByTestId('jobs').evaluate((t) => { t.parentElement.scrollLeft = 0; });
+    await screenshot(page, 'import-revert');
+    await confirm.getByRole('button', { name: 'Revert this import', exact: true }).click();
+    // The revert is a job of its own: its report opens, and it ends done.
+    await page.getByRole('heading', { name: `Report: revert of undo-${tag}.csv` }).waitFor({ timeout: 15000 });
+    await page.getByTestId('report-summary').filter({ hasText: /3 rows read.*published 3/ }).waitFor({ timeout: 30000 });
+    const revertRow = page.getByTestId('jobs').locator('tr', { has: page.locator('td.name', { hasText: `revert of undo-${tag}.csv` }) });
+    await revertRow.locator('.pill[data-status="done"]').waitFor({ timeout: 60000 });
+
+    // Its cities are gone from the list (soft-deleted).
+    await page.getByRole('link', { name: 'Cities', exact: true }).click();
+    await page.getByLabel('Name starts with').fill(`Droppur ${tag}`);
+    await page.getByText('No city matches.').waitFor({ timeout: 15000 });
     assert.deepEqual(browser.problems, []);
   } finally {
     await browser.close();

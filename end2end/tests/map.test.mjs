@@ -36,7 +36,9 @@ test('a click on the map creates a city there; its marker has a popup with Edit;
     // Its marker appears here and, without a reload, in the other browser.
     const marker = page.locator(`.leaflet-marker-icon[title="${name}"]`);
     await marker.waitFor({ timeout: 15000 });
-    await other.locator(`.leaflet-marker-icon[title="${name}"]`).waitFor({ timeout: 15000 });
+    const seen = other.locator(`.leaflet-marker-icon[title="${name}"]`);
+    await seen.waitFor({ timeout: 15000 });
+    const seenAt = await seen.boundingBox();
     await screenshot(page, 'map');
 
     // The popup shows the city, with Edit.
@@ -65,6 +67,25 @@ test('a click on the map creates a city there; its marker has a popup with Edit;
     const city = await res.json();
     assert.ok(city.longitude > lng + 0.1, `moved east: ${city.longitude} > ${lng}`);
     assert.equal(city.population, 777);
+    // The other map sees it move east…
+    const seenX = async () => (await seen.boundingBox())?.x ?? NaN;
+    const until = async (ok, what) => {
+      for (let i = 0; i < 150 && !ok(await seenX()); i++) await other.waitForTimeout(100);
+      assert.ok(ok(await seenX()), `${what}: ${await seenX()} (it started at ${seenAt.x})`);
+    };
+    await until((x) => x > seenAt.x + 40, 'moved east on the other map');
+    // …and back, live, once the move is reverted from the city's page.
+    const cityPage = await browser.context.newPage();
+    await cityPage.goto(`${BASE_URL}/cities/${city.id}`);
+    await waitForHydration(cityPage);
+    const moved = cityPage.getByTestId('history').locator('li').first();
+    assert.match(await moved.getByTestId('diff').textContent(), /longitude/);
+    await moved.getByRole('button', { name: 'Revert…' }).click();
+    await moved.getByTestId('revert-confirm').getByRole('button', { name: 'Revert', exact: true }).click();
+    await until((x) => Math.abs(x - seenAt.x) < 3, 'back where it was on the other map');
+    const back = await (await page.request.get(`${BASE_URL}/api/v1/cities/${encodeURIComponent(name)}/Madhya%20Pradesh`)).json();
+    assert.equal(back.longitude, lng);
+    await cityPage.close();
 
     // The view is in the address: zoomed in and reloaded, the map opens where it was.
     await page.getByRole('button', { name: 'Zoom in' }).click();

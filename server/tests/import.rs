@@ -590,3 +590,78 @@ async fn a_large_import_keeps_pace_with_the_materializer_so_a_change_made_meanwh
     assert!(most <= 400, "{most} events waited at once: publishing did not keep pace");
     assert!(most > 0, "the watch saw the import's events wait");
 }
+
+/// A city as the API answers it, once it passes `ok`.
+async fn city_when(api: &Api, path: &str, ok: impl Fn(&Value) -> bool) -> Value {
+    api.eventually(&format!("/api/v1/cities/{path}"), APPLIED, |c, b| c == 200 && ok(b)).await
+}
+
+/// Reverts a job through the API and waits for the revert's job to end: its report.
+async fn revert(api: &Api, job: &str, query: &str) -> Value {
+    let (code, started) = api.post(&format!("/api/v1/imports/{job}/revert?{query}"), &json!({})).await;
+    assert_eq!(code, 202, "{started}");
+    assert_eq!(started["reverts"], job, "{started}");
+    api.wait_for_job(started["id"].as_str().unwrap(), APPLIED).await
+}
+
+#[tokio::test]
+async fn an_import_is_reverted_as_a_job_leaving_what_changed_since_and_its_revert_restores_it() {
+    let world = Owned(World::new("import_revert"));
+    let server = world.server();
+    let api = Api::new(&server, &world.token());
+    let old = json!({"city_name": "Oldtown", "state": "Goa", "latitude": 15.1, "longitude": 74.1, "population": 100});
+    let (code, body) = api.post("/api/v1/location-updates/cities", &old).await;
+    assert_eq!(code, 202, "{body}");
+    city_when(&api, "Oldtown/Goa", |_| true).await;
+
+    // The import makes two cities and changes one.
+    let csv = "city_name,state,latitude,longitude,population\n\
+               Newa,Goa,15.2,74.2,10\nNewb,Goa,15.3,74.3,20\nOldtown,Goa,15.1,74.1,200\n";
+    let imported = api.import(csv.as_bytes(), "", APPLIED).await;
+    assert_eq!(imported["job"]["status"], "done", "{imported}");
+    let import_id = imported["job"]["id"].as_str().unwrap().to_string();
+    city_when(&api, "Oldtown/Goa", |c| c["population"] == 200).await;
+    // Newb is changed since.
+    let (code, body) = api.put("/api/v1/location-updates/cities/Newb/Goa", &json!({"population": 999})).await;
+    assert_eq!(code, 202, "{body}");
+    city_when(&api, "Newb/Goa", |c| c["population"] == 999).await;
+
+    let reverted = revert(&api, &import_id, "").await;
+    assert_eq!(reverted["job"]["status"], "done", "{reverted}");
+    let (rows, changes) = counts(&reverted);
+    assert_eq!((&rows["total"], &rows["valid"], &rows["invalid"]), (&json!(3), &json!(2), &json!(1)), "{reverted}");
+    assert_eq!((&changes["published"], &changes["applied"]), (&json!(2), &json!(2)), "{reverted}");
+    let lines = problems(&reverted);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0].2, "left_alone");
+    assert!(lines[0].3.starts_with("goa/newb changed since the import"), "{lines:?}");
+    // Made: soft-deleted. Changed: its value before. Changed since: as it is.
+    city_when(&api, "Newa/Goa", |c| c["deleted_at"].is_string()).await;
+    city_when(&api, "Oldtown/Goa", |c| c["population"] == 100).await;
+    let newb = city_when(&api, "Newb/Goa", |_| true).await;
+    assert_eq!((&newb["population"], &newb["deleted_at"]), (&json!(999), &Value::Null));
+    // Its events say what they revert, in the history.
+    let (_, history) = api.get("/api/v1/cities/Oldtown/Goa/history").await;
+    let newest = &history["entries"][0];
+    assert_eq!(newest["import_job"], reverted["job"]["id"]);
+    assert_eq!(history["entries"][1]["import_job"], import_id.as_str());
+    assert_eq!(newest["reverts"], history["entries"][1]["event_id"]);
+
+    // Reverting the revert restores the import.
+    let restored = revert(&api, reverted["job"]["id"].as_str().unwrap(), "").await;
+    assert_eq!(counts(&restored).1["published"], 2, "{restored}");
+    city_when(&api, "Newa/Goa", |c| c["deleted_at"].is_null() && c["population"] == 10).await;
+    city_when(&api, "Oldtown/Goa", |c| c["population"] == 200).await;
+
+    // Forced, the one changed since goes back too (to before the import: it did not exist).
+    let forced = revert(&api, &import_id, "force=true").await;
+    assert!(problems(&forced).is_empty(), "{forced}");
+    city_when(&api, "Newb/Goa", |c| c["deleted_at"].is_string()).await;
+
+    let (code, body) = api.post("/api/v1/imports/no-such-job/revert", &json!({})).await;
+    assert_eq!(code, 404, "{body}");
+    let dry = api.import(csv.as_bytes(), "dry_run=true", APPLIED).await;
+    let (code, body) =
+        api.post(&format!("/api/v1/imports/{}/revert", dry["job"]["id"].as_str().unwrap()), &json!({})).await;
+    assert_eq!(code, 409, "{body}");
+}

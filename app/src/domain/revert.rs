@@ -7,8 +7,11 @@
 use serde_json::{Map, Value};
 
 use super::changes::{FieldChange, CITY_ID, DELETED};
+use super::city::{validate_city_update, City};
+use super::event::{Change, CityData, CityRef, PincodeRef};
 use super::history::HistoryEntry;
-use super::pincode::{field as pincode_field, PincodeFields};
+use super::pincode::{field as pincode_field, Pincode, PincodeFields};
+use super::validation::ValidationErrors;
 
 /// What reverting a change publishes.
 #[derive(Clone, Debug, PartialEq)]
@@ -104,6 +107,63 @@ pub fn pincode_with(current: &PincodeFields, set: &Map<String, Value>) -> Pincod
     p
 }
 
+/// Several changes of one entity (oldest first) as one: each field from its
+/// first `before` to its last `after`; the newest's id, time and message.
+/// An import's revert undoes all it did to an entity at once.
+pub fn merge(entries: &[HistoryEntry]) -> Option<HistoryEntry> {
+    let mut merged = entries.last()?.clone();
+    let mut changes: Vec<FieldChange> = Vec::new();
+    for c in entries.iter().flat_map(|e| &e.changes) {
+        match changes.iter_mut().find(|m| m.field == c.field) {
+            Some(m) => m.after = c.after.clone(),
+            None => changes.push(c.clone()),
+        }
+    }
+    changes.retain(|c| c.before != c.after);
+    merged.changes = changes;
+    Some(merged)
+}
+
+/// An entity as it is now, which a revert changes.
+#[derive(Clone, Copy, Debug)]
+pub enum Current<'a> {
+    City(&'a City),
+    Pincode(&'a Pincode),
+}
+
+/// The change that carries `action` out on the entity as it is now; none
+/// when it is so already; the field errors when the fields put back do not
+/// make a valid entity.
+pub fn change_of(action: &Action, current: Current) -> Result<Option<Change>, ValidationErrors> {
+    let change = match (action, current) {
+        (Action::Set(set), Current::City(c)) => {
+            let fields = validate_city_update(set, &c.fields)?;
+            (fields != c.fields).then(|| Change::CityUpdated(CityData { id: c.id.clone(), fields }))
+        }
+        (Action::Set(set), Current::Pincode(p)) => {
+            let fields = pincode_with(&p.fields, set);
+            (fields != p.fields).then_some(Change::PincodeUpserted(fields))
+        }
+        (Action::Delete | Action::Restore, Current::City(c)) => {
+            let delete = *action == Action::Delete;
+            let r = || CityRef { id: c.id.clone(), name: c.fields.name.clone(), state: c.fields.state.clone() };
+            match (delete, c.deleted_at.is_some()) {
+                (true, false) => Some(Change::CityDeleted(r())),
+                (false, true) => Some(Change::CityRestored(r())),
+                _ => None,
+            }
+        }
+        (Action::Delete | Action::Restore, Current::Pincode(p)) => {
+            match (*action == Action::Delete, p.deleted_at.is_some()) {
+                (true, false) => Some(Change::PincodeDeleted(PincodeRef { pincode: p.fields.pincode.clone() })),
+                (false, true) => Some(Change::PincodeUpserted(p.fields.clone())),
+                _ => None,
+            }
+        }
+    };
+    Ok(change)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -159,6 +219,50 @@ mod tests {
         }
         assert!(refused.message().contains("latitude changed since") && refused.message().contains("e4"));
         assert!(plan(&moved, &[moved_again], true).is_ok(), "forced");
+    }
+
+    #[test]
+    fn changes_of_one_entity_merge_from_the_first_before_to_the_last_after() {
+        let created =
+            entry("e1", "1", &[("city_name", Value::Null, json!("A")), ("latitude", Value::Null, json!(1.0))]);
+        let moved = entry("e2", "2", &[("latitude", json!(1.0), json!(2.0))]);
+        let merged = merge(&[created, moved]).unwrap();
+        assert_eq!(merged.event_id, "e2");
+        let fields: Vec<(&str, &Value, &Value)> =
+            merged.changes.iter().map(|c| (c.field.as_str(), &c.before, &c.after)).collect();
+        assert_eq!(fields, [("city_name", &Value::Null, &json!("A")), ("latitude", &Value::Null, &json!(2.0))]);
+        assert_eq!(plan(&merged, &[], false), Ok(Action::Delete), "still a create");
+        let there_and_back = [
+            entry("e3", "3", &[("latitude", json!(1.0), json!(2.0))]),
+            entry("e4", "4", &[("latitude", json!(2.0), json!(1.0))]),
+        ];
+        assert!(merge(&there_and_back).unwrap().changes.is_empty(), "nothing left to undo");
+        assert_eq!(merge(&[]), None);
+    }
+
+    #[test]
+    fn an_action_becomes_the_change_it_needs_or_none_when_it_is_so_already() {
+        let record = json!({"city_name": "Histpur", "state": "Goa", "latitude": 15.3, "longitude": 74.0});
+        let fields = crate::domain::city::validate_new_city(record.as_object().unwrap()).unwrap();
+        let city = City {
+            id: "goa/histpur".into(),
+            fields,
+            pincodes: vec![],
+            created_at: String::new(),
+            updated_at: String::new(),
+            deleted_at: None,
+            matched_name: None,
+        };
+        let now = Current::City(&city);
+        assert!(matches!(change_of(&Action::Delete, now), Ok(Some(Change::CityDeleted(_)))));
+        assert_eq!(change_of(&Action::Restore, now), Ok(None), "not deleted: nothing to restore");
+        let back = Action::Set(json!({"latitude": 15.1}).as_object().unwrap().clone());
+        let Ok(Some(Change::CityUpdated(data))) = change_of(&back, now) else { panic!() };
+        assert_eq!((data.fields.latitude, data.fields.longitude), (15.1, 74.0));
+        let same = Action::Set(json!({"latitude": 15.3}).as_object().unwrap().clone());
+        assert_eq!(change_of(&same, now), Ok(None));
+        let bad = Action::Set(json!({"latitude": 99.0}).as_object().unwrap().clone());
+        assert!(change_of(&bad, now).unwrap_err().for_field("latitude").is_some());
     }
 
     #[test]

@@ -185,6 +185,10 @@ impl Ledger for AppState {
         self.commands.revert(&Actor::admin(actor), &event_id, force).await.map_err(answer)
     }
 
+    async fn revert_import(&self, actor: String, id: String) -> Result<ImportJob, AppError> {
+        self.importer.start_revert(&id, false, Actor::admin(actor), Door::Page).await.map_err(answer)
+    }
+
     async fn handle_dead_letters(
         &self,
         actor: String,

@@ -40,6 +40,7 @@ use super::{health, sse};
         lookup::nearest, lookup::nearest_batch, lookup::search,
         quality::summary, quality::findings, quality::accept,
         imports::create_import, imports::list_imports, imports::get_import, imports::import_report_csv,
+        imports::revert_import,
         exports::export_cities, exports::export_pincodes,
         kafka::kafka_cluster, kafka::kafka_group, kafka::kafka_lag, kafka::kafka_messages,
         kafka::dead_letters, kafka::redrive_dead_letters, kafka::discard_dead_letters,

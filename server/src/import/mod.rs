@@ -23,6 +23,7 @@ mod pace;
 pub mod progress;
 mod read;
 mod report;
+mod revert;
 mod run;
 mod sort;
 pub mod spool;
@@ -37,7 +38,7 @@ use app::domain::import::job::{ChangeCounts, Door, ImportJob, JobReport, JobStat
 use bytes::Bytes;
 use futures::Stream;
 
-use self::run::{Engine, Run};
+use self::run::{Engine, Run, Source};
 use self::spool::{spool, Spooled};
 use crate::config::ImportConfig;
 use crate::error::Error;
@@ -126,6 +127,7 @@ fn new_job(upload: &Upload, bytes: u64) -> ImportJob {
         changes: ChangeCounts::default(),
         error: None,
         findings: Vec::new(),
+        reverts: None,
     }
 }
 
@@ -191,7 +193,8 @@ impl Importer {
             // The file is removed when the job is done with it.
             let Spooled { file, .. } = spooled;
             let path = file.path().to_path_buf();
-            Run::new(me.engine(), job, upload.actor, &|_| {}).run(path, upload.format).await;
+            let source = Source::File { path, format: upload.format };
+            Run::new(me.engine(), job, upload.actor, &|_| {}).run(source).await;
             drop(file);
         });
         Ok(started)
@@ -219,7 +222,8 @@ impl Importer {
         }
         let job = new_job(&upload, bytes);
         self.jobs.save(&job).await?;
-        Ok(Run::new(self.engine(), job, upload.actor, progress).run(path.to_path_buf(), upload.format).await)
+        let source = Source::File { path: path.to_path_buf(), format: upload.format };
+        Ok(Run::new(self.engine(), job, upload.actor, progress).run(source).await)
     }
 
     pub async fn recent(&self, limit: i64) -> Result<Vec<ImportJob>, Error> {
@@ -255,6 +259,31 @@ impl Importer {
             heartbeat: limits.heartbeat,
             ahead: limits.ahead,
         }
+    }
+
+    /// Starts undoing an import, as a job of its own (`revert`): the new
+    /// job, as it starts. 404 for no such job, 409 for one still running or a dry run.
+    pub async fn start_revert(&self, id: &str, force: bool, actor: Actor, door: Door) -> Result<ImportJob, Error> {
+        let original = self.job(id).await?;
+        if original.status.is_open() {
+            return Err(Error::conflict(format!(
+                "import {id} is still {}: revert it once it ends",
+                original.status.label()
+            )));
+        }
+        if original.dry_run {
+            return Err(Error::conflict(format!("import {id} was a dry run: it changed nothing")));
+        }
+        let name = format!("revert of {}", original.file_name);
+        let upload = Upload { door, ..Upload::new(&name, Some(original.format), false, actor) };
+        let job = ImportJob { reverts: Some(original.id.clone()), ..new_job(&upload, 0) };
+        self.jobs.save(&job).await?;
+        let (me, started) = (self.clone(), job.clone());
+        tokio::spawn(async move {
+            let source = Source::Revert { job: original.id, force };
+            Run::new(me.engine(), job, upload.actor, &|_| {}).run(source).await;
+        });
+        Ok(started)
     }
 
     pub fn limits(&self) -> &ImportLimits {

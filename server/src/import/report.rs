@@ -50,6 +50,18 @@ pub(super) fn superseded(line: u64, winner: u64, row: &Row) -> Problem {
     Problem { line: Some(line), column: None, kind: ProblemKind::Superseded, message }
 }
 
+/// An entity an import's revert leaves as it is: it changed since the import.
+pub(super) fn left_alone(line: u64, subject: &str, now_at: Option<(i32, i64)>) -> Problem {
+    let since = now_at.map(|(p, o)| format!(" (its last change is at partition {p}, offset {o})")).unwrap_or_default();
+    let message = format!("{subject} changed since the import{since}: left as it is; revert with force=true to undo");
+    Problem { line: Some(line), column: None, kind: ProblemKind::LeftAlone, message }
+}
+
+/// An entity an import's revert cannot put back, and why.
+pub(super) fn not_reverted(line: u64, subject: &str, why: &str) -> Problem {
+    Problem { line: Some(line), column: None, kind: ProblemKind::Invalid, message: format!("{subject}: {why}") }
+}
+
 /// A row refused once compared with the read model (an ambiguous name, an
 /// alternate name that is another city's name).
 pub(super) fn refused(lines: &[u64], refusal: &Refusal) -> Problem {
@@ -140,7 +152,7 @@ mod tests {
     fn a_change_not_published_names_what_it_was_its_lines_and_why() {
         let change =
             app::domain::event::Change::PincodeDeleted(app::domain::event::PincodeRef { pincode: "110001".into() });
-        let planned = Planned { change, lines: vec![7, 12] };
+        let planned = Planned { change, lines: vec![7, 12], reverts: None };
         let p = not_published(&planned, "Kafka did not accept the change in time");
         assert_eq!((p.line, p.kind), (Some(7), ProblemKind::Unpublished));
         assert_eq!(

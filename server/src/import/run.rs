@@ -43,14 +43,27 @@ pub(super) struct Engine<'a> {
     pub ahead: u64,
 }
 
+/// What a job imports: a file, or the undoing of an earlier job.
+pub(super) enum Source {
+    File {
+        path: PathBuf,
+        format: Option<Format>,
+    },
+    /// `force`: entities changed since that job are put back too.
+    Revert {
+        job: String,
+        force: bool,
+    },
+}
+
 /// What the runner keeps between batches.
 pub(super) struct Run<'a> {
-    engine: Engine<'a>,
+    pub(super) engine: Engine<'a>,
     pub job: ImportJob,
     actor: Actor,
     offsets: EventOffsets,
     /// Report lines not yet written.
-    problems: Vec<Problem>,
+    pub(super) problems: Vec<Problem>,
     /// Why publishing stopped (Kafka failed): later changes are not tried.
     stopped: Option<String>,
     /// How far the materializer has got, while publishing keeps pace with it
@@ -137,7 +150,7 @@ impl<'a> Run<'a> {
 
     /// Runs the job to its end: every change published (or known not to be).
     /// The job as it ends is saved, whatever happens.
-    pub(super) async fn run(mut self, path: PathBuf, format: Option<Format>) -> ImportJob {
+    pub(super) async fn run(mut self, source: Source) -> ImportJob {
         let (jobs, every) = (self.engine.jobs.clone(), self.engine.heartbeat);
         let id = self.job.id.clone();
         // A heartbeat while it runs: a job whose process died shows as interrupted.
@@ -147,7 +160,10 @@ impl<'a> Run<'a> {
                 let _ = jobs.touch(&id).await;
             }
         });
-        let outcome = self.read_and_publish(path, format).await;
+        let outcome = match source {
+            Source::File { path, format } => self.read_and_publish(path, format).await,
+            Source::Revert { job, force } => self.revert(&job, force).await,
+        };
         heartbeat.abort();
         if let Err(e) = outcome {
             // The job's report says why it stopped; an admin reads it there.
@@ -270,7 +286,7 @@ impl<'a> Run<'a> {
     }
 
     /// Counts a batch's plan, and publishes its changes.
-    async fn carry_out(&mut self, plan: Plan) -> Result<(), Error> {
+    pub(super) async fn carry_out(&mut self, plan: Plan) -> Result<(), Error> {
         self.job.changes.unchanged += plan.unchanged;
         self.job.changes.planned += plan.changes.len() as u64;
         self.publish(&plan.changes).await
@@ -393,7 +409,7 @@ impl<'a> Run<'a> {
     }
 
     /// Writes the report lines gathered, and the job as it stands.
-    async fn save(&mut self) -> Result<(), Error> {
+    pub(super) async fn save(&mut self) -> Result<(), Error> {
         let jobs = self.engine.jobs;
         jobs.add_problems(&self.job.id, &std::mem::take(&mut self.problems)).await?;
         jobs.save(&self.job).await?;

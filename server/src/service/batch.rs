@@ -23,6 +23,8 @@ use crate::store::Store;
 pub struct Planned {
     pub change: Change,
     pub lines: Vec<u64>,
+    /// The event this change reverts (an import's revert).
+    pub reverts: Option<String>,
 }
 
 /// How rows of cities meet the cities already there.
@@ -144,7 +146,11 @@ pub async fn plan_cities(store: &Store, rows: Vec<(CityFields, Vec<u64>)>, rule:
             (Found::Missing, _) => {
                 let id = new_ids.next().expect("an id for each new city");
                 plan.new_cities.insert(name_key(&fields.state, &fields.name), id.clone());
-                plan.changes.push(Planned { change: Change::CityCreated(CityData { id, fields }), lines });
+                plan.changes.push(Planned {
+                    change: Change::CityCreated(CityData { id, fields }),
+                    lines,
+                    reverts: None,
+                });
                 continue;
             }
             (Found::Ambiguous { .. }, _) | (_, CityRule::CreateOnly) => {
@@ -162,7 +168,8 @@ pub async fn plan_cities(store: &Store, rows: Vec<(CityFields, Vec<u64>)>, rule:
         if city.fields == fields && city.deleted_at.is_none() {
             plan.unchanged += 1;
         } else {
-            plan.changes.push(Planned { change: Change::CityUpdated(CityData { id: city.id.clone(), fields }), lines });
+            let change = Change::CityUpdated(CityData { id: city.id.clone(), fields });
+            plan.changes.push(Planned { change, lines, reverts: None });
         }
     }
     Ok(plan)
@@ -252,10 +259,10 @@ pub async fn plan_pincodes(
                 if there.fields == fields && there.deleted_at.is_none() {
                     plan.unchanged += 1;
                 } else {
-                    plan.changes.push(Planned { change: Change::PincodeUpserted(fields), lines });
+                    plan.changes.push(Planned { change: Change::PincodeUpserted(fields), lines, reverts: None });
                 }
             }
-            None => plan.changes.push(Planned { change: Change::PincodeUpserted(fields), lines }),
+            None => plan.changes.push(Planned { change: Change::PincodeUpserted(fields), lines, reverts: None }),
         }
     }
     Ok(plan)
@@ -280,7 +287,14 @@ pub async fn publish(
     actor: &Actor,
     job: Option<&str>,
 ) -> Vec<Result<Published, KafkaError>> {
-    let events: Vec<(String, Envelope)> = planned.iter().map(|p| event(kafka, p.change.clone(), actor, job)).collect();
+    let events: Vec<(String, Envelope)> = planned
+        .iter()
+        .map(|p| {
+            let (topic, mut e) = event(kafka, p.change.clone(), actor, job);
+            e.reverts = p.reverts.clone();
+            (topic, e)
+        })
+        .collect();
     let outcomes = kafka.publish_many(&events).await;
     events
         .into_iter()

@@ -9,7 +9,7 @@ use app::domain::city::{field as city_field, validate_city_update, validate_new_
 use app::domain::event::{Change, CityData, CityRef, PincodeRef};
 use app::domain::names::{name_key, Found};
 use app::domain::pincode::{field as pincode_field, validate_pincode, PincodeFields};
-use app::domain::revert::{self, Action};
+use app::domain::revert::{self, Current};
 use app::domain::validation::ValidationErrors;
 use app::domain::write::Published;
 use serde_json::{Map, Value};
@@ -197,7 +197,7 @@ impl Commands {
         self.update_found_city(actor, current, record, None).await
     }
 
-    /// `update_city` of a city found, its event the revert of `reverts` if given.
+    /// `update_city` of a city found.
     async fn update_found_city(
         &self,
         actor: &Actor,
@@ -206,20 +206,28 @@ impl Commands {
         reverts: Option<&str>,
     ) -> Result<Published, Error> {
         let fields = validate_city_update(record, &current.fields).map_err(Error::invalid)?;
-        let candidates = names::candidates(&self.store, [&fields]).await?;
+        self.names_are_free(&fields, &current.id).await?;
+        self.publish_reverting(Change::CityUpdated(CityData { id: current.id, fields }), actor, reverts).await
+    }
+
+    /// Refuses fields whose name is another city's, or whose alternate names
+    /// another city has (`id` is the city they are for).
+    async fn names_are_free(&self, fields: &CityFields, id: &str) -> Result<(), Error> {
+        let candidates = names::candidates(&self.store, [fields]).await?;
         if let Found::Current(other) = candidates.find(&fields.state, &fields.name) {
-            if other.id != current.id {
+            if other.id != id {
                 return Err(Error::conflict(format!("{} in {} exists already", other.fields.name, other.fields.state)));
             }
         }
         let mut errors = ValidationErrors::default();
-        for (i, why) in candidates.taken_alternates(&fields, Some(&current.id)) {
+        for (i, why) in candidates.taken_alternates(fields, Some(id)) {
             errors.add(&format!("{}[{i}]", city_field::ALTERNATE_NAMES), why);
         }
-        if !errors.is_empty() {
-            return Err(Error::invalid(errors));
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::invalid(errors))
         }
-        self.publish_reverting(Change::CityUpdated(CityData { id: current.id, fields }), actor, reverts).await
     }
 
     pub async fn delete_city(&self, actor: &Actor, name: &str, state: &str) -> Result<Published, Error> {
@@ -280,37 +288,19 @@ impl Commands {
         let later = self.store.history_after(&entry.subject, millis, event_id).await?;
         let action = revert::plan(&entry, &later, force).map_err(|r| Error::conflict(r.message()))?;
         let gone = || Error::not_found(format!("{} is not in the read model", entry.subject));
-        let is = |deleted: bool| if deleted { "is deleted already" } else { "is not deleted" };
-        let change = if entry.event_type.starts_with("city.") {
+        let (change, what) = if entry.event_type.starts_with("city.") {
             let city = self.store.city_by_id(&entry.subject).await?.ok_or_else(gone)?;
-            let delete = match action {
-                Action::Set(set) => return self.update_found_city(actor, city, &set, Some(event_id)).await,
-                action => action == Action::Delete,
-            };
-            if city.deleted_at.is_some() == delete {
-                return Err(Error::conflict(format!("{} in {} {}", city.fields.name, city.fields.state, is(delete))));
+            let change = revert::change_of(&action, Current::City(&city)).map_err(Error::invalid)?;
+            if let Some(Change::CityUpdated(data)) = &change {
+                self.names_are_free(&data.fields, &city.id).await?;
             }
-            let r = CityRef { id: city.id, name: city.fields.name, state: city.fields.state };
-            if delete {
-                Change::CityDeleted(r)
-            } else {
-                Change::CityRestored(r)
-            }
+            (change, format!("{} in {}", city.fields.name, city.fields.state))
         } else {
             let pincode = self.store.pincode(&entry.subject).await?.ok_or_else(gone)?;
-            let deleted = pincode.deleted_at.is_some();
-            match action {
-                Action::Delete if deleted => {
-                    return Err(Error::conflict(format!("pincode {} {}", entry.subject, is(true))))
-                }
-                Action::Restore if !deleted => {
-                    return Err(Error::conflict(format!("pincode {} {}", entry.subject, is(false))))
-                }
-                Action::Delete => Change::PincodeDeleted(PincodeRef { pincode: pincode.fields.pincode }),
-                Action::Restore => Change::PincodeUpserted(pincode.fields),
-                Action::Set(set) => Change::PincodeUpserted(revert::pincode_with(&pincode.fields, &set)),
-            }
+            let change = revert::change_of(&action, Current::Pincode(&pincode)).map_err(Error::invalid)?;
+            (change, format!("pincode {}", entry.subject))
         };
+        let change = change.ok_or_else(|| Error::conflict(format!("{what} is that way already: nothing to revert")))?;
         self.publish_reverting(change, actor, Some(event_id)).await
     }
 }

@@ -1,7 +1,7 @@
 //! Reads of the history: an entity's, one entry, the entries after one, and
 //! what the activity feed's index keeps of each (`index::activity`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use app::domain::history::HistoryEntry;
 use futures::TryStreamExt;
@@ -93,6 +93,22 @@ impl Store {
     pub async fn history_entries(&self, ids: &[String]) -> mongodb::error::Result<Vec<(i64, HistoryEntry)>> {
         let mut docs = documents_by_id(&self.history, ids, None).await?;
         Ok(ids.iter().filter_map(|id| docs.remove(id)).map(|d| (millis(&d), history_entry_from_doc(&d))).collect())
+    }
+
+    /// The changes an import job made: each entity's, oldest first, by
+    /// entity (one equality query on a plain index, only ids and times).
+    pub async fn job_changes(&self, job: &str) -> mongodb::error::Result<BTreeMap<String, Vec<(i64, String)>>> {
+        let fields = doc! { "subject": 1, "time": 1 };
+        let mut cursor = self.history.find(doc! { "import_job": job }).projection(fields).batch_size(10_000).await?;
+        let mut by_subject: BTreeMap<String, Vec<(i64, String)>> = BTreeMap::new();
+        while let Some(d) = cursor.try_next().await? {
+            let (Ok(subject), Ok(id)) = (d.get_str("subject"), d.get_str("_id")) else { continue };
+            by_subject.entry(subject.to_string()).or_default().push((millis(&d), id.to_string()));
+        }
+        for changes in by_subject.values_mut() {
+            changes.sort();
+        }
+        Ok(by_subject)
     }
 
     /// What the activity feed's index keeps of these entries (one `$in`).

@@ -87,9 +87,11 @@ impl Store {
             doc! { "entities": 1, "time": -1 },
             IndexOptions::builder().name("entities_time".to_string()).build(),
         );
+        // Plain: an import's changes, for its revert.
+        let by_job = named(doc! { "import_job": 1 }, IndexOptions::builder().name("import_job".to_string()).build());
         create_missing_indexes(&self.cities, vec![name_key, names]).await?;
         create_missing_indexes(&self.pincodes, vec![by_city]).await?;
-        create_missing_indexes(&self.history, vec![by_entity]).await
+        create_missing_indexes(&self.history, vec![by_entity, by_job]).await
     }
 
     /// Names the indexes of earlier versions (`RETIRED`) still there. They

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::api::revert_import;
 use crate::components::live::Live;
 use crate::domain::import::job::{Door, ImportJob, JobStatus};
 use crate::format::{indian, short_time};
@@ -87,6 +88,57 @@ pub fn JobProgress(job: ImportJob, report_of: RwSignal<Option<String>>) -> impl 
     }
 }
 
+/// A job whose changes can be undone: ended, not a dry run, something applied.
+fn revertible(job: &ImportJob) -> bool {
+    !job.status.is_open() && !job.dry_run && job.changes.applied > 0
+}
+
+/// The label of a job's revert.
+fn revert_label(job: &ImportJob) -> &'static str {
+    if job.reverts.is_some() {
+        "Undo this revert"
+    } else {
+        "Revert this import"
+    }
+}
+
+/// A revert asked for: says first how many changes it undoes, then starts
+/// the revert's job and shows its report.
+#[component]
+fn RevertJob(job: ImportJob, report_of: RwSignal<Option<String>>, asking: RwSignal<bool>) -> impl IntoView {
+    let problem = RwSignal::new(None::<String>);
+    let applied = job.changes.applied;
+    let what = revert_label(&job);
+    let id = job.id.clone();
+    let go = move |_| {
+        let id = id.clone();
+        leptos::task::spawn_local(async move {
+            match revert_import(id).await {
+                Ok(started) => {
+                    asking.set(false);
+                    report_of.set(Some(started.id));
+                }
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <div class="confirm" data-testid="revert-import">
+            <strong>{format!("{what}?")}</strong>
+            <p>
+                {format!("It undoes its {} change{}: what it created is soft-deleted, what it changed gets its \
+                    values back, what it deleted is restored. Anything changed since stays as it is; the \
+                    report lists it.", indian(applied), if applied == 1 { "" } else { "s" })}
+            </p>
+            {move || problem.get().map(|why| view! { <p class="alert alert-down" role="alert">{why}</p> })}
+            <div class="confirm-actions">
+                <button class="button" type="button" on:click=go>{what}</button>
+                <button class="button button-light" type="button" on:click=move |_| asking.set(false)>"Cancel"</button>
+            </div>
+        </div>
+    }
+}
+
 #[component]
 pub fn JobTable(jobs: Vec<ImportJob>, report_of: RwSignal<Option<String>>) -> impl IntoView {
     if jobs.is_empty() {
@@ -116,6 +168,7 @@ pub fn JobTable(jobs: Vec<ImportJob>, report_of: RwSignal<Option<String>>) -> im
                 let r = job.get().rows;
                 format!("{} / {}", indian(r.read), indian(r.invalid))
             };
+            let asking = RwSignal::new(false);
             view! {
                 <tr data-job-id=first.id.clone()>
                     <td>{short_time(&first.started_at)}</td>
@@ -129,8 +182,19 @@ pub fn JobTable(jobs: Vec<ImportJob>, report_of: RwSignal<Option<String>>) -> im
                     <td>{outcome}</td>
                     <td class="actions">
                         <button class="link" on:click=move |_| report_of.set(Some(id.clone()))>"Report"</button>
+                        {move || revertible(&job.get()).then(|| view! {
+                            <button class="link" on:click=move |_| asking.set(true) hidden=move || asking.get()
+                                aria-label=revert_label(&job.get()) title=revert_label(&job.get())>
+                                {if job.get().reverts.is_some() { "Undo…" } else { "Revert…" }}
+                            </button>
+                        })}
                     </td>
                 </tr>
+                {move || asking.get().then(|| view! {
+                    <tr class="confirm-row">
+                        <td colspan="7"><RevertJob job=job.get() report_of asking/></td>
+                    </tr>
+                })}
             }
         })
         .collect_view();

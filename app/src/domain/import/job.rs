@@ -112,6 +112,10 @@ pub struct ImportJob {
     /// (its report has examples, as "would open" lines).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<FindingCount>,
+    /// A revert of an import: that import's id. Its changes undo that
+    /// import's (its "rows" are the entities it changed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverts: Option<String>,
 }
 
 /// How many findings of one rule a file would open.
@@ -238,6 +242,9 @@ pub enum ProblemKind {
     Matched,
     /// A dry run: the row would open a quality finding (an example of its rule's).
     Finding,
+    /// A revert of an import: the entity changed since the import, and is left as it is.
+    #[serde(rename = "left_alone")]
+    LeftAlone,
 }
 
 impl ProblemKind {
@@ -250,6 +257,7 @@ impl ProblemKind {
             ProblemKind::Ignored => "ignored",
             ProblemKind::Matched => "matched",
             ProblemKind::Finding => "would open",
+            ProblemKind::LeftAlone => "left as it is",
         }
     }
 }
@@ -336,6 +344,7 @@ mod tests {
             started_at: "2026-11-29T10:00:00Z".into(),
             finished_at: None,
             bytes: 100,
+            reverts: None,
             rows: RowCounts { total: 10, read: 10, valid: 8, invalid: 2, superseded: 0 },
             changes: ChangeCounts {
                 unchanged: 2,

@@ -109,7 +109,7 @@ pub struct PincodeInput {
 #[allow(dead_code, reason = "describes the answer; the handlers send BulkAnswer or ImportJob themselves")]
 pub enum BulkAccepted {
     Published(BulkAnswer),
-    Started(ImportJob),
+    Started(Box<ImportJob>),
 }
 
 /// What a bulk route answers, the cities' and the pincodes' alike (for the

@@ -124,3 +124,35 @@ pub async fn import_report_csv(State(s): State<AppState>, Path(id): Path<String>
         [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)];
     Ok((headers, csv).into_response())
 }
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RevertParams {
+    /// Put back entities changed since the import too (by default they are left as they are).
+    #[serde(default)]
+    force: bool,
+}
+
+/// Reverts a finished import, as a new job through the import engine: the
+/// cities and pincodes it created are soft-deleted, those it changed get
+/// their previous values back; one changed since is left as it is and
+/// listed in the new job's report, unless `force`. Reverting a revert
+/// restores the import.
+#[utoipa::path(
+    post, path = "/api/v1/imports/{id}/revert", tag = "imports",
+    params(("id" = String, Path, description = "The job to revert"), RevertParams),
+    responses(
+        (status = 202, description = "The revert's job, started (`reverts`: the job it reverts)", body = ImportJob),
+        (status = 404, description = "No such job", body = ErrorBody),
+        (status = 409, description = "The job is still running, or was a dry run", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn revert_import(
+    State(s): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<String>,
+    Query(p): Query<RevertParams>,
+) -> Answer<Response> {
+    Ok(started(s.importer.start_revert(&id, p.force, actor, Door::Api).await?))
+}

@@ -62,6 +62,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/imports", post(imports::create_import).get(imports::list_imports))
         .route("/imports/{id}", get(imports::get_import))
         .route("/imports/{id}/report.csv", get(imports::import_report_csv))
+        .route("/imports/{id}/revert", post(imports::revert_import))
         .route("/kafka/cluster", get(kafka::kafka_cluster))
         .route("/kafka/groups/{id}", get(kafka::kafka_group))
         .route("/kafka/groups/{id}/lag", get(kafka::kafka_lag))
