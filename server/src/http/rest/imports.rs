@@ -12,6 +12,7 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 
 use super::bodies::{ErrorBody, ImportList};
+use super::writes::RevertParams;
 use super::{content_type, Answer};
 use crate::http::state::AppState;
 use crate::import::Upload;
@@ -123,14 +124,6 @@ pub async fn import_report_csv(State(s): State<AppState>, Path(id): Path<String>
     let headers =
         [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)];
     Ok((headers, csv).into_response())
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct RevertParams {
-    /// Put back entities changed since the import too (by default they are left as they are).
-    #[serde(default)]
-    force: bool,
 }
 
 /// Reverts a finished import, as a new job through the import engine: the

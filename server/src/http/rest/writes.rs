@@ -173,9 +173,10 @@ pub async fn update_city(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RevertParams {
-    /// Revert even over later changes to the same fields (they are undone too).
+    /// Revert over later changes too: a change's fields, or an import's
+    /// entities, changed since are put back as well.
     #[serde(default)]
-    force: bool,
+    pub(super) force: bool,
 }
 
 /// Reverts one change: publishes an event that puts back the `before`
