@@ -32,6 +32,15 @@ test('the activity feed shows each change live, with its diff and entity, and fi
       return items.length > 0 && items.every((li) => !li.textContent.includes(`pincode ${code}`));
     }, code, { timeout: 20000 });
     assert.ok((await first.textContent()).includes(name));
+
+    // A pincode's history, from its row on the Pincodes page: its own changes, with their diffs.
+    await page.goto(`${BASE_URL}/pincodes?q=${code}`);
+    await page.locator('tbody tr', { hasText: code }).getByRole('link', { name: 'History' }).click();
+    await page.getByTestId('entity-filter').filter({ hasText: `The history of ${code} only` }).waitFor();
+    const own = page.locator('[data-testid=activity] > li');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=activity] > li').length === 1);
+    assert.equal(await own.first().locator('a.entity').textContent(), `pincode ${code}`);
+    assert.match(await own.first().getByTestId('diff').textContent(), /longitude—91\.74/);
     assert.deepEqual(browser.problems, []);
   } finally {
     await browser.close();

@@ -23,13 +23,16 @@ pub fn ActivityPage() -> impl IntoView {
     let live = expect_context::<Live>();
     let asked = |key: &str| use_query_map().with_untracked(|m| m.get(key)).unwrap_or_default();
     let (actor, kind, job) = (RwSignal::new(asked("actor")), RwSignal::new(asked("type")), RwSignal::new(asked("job")));
+    // One city's or pincode's history (`?entity=`), from its links elsewhere.
+    let entity = RwSignal::new(asked("entity"));
     let paging = Paging::new();
     let page = Resource::new(
-        move || (actor.get(), kind.get(), job.get(), paging.cursor.get(), live.version.get()),
-        |(actor, kind, job, before, _)| async move {
-            let query =
-                ActivityQuery::read(Some(&actor), Some(&kind), Some(&job), None, before.as_deref(), Some(PAGE_SIZE))
-                    .map_err(AppError::Invalid)?;
+        move || (actor.get(), kind.get(), job.get(), entity.get(), paging.cursor.get(), live.version.get()),
+        |(actor, kind, job, entity, before, _)| async move {
+            let filters = [actor, kind, job, entity].map(Some);
+            let [actor, kind, job, entity] = filters.each_ref().map(Option::as_deref);
+            let query = ActivityQuery::read(actor, kind, job, entity, before.as_deref(), Some(PAGE_SIZE))
+                .map_err(AppError::Invalid)?;
             list_activity(query).await
         },
     );
@@ -46,6 +49,12 @@ pub fn ActivityPage() -> impl IntoView {
             <h1>"Activity"</h1>
             <p class="muted">"Every change to the data, newest first, as it is applied."</p>
         </div>
+        {move || (!entity.get().is_empty()).then(|| view! {
+            <p class="filter-note" data-testid="entity-filter">
+                {format!("The history of {} only. ", entity.get())}
+                <a href="/activity" on:click=move |_| { entity.set(String::new()); paging.reset(); }>"Every change"</a>
+            </p>
+        })}
         <form class="filters" on:submit=|e| e.prevent_default()>
             <div>
                 <label for="activity-actor">"Made by"</label>

@@ -77,6 +77,7 @@ fn PincodeTable(pincodes: Vec<Pincode>, editing: RwSignal<Option<HashMap<String,
                     <td class="num">{format!("{:.4}, {:.4}", p.fields.latitude, p.fields.longitude)}</td>
                     <td>{if deleted { "Deleted" } else { "" }}</td>
                     <td class="actions">
+                        <a class="link" href=format!("/activity?entity={}", p.fields.pincode)>"History"</a>
                         <button class="link" on:click=move |_| editing.set(Some(values.clone()))>
                             {if deleted { "Restore…" } else { "Edit" }}
                         </button>
