@@ -64,6 +64,10 @@ def call(base, token, method, path, body=None, content_type="application/json"):
 def fill_history(uri, n):
     db = pymongo.MongoClient(uri).get_default_database()
     history = db["history"]
+    # GeoLedger's own indexes, made on the empty collection as a first start makes them: secantusd-rs
+    # building one over a million entries retries on write conflicts for minutes (docs/operations.md).
+    history.create_index([("entities", 1), ("time", -1)], name="entities_time")
+    history.create_index([("import_job", 1)], name="import_job")
     ids = [d["_id"] for d in db["cities"].find({}, {"_id": 1}).limit(100_000)]
     start = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
     started = time.perf_counter()
