@@ -27,6 +27,7 @@ use app::domain::export::{ExportKind, ExportQuery};
 use app::domain::history::EventAt;
 use app::domain::pincode::Pincode;
 use bytes::Bytes;
+use futures::StreamExt;
 use tokio::sync::mpsc;
 
 pub use self::rows::{Encoder, ExportRow};
@@ -37,6 +38,9 @@ use crate::store::Store;
 
 /// Rows read from the store at once (one `$in`).
 const PAGE: usize = 2000;
+/// Pages read from the store at the same time (the store answers each `$in`
+/// on one thread; measured in bench/history).
+const READS_AT_ONCE: usize = 4;
 
 #[derive(Clone)]
 pub struct Exporter {
@@ -98,10 +102,11 @@ trait Source: Send + 'static {
     /// The ids of the page after `after` (the last id of the page before).
     fn ids(&self, query: &ExportQuery, after: Option<&str>) -> Vec<String>;
     /// The rows with these ids, in their order, each with its position.
-    fn read(&self, ids: &[String]) -> impl Future<Output = mongodb::error::Result<Vec<Positioned<Self::Row>>>> + Send;
+    fn read(&self, ids: Vec<String>) -> impl Future<Output = Read<Self::Row>> + Send + 'static;
 }
 
 type Positioned<R> = (R, Option<(i32, i64)>);
+type Read<R> = mongodb::error::Result<Vec<Positioned<R>>>;
 
 struct Cities(Arc<ReadIndex>, Store);
 
@@ -119,8 +124,9 @@ impl Source for Cities {
         self.0.city_page(&listing).into_iter().map(|(id, _)| id).collect()
     }
 
-    fn read(&self, ids: &[String]) -> impl Future<Output = mongodb::error::Result<Vec<Positioned<City>>>> + Send {
-        self.1.cities_at(ids)
+    fn read(&self, ids: Vec<String>) -> impl Future<Output = Read<City>> + Send + 'static {
+        let store = self.1.clone();
+        async move { store.cities_at(&ids).await }
     }
 }
 
@@ -133,8 +139,9 @@ impl Source for Pincodes {
         self.0.pincode_export_page(query.state, query.include_deleted, after, PAGE)
     }
 
-    fn read(&self, ids: &[String]) -> impl Future<Output = mongodb::error::Result<Vec<Positioned<Pincode>>>> + Send {
-        self.1.pincodes_at(ids)
+    fn read(&self, ids: Vec<String>) -> impl Future<Output = Read<Pincode>> + Send + 'static {
+        let store = self.1.clone();
+        async move { store.pincodes_at(&ids).await }
     }
 }
 
@@ -150,11 +157,19 @@ async fn write_all<S: Source>(
     let gone = |_| "the client went away".to_string();
     let mut encoder = Encoder::new(query.format);
     tx.send(Ok(encoder.head::<S::Row>(offsets).into())).await.map_err(gone)?;
-    let mut after: Option<String> = None;
-    loop {
-        let ids = source.ids(query, after.as_deref());
-        let Some(last) = ids.last().cloned() else { break };
-        let rows = match source.read(&ids).await {
+    // The pages' ids, from the index, each page after the last id of the one before.
+    let pages = futures::stream::unfold(Some(None::<String>), |after| {
+        let ids = after.map(|after| source.ids(query, after.as_deref())).filter(|ids| !ids.is_empty());
+        async move {
+            let ids = ids?;
+            let next = (ids.len() == PAGE).then(|| ids.last().cloned());
+            Some((ids, next))
+        }
+    });
+    // Their rows from the store, a few pages read at once, in order.
+    let mut reads = std::pin::pin!(pages.map(|ids| source.read(ids)).buffered(READS_AT_ONCE));
+    while let Some(read) = reads.next().await {
+        let rows = match read {
             Ok(rows) => rows,
             Err(e) => {
                 let reason = format!("MongoDB: {e}");
@@ -165,10 +180,6 @@ async fn write_all<S: Source>(
         let at = |(p, o): (i32, i64)| EventAt { topic: topic.to_string(), partition: p, offset: o };
         let rows: Vec<(S::Row, Option<EventAt>)> = rows.into_iter().map(|(row, pos)| (row, pos.map(at))).collect();
         tx.send(Ok(encoder.rows(&rows).into())).await.map_err(gone)?;
-        if ids.len() < PAGE {
-            break;
-        }
-        after = Some(last);
     }
     tx.send(Ok(encoder.tail().into())).await.map_err(gone)?;
     Ok(encoder.written)

@@ -110,8 +110,12 @@ impl Encoder {
         let stated = json!({ "offsets": offsets });
         match self.format {
             ExportFormat::Csv => {
-                let columns = R::FORMAT.columns().iter().chain(R::EXTRA_COLUMNS);
-                csv_line(columns.map(|c| c.to_string()))
+                let mut writer = csv_writer(Vec::new());
+                // Writing to memory cannot fail.
+                writer
+                    .write_record(R::FORMAT.columns().iter().chain(R::EXTRA_COLUMNS))
+                    .expect("a CSV record in memory");
+                writer.into_inner().unwrap_or_default()
             }
             ExportFormat::GeoJson => {
                 format!(r#"{{"type":"FeatureCollection","geoledger":{stated},"features":["#).into_bytes()
@@ -123,14 +127,19 @@ impl Encoder {
     /// A batch of rows, each with the position of the last event applied to it.
     pub fn rows<R: ExportRow>(&mut self, rows: &[(R, Option<EventAt>)]) -> Vec<u8> {
         let mut out = Vec::with_capacity(rows.len() * 200);
-        for (row, position) in rows {
-            match self.format {
-                ExportFormat::Csv => {
+        match self.format {
+            ExportFormat::Csv => {
+                let mut writer = csv_writer(out);
+                for (row, position) in rows {
                     let text = position.as_ref().map(position_text).unwrap_or_default();
-                    out.extend(csv_line(row.cells().into_iter().chain([text])));
+                    // Writing to memory cannot fail.
+                    writer.write_record(row.cells().iter().chain([&text])).expect("a CSV record in memory");
                 }
-                ExportFormat::GeoJson => {
-                    if self.written > 0 {
+                out = writer.into_inner().unwrap_or_default();
+            }
+            ExportFormat::GeoJson => {
+                for (i, (row, position)) in rows.iter().enumerate() {
+                    if self.written + (i as u64) > 0 {
                         out.push(b',');
                     }
                     let (latitude, longitude) = row.point();
@@ -142,13 +151,15 @@ impl Encoder {
                     });
                     out.extend(feature.to_string().into_bytes());
                 }
-                ExportFormat::NdJson => {
+            }
+            ExportFormat::NdJson => {
+                for (row, position) in rows {
                     out.extend(with_position(row, position).to_string().into_bytes());
                     out.push(b'\n');
                 }
             }
-            self.written += 1;
         }
+        self.written += rows.len() as u64;
         out
     }
 
@@ -170,12 +181,9 @@ fn with_position<R: ExportRow>(row: &R, position: &Option<EventAt>) -> Value {
     value
 }
 
-/// One CSV record, quoted where it must be, ended by a newline.
-fn csv_line(cells: impl IntoIterator<Item = String>) -> Vec<u8> {
-    let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
-    // Writing to memory cannot fail.
-    writer.write_record(cells.into_iter().collect::<Vec<_>>()).expect("a CSV record in memory");
-    writer.into_inner().unwrap_or_default()
+/// CSV records into `out`, each quoted where it must be and ended by a newline.
+fn csv_writer(out: Vec<u8>) -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new().has_headers(false).from_writer(out)
 }
 
 #[cfg(test)]
