@@ -282,3 +282,12 @@ mod tests {
         assert_eq!((value["id"].as_str(), value["total_lag"].as_i64()), (Some("g"), Some(7)));
     }
 }
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RevertParams {
+    /// Revert over later changes too: a change's fields, or an import's
+    /// entities, changed since are put back as well.
+    #[serde(default)]
+    pub force: bool,
+}

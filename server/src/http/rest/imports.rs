@@ -11,8 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 
-use super::bodies::{ErrorBody, ImportList};
-use super::writes::RevertParams;
+use super::bodies::{ErrorBody, ImportList, RevertParams};
 use super::{content_type, Answer};
 use crate::http::state::AppState;
 use crate::import::Upload;

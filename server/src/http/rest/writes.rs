@@ -16,7 +16,7 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::bodies::{BulkAnswer, BulkResponses, CityChanges, ErrorBody, NewCity, PincodeInput};
+use super::bodies::{BulkAnswer, BulkResponses, CityChanges, ErrorBody, NewCity, PincodeInput, RevertParams};
 use super::imports::{receive, started};
 use super::{accepted, content_type, json_body, object_body, Answer};
 use crate::error::Error;
@@ -168,15 +168,6 @@ pub async fn update_city(
     body: Bytes,
 ) -> Answer<Response> {
     Ok(accepted(s.commands.update_city(&actor, &name, &state, &object_body(&body)?).await?))
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct RevertParams {
-    /// Revert over later changes too: a change's fields, or an import's
-    /// entities, changed since are put back as well.
-    #[serde(default)]
-    pub(super) force: bool,
 }
 
 /// Reverts one change: publishes an event that puts back the `before`
