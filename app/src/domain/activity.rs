@@ -72,9 +72,9 @@ impl ActivityQuery {
         limit: Option<&str>,
     ) -> Result<Self, ValidationErrors> {
         let given = |v: Option<&str>| v.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
-        let mut errors = match HistoryQuery::read(before, limit) {
-            Ok(_) => ValidationErrors::default(),
-            Err(e) => e,
+        let (history, mut errors) = match HistoryQuery::read(before, limit) {
+            Ok(history) => (history, ValidationErrors::default()),
+            Err(e) => (HistoryQuery::default(), e),
         };
         // The history's cursor error names its own parameter, `cursor`; here it is `before`.
         for e in &mut errors.errors {
@@ -93,7 +93,6 @@ impl ActivityQuery {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let history = HistoryQuery::read(before, limit).expect("read above");
         Ok(ActivityQuery {
             actor: given(actor),
             event_type,
